@@ -1,0 +1,36 @@
+//! The error shape that crosses the API boundary: `{code, message}`. Callers branch on `code`.
+
+use serde::Serialize;
+use std::path::PathBuf;
+use ts_rs::TS;
+
+/// Stable error codes; the UI branches on these, never on message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export_to = "ErrorCode.ts")]
+pub enum ErrorCode {
+    Io,
+    InvalidInput,
+    NotFound,
+    Internal,
+}
+
+/// An error from the API, with a message that says what happened and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, TS)]
+#[error("{message}")]
+#[ts(export_to = "ApiError.ts")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// An I/O failure on a path, naming the path.
+    pub fn io(action: &str, path: &PathBuf, err: std::io::Error) -> Self {
+        Self::new(ErrorCode::Io, format!("could not {action} {}: {err}", path.display()))
+    }
+}

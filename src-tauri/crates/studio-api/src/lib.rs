@@ -1,0 +1,100 @@
+//! The one API surface of Mission Studio.
+//!
+//! The desktop app's Tauri commands and the `mission` CLI are thin adapters over the functions
+//! here. Transport types (DTOs, camelCase over IPC) live in [`dto`]; errors cross the boundary as
+//! one shape, [`ApiError`] `{code, message}`.
+
+pub mod dto;
+pub mod error;
+pub mod paths;
+pub mod settings;
+pub mod ts_bindings;
+
+pub use dto::Diagnostics;
+pub use error::{ApiError, ErrorCode};
+pub use paths::{AppPaths, DATA_DIR_ENV};
+pub use settings::{Settings, Theme};
+
+use std::sync::{Arc, Mutex};
+
+/// The API handle held by the app shell and the CLI.
+#[derive(Debug, Clone)]
+pub struct StudioApi {
+    paths: AppPaths,
+    /// Serialises read-modify-write of the settings file.
+    settings_lock: Arc<Mutex<()>>,
+}
+
+impl StudioApi {
+    /// Opens the API over a data folder, creating the folders it needs.
+    pub fn open(paths: AppPaths) -> Result<Self, ApiError> {
+        paths.ensure()?;
+        Ok(Self { paths, settings_lock: Arc::default() })
+    }
+
+    pub fn paths(&self) -> &AppPaths {
+        &self.paths
+    }
+
+    /// The operator's settings.
+    pub fn settings(&self) -> Result<Settings, ApiError> {
+        Settings::load(&self.paths.settings_path())
+    }
+
+    /// Sets the theme and returns the saved settings.
+    pub fn set_theme(&self, theme: Theme) -> Result<Settings, ApiError> {
+        let _guard = self.settings_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.paths.settings_path();
+        let mut settings = Settings::load(&path)?;
+        settings.theme = theme;
+        settings.save(&path)?;
+        Ok(settings)
+    }
+
+    /// What the About / diagnostics view shows: version and where things live.
+    pub fn diagnostics(&self) -> Diagnostics {
+        Diagnostics {
+            app_version: studio_core::VERSION.to_string(),
+            data_dir: self.paths.data_dir().display().to_string(),
+            database_path: self.paths.database_path().display().to_string(),
+            log_dir: self.paths.log_dir().display().to_string(),
+            runs_dir: self.paths.runs_dir().display().to_string(),
+            data_dir_from_env: self.paths.from_env(),
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            step_types_available: studio_core::STEP_TYPES
+                .iter()
+                .filter(|t| t.status == studio_core::StepTypeStatus::Available)
+                .count() as u32,
+            step_types_known: studio_core::STEP_TYPES.len() as u32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnostics_report_the_folders_of_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = StudioApi::open(AppPaths::at(dir.path())).unwrap();
+        let d = api.diagnostics();
+        assert_eq!(d.app_version, studio_core::VERSION);
+        assert_eq!(d.data_dir, dir.path().display().to_string());
+        assert!(d.database_path.starts_with(&d.data_dir));
+        assert!(d.log_dir.starts_with(&d.data_dir));
+        assert!(std::path::Path::new(&d.log_dir).is_dir(), "open() creates the log folder");
+        assert_eq!(d.step_types_known, 51);
+    }
+
+    #[test]
+    fn set_theme_persists_across_api_handles() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = StudioApi::open(AppPaths::at(dir.path())).unwrap();
+        assert_eq!(api.settings().unwrap().theme, Theme::System);
+        api.set_theme(Theme::Light).unwrap();
+        let again = StudioApi::open(AppPaths::at(dir.path())).unwrap();
+        assert_eq!(again.settings().unwrap().theme, Theme::Light);
+    }
+}

@@ -1,0 +1,24 @@
+//! TypeScript types for the UI, generated from the DTOs. The files live in `ui/src/gen/`, are
+//! committed, and the `generated_ts_types_are_up_to_date` test fails when they drift; run it with
+//! `UPDATE_GENERATED=1` to rewrite them.
+
+use std::path::PathBuf;
+use ts_rs::{Config, TS};
+
+/// Every exported type's file name and contents.
+pub fn bindings() -> Vec<(PathBuf, String)> {
+    let cfg = Config::new().with_large_int("number");
+    let mut out = Vec::new();
+    add::<crate::ApiError>(&cfg, &mut out);
+    add::<crate::ErrorCode>(&cfg, &mut out);
+    add::<crate::Diagnostics>(&cfg, &mut out);
+    add::<crate::Settings>(&cfg, &mut out);
+    add::<crate::Theme>(&cfg, &mut out);
+    out
+}
+
+fn add<T: TS + 'static>(cfg: &Config, out: &mut Vec<(PathBuf, String)>) {
+    let path = T::output_path().expect("every exported type names its file with export_to");
+    let text = T::export_to_string(cfg).expect("ts-rs renders the type");
+    out.push((path, text));
+}

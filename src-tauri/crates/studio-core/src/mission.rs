@@ -1,0 +1,337 @@
+//! The native mission format (DESIGN §3): a superset of the RustChain mission format.
+//!
+//! These are plain data types; loading (with limits and locations), validation and hashing live
+//! beside them. Unknown fields are refused (`deny_unknown_fields`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A mission: a DAG of steps plus the registry, perimeter and state fields around it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Mission {
+    /// Format version (RustChain), e.g. "1.0".
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Reverse-DNS mission id (Spark). Derived from `name` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    // Registry fields (templates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_depts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_definition: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub est_roi: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<String>,
+
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<MissionConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perimeter: Option<Perimeter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_schema: Option<StateSchema>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<Simulation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+
+    pub steps: Vec<Step>,
+
+    /// Workspace files copied into the evidence folder's `outputs/`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<String>,
+}
+
+/// Declared risk of a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+/// Global execution settings (RustChain `MissionConfig`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MissionConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_fast: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_steps: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_attempts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_delay_ms: Option<u64>,
+}
+
+/// One step of the DAG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A snake_case name from the step type catalogue (see `step_types`).
+    pub step_type: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continue_on_error: Option<bool>,
+    /// Overrides `config.retry_attempts` for this step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_attempts: Option<u32>,
+    #[serde(default = "empty_object")]
+    pub parameters: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<StepApproval>,
+    /// Mission state fields this step writes once it succeeds (values may hold `{{refs}}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state: BTreeMap<String, Value>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+/// Per-step approval override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepApproval {
+    Required,
+    Never,
+}
+
+/// The agency perimeter: what a run may spend and touch (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Perimeter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<Sandbox>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolRules>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connected_sectors: Vec<String>,
+}
+
+/// Budget caps. `None` means "no cap at this level".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_llm_calls: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_runtime_minutes: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    #[serde(default)]
+    pub mode: ApprovalMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_for: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalMode {
+    /// Every step with side effects needs approval.
+    Strict,
+    /// Steps whose estimated cost reaches the threshold, or whose tool is listed, need approval.
+    Threshold,
+    /// Nothing needs approval.
+    #[default]
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sandbox {
+    ReadOnly,
+    #[default]
+    FullAccess,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ToolRules {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forbidden: Vec<String>,
+}
+
+/// Typed mission state (Spark `state_schema`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StateSchema {
+    #[serde(default)]
+    pub fields: BTreeMap<String, StateField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateField {
+    /// One of: string, int, float, bool, list, object.
+    #[serde(rename = "type")]
+    pub field_type: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+}
+
+/// Simulation settings (Spark): tools answered by canned responses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<SimulatedTool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedTool {
+    pub name: String,
+    #[serde(default)]
+    pub static_response: Value,
+}
+
+/// The Spark plan: the steps as a checklist. Derived from `steps` when absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    #[serde(default)]
+    pub steps: Vec<PlanStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStep {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+}
+
+impl Mission {
+    /// The mission id: the declared one, or one derived from the name
+    /// (`"Keyword Analysis"` → `"keyword-analysis"`).
+    pub fn mission_id(&self) -> String {
+        match &self.id {
+            Some(id) if !id.trim().is_empty() => id.clone(),
+            _ => slug(&self.name),
+        }
+    }
+
+    pub fn config(&self) -> MissionConfig {
+        self.config.clone().unwrap_or_default()
+    }
+}
+
+/// Lower-case, dash-separated form of a name, used for ids and folder names.
+pub fn slug(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut dash = false;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+            dash = false;
+        } else if !dash && !out.is_empty() {
+            out.push('-');
+            dash = true;
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        "mission".to_string()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_makes_readable_ids() {
+        assert_eq!(slug("Keyword Analysis"), "keyword-analysis");
+        assert_eq!(slug("  Data -- Pipeline!! "), "data-pipeline");
+        assert_eq!(slug("???"), "mission");
+    }
+
+    #[test]
+    fn mission_id_prefers_the_declared_id() {
+        let mut m = Mission { name: "Keyword Analysis".into(), ..Default::default() };
+        assert_eq!(m.mission_id(), "keyword-analysis");
+        m.id = Some("com.acme.keywords".into());
+        assert_eq!(m.mission_id(), "com.acme.keywords");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = serde_json::from_str::<Step>(
+            r#"{"id":"a","step_type":"noop","paramaters":{}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("paramaters"), "{err}");
+    }
+
+    #[test]
+    fn a_rustchain_step_parses_with_defaults() {
+        let step: Step = serde_json::from_str(
+            r#"{"id":"a","name":"A","step_type":"command","depends_on":["b"],
+                "parameters":{"command":"echo","args":["hi"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(step.depends_on, vec!["b"]);
+        assert_eq!(step.continue_on_error, None);
+        assert_eq!(step.parameters["args"][0], "hi");
+    }
+}

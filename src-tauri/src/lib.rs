@@ -1,0 +1,52 @@
+//! The Mission Studio desktop shell: window, plugins, logging, and thin commands over
+//! [`studio_api`]. Nothing here holds product logic.
+
+pub mod commands;
+mod logging;
+
+use studio_api::{AppPaths, StudioApi};
+use tauri::{Manager, Runtime};
+
+/// Registers the API state and every command on a builder. The app and the tests (which use
+/// Tauri's mock runtime) share this, so a test reaches the real commands.
+pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri::Builder<R> {
+    builder.manage(api).invoke_handler(tauri::generate_handler![
+        commands::diagnostics,
+        commands::get_settings,
+        commands::set_theme,
+    ])
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    let api = match AppPaths::resolve(None).and_then(StudioApi::open) {
+        Ok(api) => api,
+        Err(err) => {
+            eprintln!("Mission Studio cannot start: {err}");
+            std::process::exit(1);
+        }
+    };
+    let _log_guard = logging::init(&api.paths().log_dir());
+    tracing::info!(version = studio_core_version(), data_dir = %api.paths().data_dir().display(), "starting");
+
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            // A second launch focuses the window that is already open.
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build());
+
+    if let Err(err) = with_api(builder, api).run(tauri::generate_context!()) {
+        tracing::error!(%err, "the app stopped with an error");
+        eprintln!("Mission Studio stopped with an error: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn studio_core_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
