@@ -18,8 +18,8 @@ mod exit {
     long_about = None,
 )]
 struct Cli {
-    /// Data folder shared with the desktop app (default: the app's data folder).
-    #[arg(long, global = true, env = studio_api::DATA_DIR_ENV, value_name = "DIR")]
+    /// Data folder shared with the desktop app [default: $MISSION_STUDIO_DATA_DIR, else the app's data folder]
+    #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
     #[command(subcommand)]

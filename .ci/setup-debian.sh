@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs what Mission Studio needs on Debian 12 and skips what is already there.
+#   .ci/setup-debian.sh          what building and running the app needs
+#   .ci/setup-debian.sh --test   plus what the end-to-end tests need (Xvfb, WebKitWebDriver, tauri-driver)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# --- toolchains: Rust and Node are required, not installed here -----------------------------
+command -v cargo >/dev/null || die "cargo is missing. Install Rust (stable) with rustup: https://rustup.rs, then run this again."
+command -v node >/dev/null && command -v npm >/dev/null ||
+  die "Node.js 20.19+ with npm is missing. Install it (e.g. from nodejs.org or NodeSource), then run this again."
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old; Mission Studio's UI needs Node 20.19 or newer."
+
+# --- system packages -------------------------------------------------------------------------
+packages=(build-essential pkg-config libssl-dev file curl libwebkit2gtk-4.1-dev librsvg2-dev)
+if [ "$want_test" = 1 ]; then
+  packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
+    sudo="sudo"
+  fi
+  say "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "system packages: all present"
+fi
+
+# --- tauri-driver (WebDriver bridge to the real app) -----------------------------------------
+if [ "$want_test" = 1 ]; then
+  if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    say "installing tauri-driver 2.1.0"
+    cargo install tauri-driver --locked --version 2.1.0 --quiet
+  else
+    say "tauri-driver: present"
+  fi
+fi
+
+# --- npm packages ----------------------------------------------------------------------------
+# `npm install` (not `npm ci`): it honours the lock file and copes with platform-only packages.
+npm_install() {
+  local dir=$1 stamp="$1/node_modules/.install-stamp"
+  local sum
+  sum=$(cat "$dir/package.json" "$dir/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
+    say "npm packages in $dir: up to date"
+    return
+  fi
+  say "installing npm packages in $dir"
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+  echo "$sum" >"$stamp"
+}
+npm_install ui
+[ "$want_test" = 1 ] && npm_install tests/e2e
+exit 0

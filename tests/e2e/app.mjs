@@ -1,0 +1,80 @@
+// Starts tauri-driver and a WebDriver session on the real app, and gives tests small helpers.
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { remote } from "webdriverio";
+
+export const OUT_DIR = process.env.E2E_OUT ?? path.resolve("../../target/e2e");
+export const DATA_DIR = process.env.MISSION_STUDIO_DATA_DIR;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+async function waitForPort(port, child, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`tauri-driver exited with ${child.exitCode}`);
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+/** Launches the app under tauri-driver; returns the browser and a stop function. */
+export async function launchApp() {
+  const application = process.env.E2E_APP;
+  if (!application) throw new Error("E2E_APP is not set; run the tests with tests/e2e/run.sh");
+  mkdirSync(OUT_DIR, { recursive: true });
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  await waitForPort(port, driver);
+  const browser = await remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "warn",
+    connectionRetryCount: 0,
+    capabilities: { "tauri:options": { application } },
+  });
+  await browser.setTimeout({ implicit: 0 });
+  const stop = async () => {
+    try {
+      await browser.deleteSession();
+    } finally {
+      driver.kill("SIGTERM");
+    }
+  };
+  return { browser, stop };
+}
+
+/** Saves a screenshot of the window under target/e2e/<name>.png. */
+export async function screenshot(browser, name) {
+  const file = path.join(OUT_DIR, `${name}.png`);
+  await browser.saveScreenshot(file);
+  return file;
+}
+
+/** Waits for an element by data-testid and returns it. */
+export async function byTestId(browser, id, timeout = 10_000) {
+  const el = await browser.$(`[data-testid="${id}"]`);
+  await el.waitForExist({ timeout, timeoutMsg: `no element with data-testid="${id}" after ${timeout} ms` });
+  return el;
+}

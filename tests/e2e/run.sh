@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests against the built app (target/debug/mission-studio) under Xvfb.
+# Each run gets a fresh data folder and config folder, so tests never touch the operator's data.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd ../.. && pwd)
+
+export E2E_APP="${E2E_APP:-$root/target/debug/mission-studio}"
+export E2E_OUT="$root/target/e2e"
+[ -x "$E2E_APP" ] || { echo "error: $E2E_APP is missing; build it with 'make app'" >&2; exit 1; }
+command -v xvfb-run >/dev/null || { echo "error: xvfb-run is missing; run .ci/setup-debian.sh --test" >&2; exit 1; }
+export PATH="$HOME/.cargo/bin:$PATH"
+command -v tauri-driver >/dev/null || { echo "error: tauri-driver is missing; run .ci/setup-debian.sh --test" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$E2E_OUT"
+export MISSION_STUDIO_DATA_DIR="$tmp/data"
+export XDG_CONFIG_HOME="$tmp/config" XDG_CACHE_HOME="$tmp/cache" XDG_RUNTIME_DIR="$tmp/runtime"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+# Quiet the accessibility bus warning of GTK under a bare X server.
+export NO_AT_BRIDGE=1
+
+# A private session bus (the single-instance lock lives on it) and a virtual screen.
+exec dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" \
+  node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs

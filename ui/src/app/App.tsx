@@ -1,0 +1,47 @@
+import { useEffect } from "react";
+import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
+import { Sidebar } from "../components/Sidebar";
+import { AboutPage } from "../pages/AboutPage";
+import { HistoryPage } from "../pages/HistoryPage";
+import { LibraryPage } from "../pages/LibraryPage";
+import { RunsPage } from "../pages/RunsPage";
+import { SettingsPage } from "../pages/SettingsPage";
+import { ABOUT_ITEM, NAV_ITEMS } from "./nav";
+
+/** Ctrl/Cmd + digit opens the page with that shortcut. */
+function useNavShortcuts() {
+  const navigate = useNavigate();
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey) return;
+      const item = [...NAV_ITEMS, ABOUT_ITEM].find((i) => i.shortcut === e.key);
+      if (item) {
+        e.preventDefault();
+        navigate(item.path);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [navigate]);
+}
+
+export function App() {
+  useNavShortcuts();
+  const location = useLocation();
+  return (
+    <div className="app-shell">
+      <Sidebar />
+      <main className="app-main" key={location.pathname}>
+        <Routes>
+          <Route path="/" element={<Navigate to="/library" replace />} />
+          <Route path="/library" element={<LibraryPage />} />
+          <Route path="/runs" element={<RunsPage />} />
+          <Route path="/history" element={<HistoryPage />} />
+          <Route path="/settings" element={<SettingsPage />} />
+          <Route path="/about" element={<AboutPage />} />
+          <Route path="*" element={<Navigate to="/library" replace />} />
+        </Routes>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+import { BookOpen, History, Info, Play, Settings, type LucideIcon } from "lucide-react";
+
+export interface NavItem {
+  id: string;
+  path: string;
+  label: string;
+  description: string;
+  icon: LucideIcon;
+  shortcut: string;
+}
+
+/** The app's pages, in the order of the sidebar. Ctrl+1… opens them. */
+export const NAV_ITEMS: NavItem[] = [
+  { id: "library", path: "/library", label: "Library", description: "Mission templates to browse and deploy", icon: BookOpen, shortcut: "1" },
+  { id: "runs", path: "/runs", label: "Runs", description: "Missions running now, live", icon: Play, shortcut: "2" },
+  { id: "history", path: "/history", label: "History", description: "Every run, its cost and its evidence", icon: History, shortcut: "3" },
+  { id: "settings", path: "/settings", label: "Settings", description: "Hard caps, providers, appearance", icon: Settings, shortcut: "4" },
+];
+
+export const ABOUT_ITEM: NavItem = {
+  id: "about",
+  path: "/about",
+  label: "About",
+  description: "Version and where your data lives",
+  icon: Info,
+  shortcut: "0",
+};
