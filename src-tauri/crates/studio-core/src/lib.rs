@@ -2,18 +2,44 @@
 //!
 //! Nothing here knows about Tauri, SQLite or the UI: the engine, the store, the registry and the
 //! API build on these types.
+//!
+//! The mission file: [`load_file`] / [`load_str`] read it (YAML or JSON, within [`Limits`]),
+//! [`validate`] reports every problem at once as located [`Diagnostic`]s, [`levels`] orders the
+//! steps into parallel levels, [`logic_hash`] fingerprints what the mission does, and
+//! [`schema::mission_schema`] describes the format as JSON Schema.
 
+pub mod canonical;
+pub mod diagnostic;
+pub mod graph;
+pub mod hash;
+pub mod load;
 pub mod mission;
+pub mod normalize;
+pub mod schema;
+pub mod source;
+pub mod spans;
+pub mod state;
 pub mod status;
+pub mod step_params;
 pub mod step_types;
+pub mod suggest;
+pub mod validate;
+pub mod variables;
 
+pub use diagnostic::{has_errors, Code, Diagnostic, Severity};
+pub use graph::{levels, topological_order, GraphError, StepGraph};
+pub use hash::logic_hash;
+pub use load::{load_file, load_str, Limits, LoadError, LoadedMission};
 pub use mission::{
-    slug, Plan, Risk,
-    Approval, ApprovalMode, Budget, Mission, MissionConfig, Perimeter, PlanStep, Sandbox,
-    Simulation, SimulatedTool, StateField, StateSchema, Step, StepApproval, ToolRules,
+    slug, Approval, ApprovalMode, Budget, Mission, MissionConfig, Perimeter, Plan, PlanStep, Risk,
+    Sandbox, SimulatedTool, Simulation, StateField, StateSchema, Step, StepApproval, ToolRules,
 };
+pub use normalize::{EffectiveConfig, MissionLogic, NormalizedStep};
+pub use source::{Location, SourceFile, SourceFormat};
 pub use status::{RunStatus, StepStatus};
+pub use step_params::{params_of, StepParams, STEP_PARAMS};
 pub use step_types::{StepTypeInfo, StepTypeStatus, STEP_TYPES};
+pub use validate::{validate, validate_mission};
 
 /// The version of Mission Studio, shared by the app, the CLI and the diagnostics view.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -3,12 +3,13 @@
 //! These are plain data types; loading (with limits and locations), validation and hashing live
 //! beside them. Unknown fields are refused (`deny_unknown_fields`).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// A mission: a DAG of steps plus the registry, perimeter and state fields around it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Mission {
     /// Format version (RustChain), e.g. "1.0".
@@ -17,45 +18,62 @@ pub struct Mission {
     /// Reverse-DNS mission id (Spark). Derived from `name` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Human-readable mission name.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 
     // Registry fields (templates).
+    /// Owning sector: Finance, Wealth, Security, Shadow, Intelligence, Operations, ….
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector: Option<String>,
+    /// Departments the mission needs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_depts: Vec<String>,
+    /// What the mission achieves (required for library templates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goal: Option<String>,
+    /// The mission pack objective.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective: Option<String>,
+    /// When the mission counts as done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub done_definition: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Declared risk; the registry also derives one from history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<Risk>,
+    /// Declared return on investment, replaced by the measured one once runs exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub est_roi: Option<f64>,
+    /// What a completed run is worth in USD (for ROI).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_usd: Option<f64>,
+    /// Background written to the evidence folder's `context.md`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// Rules written to the evidence folder's `constraints.md`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraints: Option<String>,
 
+    /// Global execution settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<MissionConfig>,
+    /// What a run may spend and touch (defaults; a user's perimeter can only tighten them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perimeter: Option<Perimeter>,
+    /// Typed mission state that steps write with `state:` and read with `{{state.<field>}}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_schema: Option<StateSchema>,
+    /// Tools answered by canned responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub simulation: Option<Simulation>,
+    /// The steps as a checklist; derived from `steps` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
 
+    /// The steps of the DAG, in declaration order.
     pub steps: Vec<Step>,
 
     /// Workspace files copied into the evidence folder's `outputs/`.
@@ -64,7 +82,7 @@ pub struct Mission {
 }
 
 /// Declared risk of a template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {
     Low,
@@ -73,41 +91,52 @@ pub enum Risk {
 }
 
 /// Global execution settings (RustChain `MissionConfig`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct MissionConfig {
+    /// Global timeout of a run in seconds (≥ 1); the run ends `timed_out`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
+    /// Stop the run at the first failure of a step without `continue_on_error` (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_fast: Option<bool>,
+    /// Most steps running at once (≥ 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_concurrent_steps: Option<usize>,
+    /// Extra attempts after a failure (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_attempts: Option<u32>,
+    /// Delay between attempts in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_delay_ms: Option<u64>,
 }
 
 /// One step of the DAG.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
+    /// Unique id, used by `depends_on` and `{{<id>.output…}}`.
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// A snake_case name from the step type catalogue (see `step_types`).
+    #[schemars(schema_with = "crate::schema::step_type_schema")]
     pub step_type: String,
+    /// Ids of the steps that must end before this one starts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// Timeout of each attempt in seconds (≥ 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
+    /// A failure is recorded but does not fail the run; dependents still run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continue_on_error: Option<bool>,
     /// Overrides `config.retry_attempts` for this step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_attempts: Option<u32>,
+    /// Step-type specific parameters; strings may hold `{{…}}` variables.
     #[serde(default = "empty_object")]
     pub parameters: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,7 +151,7 @@ fn empty_object() -> Value {
 }
 
 /// Per-step approval override.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StepApproval {
     Required,
@@ -130,7 +159,7 @@ pub enum StepApproval {
 }
 
 /// The agency perimeter: what a run may spend and touch (DESIGN §6).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Perimeter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,7 +175,7 @@ pub struct Perimeter {
 }
 
 /// Budget caps. `None` means "no cap at this level".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,7 +190,7 @@ pub struct Budget {
     pub max_runtime_minutes: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Approval {
     #[serde(default)]
@@ -172,7 +201,7 @@ pub struct Approval {
     pub required_for: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ApprovalMode {
     /// Every step with side effects needs approval.
@@ -184,7 +213,7 @@ pub enum ApprovalMode {
     Auto,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sandbox {
     ReadOnly,
@@ -192,7 +221,7 @@ pub enum Sandbox {
     FullAccess,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ToolRules {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -202,14 +231,14 @@ pub struct ToolRules {
 }
 
 /// Typed mission state (Spark `state_schema`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct StateSchema {
     #[serde(default)]
     pub fields: BTreeMap<String, StateField>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateField {
     /// One of: string, int, float, bool, list, object.
@@ -222,7 +251,7 @@ pub struct StateField {
 }
 
 /// Simulation settings (Spark): tools answered by canned responses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Simulation {
     #[serde(default)]
@@ -231,7 +260,7 @@ pub struct Simulation {
     pub tools: Vec<SimulatedTool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatedTool {
     pub name: String,
@@ -240,14 +269,14 @@ pub struct SimulatedTool {
 }
 
 /// The Spark plan: the steps as a checklist. Derived from `steps` when absent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     #[serde(default)]
     pub steps: Vec<PlanStep>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanStep {
     pub id: String,
@@ -308,7 +337,10 @@ mod tests {
 
     #[test]
     fn mission_id_prefers_the_declared_id() {
-        let mut m = Mission { name: "Keyword Analysis".into(), ..Default::default() };
+        let mut m = Mission {
+            name: "Keyword Analysis".into(),
+            ..Default::default()
+        };
         assert_eq!(m.mission_id(), "keyword-analysis");
         m.id = Some("com.acme.keywords".into());
         assert_eq!(m.mission_id(), "com.acme.keywords");
@@ -316,10 +348,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        let err = serde_json::from_str::<Step>(
-            r#"{"id":"a","step_type":"noop","paramaters":{}}"#,
-        )
-        .unwrap_err();
+        let err = serde_json::from_str::<Step>(r#"{"id":"a","step_type":"noop","paramaters":{}}"#)
+            .unwrap_err();
         assert!(err.to_string().contains("paramaters"), "{err}");
     }
 

@@ -18,7 +18,10 @@ pub enum RunStatus {
 impl RunStatus {
     /// A final status: the run will not change any more.
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Completed | Self::Failed | Self::Cancelled | Self::TimedOut)
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Cancelled | Self::TimedOut
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -50,7 +53,10 @@ pub enum StepStatus {
 
 impl StepStatus {
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Success | Self::Failed | Self::Skipped | Self::Cancelled)
+        matches!(
+            self,
+            Self::Success | Self::Failed | Self::Skipped | Self::Cancelled
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -72,8 +78,14 @@ mod tests {
 
     #[test]
     fn statuses_serialise_in_snake_case() {
-        assert_eq!(serde_json::to_string(&RunStatus::TimedOut).unwrap(), "\"timed_out\"");
-        assert_eq!(serde_json::to_string(&StepStatus::Blocked).unwrap(), "\"blocked\"");
+        assert_eq!(
+            serde_json::to_string(&RunStatus::TimedOut).unwrap(),
+            "\"timed_out\""
+        );
+        assert_eq!(
+            serde_json::to_string(&StepStatus::Blocked).unwrap(),
+            "\"blocked\""
+        );
         assert_eq!(RunStatus::TimedOut.as_str(), "timed_out");
     }
 

@@ -19,11 +19,19 @@ pub struct StepTypeInfo {
 }
 
 const fn avail(name: &'static str, category: &'static str) -> StepTypeInfo {
-    StepTypeInfo { name, category, status: StepTypeStatus::Available }
+    StepTypeInfo {
+        name,
+        category,
+        status: StepTypeStatus::Available,
+    }
 }
 
 const fn later(name: &'static str, category: &'static str) -> StepTypeInfo {
-    StepTypeInfo { name, category, status: StepTypeStatus::NotAvailableYet }
+    StepTypeInfo {
+        name,
+        category,
+        status: StepTypeStatus::NotAvailableYet,
+    }
 }
 
 /// Every step type name the mission format knows, in the RustChain catalogue's order.
@@ -100,8 +108,14 @@ mod tests {
 
     #[test]
     fn lookup_finds_known_and_refuses_unknown_names() {
-        assert_eq!(step_type("command").unwrap().status, StepTypeStatus::Available);
-        assert_eq!(step_type("ssh_execute").unwrap().status, StepTypeStatus::NotAvailableYet);
+        assert_eq!(
+            step_type("command").unwrap().status,
+            StepTypeStatus::Available
+        );
+        assert_eq!(
+            step_type("ssh_execute").unwrap().status,
+            StepTypeStatus::NotAvailableYet
+        );
         assert!(step_type("teleport").is_none());
     }
 }
