@@ -79,3 +79,6 @@ fn list(items: &[&str], max: usize) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests;
