@@ -1,0 +1,356 @@
+//! Run events (DESIGN §7, Mission Envelope v1 names) and the sinks that receive them.
+
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use studio_core::{RunStatus, StepStatus};
+
+/// The lifecycle event names of Mission Envelope v1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventType {
+    #[serde(rename = "mission.accepted")]
+    Accepted,
+    #[serde(rename = "mission.progress")]
+    Progress,
+    #[serde(rename = "mission.blocked")]
+    Blocked,
+    #[serde(rename = "mission.artifact")]
+    Artifact,
+    #[serde(rename = "mission.completed")]
+    Completed,
+    #[serde(rename = "mission.failed")]
+    Failed,
+    #[serde(rename = "mission.cancelled")]
+    Cancelled,
+    #[serde(rename = "mission.timed_out")]
+    TimedOut,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "mission.accepted",
+            Self::Progress => "mission.progress",
+            Self::Blocked => "mission.blocked",
+            Self::Artifact => "mission.artifact",
+            Self::Completed => "mission.completed",
+            Self::Failed => "mission.failed",
+            Self::Cancelled => "mission.cancelled",
+            Self::TimedOut => "mission.timed_out",
+        }
+    }
+
+    /// Whether this event closes the run (exactly one per run).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::Cancelled | Self::TimedOut
+        )
+    }
+
+    /// The final event for a final run status.
+    pub fn final_for(status: RunStatus) -> Self {
+        match status {
+            RunStatus::Completed => Self::Completed,
+            RunStatus::Cancelled => Self::Cancelled,
+            RunStatus::TimedOut => Self::TimedOut,
+            _ => Self::Failed,
+        }
+    }
+}
+
+/// What a run has consumed so far.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    pub runtime_ms: u64,
+    pub llm_calls: u64,
+    pub tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// One event of a run. `seq` counts from 1 without gaps; `idempotency_key` is derived from the
+/// run, the step, the attempt and the kind of event, so a replayed event has the same key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub event_type: EventType,
+    pub mission_id: Arc<str>,
+    pub run_id: Arc<str>,
+    pub trace_id: Arc<str>,
+    pub seq: u64,
+    pub idempotency_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<Arc<str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// The run's status when the event was emitted.
+    pub status: RunStatus,
+    /// The step's status, for step events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_status: Option<StepStatus>,
+    pub summary: String,
+    #[serde(default)]
+    pub artifact_refs: Vec<String>,
+    pub usage: Usage,
+    pub emitted_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot write events to {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the event receiver is gone")]
+    Closed,
+}
+
+/// Receives the events of a run, in `seq` order, from one task.
+///
+/// A sink that fails does not stop the run: the engine logs the error and goes on, so a full
+/// disk cannot leave a process tree running.
+pub trait EventSink: Send {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError>;
+
+    /// Called once after the final event.
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+impl<S: EventSink + ?Sized> EventSink for Box<S> {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
+        (**self).emit(event)
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        (**self).flush()
+    }
+}
+
+impl<S: EventSink + ?Sized> EventSink for &mut S {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
+        (**self).emit(event)
+    }
+    fn flush(&mut self) -> Result<(), SinkError> {
+        (**self).flush()
+    }
+}
+
+/// Drops every event.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullSink;
+
+impl EventSink for NullSink {
+    fn emit(&mut self, _event: &Event) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+/// Appends events as JSON lines (NDJSON) to a file, one `write` per line.
+#[derive(Debug)]
+pub struct JsonlFileSink {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl JsonlFileSink {
+    /// Creates (or truncates) the file.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self, SinkError> {
+        let path = path.as_ref().to_path_buf();
+        let file = std::fs::File::create(&path).map_err(|source| SinkError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            path,
+            file: std::io::BufWriter::new(file),
+        })
+    }
+
+    /// Opens the file for appending, creating it if needed.
+    pub fn append(path: impl AsRef<Path>) -> Result<Self, SinkError> {
+        let path = path.as_ref().to_path_buf();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| SinkError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self {
+            path,
+            file: std::io::BufWriter::new(file),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl EventSink for JsonlFileSink {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
+        let io = |source| SinkError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        serde_json::to_writer(&mut self.file, event).map_err(|e| io(e.into()))?;
+        self.file.write_all(b"\n").map_err(io)?;
+        // Whole lines reach the file as they happen (a reader can follow the run), while a
+        // burst of events from many short steps is written in large blocks.
+        if event.event_type != EventType::Progress || self.file.buffer().len() > 32 * 1024 {
+            self.file.flush().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.file.flush().map_err(|source| SinkError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// Sends each event to a tokio channel (the app forwards them to the UI).
+#[derive(Debug, Clone)]
+pub struct ChannelSink(pub tokio::sync::mpsc::UnboundedSender<Event>);
+
+impl EventSink for ChannelSink {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
+        self.0.send(event.clone()).map_err(|_| SinkError::Closed)
+    }
+}
+
+/// Keeps every event in memory; clones share the list.
+#[derive(Debug, Clone, Default)]
+pub struct CollectingSink(Arc<Mutex<Vec<Event>>>);
+
+impl CollectingSink {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A copy of the events received so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl EventSink for CollectingSink {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event.clone());
+        Ok(())
+    }
+}
+
+/// Hands each event to several sinks in turn; every sink gets every event even if one fails.
+#[derive(Default)]
+pub struct FanOutSink(pub Vec<Box<dyn EventSink>>);
+
+impl FanOutSink {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, sink: impl EventSink + 'static) -> Self {
+        self.0.push(Box::new(sink));
+        self
+    }
+
+    pub fn push(&mut self, sink: impl EventSink + 'static) {
+        self.0.push(Box::new(sink));
+    }
+}
+
+impl EventSink for FanOutSink {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
+        let mut first_error = None;
+        for sink in &mut self.0 {
+            if let Err(e) = sink.emit(event) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        let mut first_error = None;
+        for sink in &mut self.0 {
+            if let Err(e) = sink.flush() {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: u64, event_type: EventType) -> Event {
+        Event {
+            event_type,
+            mission_id: "m".into(),
+            run_id: "r".into(),
+            trace_id: "t".into(),
+            seq,
+            idempotency_key: format!("r:-:0:{}", event_type.as_str()),
+            step_id: None,
+            attempt: None,
+            status: RunStatus::Running,
+            step_status: None,
+            summary: "s".into(),
+            artifact_refs: vec![],
+            usage: Usage::default(),
+            emitted_at: "2025-01-01T00:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn events_serialise_with_envelope_names_and_snake_case_fields() {
+        let json = serde_json::to_value(event(1, EventType::TimedOut)).unwrap();
+        assert_eq!(json["event_type"], "mission.timed_out");
+        assert_eq!(json["status"], "running");
+        assert_eq!(json["usage"]["runtime_ms"], 0);
+        assert!(
+            json.get("step_id").is_none(),
+            "run events carry no step id: {json}"
+        );
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event(1, EventType::TimedOut));
+    }
+
+    #[test]
+    fn the_jsonl_sink_writes_one_parsable_line_per_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let mut sink = JsonlFileSink::create(&path).unwrap();
+        sink.emit(&event(1, EventType::Accepted)).unwrap();
+        sink.emit(&event(2, EventType::Completed)).unwrap();
+        sink.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let seqs: Vec<u64> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Event>(l).unwrap().seq)
+            .collect();
+        assert_eq!(seqs, vec![1, 2]);
+    }
+
+    #[test]
+    fn fan_out_reaches_every_sink() {
+        let a = CollectingSink::new();
+        let b = CollectingSink::new();
+        let mut fan = FanOutSink::new().with(a.clone()).with(b.clone());
+        fan.emit(&event(1, EventType::Accepted)).unwrap();
+        assert_eq!(a.events().len(), 1);
+        assert_eq!(b.events().len(), 1);
+    }
+}

@@ -1,0 +1,43 @@
+//! The Mission Studio DAG executor.
+//!
+//! [`run_mission`] walks a mission's steps as a dependency graph with the exact semantics of
+//! DESIGN §4: ready steps start in declaration order, at most `max_concurrent_steps` at a time;
+//! fail-fast or continue-on-error; retries; per-attempt and global timeouts that kill whole
+//! process trees; cancellation. Every state change is an [`Event`] handed to an [`EventSink`].
+//!
+//! The engine knows nothing of hosts: the app, the CLI and the tests inject the sink, the
+//! cancellation token and the workspace folder through [`RunOptions`].
+
+mod error;
+mod events;
+mod executor;
+mod graph;
+mod plan;
+mod redact;
+mod result;
+mod state;
+mod steps;
+mod timefmt;
+mod vars;
+
+pub use error::EngineError;
+pub use events::{
+    ChannelSink, CollectingSink, Event, EventSink, EventType, FanOutSink, JsonlFileSink, NullSink,
+    SinkError, Usage,
+};
+pub use executor::{run_mission, RunOptions};
+pub use graph::Dag;
+pub use plan::{Plan, PlanItem, PlanStatus};
+pub use result::{Link, RunResult, StepResult};
+pub use steps::{implemented_step_types, is_implemented};
+pub use tokio_util::sync::CancellationToken;
+
+/// A fresh run id (a UUID v4 without dashes' ambiguity: the canonical hyphenated form).
+pub fn new_run_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A fresh trace id (32 lowercase hex digits, W3C trace-context style).
+pub fn new_trace_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

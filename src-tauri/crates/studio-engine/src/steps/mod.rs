@@ -1,0 +1,216 @@
+//! The step types. Each module runs one type and returns its output in the fixed shape of
+//! DESIGN §5 (documented in the crate README).
+
+mod command;
+mod copy_file;
+mod create_file;
+mod delete_file;
+mod edit_file;
+mod file_search;
+mod http;
+mod list_directory;
+mod move_file;
+mod noop;
+mod params;
+mod parse_json;
+mod parse_yaml;
+mod read_file;
+mod workspace;
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use tokio_util::sync::CancellationToken;
+
+pub(crate) use workspace::Workspace;
+
+/// The step types this build runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StepKind {
+    Noop,
+    Command,
+    CreateFile,
+    EditFile,
+    DeleteFile,
+    CopyFile,
+    MoveFile,
+    ReadFile,
+    ListDirectory,
+    FileSearch,
+    ParseJson,
+    ParseYaml,
+    Http,
+}
+
+const KINDS: &[(&str, StepKind)] = &[
+    ("noop", StepKind::Noop),
+    ("command", StepKind::Command),
+    ("create_file", StepKind::CreateFile),
+    ("edit_file", StepKind::EditFile),
+    ("delete_file", StepKind::DeleteFile),
+    ("copy_file", StepKind::CopyFile),
+    ("move_file", StepKind::MoveFile),
+    ("read_file", StepKind::ReadFile),
+    ("list_directory", StepKind::ListDirectory),
+    ("file_search", StepKind::FileSearch),
+    ("parse_json", StepKind::ParseJson),
+    ("parse_yaml", StepKind::ParseYaml),
+    ("http", StepKind::Http),
+];
+
+impl StepKind {
+    pub fn parse(name: &str) -> Option<Self> {
+        KINDS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+    }
+
+    /// Steps that finish without waiting on anything run inside the scheduler, not as tasks.
+    pub fn is_inline(self) -> bool {
+        matches!(self, Self::Noop)
+    }
+}
+
+/// The names of the step types this build runs.
+pub fn implemented_step_types() -> Vec<&'static str> {
+    KINDS.iter().map(|(n, _)| *n).collect()
+}
+
+/// Whether this build runs the step type.
+pub fn is_implemented(name: &str) -> bool {
+    StepKind::parse(name).is_some()
+}
+
+/// What a successful attempt produced.
+#[derive(Debug, Default)]
+pub(crate) struct StepOutput {
+    pub value: Value,
+    /// URLs contacted (for `links.txt`).
+    pub links: Vec<String>,
+    /// Workspace-relative paths written (each one a `mission.artifact` event).
+    pub artifacts: Vec<String>,
+}
+
+impl StepOutput {
+    pub fn new(value: Value) -> Self {
+        Self {
+            value,
+            ..Default::default()
+        }
+    }
+
+    pub fn with_artifact(mut self, path: impl Into<String>) -> Self {
+        self.artifacts.push(path.into());
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FailureKind {
+    /// The step ran and failed (bad parameters, non-zero exit, refused path, ...).
+    Error,
+    /// The attempt was stopped from outside (timeout or cancellation); the executor words it.
+    Interrupted,
+}
+
+/// Why an attempt did not succeed.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+    /// Output produced before the failure (e.g. a command's exit code and stderr).
+    pub output: Option<Value>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Error,
+            message: message.into(),
+            output: None,
+        }
+    }
+
+    pub fn interrupted() -> Self {
+        Self {
+            kind: FailureKind::Interrupted,
+            message: "interrupted".into(),
+            output: None,
+        }
+    }
+
+    pub fn with_output(mut self, output: Value) -> Self {
+        self.output = Some(output);
+        self
+    }
+}
+
+/// What every step of a run shares: the workspace and an HTTP client made on first use.
+pub(crate) struct Shared {
+    pub workspace: Workspace,
+    http: OnceLock<Result<reqwest::Client, String>>,
+}
+
+impl Shared {
+    pub fn new(workspace: Workspace) -> Self {
+        Self {
+            workspace,
+            http: OnceLock::new(),
+        }
+    }
+
+    pub fn workspace_path(&self) -> &PathBuf {
+        self.workspace.root()
+    }
+
+    fn http_client(&self) -> Result<&reqwest::Client, Failure> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .no_proxy()
+                    .user_agent(concat!("mission-studio/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(|e| Failure::new(e.clone()))
+    }
+}
+
+/// What one attempt of a step gets.
+pub(crate) struct StepCtx {
+    pub shared: Arc<Shared>,
+    /// Cancelled when the attempt times out or the run is stopped.
+    pub cancel: CancellationToken,
+}
+
+/// Runs one attempt of a step with resolved parameters.
+pub(crate) async fn run(
+    kind: StepKind,
+    params: Value,
+    ctx: &StepCtx,
+) -> Result<StepOutput, Failure> {
+    match kind {
+        StepKind::Noop => noop::run(params),
+        StepKind::Command => command::run(&params, ctx).await,
+        StepKind::CreateFile => create_file::run(params, ctx).await,
+        StepKind::EditFile => edit_file::run(params, ctx).await,
+        StepKind::DeleteFile => delete_file::run(params, ctx).await,
+        StepKind::CopyFile => copy_file::run(params, ctx).await,
+        StepKind::MoveFile => move_file::run(params, ctx).await,
+        StepKind::ReadFile => read_file::run(params, ctx).await,
+        StepKind::ListDirectory => list_directory::run(params, ctx).await,
+        StepKind::FileSearch => file_search::run(params, ctx).await,
+        StepKind::ParseJson => parse_json::run(params, ctx).await,
+        StepKind::ParseYaml => parse_yaml::run(params, ctx).await,
+        StepKind::Http => http::run(&params, ctx).await,
+    }
+}
+
+/// Runs an inline step (see [`StepKind::is_inline`]).
+pub(crate) fn run_inline(kind: StepKind, params: Value) -> Result<StepOutput, Failure> {
+    match kind {
+        StepKind::Noop => noop::run(params),
+        other => Err(Failure::new(format!(
+            "step type {other:?} cannot run inline"
+        ))),
+    }
+}
