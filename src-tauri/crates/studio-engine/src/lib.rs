@@ -25,7 +25,7 @@ pub use events::{
     ChannelSink, CollectingSink, Event, EventSink, EventType, FanOutSink, JsonlFileSink, NullSink,
     SinkError, Usage,
 };
-pub use executor::{run_mission, RunOptions};
+pub use executor::{run_mission, RunOptions, DEFAULT_MAX_CONCURRENT_STEPS, DEFAULT_RETRY_DELAY_MS};
 pub use graph::Dag;
 pub use plan::{Plan, PlanItem, PlanStatus};
 pub use result::{Link, RunResult, StepResult};

@@ -58,9 +58,11 @@ pub(crate) fn check(path: &str) -> Result<PathBuf, Failure> {
                     "path `{path}` is refused: `..` may not appear in workspace paths"
                 )))
             }
-            Component::RootDir | Component::Prefix(_) => return Err(Failure::new(format!(
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(Failure::new(format!(
                 "path `{path}` is refused: paths are relative to the run's workspace, not absolute"
-            ))),
+            )))
+            }
         }
     }
     if clean.as_os_str().is_empty() {

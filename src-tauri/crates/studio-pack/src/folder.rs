@@ -1,0 +1,297 @@
+//! Creating an evidence folder at the start of a run and completing it at the end.
+
+use crate::atomic;
+use crate::meta::{Environment, Meta};
+use crate::render;
+use crate::PackError;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use studio_core::{Mission, RunStatus};
+use studio_engine::{RunResult, Usage};
+
+/// Who the run is: fixed before it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunIdentity {
+    pub run_id: String,
+    pub trace_id: String,
+    pub logic_hash: String,
+    pub started_at: DateTime<Utc>,
+}
+
+/// `<YYYYMMDD-HHMM>__<project>__<slug>` (UTC), project = the mission's sector or `default`.
+pub fn folder_name(mission: &Mission, at: DateTime<Utc>) -> String {
+    let project = mission
+        .sector
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(studio_core::slug)
+        .unwrap_or_else(|| "default".to_string());
+    let named = if mission.name.trim().is_empty() {
+        mission.mission_id()
+    } else {
+        mission.name.clone()
+    };
+    let slug = studio_core::slug(&named);
+    format!("{}__{project}__{slug}", at.format("%Y%m%d-%H%M"))
+}
+
+/// An evidence folder being filled by a run.
+#[derive(Debug)]
+pub struct EvidenceFolder {
+    root: PathBuf,
+    meta: Meta,
+}
+
+const SUBFOLDERS: &[&str] = &[
+    "workspace",
+    "outputs",
+    "evidence",
+    "evidence/raw",
+    "evidence/screenshots",
+];
+
+impl EvidenceFolder {
+    /// Creates the folder under `runs_dir` (a new name if one exists), writes `mission.yaml`,
+    /// `context.md`, `constraints.md` and the first `meta.json` (status `running`).
+    pub fn create(
+        runs_dir: &Path,
+        mission: &Mission,
+        run: &RunIdentity,
+    ) -> Result<Self, PackError> {
+        std::fs::create_dir_all(runs_dir).map_err(|e| PackError::io(runs_dir, e))?;
+        let base = folder_name(mission, run.started_at);
+        let root = create_unique(runs_dir, &base)?;
+        for sub in SUBFOLDERS {
+            let dir = root.join(sub);
+            std::fs::create_dir_all(&dir).map_err(|e| PackError::io(&dir, e))?;
+        }
+        atomic::write(
+            &root.join("mission.yaml"),
+            render::mission_yaml(mission)?.as_bytes(),
+        )?;
+        atomic::write(
+            &root.join("context.md"),
+            render::context_md(mission).as_bytes(),
+        )?;
+        atomic::write(
+            &root.join("constraints.md"),
+            render::constraints_md(mission).as_bytes(),
+        )?;
+        let meta = Meta {
+            run_id: run.run_id.clone(),
+            mission_id: mission.mission_id(),
+            mission_name: mission.name.clone(),
+            trace_id: run.trace_id.clone(),
+            logic_hash: run.logic_hash.clone(),
+            status: RunStatus::Running,
+            reason: None,
+            started_at: rfc3339(run.started_at),
+            finished_at: None,
+            total_duration_ms: None,
+            broker: None,
+            model: None,
+            outputs: Vec::new(),
+            outputs_missing: Vec::new(),
+            evidence: Vec::new(),
+            environment: Environment::current(),
+            usage: Usage::default(),
+            steps: BTreeMap::new(),
+            state: BTreeMap::new(),
+        };
+        atomic::write_json(&root.join("meta.json"), &meta)?;
+        Ok(Self { root, meta })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn workspace(&self) -> PathBuf {
+        self.root.join("workspace")
+    }
+
+    pub fn events_path(&self) -> PathBuf {
+        self.root.join("events.jsonl")
+    }
+
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// Records a run that could not start (e.g. a refused step type).
+    pub fn abort(&mut self, reason: &str) -> Result<(), PackError> {
+        self.meta.status = RunStatus::Failed;
+        self.meta.reason = Some(reason.to_string());
+        self.meta.finished_at = Some(rfc3339(Utc::now()));
+        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
+    /// Completes the folder from the run's result: declared outputs, `answer.md`, the evidence
+    /// files, and the final `meta.json`.
+    pub fn finish(&mut self, mission: &Mission, result: &RunResult) -> Result<(), PackError> {
+        let (copied, missing) = self.copy_outputs(mission)?;
+        let answer = self.root.join("outputs/answer.md");
+        if !answer.exists() {
+            atomic::write(
+                &answer,
+                render::answer_md(mission, result, &copied, &missing).as_bytes(),
+            )?;
+        }
+        let evidence = self.root.join("evidence");
+        atomic::write(
+            &evidence.join("steps.md"),
+            render::steps_md(mission, result).as_bytes(),
+        )?;
+        atomic::write(
+            &evidence.join("links.txt"),
+            render::links_txt(result).as_bytes(),
+        )?;
+        let mut evidence_files = vec!["steps.md".to_string(), "links.txt".to_string()];
+        for (i, step) in mission.steps.iter().enumerate() {
+            let Some(r) = result.step_results.get(&step.id) else {
+                continue;
+            };
+            let name = format!("raw/{}.json", raw_name(&step.id, i));
+            let doc = serde_json::json!({"step_id": step.id, "result": r});
+            atomic::write_json(&evidence.join(&name), &doc)?;
+            evidence_files.push(name);
+        }
+        self.meta.status = result.status;
+        self.meta.reason = result.reason.clone();
+        self.meta.finished_at = Some(rfc3339(result.finished_at));
+        self.meta.total_duration_ms = Some(result.total_duration_ms);
+        self.meta.outputs = list_files(&self.root.join("outputs"));
+        self.meta.outputs_missing = missing;
+        self.meta.evidence = evidence_files;
+        self.meta.usage = result.usage;
+        self.meta.steps = result
+            .counts()
+            .into_iter()
+            .map(|(status, n)| (status.as_str().to_string(), n))
+            .collect();
+        self.meta.state = result.state.clone();
+        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
+    /// Copies each declared output from the workspace into `outputs/` (through the workspace
+    /// capability, so a symlink cannot smuggle in a file from outside).
+    fn copy_outputs(&self, mission: &Mission) -> Result<(Vec<String>, Vec<String>), PackError> {
+        let workspace = self.workspace();
+        let dir = cap_std::fs::Dir::open_ambient_dir(&workspace, cap_std::ambient_authority())
+            .map_err(|e| PackError::io(&workspace, e))?;
+        let (mut copied, mut missing) = (Vec::new(), Vec::new());
+        for declared in &mission.outputs {
+            let rel = Path::new(declared);
+            let safe = !declared.is_empty()
+                && rel
+                    .components()
+                    .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+            let bytes = if safe { dir.read(rel).ok() } else { None };
+            match bytes {
+                Some(bytes) => {
+                    let target = self.root.join("outputs").join(rel);
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent).map_err(|e| PackError::io(parent, e))?;
+                    }
+                    atomic::write(&target, &bytes)?;
+                    copied.push(declared.clone());
+                }
+                None => missing.push(declared.clone()),
+            }
+        }
+        Ok((copied, missing))
+    }
+}
+
+fn create_unique(runs_dir: &Path, base: &str) -> Result<PathBuf, PackError> {
+    for n in 1u32.. {
+        let name = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}-{n}")
+        };
+        let path = runs_dir.join(name);
+        match std::fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => continue,
+            Err(e) => return Err(PackError::io(&path, e)),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// A file name for a step's raw result: the id where it is a safe name, else a cleaned form.
+fn raw_name(step_id: &str, index: usize) -> String {
+    let clean: String = step_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean == step_id && !clean.starts_with('.') {
+        clean
+    } else {
+        format!("{:03}-{}", index + 1, clean.trim_start_matches('.'))
+    }
+}
+
+fn list_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_folder_name_follows_the_mission_pack_format() {
+        let mut m = Mission {
+            name: "Keyword Analysis".into(),
+            ..Default::default()
+        };
+        let at = DateTime::parse_from_rfc3339("2025-12-31T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            folder_name(&m, at),
+            "20251231-1200__default__keyword-analysis"
+        );
+        m.sector = Some("Intelligence".into());
+        assert_eq!(
+            folder_name(&m, at),
+            "20251231-1200__intelligence__keyword-analysis"
+        );
+    }
+
+    #[test]
+    fn raw_names_are_safe_file_names() {
+        assert_eq!(raw_name("extract", 0), "extract");
+        assert_eq!(raw_name("../x", 4), "005-_x");
+        assert_eq!(raw_name("a/b", 1), "002-a_b");
+    }
+}

@@ -1,0 +1,32 @@
+//! Evidence folders (DESIGN §8, mission pack layout): every run leaves
+//! `<runs dir>/<YYYYMMDD-HHMM>__<project>__<slug>/` with
+//!
+//! ```text
+//! mission.yaml        the mission as run (resolved: id, effective config, perimeter)
+//! context.md          objective, project, background
+//! constraints.md      the mission's constraints plus the rendered perimeter
+//! workspace/          the run's workspace (file steps and commands work here)
+//! outputs/answer.md   a readable summary of the run (unless a step produced one)
+//! outputs/...         the declared `outputs`, copied from the workspace
+//! evidence/steps.md   the action log
+//! evidence/links.txt  URLs the run contacted
+//! evidence/raw/<step>.json   each step's full result
+//! evidence/screenshots/
+//! events.jsonl        every event of the run, one JSON object a line
+//! meta.json           run id, times, status, outputs, evidence, environment, usage, hashes, state
+//! ```
+//!
+//! Every file is written atomically (a temporary file, then a rename); `meta.json` is written
+//! when the run starts and again when it ends.
+
+mod atomic;
+mod error;
+mod folder;
+mod meta;
+mod render;
+mod run;
+
+pub use error::PackError;
+pub use folder::{folder_name, EvidenceFolder, RunIdentity};
+pub use meta::{Environment, Meta};
+pub use run::run_with_evidence;

@@ -1,0 +1,56 @@
+//! `meta.json`: what the system records about a run.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use studio_core::RunStatus;
+use studio_engine::Usage;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub run_id: String,
+    pub mission_id: String,
+    pub mission_name: String,
+    pub trace_id: String,
+    pub logic_hash: String,
+    pub status: RunStatus,
+    pub reason: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub total_duration_ms: Option<u64>,
+    /// The LLM broker and model (none until LLM steps exist).
+    pub broker: Option<String>,
+    pub model: Option<String>,
+    /// Files under `outputs/`.
+    pub outputs: Vec<String>,
+    /// Declared outputs the workspace did not hold at the end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs_missing: Vec<String>,
+    /// Files under `evidence/`.
+    pub evidence: Vec<String>,
+    pub environment: Environment,
+    pub usage: Usage,
+    /// Number of steps per final status.
+    pub steps: BTreeMap<String, usize>,
+    /// The final mission state.
+    pub state: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub app_version: String,
+    pub os: String,
+    pub arch: String,
+    pub family: String,
+}
+
+impl Environment {
+    pub fn current() -> Self {
+        Self {
+            app_version: studio_core::VERSION.to_string(),
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            family: std::env::consts::FAMILY.to_string(),
+        }
+    }
+}
