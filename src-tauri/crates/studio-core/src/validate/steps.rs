@@ -241,10 +241,14 @@ fn report_cycle(c: &mut Checker<'_>, cycle: &[usize]) {
                 path.join(" -> ")
             ),
         )
-        .with_help(format!(
-            "remove one of the dependencies between {} so that the steps form a DAG",
-            list(&ids, 6)
-        )),
+        .with_help(if ids.len() == 1 {
+            format!("remove `{}` from its own `depends_on`", ids[0])
+        } else {
+            format!(
+                "remove one of the dependencies between {} so that the steps form a DAG",
+                list(&ids, 6)
+            )
+        }),
         Part::Value,
     );
 }

@@ -1,0 +1,434 @@
+//! `mission validate FILE…`, and the plan that `mission run --dry-run` prints.
+//!
+//! Diagnostics go to stderr, rendered like a compiler's (pointing into the YAML; colours only
+//! on a terminal); results go to stdout: one `ok:` line per valid file, or with `--json` one
+//! array of `{file, valid, logic_hash, steps, diagnostics: [...]}`.
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use serde_json::{json, Value};
+use std::fmt;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use studio_core::{
+    has_errors, levels, load_file, logic_hash, validate, Diagnostic, LoadedMission, Severity,
+};
+
+/// Exit code of a command refused because its mission is invalid (DESIGN §12).
+pub const INVALID_MISSION: u8 = 3;
+
+/// What checking one mission file found.
+pub struct FileCheck {
+    /// The file as named on the command line.
+    pub file: String,
+    /// The mission, when the file could be read and parsed.
+    pub loaded: Option<LoadedMission>,
+    /// Every problem, errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    source: Option<Arc<str>>,
+}
+
+impl FileCheck {
+    /// Valid: loaded, and no diagnostic is an error (warnings are allowed).
+    pub fn is_valid(&self) -> bool {
+        self.loaded.is_some() && !has_errors(&self.diagnostics)
+    }
+
+    pub fn logic_hash(&self) -> Option<String> {
+        self.loaded.as_ref().map(|l| logic_hash(&l.mission))
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
+
+/// Loads and validates one file.
+pub fn check_file(path: &Path) -> FileCheck {
+    let file = path.display().to_string();
+    match load_file(path) {
+        Ok(loaded) => FileCheck {
+            file,
+            diagnostics: validate(&loaded),
+            source: Some(Arc::from(loaded.source.text.as_str())),
+            loaded: Some(loaded),
+        },
+        Err(err) => FileCheck {
+            file,
+            diagnostics: vec![err.diagnostic()],
+            source: err.source_file().map(|s| Arc::from(s.text.as_str())),
+            loaded: None,
+        },
+    }
+}
+
+/// `mission validate FILE…`: checks every file, prints all diagnostics, and returns the exit
+/// code (0 when every file is valid, [`INVALID_MISSION`] otherwise).
+pub fn validate_files(files: &[PathBuf], json: bool) -> u8 {
+    let checks: Vec<FileCheck> = files.iter().map(|f| check_file(f)).collect();
+    let all_valid = checks.iter().all(FileCheck::is_valid);
+    if json {
+        let doc: Vec<Value> = checks.iter().map(check_json).collect();
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "[]".into());
+        println!("{text}");
+    } else {
+        let style = ReportStyle::for_stderr();
+        let mut stderr = std::io::stderr().lock();
+        let mut stdout = std::io::stdout().lock();
+        for check in &checks {
+            let _ = render_diagnostics(&mut stderr, check, style);
+            let _ = write_summary_line(&mut stdout, &mut stderr, check);
+        }
+        let invalid = checks.iter().filter(|c| !c.is_valid()).count();
+        if invalid > 0 {
+            let errors: usize = checks.iter().map(|c| c.count(Severity::Error)).sum();
+            let _ = writeln!(
+                stderr,
+                "{invalid} of {} file(s) invalid ({errors} error(s))",
+                checks.len()
+            );
+        }
+    }
+    if all_valid {
+        0
+    } else {
+        INVALID_MISSION
+    }
+}
+
+/// Loads and validates a mission for a command that goes on with it (`run`): prints every
+/// diagnostic on stderr and gives the mission back when it has no error, or the exit code to
+/// stop with.
+pub fn load_and_validate(path: &Path) -> Result<LoadedMission, u8> {
+    let check = check_file(path);
+    let _ = render_diagnostics(
+        &mut std::io::stderr().lock(),
+        &check,
+        ReportStyle::for_stderr(),
+    );
+    if check.is_valid() {
+        check.loaded.ok_or(INVALID_MISSION)
+    } else {
+        Err(INVALID_MISSION)
+    }
+}
+
+/// `mission run FILE --dry-run`: validates the mission and prints its plan as parallel levels
+/// (`level 1: a, b`) on stdout, or with `json` one document `{mission_id, name, file,
+/// logic_hash, steps, levels: [[ids…]…]}`. Nothing runs. Returns the exit code.
+pub fn print_dry_run(path: &Path, json: bool) -> u8 {
+    let loaded = match load_and_validate(path) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let mut stdout = std::io::stdout().lock();
+    match write_plan(&mut stdout, &loaded, json) {
+        Ok(()) => 0,
+        Err(PlanError::Graph(err)) => {
+            eprintln!("error: {err}");
+            INVALID_MISSION
+        }
+        Err(PlanError::Io(err)) => {
+            eprintln!("error: cannot write the plan: {err}");
+            1
+        }
+    }
+}
+
+/// Why a plan could not be written.
+#[derive(Debug)]
+pub enum PlanError {
+    Graph(studio_core::GraphError),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for PlanError {
+    fn from(err: std::io::Error) -> Self {
+        Self::Io(err)
+    }
+}
+
+/// Writes the plan of a loaded mission (see [`print_dry_run`]).
+pub fn write_plan(
+    out: &mut dyn Write,
+    loaded: &LoadedMission,
+    json: bool,
+) -> Result<(), PlanError> {
+    let mission = &loaded.mission;
+    let levels = levels(mission).map_err(PlanError::Graph)?;
+    let ids = |level: &Vec<usize>| -> Vec<&str> {
+        level
+            .iter()
+            .map(|&i| mission.steps[i].id.as_str())
+            .collect()
+    };
+    let hash = logic_hash(mission);
+    if json {
+        let doc = json!({
+            "mission_id": mission.mission_id(),
+            "name": mission.name,
+            "file": loaded.source.name,
+            "logic_hash": hash,
+            "steps": mission.steps.len(),
+            "levels": levels.iter().map(ids).collect::<Vec<_>>(),
+        });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "dry run of {} ({})",
+        mission.name,
+        mission.mission_id()
+    )?;
+    writeln!(out, "file: {}", loaded.source.name)?;
+    writeln!(out, "logic_hash: {hash}")?;
+    writeln!(
+        out,
+        "{} step(s) in {} level(s); steps of one level can run in parallel; nothing was run",
+        mission.steps.len(),
+        levels.len()
+    )?;
+    for (n, level) in levels.iter().enumerate() {
+        writeln!(out, "level {}: {}", n + 1, ids(level).join(", "))?;
+    }
+    Ok(())
+}
+
+fn write_summary_line(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    check: &FileCheck,
+) -> std::io::Result<()> {
+    let warnings = check.count(Severity::Warning);
+    let warn_text = if warnings > 0 {
+        format!(", {warnings} warning(s)")
+    } else {
+        String::new()
+    };
+    match (&check.loaded, check.is_valid()) {
+        (Some(loaded), true) => writeln!(
+            out,
+            "ok: {} ({} steps, logic_hash {}{warn_text})",
+            check.file,
+            loaded.mission.steps.len(),
+            logic_hash(&loaded.mission)
+        ),
+        _ => writeln!(
+            err,
+            "invalid: {} ({} error(s){warn_text})",
+            check.file,
+            check.count(Severity::Error)
+        ),
+    }
+}
+
+fn check_json(check: &FileCheck) -> Value {
+    json!({
+        "file": check.file,
+        "valid": check.is_valid(),
+        "logic_hash": check.logic_hash(),
+        "steps": check.loaded.as_ref().map(|l| l.mission.steps.len()),
+        "diagnostics": check.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+    })
+}
+
+/// One diagnostic as stable JSON: `{severity, code, message, file, line, column, field, help}`.
+pub fn diagnostic_json(d: &Diagnostic) -> Value {
+    json!({
+        "severity": d.severity.as_str(),
+        "code": d.code.as_str(),
+        "message": d.message,
+        "file": d.file,
+        "line": d.location.map(|l| l.line),
+        "column": d.location.map(|l| l.column),
+        "field": d.field,
+        "help": d.help,
+    })
+}
+
+/// How reports are drawn: colours and Unicode on a terminal, plain ASCII otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportStyle {
+    pub color: bool,
+}
+
+impl ReportStyle {
+    pub fn for_stderr() -> Self {
+        Self {
+            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+/// Renders the diagnostics of one file, compiler style, pointing into its text.
+pub fn render_diagnostics(
+    out: &mut dyn Write,
+    check: &FileCheck,
+    style: ReportStyle,
+) -> std::io::Result<()> {
+    let handler = if style.color {
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode())
+    } else {
+        GraphicalReportHandler::new_themed(GraphicalTheme::none())
+            .with_width(100)
+            .with_wrap_lines(false)
+    };
+    let source = check
+        .source
+        .as_ref()
+        .map(|text| NamedSource::new(&check.file, Arc::clone(text)));
+    for d in &check.diagnostics {
+        let report = Report {
+            d,
+            source: source.clone(),
+        };
+        let mut text = String::new();
+        if handler.render_report(&mut text, &report).is_err() {
+            text = format!("{d}\n");
+        }
+        out.write_all(text.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// A diagnostic as miette sees it.
+#[derive(Debug)]
+struct Report<'a> {
+    d: &'a Diagnostic,
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.source, self.d.location) {
+            (Some(_), Some(_)) => write!(f, "{}", self.d.message),
+            _ => write!(f, "{}: {}", self.d.file, self.d.message),
+        }
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.d.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.d
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.d.location?;
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let loc = self.d.location?;
+        self.source.as_ref()?;
+        let label = if self.d.field.is_empty() {
+            "here".to_string()
+        } else {
+            self.d.field.clone()
+        };
+        Some(Box::new(std::iter::once(LabeledSpan::new(
+            Some(label),
+            loc.offset,
+            loc.len,
+        ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_text(name: &str, text: &str) -> FileCheck {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let mut check = check_file(&path);
+        check.file = name.to_string();
+        check
+    }
+
+    #[test]
+    fn a_report_points_at_file_line_and_column_without_colours() {
+        let check = check_text(
+            "m.yaml",
+            "name: m\nsteps:\n  - id: a\n    step_type: noop\n    depends_on: [b]\n",
+        );
+        let mut out = Vec::new();
+        render_diagnostics(&mut out, &check, ReportStyle { color: false }).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("[m.yaml:5:18]"), "{text}");
+        assert!(text.contains("unknown_dependency"), "{text}");
+        assert!(
+            text.contains("steps[0].depends_on[0]"),
+            "the label names the field: {text}"
+        );
+        assert!(text.contains("help:"), "{text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "no colour codes off a terminal: {text:?}"
+        );
+    }
+
+    #[test]
+    fn the_plan_lists_parallel_levels() {
+        let check = check_text(
+            "p.yaml",
+            "name: p\nsteps:\n  - {id: a, step_type: noop}\n  - {id: b, step_type: noop}\n  - {id: c, step_type: noop, depends_on: [a, b]}\n",
+        );
+        let mut out = Vec::new();
+        write_plan(&mut out, check.loaded.as_ref().unwrap(), false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("level 1: a, b\nlevel 2: c\n"), "{text}");
+        let mut out = Vec::new();
+        write_plan(&mut out, check.loaded.as_ref().unwrap(), true).unwrap();
+        let doc: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["levels"], json!([["a", "b"], ["c"]]));
+    }
+
+    #[test]
+    fn diagnostics_serialise_with_flat_positions() {
+        let check = check_text(
+            "m.yaml",
+            "name: m\nsteps:\n  - id: a\n    step_type: telport\n",
+        );
+        let doc = check_json(&check);
+        assert_eq!(doc["valid"], false);
+        let d = &doc["diagnostics"][0];
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(4), Some(16))
+        );
+        assert_eq!(d["code"], "unknown_step_type");
+        assert!(
+            d["help"].is_string() && d["field"] == "steps[0].step_type",
+            "{d}"
+        );
+        assert!(
+            doc["logic_hash"].as_str().unwrap().starts_with("sha256:"),
+            "a file that loaded has a hash even when it is invalid"
+        );
+    }
+}
