@@ -91,7 +91,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Validate { files, json } = &cli.command {
         return Ok(ExitCode::from(cmd_validate::validate_files(files, *json)));
     }
-    if let Command::Run { file, dry_run, json, events, vars } = &cli.command {
+    if let Command::Run {
+        file,
+        dry_run,
+        json,
+        events,
+        vars,
+    } = &cli.command
+    {
         let args = cmd_run::RunArgs {
             file: file.clone(),
             dry_run: *dry_run,

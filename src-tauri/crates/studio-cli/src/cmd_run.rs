@@ -1,0 +1,278 @@
+//! `mission run FILE`: validates the mission, runs it with its evidence folder, shows progress on
+//! stderr and prints the result on stdout (a summary, or with `--json` one document).
+//!
+//! Exit codes (DESIGN §12): 0 completed, 1 failed, 2 usage, 3 invalid mission, 5 budget
+//! exceeded, 6 timed out, 130 cancelled (Ctrl-C).
+
+use crate::cmd_validate;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use studio_core::RunStatus;
+use studio_engine::{
+    CancellationToken, Event, EventSink, EventType, FanOutSink, JsonlFileSink, RunOptions,
+    RunResult, SinkError,
+};
+
+/// Exit codes of `mission run`.
+pub mod code {
+    pub const COMPLETED: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INVALID: u8 = 3;
+    pub const BUDGET_EXCEEDED: u8 = 5;
+    pub const TIMED_OUT: u8 = 6;
+    pub const CANCELLED: u8 = 130;
+}
+
+/// What `mission run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    pub dry_run: bool,
+    pub json: bool,
+    pub events: Option<PathBuf>,
+    pub vars: Vec<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Runs the command and returns its exit code.
+pub fn run(args: &RunArgs) -> u8 {
+    let context = match parse_vars(&args.vars) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return code::USAGE;
+        }
+    };
+    if args.dry_run {
+        return cmd_validate::print_dry_run(&args.file, args.json);
+    }
+    let loaded = match cmd_validate::load_and_validate(&args.file) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let paths = match studio_api::AppPaths::resolve(args.data_dir.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return code::FAILED;
+        }
+    };
+    if let Err(e) = paths.ensure() {
+        eprintln!("error: {e}");
+        return code::FAILED;
+    }
+    let mut extra = FanOutSink::new();
+    extra.push(Progress::new(loaded.mission.steps.len()));
+    if let Some(path) = &args.events {
+        match JsonlFileSink::create(path) {
+            Ok(sink) => extra.push(sink),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return code::USAGE;
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return code::FAILED;
+        }
+    };
+    let cancel = CancellationToken::new();
+    let mut options = RunOptions::new(PathBuf::new()).with_cancel(cancel.clone());
+    options.context = context;
+    let hash = studio_core::logic_hash(&loaded.mission);
+    let runs_dir = paths.runs_dir();
+    let outcome = runtime.block_on(async {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ncancelling: stopping running steps…");
+                cancel.cancel();
+            }
+        });
+        studio_pack::run_with_evidence(&loaded.mission, &hash, &runs_dir, options, extra).await
+    });
+    let (result, evidence_dir) = match outcome {
+        Ok(done) => done,
+        Err(studio_pack::PackError::Engine(e)) => {
+            eprintln!("error: {e}");
+            return code::INVALID;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return code::FAILED;
+        }
+    };
+    let printed = if args.json {
+        print_json(&result, &evidence_dir)
+    } else {
+        print_summary(&result, &evidence_dir)
+    };
+    if let Err(e) = printed {
+        eprintln!("error: cannot write the result: {e}");
+    }
+    exit_code(&result)
+}
+
+/// `--var k=v` pairs as run inputs (`{{context.k}}`); values stay strings.
+pub fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, Value>, String> {
+    let mut out = BTreeMap::new();
+    for var in vars {
+        let Some((key, value)) = var.split_once('=') else {
+            return Err(format!("--var `{var}`: expected NAME=VALUE"));
+        };
+        let key = key.trim();
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "--var `{var}`: the name must be letters, digits, `_` or `-`"
+            ));
+        }
+        out.insert(key.to_string(), Value::String(value.to_string()));
+    }
+    Ok(out)
+}
+
+pub fn exit_code(result: &RunResult) -> u8 {
+    match result.status {
+        RunStatus::Completed => code::COMPLETED,
+        RunStatus::TimedOut => code::TIMED_OUT,
+        RunStatus::Cancelled => code::CANCELLED,
+        _ if result
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("budget_exceeded")) =>
+        {
+            code::BUDGET_EXCEEDED
+        }
+        _ => code::FAILED,
+    }
+}
+
+/// The `--json` document: stable field names, step results keyed by step id.
+pub fn result_document(result: &RunResult, evidence_dir: &Path) -> Value {
+    let steps: serde_json::Map<String, Value> = result
+        .step_results
+        .iter()
+        .map(|(id, r)| (id.clone(), serde_json::to_value(r).unwrap_or(Value::Null)))
+        .collect();
+    let mut doc = serde_json::to_value(result).unwrap_or_else(|_| json!({}));
+    doc["evidence_dir"] = json!(evidence_dir.display().to_string());
+    doc["step_results"] = Value::Object(steps);
+    doc
+}
+
+fn print_json(result: &RunResult, evidence_dir: &Path) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(&result_document(result, evidence_dir))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+}
+
+fn print_summary(result: &RunResult, evidence_dir: &Path) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", result.plan.render_text())?;
+    let counts: Vec<String> = result
+        .counts()
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    writeln!(
+        out,
+        "run {} {} in {} ms ({})",
+        result.run_id,
+        result.status.as_str(),
+        result.total_duration_ms,
+        counts.join(", ")
+    )?;
+    if let Some(reason) = &result.reason {
+        writeln!(out, "reason: {reason}")?;
+    }
+    writeln!(out, "evidence: {}", evidence_dir.display())
+}
+
+/// Progress on stderr: a bar on a terminal, one line per step event otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(steps: usize) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(steps as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {pos}/{len} steps {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self { bar }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+}
+
+impl EventSink for Progress {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
+        let finished_step = event.step_status.is_some_and(|s| s.is_final());
+        match (&self.bar, event.event_type) {
+            (_, t) if t.is_final() => {
+                if let Some(bar) = &self.bar {
+                    bar.finish_and_clear();
+                }
+                eprintln!("{}", event.summary);
+            }
+            (Some(bar), EventType::Progress) => {
+                if finished_step {
+                    bar.inc(1);
+                    if event.step_status != Some(studio_core::StepStatus::Success) {
+                        bar.println(&event.summary);
+                    }
+                } else if let Some(step) = &event.step_id {
+                    bar.set_message(format!("running `{step}`"));
+                }
+                if event.idempotency_key.ends_with("/retry") {
+                    self.line(&event.summary);
+                }
+            }
+            (None, EventType::Progress | EventType::Accepted) => self.line(&event.summary),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vars_are_name_value_pairs_kept_as_strings() {
+        let v = parse_vars(&["a=1".into(), "b=x=y".into(), "c=".into()]).unwrap();
+        assert_eq!(v["a"], json!("1"));
+        assert_eq!(v["b"], json!("x=y"), "only the first `=` separates");
+        assert_eq!(v["c"], json!(""));
+        assert!(parse_vars(&["novalue".into()])
+            .unwrap_err()
+            .contains("NAME=VALUE"));
+        assert!(parse_vars(&["=x".into()]).is_err());
+    }
+}
