@@ -21,7 +21,7 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 # --- system packages -------------------------------------------------------------------------
 packages=(build-essential pkg-config libssl-dev file curl libwebkit2gtk-4.1-dev librsvg2-dev)
 if [ "$want_test" = 1 ]; then
-  packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 at-spi2-core)
+  packages+=(xvfb xauth webkit2gtk-driver dbus)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,3 +1,13 @@
+//! Declares the app's own commands to Tauri's ACL, so each one must be granted to a window by a
+//! capability in tauri.conf.json (the main window only); a command no capability names is refused.
+
+/// Every `#[tauri::command]` of src-tauri/src/commands.rs.
+const APP_COMMANDS: &[&str] = &["diagnostics", "get_settings", "set_theme"];
+
 fn main() {
-    tauri_build::build()
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(APP_COMMANDS));
+    if let Err(err) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {err:#}");
+    }
 }

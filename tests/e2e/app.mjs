@@ -47,6 +47,8 @@ export async function launchApp() {
     stdio: ["ignore", "inherit", "inherit"],
   });
   await waitForPort(port, driver);
+  // tauri-driver starts WebKitWebDriver on the native port; it must listen before a session starts.
+  await waitForPort(nativePort, driver);
   const browser = await remote({
     hostname: "127.0.0.1",
     port,
@@ -68,6 +70,8 @@ export async function launchApp() {
 /** Saves a screenshot of the window under target/e2e/<name>.png. */
 export async function screenshot(browser, name) {
   const file = path.join(OUT_DIR, `${name}.png`);
+  // Let the page's entry animation and any theme transition settle first.
+  await browser.pause(350);
   await browser.saveScreenshot(file);
   return file;
 }

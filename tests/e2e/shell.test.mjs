@@ -19,11 +19,18 @@ async function pageTitle(browser) {
   return (await byTestId(browser, "page-title")).getText();
 }
 
+async function waitForPage(browser, title, why) {
+  await browser.waitUntil(async () => (await pageTitle(browser)) === title, {
+    timeout: 10_000,
+    timeoutMsg: `${why}: the ${title} page did not show`,
+  });
+}
+
 describe("Mission Studio window", () => {
   it("has the product's title and opens on the Library", async () => {
     const { browser } = app;
     assert.equal(await browser.getTitle(), "Mission Studio");
-    assert.equal(await pageTitle(browser), "Library");
+    await waitForPage(browser, "Library", "at start");
     await screenshot(browser, "01-library");
   });
 
@@ -37,10 +44,7 @@ describe("Mission Studio window", () => {
     ];
     for (const [id, title] of pages) {
       await (await byTestId(browser, `nav-${id}`)).click();
-      await browser.waitUntil(async () => (await pageTitle(browser)) === title, {
-        timeout: 5_000,
-        timeoutMsg: `clicking nav-${id} did not show the ${title} page`,
-      });
+      await waitForPage(browser, title, `after clicking nav-${id}`);
       const cls = await (await byTestId(browser, `nav-${id}`)).getAttribute("class");
       assert.match(cls, /active/, `nav-${id} is marked active`);
       await screenshot(browser, `02-page-${id}`);
@@ -50,6 +54,7 @@ describe("Mission Studio window", () => {
   it("shows the data folder from Rust on the About page", async () => {
     const { browser } = app;
     await (await byTestId(browser, "nav-about")).click();
+    await waitForPage(browser, "About", "after clicking nav-about");
     const dataDir = await byTestId(browser, "about-data-dir");
     await browser.waitUntil(async () => (await dataDir.getText()).length > 0, { timeout: 5_000 });
     assert.equal(await dataDir.getText(), DATA_DIR, "About shows MISSION_STUDIO_DATA_DIR");
@@ -64,15 +69,18 @@ describe("Mission Studio window", () => {
   it("switches the theme and saves it in the settings file", async () => {
     const { browser } = app;
     await (await byTestId(browser, "nav-settings")).click();
+    await waitForPage(browser, "Settings", "after clicking nav-settings");
     const themeOf = () => browser.execute(() => document.documentElement.dataset.theme);
 
     await (await byTestId(browser, "theme-dark")).click();
     await browser.waitUntil(async () => (await themeOf()) === "dark", { timeout: 5_000, timeoutMsg: "dark theme not applied" });
     await screenshot(browser, "04-settings-dark");
     await (await byTestId(browser, "nav-about")).click();
+    await waitForPage(browser, "About", "after clicking nav-about");
     await byTestId(browser, "about-data-dir");
     await screenshot(browser, "05-about-dark");
     await (await byTestId(browser, "nav-library")).click();
+    await waitForPage(browser, "Library", "after clicking nav-library");
     await screenshot(browser, "06-library-dark");
 
     const settingsFile = path.join(DATA_DIR, "settings.json");
@@ -82,6 +90,7 @@ describe("Mission Studio window", () => {
     });
 
     await (await byTestId(browser, "nav-settings")).click();
+    await waitForPage(browser, "Settings", "after clicking nav-settings");
     await (await byTestId(browser, "theme-light")).click();
     await browser.waitUntil(async () => (await themeOf()) === "light", { timeout: 5_000, timeoutMsg: "light theme not applied" });
     assert.match(readFileSync(settingsFile, "utf8"), /"light"/);

@@ -16,7 +16,7 @@ function NavEntry({ item }: { item: NavItem }) {
       <Icon size={18} aria-hidden />
       <span className="nav-label">{item.label}</span>
       <kbd className="nav-kbd" aria-hidden>
-        ^{item.shortcut}
+        Ctrl {item.shortcut}
       </kbd>
     </NavLink>
   );
