@@ -60,6 +60,35 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in declaration order.
+    pub const ALL: &'static [Code] = &[
+        Self::Io,
+        Self::TooLarge,
+        Self::TooManySteps,
+        Self::Syntax,
+        Self::EmptyMission,
+        Self::InvalidField,
+        Self::InvalidStepId,
+        Self::DuplicateStepId,
+        Self::UnknownDependency,
+        Self::DuplicateDependency,
+        Self::DependencyCycle,
+        Self::UnknownStepType,
+        Self::StepTypeNotAvailable,
+        Self::MissingParameter,
+        Self::InvalidParameter,
+        Self::UnknownParameter,
+        Self::ConflictingParameters,
+        Self::UnknownReference,
+        Self::ReferenceNotAncestor,
+        Self::InvalidConfig,
+        Self::InvalidPerimeter,
+        Self::InvalidStateSchema,
+        Self::UnknownStateField,
+        Self::InvalidStateValue,
+        Self::InvalidPlan,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Io => "io",
@@ -192,6 +221,43 @@ mod tests {
             !has_errors(&[d]),
             "warnings alone do not make a mission invalid"
         );
+    }
+
+    #[test]
+    fn every_code_is_listed_once_with_its_own_name() {
+        let names: std::collections::HashSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Code::ALL.len());
+        // Adding a variant without listing it fails here: the match must name them all.
+        for code in Code::ALL {
+            match code {
+                Code::Io
+                | Code::TooLarge
+                | Code::TooManySteps
+                | Code::Syntax
+                | Code::EmptyMission
+                | Code::InvalidField
+                | Code::InvalidStepId
+                | Code::DuplicateStepId
+                | Code::UnknownDependency
+                | Code::DuplicateDependency
+                | Code::DependencyCycle
+                | Code::UnknownStepType
+                | Code::StepTypeNotAvailable
+                | Code::MissingParameter
+                | Code::InvalidParameter
+                | Code::UnknownParameter
+                | Code::ConflictingParameters
+                | Code::UnknownReference
+                | Code::ReferenceNotAncestor
+                | Code::InvalidConfig
+                | Code::InvalidPerimeter
+                | Code::InvalidStateSchema
+                | Code::UnknownStateField
+                | Code::InvalidStateValue
+                | Code::InvalidPlan => {}
+            }
+        }
+        assert_eq!(Code::ALL.len(), 25, "update Code::ALL when adding a code");
     }
 
     #[test]

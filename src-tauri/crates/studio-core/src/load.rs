@@ -42,7 +42,7 @@ impl Default for Limits {
             max_steps: MAX_STEPS,
             max_nodes: 4_000_000,
             max_aliases: 100_000,
-            max_alias_replay_events: 100_000,
+            max_alias_replay_events: 50_000,
         }
     }
 }

@@ -228,3 +228,48 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_format_reference_documents_every_parameter_output_and_code() {
+    let readme = std::fs::read_to_string(repo_root().join("missions/README.md")).unwrap();
+    for spec in studio_core::STEP_PARAMS {
+        let heading = readme
+            .lines()
+            .position(|l| l.starts_with("### ") && l.split([' ', ',']).any(|w| w == spec.step_type))
+            .unwrap_or_else(|| {
+                panic!("missions/README.md has no section for `{}`", spec.step_type)
+            });
+        let section: String = readme
+            .lines()
+            .skip(heading + 1)
+            .take_while(|l| !l.starts_with("### ") && !l.starts_with("## "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for name in spec
+            .params
+            .iter()
+            .map(|p| p.name)
+            .chain(spec.output.iter().map(|o| o.name))
+        {
+            assert!(
+                section.contains(&format!("`{name}`")),
+                "the `{}` section of missions/README.md does not mention `{name}`",
+                spec.step_type
+            );
+        }
+    }
+    for info in studio_core::STEP_TYPES {
+        assert!(
+            readme.contains(&format!("`{}`", info.name)),
+            "step type `{}` is not listed",
+            info.name
+        );
+    }
+    for &code in Code::ALL {
+        assert!(
+            readme.contains(&format!("`{}`", code.as_str())),
+            "code `{}` is not documented",
+            code.as_str()
+        );
+    }
+}
