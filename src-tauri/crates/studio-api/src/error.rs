@@ -1,7 +1,7 @@
 //! The error shape that crosses the API boundary: `{code, message}`. Callers branch on `code`.
 
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::Path;
 use ts_rs::TS;
 
 /// Stable error codes; the UI branches on these, never on message text.
@@ -26,11 +26,17 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// An I/O failure on a path, naming the path.
-    pub fn io(action: &str, path: &PathBuf, err: std::io::Error) -> Self {
-        Self::new(ErrorCode::Io, format!("could not {action} {}: {err}", path.display()))
+    pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
+        Self::new(
+            ErrorCode::Io,
+            format!("could not {action} {}: {err}", path.display()),
+        )
     }
 }

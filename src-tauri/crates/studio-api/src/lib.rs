@@ -29,7 +29,10 @@ impl StudioApi {
     /// Opens the API over a data folder, creating the folders it needs.
     pub fn open(paths: AppPaths) -> Result<Self, ApiError> {
         paths.ensure()?;
-        Ok(Self { paths, settings_lock: Arc::default() })
+        Ok(Self {
+            paths,
+            settings_lock: Arc::default(),
+        })
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -84,7 +87,10 @@ mod tests {
         assert_eq!(d.data_dir, dir.path().display().to_string());
         assert!(d.database_path.starts_with(&d.data_dir));
         assert!(d.log_dir.starts_with(&d.data_dir));
-        assert!(std::path::Path::new(&d.log_dir).is_dir(), "open() creates the log folder");
+        assert!(
+            std::path::Path::new(&d.log_dir).is_dir(),
+            "open() creates the log folder"
+        );
         assert_eq!(d.step_types_known, 51);
     }
 

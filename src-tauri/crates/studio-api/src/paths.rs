@@ -17,7 +17,10 @@ pub struct AppPaths {
 impl AppPaths {
     /// Uses exactly this folder.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: dir.into(), from_env: false }
+        Self {
+            data_dir: dir.into(),
+            from_env: false,
+        }
     }
 
     /// Resolves the data folder: an explicit folder (e.g. `--data-dir`) wins, then
@@ -28,7 +31,10 @@ impl AppPaths {
             return Ok(Self::at(absolute(dir)));
         }
         if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
-            return Ok(Self { data_dir: absolute(Path::new(&dir)), from_env: true });
+            return Ok(Self {
+                data_dir: absolute(Path::new(&dir)),
+                from_env: true,
+            });
         }
         let dirs = directories::ProjectDirs::from("dev", "missionstudio", "mission-studio")
             .ok_or_else(|| {
@@ -76,7 +82,8 @@ impl AppPaths {
     /// Creates the data, log and runs folders if they are missing.
     pub fn ensure(&self) -> Result<(), ApiError> {
         for dir in [self.data_dir.clone(), self.log_dir(), self.runs_dir()] {
-            std::fs::create_dir_all(&dir).map_err(|e| ApiError::io("create the folder", &dir, e))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| ApiError::io("create the folder", &dir, e))?;
         }
         Ok(())
     }

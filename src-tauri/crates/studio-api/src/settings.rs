@@ -31,7 +31,7 @@ impl Settings {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(e) => return Err(ApiError::io("read the settings file", &path.to_path_buf(), e)),
+            Err(e) => return Err(ApiError::io("read the settings file", path, e)),
         };
         serde_json::from_str(&text).map_err(|e| {
             ApiError::new(
@@ -53,8 +53,7 @@ impl Settings {
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, text + "\n")
             .map_err(|e| ApiError::io("write the settings file", &tmp, e))?;
-        std::fs::rename(&tmp, path)
-            .map_err(|e| ApiError::io("replace the settings file", &path.to_path_buf(), e))
+        std::fs::rename(&tmp, path).map_err(|e| ApiError::io("replace the settings file", path, e))
     }
 }
 
@@ -70,7 +69,9 @@ mod tests {
         let s = Settings { theme: Theme::Dark };
         s.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), s);
-        assert!(std::fs::read_to_string(&path).unwrap().contains("\"theme\": \"dark\""));
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("\"theme\": \"dark\""));
     }
 
     #[test]
