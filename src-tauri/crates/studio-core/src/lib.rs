@@ -15,6 +15,7 @@ pub mod hash;
 pub mod load;
 pub mod mission;
 pub mod normalize;
+pub mod reference;
 pub mod schema;
 pub mod source;
 pub mod spans;

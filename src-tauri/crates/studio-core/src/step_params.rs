@@ -12,15 +12,15 @@ use serde_json::Value;
 pub enum ParamType {
     String,
     Bool,
-    /// A whole number ≥ 0.
+    /// A whole number ≥ 0 (see [`whole_number`]).
     Integer,
-    /// A whole number ≥ 1.
+    /// A whole number ≥ 1 (see [`whole_number`]).
     PositiveInteger,
     /// Any number.
     Number,
-    /// A list of strings.
+    /// A list of strings (numbers and booleans are accepted and used as text).
     StringList,
-    /// A mapping whose values are strings (numbers and booleans are accepted and used as text).
+    /// A mapping of names to values (values that are not strings are used as their JSON text).
     StringMap,
     /// Any JSON value (a string is sent as is, anything else as JSON).
     Any,
@@ -28,6 +28,20 @@ pub enum ParamType {
     Choice(&'static [&'static str]),
     /// An HTTP method, in any case.
     HttpMethod,
+}
+
+/// A whole number ≥ 0 as the engine reads it: an integer, a non-negative decimal (rounded
+/// up) or a string of digits.
+pub fn whole_number(value: &Value) -> Option<u64> {
+    value
+        .as_u64()
+        .or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| *f >= 0.0 && f.is_finite())
+                .map(|f| f.ceil() as u64)
+        })
+        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
 /// HTTP methods the `http` step accepts.
@@ -43,7 +57,7 @@ impl ParamType {
             Self::PositiveInteger => "a whole number (1 or more)".into(),
             Self::Number => "a number".into(),
             Self::StringList => "a list of strings".into(),
-            Self::StringMap => "a mapping of names to strings".into(),
+            Self::StringMap => "a mapping of names to values".into(),
             Self::Any => "any value".into(),
             Self::Choice(options) => format!("one of {}", options.join(", ")),
             Self::HttpMethod => format!("an HTTP method ({})", HTTP_METHODS.join(", ")),
@@ -57,19 +71,17 @@ impl ParamType {
                 return true;
             }
         }
-        let scalar = |v: &Value| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_));
+        let scalar = |v: &Value| !matches!(v, Value::Array(_) | Value::Object(_));
         match self {
             Self::String => value.is_string(),
-            Self::Bool => value.is_boolean(),
-            Self::Integer => value.is_u64(),
-            Self::PositiveInteger => value.as_u64().is_some_and(|n| n >= 1),
+            Self::Bool => value.is_boolean() || matches!(value.as_str(), Some("true" | "false")),
+            Self::Integer => whole_number(value).is_some(),
+            Self::PositiveInteger => whole_number(value).is_some_and(|n| n >= 1),
             Self::Number => value.is_number(),
             Self::StringList => value
                 .as_array()
-                .is_some_and(|items| items.iter().all(|item| item.is_string())),
-            Self::StringMap => value
-                .as_object()
-                .is_some_and(|map| map.values().all(scalar)),
+                .is_some_and(|items| items.iter().all(scalar)),
+            Self::StringMap => value.is_object(),
             Self::Any => true,
             Self::Choice(options) => value.as_str().is_some_and(|s| options.contains(&s)),
             Self::HttpMethod => value
@@ -95,6 +107,8 @@ pub enum ParamRule {
     ExactlyOne(&'static [&'static str]),
     /// At most one of these may be given.
     AtMostOne(&'static [&'static str]),
+    /// The first is only meaningful with the second.
+    Requires(&'static str, &'static str),
 }
 
 /// One field of a step type's output (`{{id.output.<name>}}`).
@@ -110,10 +124,14 @@ pub struct StepParams {
     pub step_type: &'static str,
     pub summary: &'static str,
     pub params: &'static [ParamSpec],
+    /// Any parameter is accepted (none is reported as unknown).
+    pub any_parameters: bool,
     pub rules: &'static [ParamRule],
     /// Other spellings accepted for a parameter: (alias, parameter).
     pub aliases: &'static [(&'static str, &'static str)],
     pub output: &'static [OutputField],
+    /// The output is the step's (resolved) parameters, so its fields are the parameter names.
+    pub output_is_parameters: bool,
 }
 
 impl StepParams {
@@ -157,172 +175,230 @@ const fn out(name: &'static str, doc: &'static str) -> OutputField {
 }
 
 const PATH_DOC: &str = "path inside the run's workspace (no `..`, not absolute)";
+const NO_RULES: &[ParamRule] = &[];
+const NO_ALIASES: &[(&str, &str)] = &[];
+const FILE_MOVES: &[(&str, &str)] = &[
+    ("from", "source"),
+    ("src", "source"),
+    ("to", "destination"),
+    ("dest", "destination"),
+];
 
-/// The parameters and outputs of the step types this build can run, plus `llm`.
+/// The parameters and outputs of the step types this build can run (as the engine reads them),
+/// plus `llm`.
 pub const STEP_PARAMS: &[StepParams] = &[
     StepParams {
         step_type: "noop",
-        summary: "Does nothing and succeeds; useful to join branches.",
+        summary: "Does nothing and succeeds. Its output is its parameters, so a mission can name values once and read them as `{{id.output.<key>}}`.",
         params: &[],
-        rules: &[],
-        aliases: &[],
+        any_parameters: true,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
         output: &[],
+        output_is_parameters: true,
     },
     StepParams {
         step_type: "command",
-        summary: "Runs a program with an argument list (no shell); the whole process tree is stopped on timeout or cancel.",
+        summary: "Runs a program with an argument list (no shell); a non-zero exit fails the step; on timeout or cancel the whole process group is killed.",
         params: &[
-            req("command", ParamType::String, "the program to run (looked up in PATH)"),
-            opt("args", ParamType::StringList, "its arguments, one string each; `{{…}}` inside one stays inside that argument"),
-            opt("working_dir", ParamType::String, "directory inside the workspace to run in (default: the workspace)"),
-            opt("env", ParamType::StringMap, "extra environment variables"),
+            req("command", ParamType::String, "the program: a name looked up in PATH, or a path"),
+            opt("args", ParamType::StringList, "its arguments, one string each (numbers and booleans are passed as text); `{{…}}` inside one stays inside that argument"),
+            opt("working_dir", ParamType::String, "folder inside the workspace to run in (default: the workspace)"),
+            opt("env", ParamType::StringMap, "variables added to the inherited environment"),
+            opt("stdin", ParamType::String, "text fed to the program's standard input"),
         ],
-        rules: &[],
-        aliases: &[],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
         output: &[
             out("exit_code", "the program's exit status"),
             out("stdout", "what it wrote on standard output"),
             out("stderr", "what it wrote on standard error"),
         ],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "create_file",
-        summary: "Writes a new file in the workspace.",
+        summary: "Writes a file in the workspace; parent folders are created.",
         params: &[
             req("path", ParamType::String, PATH_DOC),
-            req("content", ParamType::String, "the file's text"),
-            opt("mode", ParamType::String, "Unix permissions in octal, e.g. \"644\""),
+            opt("content", ParamType::Any, "the file's text; another JSON value is written as JSON (default: empty)"),
+            opt("overwrite", ParamType::Bool, "replace an existing file (default true)"),
         ],
-        rules: &[],
-        aliases: &[],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
         output: &[out("path", "the file written"), out("bytes", "its size in bytes")],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "edit_file",
-        summary: "Replaces or appends to a file in the workspace, optionally keeping a backup.",
+        summary: "Changes a file in the workspace: replaces every occurrence of `find` with `replace`, or replaces the whole file with `content` (or appends it).",
         params: &[
             req("path", ParamType::String, PATH_DOC),
-            req("content", ParamType::String, "the new text, or the text to append"),
-            opt("mode", ParamType::Choice(&["replace", "append"]), "replace (default) or append"),
-            opt("append", ParamType::Bool, "RustChain spelling: true = mode append"),
-            opt("backup", ParamType::Bool, "keep the previous content as `<path>.bak` (default false)"),
+            opt("content", ParamType::Any, "the new text, or the text to append"),
+            opt("append", ParamType::Bool, "with `content`: append instead of replacing (default false)"),
+            opt("find", ParamType::String, "text to replace everywhere in the file (the step fails when it is absent)"),
+            opt("replace", ParamType::String, "what replaces `find` (default: nothing)"),
+            opt("backup", ParamType::Bool, "copy the old file to `<path>.bak` first (default false)"),
         ],
-        rules: &[ParamRule::AtMostOne(&["mode", "append"])],
-        aliases: &[],
-        output: &[out("path", "the file written"), out("bytes", "its size in bytes after the edit")],
+        any_parameters: false,
+        rules: &[ParamRule::ExactlyOne(&["content", "find"]), ParamRule::Requires("replace", "find")],
+        aliases: NO_ALIASES,
+        output: &[
+            out("path", "the file written"),
+            out("bytes", "its size in bytes after the edit"),
+            out("replacements", "how many occurrences of `find` were replaced"),
+            out("backup", "the backup file, or null"),
+        ],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "delete_file",
-        summary: "Deletes a file in the workspace.",
-        params: &[req("path", ParamType::String, PATH_DOC)],
-        rules: &[],
-        aliases: &[],
-        output: &[out("path", "the file deleted")],
+        summary: "Removes a file (or, with `recursive`, a folder) from the workspace.",
+        params: &[
+            req("path", ParamType::String, PATH_DOC),
+            opt("missing_ok", ParamType::Bool, "succeed when there is nothing to delete (default false)"),
+            opt("recursive", ParamType::Bool, "delete a folder and what it holds (default false)"),
+        ],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
+        output: &[out("path", "the path given"), out("deleted", "whether something was deleted")],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "copy_file",
-        summary: "Copies a file inside the workspace.",
+        summary: "Copies a file inside the workspace; parent folders of the destination are created.",
         params: &[
             req("source", ParamType::String, PATH_DOC),
             req("destination", ParamType::String, PATH_DOC),
+            opt("overwrite", ParamType::Bool, "replace an existing destination (default true)"),
         ],
-        rules: &[],
-        aliases: &[],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: FILE_MOVES,
         output: &[
             out("source", "the file copied"),
             out("destination", "the copy"),
             out("bytes", "bytes copied"),
         ],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "move_file",
-        summary: "Moves or renames a file inside the workspace.",
+        summary: "Moves or renames a file or folder inside the workspace; parent folders of the destination are created.",
         params: &[
             req("source", ParamType::String, PATH_DOC),
             req("destination", ParamType::String, PATH_DOC),
+            opt("overwrite", ParamType::Bool, "replace an existing destination (default false)"),
         ],
-        rules: &[],
-        aliases: &[],
-        output: &[
-            out("source", "where the file was"),
-            out("destination", "where it is now"),
-            out("bytes", "its size in bytes"),
-        ],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: FILE_MOVES,
+        output: &[out("source", "where it was"), out("destination", "where it is now")],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "read_file",
         summary: "Reads a text file of the workspace into the step's output.",
-        params: &[req("path", ParamType::String, PATH_DOC)],
-        rules: &[],
-        aliases: &[],
+        params: &[
+            req("path", ParamType::String, PATH_DOC),
+            opt("max_bytes", ParamType::Integer, "larger files fail the step (default 16 MiB)"),
+        ],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
         output: &[
             out("path", "the file read"),
-            out("content", "its text"),
+            out("content", "its text (invalid UTF-8 replaced by U+FFFD)"),
             out("size", "its size in bytes"),
         ],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "list_directory",
-        summary: "Lists a directory of the workspace.",
+        summary: "Lists a folder of the workspace (symlinks are listed, never followed).",
         params: &[
-            req("path", ParamType::String, PATH_DOC),
-            opt("recursive", ParamType::Bool, "also list sub-directories (default false)"),
+            opt("path", ParamType::String, "folder inside the workspace (default `.`)"),
+            opt("recursive", ParamType::Bool, "also list sub-folders (default false)"),
         ],
-        rules: &[],
-        aliases: &[],
-        output: &[out("entries", "the entries: [{path, kind: file|dir, size}]")],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
+        output: &[
+            out("path", "the folder listed"),
+            out("entries", "[{name, path, kind: file|dir|symlink, size}], sorted by path"),
+        ],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "file_search",
-        summary: "Finds files under a workspace directory whose name matches a glob pattern.",
+        summary: "Finds lines holding a text in the workspace's files (binary files and files over 8 MiB are skipped).",
         params: &[
-            req("path", ParamType::String, PATH_DOC),
-            req("pattern", ParamType::String, "glob pattern, e.g. \"*.md\" or \"**/*.rs\""),
+            req("pattern", ParamType::String, "the text to find (plain text)"),
+            opt("path", ParamType::String, "folder to search (default `.`)"),
+            opt("name_contains", ParamType::String, "only files whose name holds this text"),
+            opt("case_sensitive", ParamType::Bool, "default true"),
+            opt("max_results", ParamType::Integer, "most matches returned (default 1000)"),
         ],
-        rules: &[],
-        aliases: &[],
-        output: &[out("matches", "matching paths, relative to the workspace")],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
+        output: &[
+            out("matches", "[{path, line, text}]"),
+            out("files_searched", "how many files were read"),
+            out("truncated", "whether `max_results` cut the list"),
+        ],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "parse_json",
-        summary: "Parses JSON text (given, or read from a workspace file).",
+        summary: "Parses JSON text, given or read from a workspace file.",
         params: &[
-            opt("content", ParamType::String, "the JSON text"),
+            opt("content", ParamType::Any, "the JSON text (a value that is not a string is taken as is)"),
             opt("path", ParamType::String, PATH_DOC),
         ],
+        any_parameters: false,
         rules: &[ParamRule::ExactlyOne(&["content", "path"])],
-        aliases: &[],
+        aliases: NO_ALIASES,
         output: &[out("value", "the parsed value")],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "parse_yaml",
-        summary: "Parses YAML text (given, or read from a workspace file).",
+        summary: "Parses YAML text, given or read from a workspace file (YAML 1.2 booleans, loader limits).",
         params: &[
-            opt("content", ParamType::String, "the YAML text"),
+            opt("content", ParamType::Any, "the YAML text (a value that is not a string is taken as is)"),
             opt("path", ParamType::String, PATH_DOC),
         ],
+        any_parameters: false,
         rules: &[ParamRule::ExactlyOne(&["content", "path"])],
-        aliases: &[],
+        aliases: NO_ALIASES,
         output: &[out("value", "the parsed value")],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "http",
-        summary: "Sends an HTTP request; the URL is recorded in the evidence.",
+        summary: "Sends one HTTP request; the URL is recorded in the evidence (`links.txt`).",
         params: &[
-            req("url", ParamType::String, "http:// or https:// URL"),
+            req("url", ParamType::String, "an http:// or https:// URL"),
             opt("method", ParamType::HttpMethod, "default GET"),
             opt("headers", ParamType::StringMap, "request headers"),
             opt("body", ParamType::Any, "a string is sent as is; any other value as JSON"),
-            opt("timeout_seconds", ParamType::PositiveInteger, "request timeout (default: the step's timeout)"),
+            opt("timeout", ParamType::Integer, "seconds (default 30)"),
+            opt("fail_on_status", ParamType::Bool, "a status ≥ 400 fails the step (default true; the output is kept)"),
         ],
-        rules: &[],
-        aliases: &[("timeout", "timeout_seconds")],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
         output: &[
             out("status", "the HTTP status code"),
             out("headers", "response headers"),
             out("body", "response body as text"),
             out("json", "the body parsed as JSON, or null"),
         ],
+        output_is_parameters: false,
     },
     StepParams {
         step_type: "llm",
@@ -335,13 +411,15 @@ pub const STEP_PARAMS: &[StepParams] = &[
             opt("temperature", ParamType::Number, "sampling temperature"),
             opt("max_tokens", ParamType::PositiveInteger, "most tokens to generate"),
         ],
-        rules: &[],
-        aliases: &[],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: NO_ALIASES,
         output: &[
             out("text", "the answer"),
             out("model", "the model that answered"),
             out("usage", "{prompt_tokens, completion_tokens, cost_usd}"),
         ],
+        output_is_parameters: false,
     },
 ];
 
@@ -394,11 +472,18 @@ pub fn check_parameters(spec: &StepParams, parameters: &Value) -> Vec<ParamProbl
         }
     };
     let ty = spec.step_type;
-    let present = |name: &str| map.keys().any(|k| spec.canonical(k) == name);
+    // A null value counts as absent, as the engine reads it.
+    let present = |name: &str| {
+        map.iter()
+            .any(|(k, v)| !v.is_null() && spec.canonical(k) == name)
+    };
 
     for (key, value) in map {
         let name = spec.canonical(key);
-        if name != key && map.contains_key(name) {
+        if value.is_null() {
+            continue;
+        }
+        if name != key && map.get(name).is_some_and(|v| !v.is_null()) {
             problems.push(ParamProblem {
                 kind: ProblemKind::Conflict,
                 param: key.clone(),
@@ -417,9 +502,6 @@ pub fn check_parameters(spec: &StepParams, parameters: &Value) -> Vec<ParamProbl
                     describe_value(value)
                 ),
                 help: match (param.ty, value) {
-                    (_, Value::Null) => format!(
-                        "give `{key}` a value, or remove it (an empty string is written \"\")"
-                    ),
                     (ParamType::StringList, Value::String(_)) => {
                         format!("write `{key}` as a list: [\"a\", \"b\"]")
                     }
@@ -427,6 +509,7 @@ pub fn check_parameters(spec: &StepParams, parameters: &Value) -> Vec<ParamProbl
                 },
             }),
             Some(_) => {}
+            None if spec.any_parameters => {}
             None => {
                 let known: Vec<&str> = spec
                     .params
@@ -482,6 +565,16 @@ pub fn check_parameters(spec: &StepParams, parameters: &Value) -> Vec<ParamProbl
                         param: given[1].to_string(),
                         message: format!("`{ty}` takes only one of {}", quote_list(names)),
                         help: format!("keep `{}` or `{}`, not both", given[0], given[1]),
+                    });
+                }
+            }
+            ParamRule::Requires(param, needs) => {
+                if present(param) && !present(needs) {
+                    problems.push(ParamProblem {
+                        kind: ProblemKind::Missing,
+                        param: needs.to_string(),
+                        message: format!("`{param}` of `{ty}` is only used with `{needs}`"),
+                        help: format!("add `{needs}`, or remove `{param}`"),
                     });
                 }
             }
@@ -559,40 +652,75 @@ mod tests {
 
     #[test]
     fn a_valid_command_has_no_problems() {
-        let params = json!({"command": "echo", "args": ["a", "{{x.output.n}}"], "env": {"N": 1}});
+        let params = json!({"command": "echo", "args": ["a", 1, "{{x.output.n}}"], "env": {"N": 1}, "stdin": "x"});
         assert_eq!(problems("command", params), vec![]);
     }
 
     #[test]
     fn missing_and_mistyped_parameters_are_named() {
-        let got = problems("command", json!({"args": "a b", "working_dir": 3}));
+        let got = problems(
+            "command",
+            json!({"args": "a b", "working_dir": 3, "env": ["A"]}),
+        );
         assert!(
             got.contains(&(ProblemKind::Missing, "command".into())),
             "{got:?}"
         );
-        assert!(
-            got.contains(&(ProblemKind::WrongType, "args".into())),
-            "{got:?}"
-        );
-        assert!(
-            got.contains(&(ProblemKind::WrongType, "working_dir".into())),
-            "{got:?}"
-        );
+        for param in ["args", "working_dir", "env"] {
+            assert!(
+                got.contains(&(ProblemKind::WrongType, param.into())),
+                "{param}: {got:?}"
+            );
+        }
         let got = problems(
             "http",
-            json!({"url": "u", "method": "FETCH", "timeout_seconds": 0}),
+            json!({"url": "u", "method": "FETCH", "timeout": -1}),
         );
         assert_eq!(
             got,
             vec![
                 (ProblemKind::WrongType, "method".into()),
-                (ProblemKind::WrongType, "timeout_seconds".into())
+                (ProblemKind::WrongType, "timeout".into())
             ]
         );
         assert_eq!(
             problems("http", json!({"url": "u", "method": "post"})),
             vec![],
-            "methods in any case"
+            "any case"
+        );
+    }
+
+    #[test]
+    fn values_are_read_as_leniently_as_the_engine_reads_them() {
+        let lenient = json!({"path": "a", "recursive": "true", "content": "x"});
+        assert_eq!(
+            problems("list_directory", json!({"recursive": "true"})),
+            vec![]
+        );
+        assert_eq!(
+            problems("read_file", json!({"path": "a", "max_bytes": "1024"})),
+            vec![]
+        );
+        assert_eq!(
+            problems("read_file", json!({"path": "a", "max_bytes": 1.5})),
+            vec![]
+        );
+        assert_eq!(
+            problems("create_file", json!({"path": "a", "content": {"k": 1}})),
+            vec![]
+        );
+        assert_eq!(
+            problems("create_file", json!({"path": "a", "content": null})),
+            vec![],
+            "null is absent"
+        );
+        assert_eq!(
+            problems("create_file", json!({"path": null})),
+            vec![(ProblemKind::Missing, "path".into())]
+        );
+        assert!(
+            !problems("list_directory", lenient).is_empty(),
+            "`content` is not a list_directory parameter"
         );
     }
 
@@ -627,21 +755,28 @@ mod tests {
         assert_eq!(
             problems(
                 "edit_file",
-                json!({"path": "a", "content": "b", "append": true, "mode": "append"})
+                json!({"path": "a", "find": "x", "replace": "y"})
             ),
-            vec![(ProblemKind::Conflict, "append".into())]
-        );
-        assert_eq!(
-            problems("http", json!({"url": "u", "timeout": 30})),
-            vec![],
-            "RustChain's `timeout` is accepted"
+            vec![]
         );
         assert_eq!(
             problems(
-                "http",
-                json!({"url": "u", "timeout": 30, "timeout_seconds": 3})
+                "edit_file",
+                json!({"path": "a", "content": "b", "replace": "y"})
             ),
-            vec![(ProblemKind::Conflict, "timeout".into())]
+            vec![(ProblemKind::Missing, "find".into())]
+        );
+        assert_eq!(
+            problems("copy_file", json!({"from": "a", "to": "b"})),
+            vec![],
+            "RustChain spellings"
+        );
+        assert_eq!(
+            problems(
+                "copy_file",
+                json!({"from": "a", "source": "b", "destination": "c"})
+            ),
+            vec![(ProblemKind::Conflict, "from".into())]
         );
     }
 
@@ -651,11 +786,11 @@ mod tests {
         let got = check_parameters(spec, &json!({"path": "a", "contents": "x"}));
         let unknown = got.iter().find(|p| p.kind == ProblemKind::Unknown).unwrap();
         assert_eq!(unknown.help, "did you mean `content`?");
-        assert!(got
-            .iter()
-            .any(|p| p.kind == ProblemKind::Missing && p.param == "content"));
-        let got = check_parameters(params_of("noop").unwrap(), &json!({"x": 1}));
-        assert_eq!(got[0].help, "`noop` takes no parameters");
+        assert_eq!(
+            problems("noop", json!({"anything": 1})),
+            vec![],
+            "noop takes any parameters"
+        );
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! The `{{…}}` variable syntax of mission parameters and state writes (DESIGN §4).
 //!
 //! Forms: `{{env.NAME}}`, `{{<step_id>.output.<path>}}`, `{{context.<name>}}`,
-//! `{{config.<key>}}`, `{{state.<field>}}`, `{{mission.id}}`, `{{mission.name}}`, `{{run.id}}`,
-//! `{{run.workspace}}`. Paths are dot-separated; `items.0` and `items[0]` both index a list.
+//! `{{config.<key>}}`, `{{state.<field>}}`, `{{mission.id}}`, `{{run.id}}`, `{{run.workspace}}`. Paths are dot-separated; `items.0` and `items[0]` both index a list.
 //! Spaces inside the braces are ignored. A value that is exactly one reference keeps the JSON
 //! type of what it refers to; otherwise references are replaced inside the text.
 //!
@@ -13,7 +12,7 @@ use serde_json::Value;
 /// The namespaces a reference can start with; anything else is a step id.
 pub const NAMESPACES: &[&str] = &["env", "context", "config", "state", "mission", "run"];
 /// Keys of `{{mission.…}}`.
-pub const MISSION_KEYS: &[&str] = &["id", "name"];
+pub const MISSION_KEYS: &[&str] = &["id"];
 /// Keys of `{{run.…}}`.
 pub const RUN_KEYS: &[&str] = &["id", "workspace"];
 /// Keys of `{{config.…}}` (the fields of `config`).
@@ -81,11 +80,12 @@ pub fn has_unclosed_braces(text: &str) -> bool {
 }
 
 /// The reference, when the whole text is exactly one `{{…}}` (its value keeps its JSON type).
+/// Text around the braces, even spaces, makes it a text with a reference inside.
 pub fn single_reference(text: &str) -> Option<Occurrence<'_>> {
-    let trimmed = text.trim();
-    let mut it = occurrences(trimmed);
+    let mut it = occurrences(text);
     let first = it.next()?;
-    (first.start == 0 && first.end == trimmed.len()).then_some(first)
+    (first.start == 0 && first.end == text.len() && !text[2..text.len() - 2].contains("{{"))
+        .then_some(first)
 }
 
 /// A parsed reference.
@@ -242,8 +242,13 @@ mod tests {
     #[test]
     fn a_whole_value_reference_is_recognised() {
         assert_eq!(
-            single_reference(" {{a.output}} ").map(|o| o.inner),
+            single_reference("{{ a.output }}").map(|o| o.inner),
             Some("a.output")
+        );
+        assert_eq!(
+            single_reference(" {{a.output}}"),
+            None,
+            "surrounding spaces make it text"
         );
         assert_eq!(single_reference("x{{a.output}}"), None);
         assert_eq!(single_reference("{{a.output}}{{b.output}}"), None);

@@ -5,6 +5,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::StepGraph;
 use crate::spans::{child_key, Part};
 use crate::step_params::params_of;
+use crate::step_types::{step_type, StepTypeStatus};
 use crate::suggest::did_you_mean;
 use crate::variables::{
     for_each_string, has_unclosed_braces, occurrences, parse_reference, Reference, CONFIG_KEYS,
@@ -18,6 +19,12 @@ pub(super) fn check_references(
 ) {
     let mission = c.mission;
     for (i, step) in mission.steps.iter().enumerate() {
+        // Like their parameters, the references of step types that cannot run are not checked.
+        let runnable =
+            step_type(&step.step_type).is_some_and(|t| t.status == StepTypeStatus::Available);
+        if !runnable {
+            continue;
+        }
         let params_path = format!("{}.parameters", step_path(i));
         let mut found = Vec::new();
         for_each_string(&step.parameters, &mut |suffix, text| {
@@ -148,18 +155,13 @@ fn check_text(
                         format!("write {{{{{name}.output}}}} or {{{{{name}.output.<field>}}}}"),
                     ))
                 } else {
-                    c.push(
-                        Diagnostic::warning(
-                            Code::UnknownReference,
-                            field,
-                            format!("`{shown}` is not one of the variable forms; the run will fail on it unless a context variable `{name}` is given"),
-                        )
-                        .with_help(format!(
+                    Some((
+                        Code::UnknownReference,
+                        format!("`{shown}` is not one of the variable forms: the step would fail on it"),
+                        format!(
                             "write {{{{context.{name}}}}} for a run input (`--var {name}=…`), or {{{{<step>.output.<field>}}}} for a step's output"
-                        )),
-                        Part::Value,
-                    );
-                    None
+                        ),
+                    ))
                 }
             }
         };
@@ -206,10 +208,17 @@ fn check_output_field(
     let Some(spec) = params_of(&step.step_type) else {
         return;
     };
-    if spec.output.is_empty() || spec.output_field(first).is_some() {
+    let names: Vec<&str> = if spec.output_is_parameters {
+        match &step.parameters {
+            serde_json::Value::Object(map) => map.keys().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    } else {
+        spec.output.iter().map(|f| f.name).collect()
+    };
+    if names.contains(&first) || (names.is_empty() && !spec.output_is_parameters) {
         return;
     }
-    let names: Vec<&str> = spec.output.iter().map(|f| f.name).collect();
     c.push(
         Diagnostic::warning(
             Code::UnknownReference,

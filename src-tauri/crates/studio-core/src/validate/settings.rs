@@ -4,7 +4,7 @@ use super::{list, step_path, Checker};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::mission::ApprovalMode;
 use crate::spans::{child_index, child_key, Part};
-use crate::state::{value_fits, STATE_TYPES};
+use crate::state::{canonical_type, value_fits, STATE_TYPES};
 use crate::step_types::{step_type, STEP_TYPES};
 use crate::suggest::did_you_mean;
 use std::collections::{HashMap, HashSet};
@@ -292,7 +292,7 @@ pub(super) fn check_state(c: &mut Checker<'_>) {
             );
         }
         let ty = field.field_type.as_str();
-        if !STATE_TYPES.contains(&ty) {
+        if canonical_type(ty).is_none() {
             let help = match did_you_mean(ty, STATE_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("the types are: {}", STATE_TYPES.join(", ")),
@@ -344,7 +344,7 @@ pub(super) fn check_state(c: &mut Checker<'_>) {
                     );
                 }
                 Some(field)
-                    if STATE_TYPES.contains(&field.field_type.as_str())
+                    if canonical_type(&field.field_type).is_some()
                         && !value_fits(&field.field_type, value) =>
                 {
                     c.push(

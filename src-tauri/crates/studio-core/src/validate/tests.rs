@@ -138,7 +138,7 @@ fn known_step_types_not_built_yet_are_refused_clearly() {
 #[test]
 fn missing_and_mistyped_parameters_are_located() {
     let diags = check(
-        "name: p\nsteps:\n  - id: a\n    step_type: command\n    parameters:\n      args: \"-l -a\"\n      env: {A: [1]}\n  - id: b\n    step_type: http\n    parameters: {url: \"https://x\", method: FETCH, timeout: 0}\n",
+        "name: p\nsteps:\n  - id: a\n    step_type: command\n    parameters:\n      args: \"-l -a\"\n      env: [A]\n  - id: b\n    step_type: http\n    parameters: {url: \"https://x\", method: FETCH, timeout: -1}\n",
     );
     let missing = one(&diags, Code::MissingParameter);
     assert_eq!(
@@ -228,7 +228,8 @@ fn malformed_and_unknown_references_are_reported() {
             (14, Severity::Error),   // config has no `speed`
             (15, Severity::Error),   // run has no `owner`
             (16, Severity::Error),   // empty
-            (17, Severity::Warning), // a RustChain context variable
+            (17, Severity::Error),   // a bare name (RustChain context variable)
+            (18, Severity::Warning), // a noop's output is its parameters: it has none
         ],
         "{diags:#?}"
     );
@@ -239,11 +240,16 @@ fn malformed_and_unknown_references_are_reported() {
         .as_deref()
         .unwrap()
         .contains("{{context.legacy_var}}"));
-    assert_eq!(
-        diags.len(),
-        7,
-        "noop has no declared output fields, so `anything` is not flagged"
+    assert_eq!(diags.len(), 8, "{diags:#?}");
+}
+
+#[test]
+fn references_in_steps_that_cannot_run_are_not_checked() {
+    let diags = check(
+        "name: r\nsteps:\n  - id: a\n    step_type: rag_add\n    parameters: {metadata: {summary: \"{{summary_result}}\"}}\n",
     );
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0].code, Code::StepTypeNotAvailable);
 }
 
 #[test]
