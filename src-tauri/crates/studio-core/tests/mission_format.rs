@@ -258,3 +258,43 @@ fn the_format_reference_is_up_to_date() {
         );
     }
 }
+
+proptest! {
+    #[test]
+    fn levels_put_every_step_after_its_dependencies(
+        deps in prop::collection::vec(prop::collection::vec(any::<prop::sample::Index>(), 0..4), 1..60)
+    ) {
+        // Step i may depend only on earlier steps: always a DAG.
+        let mut text = String::from("name: dag\nsteps:\n");
+        for (i, ds) in deps.iter().enumerate() {
+            text.push_str(&format!("  - id: s{i}\n    step_type: noop\n"));
+            if i > 0 && !ds.is_empty() {
+                let mut names: Vec<String> = ds.iter().map(|d| format!("s{}", d.index(i))).collect();
+                names.sort();
+                names.dedup();
+                text.push_str(&format!("    depends_on: [{}]\n", names.join(", ")));
+            }
+        }
+        let loaded = load_str(&text, "dag.yaml").unwrap();
+        prop_assert!(validate(&loaded).is_empty());
+        let lv = levels(&loaded.mission).unwrap();
+        let mut level_of = vec![usize::MAX; deps.len()];
+        for (n, level) in lv.iter().enumerate() {
+            prop_assert!(!level.is_empty());
+            prop_assert!(level.windows(2).all(|w| w[0] < w[1]), "declaration order within a level");
+            for &i in level {
+                level_of[i] = n;
+            }
+        }
+        for (i, step) in loaded.mission.steps.iter().enumerate() {
+            prop_assert!(level_of[i] != usize::MAX, "every step is placed");
+            let mut deepest = None;
+            for d in &step.depends_on {
+                let j: usize = d[1..].parse().unwrap();
+                prop_assert!(level_of[j] < level_of[i], "s{j} runs before s{i}");
+                deepest = deepest.max(Some(level_of[j]));
+            }
+            prop_assert_eq!(level_of[i], deepest.map_or(0, |l| l + 1), "as early as possible");
+        }
+    }
+}
