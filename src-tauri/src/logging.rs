@@ -13,8 +13,8 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
         .filename_suffix("log")
         .max_log_files(14)
         .build(log_dir);
-    let filter = EnvFilter::try_from_env("MISSION_STUDIO_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("MISSION_STUDIO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     match appender {
         Ok(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);

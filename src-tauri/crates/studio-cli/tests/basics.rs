@@ -11,7 +11,10 @@ fn version_prints_the_package_version() {
     let out = mission().arg("--version").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.trim(), format!("mission {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text.trim(),
+        format!("mission {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -40,11 +43,18 @@ fn info_json_reports_the_data_dir_from_the_flag_and_from_the_environment() {
         .env_remove("MISSION_STUDIO_DATA_DIR")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["dataDir"], dir.path().display().to_string());
     assert_eq!(json["dataDirFromEnv"], false);
-    assert!(dir.path().join("logs").is_dir(), "the data folder is prepared");
+    assert!(
+        dir.path().join("logs").is_dir(),
+        "the data folder is prepared"
+    );
 
     let out = mission()
         .args(["info", "--json"])
