@@ -148,7 +148,7 @@ impl EventSink for NullSink {
     }
 }
 
-/// Appends events as JSON lines (NDJSON) to a file, one `write` per line.
+/// Appends events as JSON lines (NDJSON) to a file; each line is written whole as it happens.
 #[derive(Debug)]
 pub struct JsonlFileSink {
     path: PathBuf,
@@ -199,12 +199,8 @@ impl EventSink for JsonlFileSink {
         };
         serde_json::to_writer(&mut self.file, event).map_err(|e| io(e.into()))?;
         self.file.write_all(b"\n").map_err(io)?;
-        // Whole lines reach the file as they happen (a reader can follow the run), while a
-        // burst of events from many short steps is written in large blocks.
-        if event.event_type != EventType::Progress || self.file.buffer().len() > 32 * 1024 {
-            self.file.flush().map_err(io)?;
-        }
-        Ok(())
+        // Each line reaches the file as it happens, so a reader can follow the run.
+        self.file.flush().map_err(io)
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {

@@ -297,6 +297,7 @@ impl<'a> Run<'a> {
                 trace_id: Arc::from(options.trace_id.as_str()),
                 started,
                 warned: false,
+                clock: TextClock::default(),
             },
             started_at: timefmt::now(),
             started,
@@ -928,6 +929,27 @@ struct Emitter<'a> {
     trace_id: Arc<str>,
     started: Instant,
     warned: bool,
+    clock: TextClock,
+}
+
+/// The current time as RFC 3339 text, formatted once per millisecond: a burst of events from
+/// short steps shares the text instead of formatting it again for each event.
+#[derive(Default)]
+struct TextClock {
+    millis: i64,
+    text: String,
+}
+
+impl TextClock {
+    fn now_text(&mut self) -> String {
+        let now = timefmt::now();
+        let millis = now.timestamp_millis();
+        if millis != self.millis || self.text.is_empty() {
+            self.millis = millis;
+            self.text = timefmt::rfc3339(now);
+        }
+        self.text.clone()
+    }
 }
 
 impl Emitter<'_> {
@@ -972,7 +994,7 @@ impl Emitter<'_> {
                 runtime_ms: self.started.elapsed().as_millis() as u64,
                 ..Usage::default()
             },
-            emitted_at: timefmt::rfc3339(timefmt::now()),
+            emitted_at: self.clock.now_text(),
         };
         if let Err(e) = self.sink.emit(&event) {
             if !self.warned {

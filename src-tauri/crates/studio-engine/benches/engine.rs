@@ -1,0 +1,287 @@
+//! `cargo bench -p studio-engine --bench engine`: our engine against raw baselines, in one
+//! process, printing ratios (lower is better for "×"; efficiency is higher-better).
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use studio_core::{Mission, Step};
+use studio_engine::{run_mission, Dag, NullSink, RunOptions};
+use tokio::sync::mpsc;
+
+fn step(id: String, step_type: &str, deps: Vec<String>, parameters: Value) -> Step {
+    serde_json::from_value(
+        json!({"id": id, "step_type": step_type, "depends_on": deps, "parameters": parameters}),
+    )
+    .unwrap()
+}
+
+/// `layers` × `width` no-op steps; each depends on two steps of the layer before.
+fn layered(layers: usize, width: usize) -> Vec<Step> {
+    let mut steps = Vec::with_capacity(layers * width);
+    for l in 0..layers {
+        for w in 0..width {
+            let deps = if l == 0 {
+                vec![]
+            } else {
+                vec![
+                    format!("s{}_{}", l - 1, w),
+                    format!("s{}_{}", l - 1, (w + 1) % width),
+                ]
+            };
+            steps.push(step(format!("s{l}_{w}"), "noop", deps, json!({})));
+        }
+    }
+    steps
+}
+
+fn mission(steps: Vec<Step>, max_concurrent: usize) -> Mission {
+    serde_json::from_value(
+        json!({"name": "bench", "config": {"max_concurrent_steps": max_concurrent}, "steps": []}),
+    )
+    .map(|mut m: Mission| {
+        m.steps = steps;
+        m
+    })
+    .unwrap()
+}
+
+/// The hand-written baseline: indegree counting, one tokio task per step, completions over a
+/// channel, at most `max` running.
+async fn baseline_scheduler(deps: &[Vec<usize>], max: usize) {
+    let n = deps.len();
+    let mut dependents = vec![Vec::new(); n];
+    let mut remaining = vec![0usize; n];
+    for (i, ds) in deps.iter().enumerate() {
+        remaining[i] = ds.len();
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: std::collections::VecDeque<usize> =
+        (0..n).filter(|&i| remaining[i] == 0).collect();
+    let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+    let (mut running, mut done) = (0, 0);
+    while done < n {
+        while running < max {
+            let Some(i) = ready.pop_front() else { break };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(i);
+            });
+            running += 1;
+        }
+        let i = rx.recv().await.unwrap();
+        running -= 1;
+        done += 1;
+        for &d in &dependents[i] {
+            remaining[d] -= 1;
+            if remaining[d] == 0 {
+                ready.push_back(d);
+            }
+        }
+    }
+}
+
+fn deps_of(steps: &[Step]) -> Vec<Vec<usize>> {
+    let index: HashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    steps
+        .iter()
+        .map(|s| s.depends_on.iter().map(|d| index[d.as_str()]).collect())
+        .collect()
+}
+
+fn best<F: FnMut() -> Duration>(runs: usize, mut f: F) -> Duration {
+    (0..runs).map(|_| f()).min().unwrap()
+}
+
+fn petgraph_toposort(steps: &[Step]) -> usize {
+    let mut g = petgraph::graph::DiGraph::<(), ()>::with_capacity(steps.len(), steps.len() * 2);
+    let nodes: Vec<_> = steps.iter().map(|_| g.add_node(())).collect();
+    let index: HashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    for (i, s) in steps.iter().enumerate() {
+        for d in &s.depends_on {
+            g.add_edge(nodes[index[d.as_str()]], nodes[i], ());
+        }
+    }
+    petgraph::algo::toposort(&g, None).unwrap().len()
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    println!("| benchmark | baseline | studio-engine | ratio | target |");
+    println!("|---|---|---|---|---|");
+
+    // 1. 10,000-step layered DAG of no-op steps.
+    let steps = layered(100, 100);
+    let deps = deps_of(&steps);
+    let m = mission(steps, 64);
+    let base = best(5, || {
+        let t = Instant::now();
+        rt.block_on(baseline_scheduler(&deps, 64));
+        t.elapsed()
+    });
+    let ours = best(5, || {
+        let t = Instant::now();
+        let r = rt
+            .block_on(run_mission(&m, RunOptions::new(ws.path()), &mut NullSink))
+            .unwrap();
+        assert_eq!(r.status, studio_core::RunStatus::Completed);
+        t.elapsed()
+    });
+    row(
+        "10k no-op layered DAG (per step)",
+        base / 10_000,
+        ours / 10_000,
+        "≤ 3×",
+    );
+
+    // 2. Dependency resolution.
+    for (layers, width) in [(10, 10), (100, 100), (1000, 100)] {
+        let steps = layered(layers, width);
+        let n = steps.len();
+        let base = best(5, || {
+            let t = Instant::now();
+            assert_eq!(petgraph_toposort(&steps), n);
+            t.elapsed()
+        });
+        let ours = best(5, || {
+            let t = Instant::now();
+            let dag = Dag::build(&steps).unwrap();
+            assert_eq!(dag.topo_order().len(), n);
+            t.elapsed()
+        });
+        row(
+            &format!("dependency resolution, {n} steps"),
+            base,
+            ours,
+            "≤ 2×",
+        );
+    }
+
+    // 3. 1,000 command steps (/bin/true) at concurrency 8.
+    let mrt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let commands: Vec<Step> = (0..1000)
+        .map(|i| {
+            step(
+                format!("c{i}"),
+                "command",
+                vec![],
+                json!({"command": "/bin/true"}),
+            )
+        })
+        .collect();
+    let m = mission(commands, 8);
+    let base = best(2, || {
+        let t = Instant::now();
+        mrt.block_on(async {
+            let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+            let mut set = tokio::task::JoinSet::new();
+            for _ in 0..1000 {
+                let permit = sem.clone().acquire_owned().await.unwrap();
+                set.spawn(async move {
+                    let out = tokio::process::Command::new("/bin/true")
+                        .output()
+                        .await
+                        .unwrap();
+                    drop(permit);
+                    out.status.success()
+                });
+            }
+            while let Some(ok) = set.join_next().await {
+                assert!(ok.unwrap());
+            }
+        });
+        t.elapsed()
+    });
+    let ours = best(2, || {
+        let t = Instant::now();
+        let r = mrt
+            .block_on(run_mission(&m, RunOptions::new(ws.path()), &mut NullSink))
+            .unwrap();
+        assert_eq!(r.status, studio_core::RunStatus::Completed);
+        t.elapsed()
+    });
+    row(
+        "1,000 × /bin/true at concurrency 8 (per step)",
+        base / 1000,
+        ours / 1000,
+        "≤ 1.15×",
+    );
+
+    // 4. 16 × 200 ms sleeps at concurrency 16.
+    let sleeps: Vec<Step> = (0..16)
+        .map(|i| {
+            step(
+                format!("z{i}"),
+                "command",
+                vec![],
+                json!({"command": "sleep", "args": ["0.2"]}),
+            )
+        })
+        .collect();
+    let m = mission(sleeps, 16);
+    let took = best(3, || {
+        let t = Instant::now();
+        mrt.block_on(run_mission(&m, RunOptions::new(ws.path()), &mut NullSink))
+            .unwrap();
+        t.elapsed()
+    });
+    let efficiency = 0.2 / took.as_secs_f64();
+    println!("| 16 × 200 ms sleeps at concurrency 16 | ideal 200 ms | {took:.2?} | efficiency {efficiency:.3} | ≥ 0.95 |");
+
+    // 5. From a step's timeout to its child being dead.
+    let m = mission(
+        vec![step(
+            "t".into(),
+            "command",
+            vec![],
+            json!({"command": "sh", "args": ["-c", "echo $$ > pid; exec sleep 30"]}),
+        )],
+        1,
+    );
+    let mut m = m;
+    m.steps[0].timeout_seconds = Some(1);
+    let kill = best(3, || {
+        let t = Instant::now();
+        let r = mrt
+            .block_on(run_mission(&m, RunOptions::new(ws.path()), &mut NullSink))
+            .unwrap();
+        let done = t.elapsed();
+        assert_eq!(
+            r.step_results["t"].error.as_deref(),
+            Some("timed out after 1s")
+        );
+        let pid = std::fs::read_to_string(ws.path().join("pid")).unwrap();
+        let alive = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        });
+        assert!(!alive, "the child outlived its timeout");
+        done.saturating_sub(Duration::from_secs(1))
+    });
+    println!("| step timeout → child dead and reaped | — | {kill:.2?} | — | ≤ 100 ms |");
+}
+
+fn row(name: &str, base: Duration, ours: Duration, target: &str) {
+    let ratio = ours.as_secs_f64() / base.as_secs_f64().max(1e-12);
+    println!("| {name} | {base:.2?} | {ours:.2?} | {ratio:.2}× | {target} |");
+}
