@@ -15,6 +15,7 @@ pub mod hash;
 pub mod load;
 pub mod mission;
 pub mod normalize;
+pub mod perimeter;
 pub mod reference;
 pub mod schema;
 pub mod source;
@@ -36,6 +37,7 @@ pub use mission::{
     Sandbox, SimulatedTool, Simulation, StateField, StateSchema, Step, StepApproval, ToolRules,
 };
 pub use normalize::{EffectiveConfig, MissionLogic, NormalizedStep};
+pub use perimeter::{merge as merge_perimeters, parse_perimeter, EffectivePerimeter, PerimeterError};
 pub use source::{Location, SourceFile, SourceFormat};
 pub use status::{RunStatus, StepStatus};
 pub use step_params::{params_of, StepParams, STEP_PARAMS};

@@ -106,7 +106,7 @@ mod tests {
                 assert!(md.contains(&format!("| `{}` |", p.name)), "{}", p.name);
             }
         }
-        assert!(md.contains("### llm (not available yet)"));
+        assert!(md.contains("### llm\n") && md.contains("### tool\n"));
         assert!(md.contains("Also accepted: `from` for `source`"));
     }
 

@@ -184,8 +184,7 @@ const FILE_MOVES: &[(&str, &str)] = &[
     ("dest", "destination"),
 ];
 
-/// The parameters and outputs of the step types this build can run (as the engine reads them),
-/// plus `llm`.
+/// The parameters and outputs of the step types this build can run (as the engine reads them).
 pub const STEP_PARAMS: &[StepParams] = &[
     StepParams {
         step_type: "noop",
@@ -402,22 +401,41 @@ pub const STEP_PARAMS: &[StepParams] = &[
     },
     StepParams {
         step_type: "llm",
-        summary: "Asks a language model (the built-in `simulated` provider by default).",
+        summary: "Asks a language model: the built-in deterministic `simulated` provider (default, offline) or any OpenAI-compatible chat completions endpoint (`openai`). The mission's goal, constraints and perimeter go into the system message; `max_tokens` is clamped to what the budget has left; usage and cost come from the response.",
         params: &[
-            req("prompt", ParamType::String, "the prompt"),
-            opt("provider", ParamType::String, "simulated (default), or an OpenAI-compatible provider name"),
-            opt("model", ParamType::String, "model name"),
-            opt("system_message", ParamType::String, "system prompt"),
+            req("prompt", ParamType::String, "the user message"),
+            opt("provider", ParamType::Choice(&["simulated", "openai"]), "simulated (default) or openai (OpenAI-compatible: OpenAI, Ollama, llama.cpp server)"),
+            opt("model", ParamType::String, "model name (default `sim-small` for simulated, `gpt-4o-mini` for openai); prices come from the price table"),
+            opt("system_message", ParamType::String, "extra system prompt, after the injected mission context"),
             opt("temperature", ParamType::Number, "sampling temperature"),
-            opt("max_tokens", ParamType::PositiveInteger, "most tokens to generate"),
+            opt("max_tokens", ParamType::PositiveInteger, "most tokens to generate (default 512), clamped to the budget left"),
+            opt("base_url", ParamType::String, "openai: the API base URL (default https://api.openai.com/v1)"),
+            opt("api_key_env", ParamType::String, "openai: the environment variable holding the API key (default OPENAI_API_KEY; none sent when unset)"),
         ],
         any_parameters: false,
         rules: NO_RULES,
-        aliases: NO_ALIASES,
+        aliases: &[("system", "system_message")],
         output: &[
             out("text", "the answer"),
             out("model", "the model that answered"),
             out("usage", "{prompt_tokens, completion_tokens, cost_usd}"),
+        ],
+        output_is_parameters: false,
+    },
+    StepParams {
+        step_type: "tool",
+        summary: "Calls a sector-owned tool of the registry (`missions/tools/`, `<data dir>/tools/`) with an `input` checked against the tool's JSON Schema. The tool's sector, side effects and cost come from the registry, never from the mission.",
+        params: &[
+            req("name", ParamType::String, "the tool's name in the registry, e.g. `place_order`"),
+            opt("input", ParamType::Any, "the tool's input (default `{}`); must satisfy its `input_schema`"),
+        ],
+        any_parameters: false,
+        rules: NO_RULES,
+        aliases: &[("tool", "name")],
+        output: &[
+            out("tool", "the tool's name"),
+            out("sector", "the tool's owning sector"),
+            out("output", "what the tool's run gave (the output of its command, http or llm call)"),
         ],
         output_is_parameters: false,
     },

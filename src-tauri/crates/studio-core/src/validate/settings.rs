@@ -249,6 +249,11 @@ pub(super) fn check_perimeter(c: &mut Checker<'_>) {
             if step_type(ty).is_none() {
                 continue; // reported as an unknown step type
             }
+            // A `tool` step is judged by the registry tool it calls.
+            let ty = match (ty, step.parameters.get("name").and_then(|v| v.as_str())) {
+                ("tool", Some(name)) if !name.contains("{{") => name,
+                _ => ty,
+            };
             let refused = if forbidden.contains(ty) {
                 Some("the perimeter forbids it (`perimeter.tools.forbidden`)")
             } else if !allowed.is_empty() && !allowed.contains(ty) {

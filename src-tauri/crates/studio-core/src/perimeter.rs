@@ -1,0 +1,635 @@
+//! The agency perimeter as the engine enforces it (DESIGN §6): what a run may spend and touch.
+//!
+//! Three levels give a [`Perimeter`] each: the global hard caps (settings), the template's
+//! defaults (the mission file) and the operator's choices (`--perimeter FILE`, the app's Quick
+//! Deploy). [`merge`] combines them so that a lower level can only **tighten** what is above it:
+//! every cap is the smallest given, the strictest approval mode wins, read-only wins over
+//! full-access, forbidden tools add up, allowed-tool lists intersect.
+//!
+//! Connected sectors are different: a mission cannot connect itself. The operator grants
+//! connections; the global and template lists, when given, only bound what the operator may
+//! grant.
+//!
+//! The mission-pack form (`budget: {maxSteps, maxTokens, maxTimeMinutes}`, `approval:
+//! none|on-request|always`, `sandbox`) and the Mission Envelope form (`constraints:
+//! {allowed_tools, forbidden_tools, approval_required}`, `budget: {max_runtime_minutes,
+//! max_llm_calls, max_cost_usd}`) map onto the same model ([`PackGovernance`],
+//! [`EnvelopeGovernance`]); [`parse_perimeter`] reads any of the three forms.
+
+use crate::mission::{Approval, ApprovalMode, Budget, Perimeter, Sandbox, ToolRules};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// The approval threshold used when a form asks for approvals "on request" without an amount.
+pub const DEFAULT_THRESHOLD_USD: f64 = 1.0;
+
+/// The perimeter a run is held to, after [`merge`]. Every field is final: `None` caps mean
+/// "no cap at any level".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EffectivePerimeter {
+    pub budget: Budget,
+    pub approval: Approval,
+    pub sandbox: Sandbox,
+    /// Empty = every tool not forbidden.
+    pub allowed_tools: BTreeSet<String>,
+    pub forbidden_tools: BTreeSet<String>,
+    /// Sectors whose tools the run may call besides its own and `common`.
+    pub connected_sectors: BTreeSet<String>,
+}
+
+impl EffectivePerimeter {
+    /// Whether the perimeter lets a tool (a step type or a registry tool name) be called, and if
+    /// not, why.
+    pub fn tool_refusal(&self, tool: &str) -> Option<String> {
+        if self.forbidden_tools.contains(tool) {
+            Some(format!("tool `{tool}` is forbidden by the perimeter"))
+        } else if !self.allowed_tools.is_empty() && !self.allowed_tools.contains(tool) {
+            Some(format!(
+                "tool `{tool}` is not in the perimeter's allowed tools ({})",
+                self.allowed_tools
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// The perimeter as readable text (for `constraints.md` and the LLM system message).
+    pub fn render(&self) -> String {
+        let mut lines = Vec::new();
+        let b = &self.budget;
+        let cap = |v: Option<String>| v.unwrap_or_else(|| "no cap".into());
+        lines.push(format!(
+            "- budget: cost {} USD, tokens {}, LLM calls {}, steps (attempts) {}, runtime {} min",
+            cap(b.max_cost_usd.map(|v| format!("{v}"))),
+            cap(b.max_tokens.map(|v| v.to_string())),
+            cap(b.max_llm_calls.map(|v| v.to_string())),
+            cap(b.max_steps.map(|v| v.to_string())),
+            cap(b.max_runtime_minutes.map(|v| format!("{v}"))),
+        ));
+        let mode = match self.approval.mode {
+            ApprovalMode::Strict => "strict (every step with side effects)".to_string(),
+            ApprovalMode::Threshold => match self.approval.threshold_usd {
+                Some(t) => format!("threshold (estimated cost ≥ {t} USD)"),
+                None => "threshold (listed tools only)".to_string(),
+            },
+            ApprovalMode::Auto => "auto (none)".to_string(),
+        };
+        lines.push(format!("- approval: {mode}"));
+        if !self.approval.required_for.is_empty() {
+            lines.push(format!(
+                "- approval required for: {}",
+                self.approval.required_for.join(", ")
+            ));
+        }
+        lines.push(format!(
+            "- sandbox: {}",
+            match self.sandbox {
+                Sandbox::ReadOnly => "read-only (no effects outside the workspace)",
+                Sandbox::FullAccess => "full-access",
+            }
+        ));
+        let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+        if !self.allowed_tools.is_empty() {
+            lines.push(format!("- allowed tools: {}", join(&self.allowed_tools)));
+        }
+        if !self.forbidden_tools.is_empty() {
+            lines.push(format!(
+                "- forbidden tools: {}",
+                join(&self.forbidden_tools)
+            ));
+        }
+        if !self.connected_sectors.is_empty() {
+            lines.push(format!(
+                "- connected sectors: {}",
+                join(&self.connected_sectors)
+            ));
+        }
+        lines.join("\n")
+    }
+
+    /// Back to the file form (for `mission.yaml` of the evidence folder).
+    pub fn to_perimeter(&self) -> Perimeter {
+        Perimeter {
+            budget: Some(self.budget.clone()),
+            approval: Some(self.approval.clone()),
+            sandbox: Some(self.sandbox),
+            tools: Some(ToolRules {
+                allowed: self.allowed_tools.iter().cloned().collect(),
+                forbidden: self.forbidden_tools.iter().cloned().collect(),
+            }),
+            connected_sectors: self.connected_sectors.iter().cloned().collect(),
+        }
+    }
+}
+
+/// Combines the three levels; each can only tighten what is above it.
+pub fn merge(global: &Perimeter, template: &Perimeter, operator: &Perimeter) -> EffectivePerimeter {
+    let levels = [global, template, operator];
+    let budgets: Vec<&Budget> = levels.iter().filter_map(|p| p.budget.as_ref()).collect();
+    let min_f = |get: fn(&Budget) -> Option<f64>| {
+        budgets
+            .iter()
+            .filter_map(|b| get(b))
+            .filter(|v| !v.is_nan())
+            .reduce(f64::min)
+    };
+    let min_u = |get: fn(&Budget) -> Option<u64>| budgets.iter().filter_map(|b| get(b)).min();
+    let budget = Budget {
+        max_cost_usd: min_f(|b| b.max_cost_usd).map(|v| v.max(0.0)),
+        max_tokens: min_u(|b| b.max_tokens),
+        max_llm_calls: min_u(|b| b.max_llm_calls),
+        max_steps: min_u(|b| b.max_steps),
+        max_runtime_minutes: min_f(|b| b.max_runtime_minutes),
+    };
+
+    let approvals: Vec<&Approval> = levels.iter().filter_map(|p| p.approval.as_ref()).collect();
+    let mode = approvals
+        .iter()
+        .map(|a| a.mode)
+        .max_by_key(|m| strictness(*m))
+        .unwrap_or(ApprovalMode::Auto);
+    let threshold_usd = approvals
+        .iter()
+        .filter_map(|a| a.threshold_usd)
+        .filter(|v| !v.is_nan())
+        .reduce(f64::min);
+    let mut required_for: Vec<String> = Vec::new();
+    for a in &approvals {
+        for t in &a.required_for {
+            if !required_for.contains(t) {
+                required_for.push(t.clone());
+            }
+        }
+    }
+    let approval = Approval {
+        mode,
+        threshold_usd,
+        required_for,
+    };
+
+    let sandbox = if levels.iter().any(|p| p.sandbox == Some(Sandbox::ReadOnly)) {
+        Sandbox::ReadOnly
+    } else {
+        Sandbox::FullAccess
+    };
+
+    let mut forbidden_tools = BTreeSet::new();
+    let mut allowed_tools: Option<BTreeSet<String>> = None;
+    for rules in levels.iter().filter_map(|p| p.tools.as_ref()) {
+        forbidden_tools.extend(rules.forbidden.iter().cloned());
+        if !rules.allowed.is_empty() {
+            let set: BTreeSet<String> = rules.allowed.iter().cloned().collect();
+            allowed_tools = Some(match allowed_tools {
+                None => set,
+                Some(prev) => prev.intersection(&set).cloned().collect(),
+            });
+        }
+    }
+    // An allow list that intersects to nothing allows nothing: keep a marker that matches no tool.
+    let allowed_tools = match allowed_tools {
+        Some(set) if set.is_empty() => BTreeSet::from(["(none)".to_string()]),
+        Some(set) => set,
+        None => BTreeSet::new(),
+    };
+
+    let mut connected_sectors: BTreeSet<String> =
+        operator.connected_sectors.iter().cloned().collect();
+    for bound in [global, template] {
+        if !bound.connected_sectors.is_empty() {
+            connected_sectors.retain(|s| bound.connected_sectors.contains(s));
+        }
+    }
+
+    EffectivePerimeter {
+        budget,
+        approval,
+        sandbox,
+        allowed_tools,
+        forbidden_tools,
+        connected_sectors,
+    }
+}
+
+fn strictness(mode: ApprovalMode) -> u8 {
+    match mode {
+        ApprovalMode::Auto => 0,
+        ApprovalMode::Threshold => 1,
+        ApprovalMode::Strict => 2,
+    }
+}
+
+/// The governance fields of a mission pack's `mission.yaml` (camelCase budget).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct PackGovernance {
+    #[serde(default)]
+    pub budget: PackBudget,
+    #[serde(default)]
+    pub approval: Option<PackApproval>,
+    #[serde(default)]
+    pub sandbox: Option<Sandbox>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PackBudget {
+    #[serde(default)]
+    pub max_steps: Option<u64>,
+    #[serde(default)]
+    pub max_tokens: Option<u64>,
+    #[serde(default)]
+    pub max_time_minutes: Option<f64>,
+}
+
+/// `approval: none | on-request | always`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PackApproval {
+    None,
+    OnRequest,
+    Always,
+}
+
+impl From<&PackGovernance> for Perimeter {
+    /// `none` → auto; `always` → strict; `on-request` → threshold at
+    /// [`DEFAULT_THRESHOLD_USD`].
+    fn from(pack: &PackGovernance) -> Self {
+        let approval = pack.approval.map(|a| match a {
+            PackApproval::None => Approval::default(),
+            PackApproval::Always => Approval {
+                mode: ApprovalMode::Strict,
+                ..Default::default()
+            },
+            PackApproval::OnRequest => Approval {
+                mode: ApprovalMode::Threshold,
+                threshold_usd: Some(DEFAULT_THRESHOLD_USD),
+                required_for: Vec::new(),
+            },
+        });
+        Perimeter {
+            budget: Some(Budget {
+                max_steps: pack.budget.max_steps,
+                max_tokens: pack.budget.max_tokens,
+                max_runtime_minutes: pack.budget.max_time_minutes,
+                ..Default::default()
+            }),
+            approval,
+            sandbox: pack.sandbox,
+            tools: None,
+            connected_sectors: Vec::new(),
+        }
+    }
+}
+
+/// The governance fields of a Mission Envelope v1 dispatch payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EnvelopeGovernance {
+    #[serde(default)]
+    pub constraints: EnvelopeConstraints,
+    #[serde(default)]
+    pub budget: EnvelopeBudget,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EnvelopeConstraints {
+    #[serde(default)]
+    pub allowed_tools: Vec<String>,
+    #[serde(default)]
+    pub forbidden_tools: Vec<String>,
+    #[serde(default)]
+    pub approval_required: Vec<String>,
+}
+
+/// Envelope budgets; `0` means "not set" (the envelope's schema uses 0 as its placeholder).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EnvelopeBudget {
+    #[serde(default)]
+    pub max_runtime_minutes: Option<f64>,
+    #[serde(default)]
+    pub max_llm_calls: Option<u64>,
+    #[serde(default)]
+    pub max_cost_usd: Option<f64>,
+}
+
+impl From<&EnvelopeGovernance> for Perimeter {
+    /// `approval_required` tools need approval in every mode but `auto`, so it maps to
+    /// threshold mode without an amount (only the listed tools).
+    fn from(env: &EnvelopeGovernance) -> Self {
+        let positive_f = |v: Option<f64>| v.filter(|v| *v > 0.0);
+        let c = &env.constraints;
+        Perimeter {
+            budget: Some(Budget {
+                max_cost_usd: positive_f(env.budget.max_cost_usd),
+                max_llm_calls: env.budget.max_llm_calls.filter(|v| *v > 0),
+                max_runtime_minutes: positive_f(env.budget.max_runtime_minutes),
+                ..Default::default()
+            }),
+            approval: (!c.approval_required.is_empty()).then(|| Approval {
+                mode: ApprovalMode::Threshold,
+                threshold_usd: None,
+                required_for: c.approval_required.clone(),
+            }),
+            sandbox: None,
+            tools: (!c.allowed_tools.is_empty() || !c.forbidden_tools.is_empty()).then(|| {
+                ToolRules {
+                    allowed: c.allowed_tools.clone(),
+                    forbidden: c.forbidden_tools.clone(),
+                }
+            }),
+            connected_sectors: Vec::new(),
+        }
+    }
+}
+
+/// A perimeter file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PerimeterError {
+    #[error("the perimeter is not valid YAML or JSON: {0}")]
+    Syntax(String),
+    #[error("the perimeter does not match the native, mission-pack or envelope form: {0}")]
+    Shape(String),
+    #[error("invalid perimeter value: {0}")]
+    Value(String),
+}
+
+/// Reads a perimeter in any of its forms: native (`budget.max_cost_usd`, …, optionally under a
+/// top-level `perimeter:`), mission pack (`budget.maxSteps`, `approval: on-request`) or
+/// envelope (`constraints.allowed_tools`, `budget.max_llm_calls`).
+pub fn parse_perimeter(text: &str) -> Result<Perimeter, PerimeterError> {
+    let value: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| PerimeterError::Syntax(e.to_string()))?
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| PerimeterError::Syntax(e.to_string()))?
+    };
+    let value = match value {
+        Value::Object(mut map) if map.contains_key("perimeter") => {
+            map.remove("perimeter").unwrap_or(Value::Null)
+        }
+        Value::Null => Value::Object(Default::default()),
+        other => other,
+    };
+    let perimeter = perimeter_from_value(value)?;
+    check(&perimeter)?;
+    Ok(perimeter)
+}
+
+fn perimeter_from_value(value: Value) -> Result<Perimeter, PerimeterError> {
+    let is_pack = value.get("approval").is_some_and(Value::is_string)
+        || ["maxSteps", "maxTokens", "maxTimeMinutes"]
+            .iter()
+            .any(|k| value.pointer(&format!("/budget/{k}")).is_some());
+    if value.get("constraints").is_some() {
+        let env: EnvelopeGovernance = serde_json::from_value(value)
+            .map_err(|e| PerimeterError::Shape(format!("envelope form: {e}")))?;
+        return Ok(Perimeter::from(&env));
+    }
+    if is_pack {
+        let pack: PackGovernance = serde_json::from_value(value)
+            .map_err(|e| PerimeterError::Shape(format!("mission-pack form: {e}")))?;
+        return Ok(Perimeter::from(&pack));
+    }
+    serde_json::from_value::<Perimeter>(value).map_err(|e| PerimeterError::Shape(e.to_string()))
+}
+
+/// Refuses values no cap can have (negative or not-a-number amounts, a zero runtime).
+pub fn check(perimeter: &Perimeter) -> Result<(), PerimeterError> {
+    if let Some(b) = &perimeter.budget {
+        if b.max_cost_usd.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(PerimeterError::Value(
+                "`max_cost_usd` must be a number ≥ 0".into(),
+            ));
+        }
+        if b.max_runtime_minutes
+            .is_some_and(|v| !v.is_finite() || v <= 0.0)
+        {
+            return Err(PerimeterError::Value(
+                "`max_runtime_minutes` must be a number > 0".into(),
+            ));
+        }
+    }
+    if let Some(a) = &perimeter.approval {
+        if a.threshold_usd.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(PerimeterError::Value(
+                "`threshold_usd` must be a number ≥ 0".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(cost: Option<f64>, tokens: Option<u64>, steps: Option<u64>) -> Perimeter {
+        Perimeter {
+            budget: Some(Budget {
+                max_cost_usd: cost,
+                max_tokens: tokens,
+                max_steps: steps,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn caps_take_the_smallest_value_at_any_level() {
+        let e = merge(
+            &budget(Some(10.0), None, Some(100)),
+            &budget(Some(2.0), Some(5000), None),
+            &budget(Some(50.0), Some(9000), Some(7)),
+        );
+        assert_eq!(
+            e.budget.max_cost_usd,
+            Some(2.0),
+            "the operator cannot loosen"
+        );
+        assert_eq!(e.budget.max_tokens, Some(5000));
+        assert_eq!(e.budget.max_steps, Some(7), "the operator can tighten");
+        assert_eq!(e.budget.max_llm_calls, None);
+    }
+
+    #[test]
+    fn approval_sandbox_and_tools_only_get_stricter() {
+        let global = Perimeter {
+            approval: Some(Approval {
+                mode: ApprovalMode::Threshold,
+                threshold_usd: Some(5.0),
+                required_for: vec!["http".into()],
+            }),
+            tools: Some(ToolRules {
+                allowed: vec!["http".into(), "noop".into(), "command".into()],
+                forbidden: vec!["delete_file".into()],
+            }),
+            ..Default::default()
+        };
+        let template = Perimeter {
+            sandbox: Some(Sandbox::ReadOnly),
+            tools: Some(ToolRules {
+                allowed: vec!["noop".into(), "http".into()],
+                forbidden: vec![],
+            }),
+            ..Default::default()
+        };
+        let operator = Perimeter {
+            approval: Some(Approval::default()),
+            sandbox: Some(Sandbox::FullAccess),
+            tools: Some(ToolRules {
+                allowed: vec![],
+                forbidden: vec!["http".into()],
+            }),
+            ..Default::default()
+        };
+        let e = merge(&global, &template, &operator);
+        assert_eq!(
+            e.approval.mode,
+            ApprovalMode::Threshold,
+            "auto does not loosen"
+        );
+        assert_eq!(e.approval.threshold_usd, Some(5.0));
+        assert_eq!(e.approval.required_for, vec!["http".to_string()]);
+        assert_eq!(e.sandbox, Sandbox::ReadOnly);
+        assert!(e.tool_refusal("noop").is_none());
+        assert!(
+            e.tool_refusal("command").is_some(),
+            "not in the template's list"
+        );
+        assert!(
+            e.tool_refusal("http").is_some(),
+            "forbidden by the operator"
+        );
+        assert!(e.tool_refusal("delete_file").is_some());
+    }
+
+    #[test]
+    fn disjoint_allow_lists_allow_nothing() {
+        let a = Perimeter {
+            tools: Some(ToolRules {
+                allowed: vec!["noop".into()],
+                forbidden: vec![],
+            }),
+            ..Default::default()
+        };
+        let b = Perimeter {
+            tools: Some(ToolRules {
+                allowed: vec!["http".into()],
+                forbidden: vec![],
+            }),
+            ..Default::default()
+        };
+        let e = merge(&a, &b, &Perimeter::default());
+        assert!(e.tool_refusal("noop").is_some() && e.tool_refusal("http").is_some());
+    }
+
+    #[test]
+    fn a_mission_cannot_connect_itself_to_other_sectors() {
+        let template = Perimeter {
+            connected_sectors: vec!["Finance".into(), "Shadow".into()],
+            ..Default::default()
+        };
+        let e = merge(&Perimeter::default(), &template, &Perimeter::default());
+        assert!(e.connected_sectors.is_empty(), "only the operator connects");
+        let operator = Perimeter {
+            connected_sectors: vec!["Finance".into(), "Legal".into()],
+            ..Default::default()
+        };
+        let e = merge(&Perimeter::default(), &template, &operator);
+        assert_eq!(
+            e.connected_sectors.iter().collect::<Vec<_>>(),
+            vec!["Finance"],
+            "the template bounds the grant"
+        );
+    }
+
+    #[test]
+    fn the_mission_pack_form_maps_onto_the_model() {
+        let p = parse_perimeter(
+            "budget:\n  maxSteps: 50\n  maxTokens: 100000\n  maxTimeMinutes: 30\napproval: on-request\nsandbox: read-only\n",
+        )
+        .unwrap();
+        let b = p.budget.unwrap();
+        assert_eq!(
+            (b.max_steps, b.max_tokens, b.max_runtime_minutes),
+            (Some(50), Some(100000), Some(30.0))
+        );
+        let a = p.approval.unwrap();
+        assert_eq!(a.mode, ApprovalMode::Threshold);
+        assert_eq!(a.threshold_usd, Some(DEFAULT_THRESHOLD_USD));
+        assert_eq!(p.sandbox, Some(Sandbox::ReadOnly));
+        for (text, mode) in [
+            ("approval: none", ApprovalMode::Auto),
+            ("approval: always", ApprovalMode::Strict),
+        ] {
+            assert_eq!(parse_perimeter(text).unwrap().approval.unwrap().mode, mode);
+        }
+    }
+
+    #[test]
+    fn the_envelope_form_maps_onto_the_model() {
+        let p = parse_perimeter(
+            r#"{"constraints": {"allowed_tools": ["http", "llm"], "forbidden_tools": ["command"],
+                "approval_required": ["http"]},
+                "budget": {"max_runtime_minutes": 10, "max_llm_calls": 5, "max_cost_usd": 0}}"#,
+        )
+        .unwrap();
+        let b = p.budget.clone().unwrap();
+        assert_eq!(b.max_runtime_minutes, Some(10.0));
+        assert_eq!(b.max_llm_calls, Some(5));
+        assert_eq!(b.max_cost_usd, None, "0 is the envelope's placeholder");
+        let a = p.approval.clone().unwrap();
+        assert_eq!(
+            (a.mode, a.threshold_usd, a.required_for),
+            (ApprovalMode::Threshold, None, vec!["http".to_string()])
+        );
+        let e = merge(&Perimeter::default(), &Perimeter::default(), &p);
+        assert!(e.tool_refusal("command").is_some());
+        assert!(e.tool_refusal("noop").is_some(), "not allowed");
+        assert!(e.tool_refusal("llm").is_none());
+    }
+
+    #[test]
+    fn the_native_form_reads_with_or_without_the_perimeter_key() {
+        let a = parse_perimeter(
+            "budget: {max_cost_usd: 0.5, max_llm_calls: 3}\nconnected_sectors: [Finance]\n",
+        )
+        .unwrap();
+        let b = parse_perimeter("perimeter:\n  budget: {max_cost_usd: 0.5, max_llm_calls: 3}\n  connected_sectors: [Finance]\n").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.budget.unwrap().max_cost_usd, Some(0.5));
+        assert!(matches!(
+            parse_perimeter("budget: {max_cost_usd: -1}"),
+            Err(PerimeterError::Value(_))
+        ));
+        assert!(matches!(
+            parse_perimeter("budgett: {}"),
+            Err(PerimeterError::Shape(_))
+        ));
+        assert!(matches!(
+            parse_perimeter("[unclosed"),
+            Err(PerimeterError::Syntax(_))
+        ));
+    }
+
+    #[test]
+    fn the_rendered_perimeter_names_every_rule() {
+        let e = merge(
+            &budget(Some(1.5), Some(100), None),
+            &Perimeter::default(),
+            &Perimeter {
+                sandbox: Some(Sandbox::ReadOnly),
+                ..Default::default()
+            },
+        );
+        let text = e.render();
+        assert!(
+            text.contains("cost 1.5 USD") && text.contains("tokens 100"),
+            "{text}"
+        );
+        assert!(text.contains("read-only"), "{text}");
+    }
+}
