@@ -318,7 +318,7 @@ def build(t):
                 if "-i" in args:
                     text, pat = text.lower(), pat.lower()
                 if "-v" not in args:
-                    assert pat in text, f"{t['slug']}: grep {pats[0]} finds nothing in {pats[-1]}"
+                    assert re.search(pat, text, re.M), f"{t['slug']}: grep {pats[0]} finds nothing in {pats[-1]}"
     # the report
     report = t["report"] or f"{t['slug']}-report.md"
     lines = [f"# {t['name']}", "", f"_Mission `{{{{mission.id}}}}`, run `{{{{run.id}}}}`._", ""]
@@ -918,6 +918,276 @@ T("HR", "contractor-conversion", "Contractor Conversion Review",
         system="You are an HR operations analyst; flag legal questions for counsel instead of answering them."),
   ],
   facts=[("Contractors over 12 months", "{{contractors.output.json.count}}"), ("Loaded cost factor", "{{salary.output.json.loaded_cost_factor}}")], links=["Legal"])
+
+# --------------------------------------------------------------------------------------------- Finance
+
+T("Finance", "bank-reconciliation", "Bank Reconciliation",
+  goal="Match the month's bank statement lines to ledger entries and list every unmatched item with its amount.",
+  objective="Matched count, unmatched bank lines and unmatched ledger lines, with totals, ready for the controller.",
+  done="Every statement line is matched or listed as unmatched, and the unmatched totals explain the difference between bank and ledger balances.",
+  context="Month-end close takes three days, one of them spent matching bank lines by hand. References are reliable for card and transfer payments, not for cash deposits.",
+  constraints="- Matching is exact on reference and amount; fuzzy candidates are listed, not matched.\n",
+  depts=["finance", "accounting"], tags=["reconciliation", "month-end", "bank", "ledger"], risk="low", roi=5.5, value=1800,
+  steps=[
+    put_file("bank", "Load the bank statement", "bank.csv", "ref,amount\nINV-1001,1200.00\nINV-1002,845.50\nDEP-0610,300.00\nINV-1004,99.90\nFEE-06,-12.50\n"),
+    put_file("ledger", "Load the ledger extract", "ledger.csv", "ref,amount\nINV-1001,1200.00\nINV-1002,845.50\nINV-1003,410.00\nINV-1004,99.90\n"),
+    cmd("bank_sorted", "Sort bank lines", "sort", ["bank.csv"], after=["bank"]),
+    cmd("ledger_sorted", "Sort ledger lines", "sort", ["ledger.csv"], after=["ledger"]),
+    put_file("bank_s", "Save sorted bank lines", "bank.sorted", "{{bank_sorted.output.stdout}}"),
+    put_file("ledger_s", "Save sorted ledger lines", "ledger.sorted", "{{ledger_sorted.output.stdout}}"),
+    cmd("only_bank", "Bank lines not in the ledger", "comm", ["-23", "bank.sorted", "ledger.sorted"], after=["bank_s", "ledger_s"]),
+    cmd("only_ledger", "Ledger lines not in the bank", "comm", ["-13", "bank.sorted", "ledger.sorted"], after=["bank_s", "ledger_s"]),
+    cmd("matched", "Matched lines", "comm", ["-12", "bank.sorted", "ledger.sorted"], after=["bank_s", "ledger_s"]),
+  ],
+  sections=[("Unmatched on the bank side", "```text\n{{only_bank.output.stdout}}\n```"),
+            ("Unmatched in the ledger", "```text\n{{only_ledger.output.stdout}}\n```"),
+            ("Matched", "```text\n{{matched.output.stdout}}\n```")], check="checksum")
+
+T("Finance", "ar-aging-collections", "Receivables Aging and Collections",
+  goal="Age open receivables into buckets and draft a collection action for every invoice over 60 days.",
+  objective="An aging table by bucket and a collection plan per overdue customer.",
+  done="The buckets add up to total open receivables, and every invoice over 60 days has a collection action.",
+  context="Days sales outstanding rose from 41 to 53. Collections calls customers in alphabetical order, not by exposure.",
+  constraints="- No message is sent to customers; the plan goes to the credit controller.\n",
+  depts=["finance", "credit-control"], tags=["receivables", "dso", "collections", "cash"], risk="low", roi=6.0, value=3500,
+  steps=[
+    api("open_ar", "Fetch open invoices", "https://erp.example.com/api/ar/open-items?as_of=2024-06-30",
+        {"as_of": "2024-06-30", "currency": "EUR", "total_open": 184200, "items": [
+            {"customer": "Nordwind GmbH", "invoice": "INV-8812", "amount": 42000, "days": 74},
+            {"customer": "Atelier Lumen", "invoice": "INV-8907", "amount": 9800, "days": 33},
+            {"customer": "Castell Foods", "invoice": "INV-8650", "amount": 61500, "days": 96},
+            {"customer": "Brightpath Ltd", "invoice": "INV-9020", "amount": 70900, "days": 12}]}),
+    llm("aging", "Aging buckets", "Put these invoices into buckets 0-30, 31-60, 61-90, 90+ with totals that add up to {{open_ar.output.json.total_open}}.\n\n{{open_ar.output.body}}"),
+    llm("plan", "Collection plan", "For every invoice over 60 days, propose the next collection action (call, statement, hold on new orders, payment plan) by exposure.\n\n{{aging.output.text}}"),
+  ],
+  facts=[("As of", "{{open_ar.output.json.as_of}}"), ("Total open (EUR)", "{{open_ar.output.json.total_open}}")])
+
+T("Finance", "expense-policy-audit", "Expense Policy Audit",
+  goal="Catch expense claims that break policy (limits, weekends, duplicates, missing receipts) before they are reimbursed.",
+  objective="A list of flagged claims with the rule each breaks, for the approver's queue.",
+  done="Every claim in the batch is checked against the four rules and each breach is listed with its rule.",
+  context="Expense claims are approved by managers who skim them. Internal audit found duplicates and weekend meals last year.",
+  constraints="- Claims are flagged, never rejected, by the mission.\n",
+  depts=["finance", "internal-audit"], tags=["expenses", "policy", "audit", "controls"], risk="low", roi=4.0, value=1400,
+  steps=[
+    put_file("claims", "Load the claims batch", "claims.csv",
+             "id,employee,date,category,amount,receipt\nX-01,E-12,2024-06-08,meal,64.00,yes\nX-02,E-12,2024-06-10,taxi,38.50,no\nX-03,E-40,2024-06-11,hotel,412.00,yes\nX-04,E-40,2024-06-11,hotel,412.00,yes\nX-05,E-07,2024-06-12,meal,18.20,yes\n"),
+    cmd("no_receipt", "Claims without a receipt", "grep", [",no$", "claims.csv"], after=["claims"]),
+    cmd("over_limit", "Claims over the limit", "awk", ["-F,", "NR>1 && (($4==\"meal\" && $5>50) || ($4==\"hotel\" && $5>250))", "claims.csv"], after=["claims"]),
+    cmd("dupes", "Possible duplicates", "awk", ["-F,", "NR>1 {k=$2\",\"$3\",\"$5; if (k in s) print s[k] \" and \" $1; s[k]=$1}", "claims.csv"], after=["claims"]),
+    cmd("weekend", "Weekend dates", "grep", ["2024-06-08", "claims.csv"], after=["claims"]),
+  ],
+  sections=[("Missing receipts", "```text\n{{no_receipt.output.stdout}}\n```"), ("Over the limit", "```text\n{{over_limit.output.stdout}}\n```"),
+            ("Possible duplicates", "```text\n{{dupes.output.stdout}}\n```"), ("Weekend claims", "```text\n{{weekend.output.stdout}}\n```")])
+
+T("Finance", "cash-flow-forecast", "13-Week Cash Flow Forecast",
+  goal="Build a 13-week cash forecast from receivables, payables and payroll, and warn before the balance drops below the buffer.",
+  objective="A weekly cash position for 13 weeks with the first week below the EUR 250k buffer and levers to avoid it.",
+  done="All 13 weeks are forecast, the buffer breach week (if any) is named, and at least two levers are sized.",
+  context="The treasury team works from a spreadsheet updated on Fridays. A large supplier payment in August is not in it yet.",
+  constraints="- Forecast only; no payment is rescheduled by the mission.\n",
+  depts=["treasury", "finance"], tags=["cash", "forecast", "treasury", "liquidity"], risk="medium", roi=8.0, value=7000,
+  steps=[
+    api("balances", "Fetch bank balances", "https://bank-api.example.com/v1/accounts/balances",
+        {"currency": "EUR", "total": 612000, "buffer": 250000}),
+    api("inflows", "Fetch expected receipts", "https://erp.example.com/api/ar/expected-receipts?weeks=13",
+        {"weekly": [88000, 91000, 60000, 120000, 75000, 70000, 95000, 80000, 66000, 101000, 72000, 90000, 84000]}),
+    api("outflows", "Fetch scheduled payments", "https://erp.example.com/api/ap/scheduled?weeks=13",
+        {"weekly": [70000, 160000, 65000, 90000, 210000, 60000, 150000, 72000, 68000, 155000, 64000, 70000, 160000], "payroll_weeks": [2, 6, 10]}),
+    llm("forecast", "Weekly cash position", "Roll the balance forward week by week (balance + receipts - payments) for 13 weeks and give the first week below the buffer of {{balances.output.json.buffer}}.\n\nStart: {{balances.output.json.total}}\nReceipts: {{inflows.output.body}}\nPayments: {{outflows.output.body}}"),
+    llm("levers", "Levers", "Size levers to stay above the buffer: delay discretionary payments, accelerate collections, draw the credit line.\n\n{{forecast.output.text}}"),
+  ],
+  facts=[("Opening balance (EUR)", "{{balances.output.json.total}}"), ("Buffer (EUR)", "{{balances.output.json.buffer}}")])
+
+T("Finance", "vendor-duplicate-payments", "Duplicate Vendor Payment Finder",
+  goal="Find payments made twice to the same vendor for the same invoice in the last twelve months.",
+  objective="A recoverable-amount list per vendor, with payment pairs as evidence.",
+  done="Every duplicate pair found is listed with both payment ids, and the total recoverable amount is computed.",
+  context="A recovery firm offered to do this for 30% of what it finds. The payment run export has vendor, invoice number and amount.",
+  constraints="- Vendors are not contacted; the list goes to accounts payable for recovery.\n",
+  depts=["accounts-payable", "internal-audit"], tags=["payments", "recovery", "duplicates", "audit"], risk="low", roi=9.0, value=5000,
+  steps=[
+    put_file("payments", "Load the payment runs", "payments.csv",
+             "payment,vendor,invoice,amount\nP-100,ACME-SUPPLY,A-778,1250.00\nP-131,OFFICEHUB,O-12,89.00\nP-177,ACME-SUPPLY,A-778,1250.00\nP-190,LOGIFREIGHT,L-5521,4310.00\nP-204,LOGIFREIGHT,L-5521,4310.00\nP-230,OFFICEHUB,O-13,89.00\n"),
+    cmd("keys", "Vendor and invoice keys", "cut", ["-d,", "-f2,3,4", "payments.csv"], after=["payments"]),
+    cmd("dupe_keys", "Keys paid more than once", "sort", [], stdin="{{keys.output.stdout}}"),
+    cmd("repeated", "Repeated keys", "uniq", ["-d"], stdin="{{dupe_keys.output.stdout}}"),
+    cmd("total", "Recoverable total", "awk", ["-F,", "{s+=$3} END {printf \"%.2f\\n\", s}"], stdin="{{repeated.output.stdout}}"),
+  ],
+  facts=[("Recoverable (EUR)", "{{total.output.stdout}}")],
+  sections=[("Duplicate vendor, invoice and amount", "```text\n{{repeated.output.stdout}}\n```")], check="words")
+
+T("Finance", "budget-variance-commentary", "Budget Variance Commentary",
+  goal="Explain every cost centre variance above 10% of budget for the month in language the board reads.",
+  objective="Variance commentary per cost centre with cause, one-off or recurring, and forecast impact.",
+  done="Every cost centre over the 10% threshold has a commentary line with a cause and a forecast impact.",
+  context="Cost centre owners send variance explanations late and in different formats. The board pack is due on the fifth working day.",
+  constraints="- Causes not confirmed by the owner are marked as assumptions.\n",
+  depts=["fp-and-a", "finance"], tags=["budget", "variance", "board-pack", "reporting"], risk="low", roi=3.5, value=1600,
+  steps=[
+    api("actuals", "Fetch actuals vs budget", "https://erp.example.com/api/gl/variance?period=2024-06&level=cost_centre",
+        {"period": "2024-06", "threshold_pct": 10, "centres": [
+            {"cc": "CC-410 Cloud", "budget": 120000, "actual": 151000},
+            {"cc": "CC-220 Events", "budget": 40000, "actual": 12000},
+            {"cc": "CC-300 Salaries Eng", "budget": 610000, "actual": 622000}]}),
+    api("notes", "Fetch owner notes", "https://fpa.example.com/api/notes?period=2024-06",
+        {"notes": [{"cc": "CC-410 Cloud", "note": "Load test environment left running 3 weeks"}, {"cc": "CC-220 Events", "note": "Conference moved to September"}]}),
+    llm("commentary", "Board commentary", "Write board-ready commentary for each cost centre over the {{actuals.output.json.threshold_pct}}% threshold: cause, one-off or recurring, full-year impact. Use owner notes where present; otherwise mark the cause as an assumption.\n\nVariances: {{actuals.output.body}}\nOwner notes: {{notes.output.body}}"),
+  ],
+  facts=[("Period", "{{actuals.output.json.period}}")], check="stamp")
+
+T("Finance", "revenue-recognition-check", "Revenue Recognition Check",
+  goal="Check that multi-year and bundled contracts signed this quarter are recognised over the right periods.",
+  objective="Per contract: performance obligations, allocation and the schedule, with any booking that deviates.",
+  done="Each contract signed this quarter has an allocation and schedule, and every deviation from the booked schedule is listed.",
+  context="Sales closed several bundles of licence, implementation and support. Billing booked them as invoiced, which auditors will question.",
+  constraints="- Proposed schedules are reviewed by the revenue accountant before any journal.\n",
+  depts=["accounting", "revenue-operations"], tags=["revenue", "ifrs15", "contracts", "audit"], risk="high", roi=4.2, value=8000,
+  steps=[
+    api("contracts", "Fetch new contracts", "https://clm.example.com/api/contracts?signed=2024-Q2&type=bundle",
+        {"count": 2, "contracts": [
+            {"id": "K-301", "customer": "Helio Energy", "licence": 120000, "implementation": 40000, "support_3y": 54000, "booked_as": "invoiced"},
+            {"id": "K-317", "customer": "Varda Retail", "licence": 60000, "support_1y": 12000, "booked_as": "ratable"}]}),
+    llm("obligations", "Obligations and allocation", "Identify performance obligations and allocate the price by standalone value for each contract.\n\n{{contracts.output.body}}",
+        system="You are a revenue accountant applying IFRS 15. Show the allocation arithmetic."),
+    llm("schedule", "Recognition schedule and deviations", "Build the quarterly recognition schedule per contract and compare with how it was booked.\n\n{{obligations.output.text}}\n\nBooked: {{contracts.output.body}}"),
+  ],
+  facts=[("Contracts reviewed", "{{contracts.output.json.count}}")], links=["Legal"])
+
+T("Finance", "fx-exposure-report", "FX Exposure Report",
+  goal="Measure the company's net currency exposure for the next quarter and suggest what to hedge.",
+  objective="Net exposure per currency, the P&L impact of a 5% move, and a hedge proposal within policy.",
+  done="Each currency with exposure above EUR 100k has its net position, 5% sensitivity and a hedge proposal.",
+  context="Half of our costs are in USD and GBP while revenue is mostly EUR. The treasury policy allows hedging up to 75% of forecast exposure.",
+  constraints="- No trade is placed; proposals stay within the 75% hedge ratio of the policy.\n",
+  depts=["treasury", "finance"], tags=["fx", "hedging", "treasury", "risk"], risk="medium", roi=5.0, value=6000,
+  steps=[
+    api("exposure", "Fetch forecast flows by currency", "https://erp.example.com/api/treasury/exposure?horizon=next_quarter",
+        {"base": "EUR", "flows": {"USD": -1450000, "GBP": -620000, "CHF": 180000, "SEK": 40000}}),
+    api("rates", "Fetch spot rates", "https://fx.example.com/v1/spot?base=EUR&symbols=USD,GBP,CHF,SEK",
+        {"base": "EUR", "date": "2024-06-28", "rates": {"USD": 1.071, "GBP": 0.846, "CHF": 0.963, "SEK": 11.35}}),
+    llm("sensitivity", "Sensitivity to a 5% move", "Convert each flow to EUR and compute the P&L impact of a 5% adverse move. Skip currencies under EUR 100k.\n\nFlows: {{exposure.output.body}}\nRates: {{rates.output.body}}"),
+    llm("hedges", "Hedge proposal", "Propose forwards for each material currency at no more than 75% of exposure, with tenor.\n\n{{sensitivity.output.text}}"),
+  ],
+  facts=[("Rates as of", "{{rates.output.json.date}}"), ("Base currency", "{{exposure.output.json.base}}")], links=["Wealth"])
+
+T("Finance", "invoice-ocr-intake", "Supplier Invoice Intake",
+  goal="Extract fields from incoming supplier invoices, match them to purchase orders and route exceptions.",
+  objective="Structured invoice records, a three-way match result per invoice and an exception queue.",
+  done="Every invoice in the batch is extracted, matched or routed to exceptions with a reason.",
+  context="Accounts payable keys 900 invoices a month by hand. Most match a purchase order and a goods receipt exactly.",
+  constraints="- Invoices are matched, not approved; payment stays with accounts payable.\n",
+  depts=["accounts-payable", "procurement"], tags=["invoices", "three-way-match", "automation", "ap"], risk="low", roi=7.5, value=4200,
+  steps=[
+    put_file("inbox", "Load the extracted invoices", "invoices.json",
+             '{"invoices": [{"number": "SI-2231", "supplier": "Papyrus AG", "po": "PO-7710", "amount": 1830.0}, {"number": "SI-2240", "supplier": "Kabelwerk", "po": "PO-7802", "amount": 12400.0}, {"number": "SI-2251", "supplier": "Kabelwerk", "po": null, "amount": 560.0}]}\n'),
+    parse("parsed", "Parse the invoices", path="invoices.json", after=["inbox"]),
+    api("pos", "Fetch purchase orders and receipts", "https://erp.example.com/api/po?numbers=PO-7710,PO-7802",
+        {"orders": [{"po": "PO-7710", "amount": 1830.0, "received": True}, {"po": "PO-7802", "amount": 11900.0, "received": True}]}),
+    llm("match", "Three-way match", "Match each invoice to its PO and receipt. Route to exceptions: missing PO, amount difference above 2%, not received.\n\nInvoices: {{parsed.output.value}}\nPOs: {{pos.output.body}}"),
+  ], check="headings")
+
+T("Finance", "month-end-close-tracker", "Month-End Close Tracker",
+  goal="Track the month-end close checklist, show what blocks day-three sign-off and who owns it.",
+  objective="Close status by task with blockers, owners and the critical path to sign-off.",
+  done="Every close task has a status, blocked tasks have an owner and a cause, and the critical path is stated.",
+  context="The close checklist lives in a spreadsheet of 48 tasks; the controller asks in chat what is done.",
+  constraints="- Status is read from the checklist; the mission does not mark tasks done.\n",
+  depts=["accounting", "finance"], tags=["close", "checklist", "controller"], risk="low", roi=2.6, value=900,
+  steps=[
+    put_file("tasks", "Load the close checklist", "close.csv",
+             "task,owner,status,depends\naccruals,AC-2,done,\nbank-rec,AC-1,done,\nfixed-assets,AC-3,blocked,invoices\ninvoices,AP-1,in-progress,\nrevenue,RA-1,in-progress,contracts\nconsolidation,CO-1,open,fixed-assets\n"),
+    cmd("blocked", "Blocked tasks", "grep", ["blocked", "close.csv"], after=["tasks"]),
+    cmd("done", "Tasks done", "grep", ["-c", ",done,", "close.csv"], after=["tasks"]),
+    cmd("open", "Tasks not done", "grep", ["-v", ",done,", "close.csv"], after=["tasks"]),
+  ],
+  facts=[("Tasks done", "{{done.output.stdout}}")],
+  sections=[("Blocked", "```text\n{{blocked.output.stdout}}\n```"), ("Still open (with dependencies)", "```text\n{{open.output.stdout}}\n```")], check="stamp")
+
+T("Finance", "saas-spend-rationalisation", "SaaS Spend Rationalisation",
+  goal="Find unused, duplicated and over-provisioned SaaS subscriptions and size the annual saving.",
+  objective="A cut list of licences and tools with owner, renewal date and saving.",
+  done="Every subscription renewing in the next 90 days is reviewed, and each cut has a saving and an owner.",
+  context="SaaS spend grew 38% last year. Three teams pay for separate diagramming tools; seat counts are set at renewal and never lowered.",
+  constraints="- Nothing is cancelled by the mission; owners confirm each cut.\n",
+  depts=["finance", "procurement", "it"], tags=["saas", "cost-saving", "licences", "procurement"], risk="low", roi=10.0, value=6500,
+  steps=[
+    api("subs", "Fetch subscriptions", "https://spend.example.com/api/subscriptions?renewing_within_days=90",
+        {"count": 4, "subscriptions": [
+            {"tool": "DiagramPro", "seats": 120, "active_30d": 31, "annual_eur": 14400, "renews": "2024-08-15"},
+            {"tool": "FlowSketch", "seats": 40, "active_30d": 22, "annual_eur": 4800, "renews": "2024-09-01"},
+            {"tool": "MeetNote AI", "seats": 200, "active_30d": 188, "annual_eur": 24000, "renews": "2024-07-30"},
+            {"tool": "PDFMagic", "seats": 60, "active_30d": 4, "annual_eur": 3600, "renews": "2024-08-02"}]}),
+    llm("cuts", "Cut list", "Propose cuts: consolidate overlapping tools, right-size seats to active users plus 10%, cancel tools under 10% use. Give the annual saving per cut.\n\n{{subs.output.body}}"),
+    gate("owners", "Renewal owners", procurement="P-04", it="IT-12", deadline_days_before_renewal=30),
+  ],
+  facts=[("Subscriptions renewing in 90 days", "{{subs.output.json.count}}"), ("Decide this many days before renewal", "{{owners.output.deadline_days_before_renewal}}")])
+
+T("Finance", "tax-provision-prep", "Quarterly Tax Provision Prep",
+  goal="Prepare the quarter's income tax provision workpapers by entity with the effective rate bridge.",
+  objective="Current and deferred tax per entity and the bridge from statutory to effective rate.",
+  done="Each entity has current and deferred tax computed, and the effective rate bridge reconciles to the group figure.",
+  context="Three entities (DE, NL, US). The tax advisor needs the workpapers ten days after quarter end.",
+  constraints="- Workpapers are drafts for the tax advisor; no filing is made.\n",
+  depts=["tax", "accounting"], tags=["tax", "provision", "quarter-end"], risk="medium", roi=3.0, value=5000,
+  steps=[
+    api("pbt", "Fetch profit before tax", "https://erp.example.com/api/gl/pbt?period=2024-Q2&by=entity",
+        {"entities": [{"entity": "DE", "pbt": 2100000, "rate": 0.30, "non_deductible": 80000},
+                      {"entity": "NL", "pbt": 950000, "rate": 0.258, "non_deductible": 12000},
+                      {"entity": "US", "pbt": -300000, "rate": 0.21, "non_deductible": 0}]}),
+    llm("provision", "Provision per entity", "Compute current tax and the deferred tax asset on losses for each entity, and the group effective rate with a bridge.\n\n{{pbt.output.body}}",
+        system="You are a tax accountant. Show every figure, flag judgements for the advisor."),
+    put_file("wp", "Start the workpaper index", "workpapers/index.md", "# Tax provision 2024-Q2\n\n- DE, NL, US current and deferred tax\n- Effective rate bridge\n"),
+  ], extra_outputs=["workpapers/index.md"])
+
+T("Finance", "procurement-price-check", "Purchase Price Check",
+  goal="Compare prices on this month's purchase orders with contract prices and catch overcharges.",
+  objective="Per PO line: contract price, invoiced price, difference and the amount to claim back.",
+  done="Every PO line with a contract item is compared, and overcharges over 1% are listed with the amount to claim.",
+  context="Framework agreements fix unit prices, but suppliers invoice list prices when the buyer forgets to quote the contract.",
+  constraints="- Claims are drafted for procurement; suppliers are not contacted.\n",
+  depts=["procurement", "finance"], tags=["procurement", "contracts", "overcharge"], risk="low", roi=6.8, value=2600,
+  steps=[
+    put_file("lines", "Load PO lines", "po-lines.csv", "po,item,qty,unit_price\nPO-1,TONER-X,40,61.00\nPO-2,PAPER-A4,300,4.10\nPO-3,CABLE-C6,500,2.40\n"),
+    put_file("contract", "Load contract prices", "contract.csv", "item,contract_price\nTONER-X,54.00\nPAPER-A4,4.10\nCABLE-C6,2.15\n"),
+    cmd("over", "Overcharged lines", "awk", ["-F,", "NR==FNR {p[$1]=$2; next} FNR>1 && ($2 in p) && $4 > p[$2]*1.01 {printf \"%s %s: %.2f instead of %.2f, claim %.2f\\n\", $1, $2, $4, p[$2], ($4-p[$2])*$3}", "contract.csv", "po-lines.csv"], after=["lines", "contract"]),
+    cmd("claim", "Total to claim", "awk", ["-F,", "NR==FNR {p[$1]=$2; next} FNR>1 && ($2 in p) && $4 > p[$2]*1.01 {s+=($4-p[$2])*$3} END {printf \"%.2f\\n\", s}", "contract.csv", "po-lines.csv"], after=["lines", "contract"]),
+  ],
+  facts=[("Total to claim (EUR)", "{{claim.output.stdout}}")],
+  sections=[("Overcharges", "```text\n{{over.output.stdout}}\n```")])
+
+T("Finance", "payroll-variance-check", "Payroll Variance Check",
+  goal="Compare this month's payroll run with last month's, employee by employee, and explain every change above 5% before payroll is approved.",
+  objective="A list of payroll changes above 5% with the HR event that explains each, and the unexplained ones.",
+  done="Every pay change above 5% is explained by a joiner, leaver, raise or bonus event, or listed as unexplained.",
+  context="Payroll is approved by finance on the 24th. Two overpayments last year came from a raise entered twice.",
+  constraints="- Employee ids only; the report carries no names or bank details.\n",
+  depts=["payroll", "finance", "hr"], tags=["payroll", "controls", "variance"], risk="medium", roi=4.4, value=2400,
+  steps=[
+    put_file("runs", "Load both payroll runs", "payroll.csv", "employee,may,june\nE-01,4200,4200\nE-02,3900,4680\nE-03,5100,5100\nE-04,0,3600\nE-05,6100,12200\n"),
+    put_file("events", "Load HR events", "events.csv", "employee,event\nE-02,raise 20% from June\nE-04,joiner 2024-06-03\n"),
+    cmd("changes", "Changes above 5%", "awk", ["-F,", "NR>1 && ($2==0 || ($3-$2)/$2 > 0.05 || ($2-$3)/$2 > 0.05) {print $1, $2, \"->\", $3}", "payroll.csv"], after=["runs"]),
+    cmd("explained", "Changes with an HR event", "cut", ["-d,", "-f1,2", "events.csv"], after=["events"]),
+  ],
+  sections=[("Changes above 5%", "```text\n{{changes.output.stdout}}\n```"), ("HR events on file", "```text\n{{explained.output.stdout}}\n```"),
+            ("Reading", "A change listed above without an HR event is unexplained and holds the payroll approval until it is.")])
+
+T("Finance", "customer-credit-review", "Customer Credit Limit Review",
+  goal="Review credit limits of the top customers against their payment behaviour and credit scores, and propose changes.",
+  objective="A proposed limit per customer with the evidence: days beyond terms, score trend, exposure.",
+  done="Each of the top customers has a keep, raise or cut proposal with its evidence.",
+  context="Credit limits were set at onboarding. Two customers now exceed their limit every month and one has a falling credit score.",
+  constraints="- Proposals go to the credit committee; limits in the ERP are not changed.\n",
+  depts=["credit-control", "finance", "sales"], tags=["credit", "risk", "customers"], risk="medium", roi=5.6, value=3000,
+  steps=[
+    api("exposure", "Fetch exposure and payment behaviour", "https://erp.example.com/api/ar/customers?top=3",
+        {"customers": [{"name": "Nordwind GmbH", "limit": 50000, "exposure": 61200, "days_beyond_terms": 18},
+                       {"name": "Castell Foods", "limit": 80000, "exposure": 74000, "days_beyond_terms": 41},
+                       {"name": "Brightpath Ltd", "limit": 40000, "exposure": 22000, "days_beyond_terms": 2}]}),
+    api("scores", "Fetch credit scores", "https://credit-bureau.example.com/v2/scores?names=Nordwind,Castell,Brightpath",
+        {"scores": {"Nordwind GmbH": {"now": 78, "6m_ago": 80}, "Castell Foods": {"now": 52, "6m_ago": 67}, "Brightpath Ltd": {"now": 88, "6m_ago": 85}}}),
+    llm("proposals", "Limit proposals", "Propose a new credit limit for each customer, keep/raise/cut, with one line of evidence.\n\nExposure: {{exposure.output.body}}\nScores: {{scores.output.body}}"),
+  ], links=["Sales"])
 
 # === END OF TABLE ===
 
