@@ -1189,6 +1189,234 @@ T("Finance", "customer-credit-review", "Customer Credit Limit Review",
     llm("proposals", "Limit proposals", "Propose a new credit limit for each customer, keep/raise/cut, with one line of evidence.\n\nExposure: {{exposure.output.body}}\nScores: {{scores.output.body}}"),
   ], links=["Sales"])
 
+# ---------------------------------------------------------------------------------------------
+# Shorthand for the common shape: fetch sources in parallel, then analyses that build on each
+# other. An ask's prompt without references gets the sources (first ask) or the previous
+# ask's answer (later asks) appended.
+
+
+def Q(sector, slug, name, goal, objective, done, context, constraints, depts, tags, risk, roi, value,
+      src, asks, facts=(), **kw):
+    steps = [api(sid, sname, url, data) for sid, sname, url, data in src]
+    prev = None
+    for i, ask in enumerate(asks):
+        aid, aname, prompt = ask[:3]
+        if "{{" not in prompt:
+            if prev is None:
+                prompt += "\n\n" + "\n".join(f"{sname}: {{{{{sid}.output.body}}}}" for sid, sname, _, _ in src)
+            else:
+                prompt += f"\n\n{{{{{prev}.output.text}}}}"
+        steps.append(llm(aid, aname, prompt, system=(ask[3] if len(ask) > 3 else None)))
+        prev = aid
+    steps += kw.pop("more", [])
+    T(sector, slug, name, goal, objective, done, context, constraints if constraints.endswith("\n") else f"- {constraints}\n",
+      depts, tags, risk, roi, value, steps, facts=facts, **kw)
+
+# --------------------------------------------------------------------------------------------- Wealth
+
+Q("Wealth", "portfolio-drift-rebalance", "Portfolio Drift Rebalance",
+  "List client portfolios that drifted more than 5 points from their target allocation and draft the rebalancing trades.",
+  "Drift per portfolio and asset class, and a trade list that restores the target within tax limits.",
+  "Every portfolio over the drift band has a draft trade list that brings each asset class back within 1 point.",
+  "Equities rallied 14% this half year, so balanced mandates now hold more equity than their clients signed for.",
+  "Trades are drafts for the adviser; nothing is sent to the broker.",
+  ["wealth-management", "portfolio-analytics"], ["rebalancing", "drift", "portfolios", "allocation"], "medium", 5.5, 4000,
+  [("holdings", "Fetch holdings", "https://pms.example.com/api/portfolios/holdings?mandate=balanced",
+    {"count": 2, "portfolios": [{"id": "PF-118", "equity": 0.67, "bonds": 0.28, "cash": 0.05, "target": {"equity": 0.60, "bonds": 0.35, "cash": 0.05}, "value_eur": 820000},
+                                {"id": "PF-204", "equity": 0.58, "bonds": 0.37, "cash": 0.05, "target": {"equity": 0.60, "bonds": 0.35, "cash": 0.05}, "value_eur": 410000}]})],
+  [("drift", "Drift per portfolio", "Compute drift per asset class and flag portfolios with any class more than 5 points off target."),
+   ("trades", "Draft trades", "Draft the sell and buy amounts in EUR that restore the target for each flagged portfolio, preferring sales with the lowest realised gain.")],
+  facts=[("Portfolios reviewed", "{{holdings.output.json.count}}")])
+
+Q("Wealth", "tax-loss-harvesting", "Tax-Loss Harvesting Scan",
+  "Find positions with unrealised losses that can be sold to offset this year's gains without breaking wash-sale rules.",
+  "A harvest list per client with the loss realised, the replacement security and the tax saved.",
+  "Each candidate has a replacement that is not substantially identical and an estimated tax saving.",
+  "December is busy; advisers want the harvest list in November while there is time to talk to clients.",
+  "Replacement securities must not be substantially identical; no order is placed.",
+  ["wealth-management", "tax"], ["tax", "harvesting", "year-end"], "medium", 6.0, 3500,
+  [("lots", "Fetch tax lots", "https://pms.example.com/api/tax-lots?unrealised=loss",
+    {"client": "CL-77", "realised_gains_ytd": 42000, "lots": [{"symbol": "EMXC", "loss": -8200, "bought": "2023-02-10"}, {"symbol": "ICLN", "loss": -5100, "bought": "2024-01-15"}, {"symbol": "VNQ", "loss": -1900, "bought": "2024-10-02"}]}),
+   ("peers", "Fetch replacement candidates", "https://marketdata.example.com/v1/similar?symbols=EMXC,ICLN,VNQ",
+    {"EMXC": ["IEMG"], "ICLN": ["TAN", "QCLN"], "VNQ": ["SCHH"]})],
+  [("harvest", "Harvest list", "Pick lots worth harvesting (loss above EUR 1,000, no purchase of the same security within 30 days) and a replacement each. Estimate the tax saved at 26%.")],
+  facts=[("Realised gains this year (EUR)", "{{lots.output.json.realised_gains_ytd}}")])
+
+Q("Wealth", "client-review-pack", "Client Annual Review Pack",
+  "Prepare the annual review pack for a client: performance, goals progress, fees paid and talking points.",
+  "A review pack with performance against benchmark, progress on each goal and three talking points.",
+  "The pack shows one-year and since-inception returns against benchmark, each goal's funded ratio and the fees paid.",
+  "Advisers spend two hours assembling each review from four systems. Clients want clarity on fees after the new rules.",
+  "Returns are net of fees and stated with their period.",
+  ["wealth-management", "client-service"], ["client-review", "performance", "fees", "goals"], "low", 4.0, 1200,
+  [("perf", "Fetch performance", "https://pms.example.com/api/clients/CL-31/performance",
+    {"client": "CL-31", "return_1y": 0.072, "benchmark_1y": 0.081, "return_si_annual": 0.058, "fees_paid_eur": 6120}),
+   ("goals", "Fetch goals", "https://planning.example.com/api/clients/CL-31/goals",
+    {"goals": [{"goal": "retire at 62", "funded_ratio": 0.84}, {"goal": "university for two children", "funded_ratio": 1.05}]})],
+  [("pack", "Review narrative", "Write the review narrative: performance against benchmark with the reason for the gap, goal progress, fees in plain words."),
+   ("talking", "Talking points", "Give three talking points and one question to ask the client, based on the narrative.")],
+  facts=[("Fees paid (EUR)", "{{perf.output.json.fees_paid_eur}}"), ("One-year return", "{{perf.output.json.return_1y}}")])
+
+Q("Wealth", "suitability-check", "Suitability Check",
+  "Check that every product recommended last month fits the client's risk profile, horizon and knowledge.",
+  "A suitability verdict per recommendation, with the mismatches and the documentation missing.",
+  "Every recommendation has a suitable or mismatch verdict, and each mismatch names the profile field it breaks.",
+  "The regulator's thematic review asked for evidence of suitability checks on complex products.",
+  "Verdicts are evidence for compliance; no client file is changed.",
+  ["compliance", "wealth-management"], ["suitability", "mifid", "compliance", "risk-profile"], "high", 3.5, 5000,
+  [("recs", "Fetch recommendations", "https://crm-wealth.example.com/api/recommendations?month=2024-06",
+    {"count": 3, "items": [{"client": "CL-12", "product": "Autocallable note", "complexity": "complex"}, {"client": "CL-40", "product": "Global equity ETF", "complexity": "non-complex"}, {"client": "CL-51", "product": "Private credit fund", "complexity": "complex"}]}),
+   ("profiles", "Fetch risk profiles", "https://crm-wealth.example.com/api/profiles?clients=CL-12,CL-40,CL-51",
+    {"CL-12": {"risk": 2, "horizon_years": 3, "knowledge_complex": False}, "CL-40": {"risk": 4, "horizon_years": 15, "knowledge_complex": False}, "CL-51": {"risk": 5, "horizon_years": 10, "knowledge_complex": True}})],
+  [("verdicts", "Suitability verdicts", "Judge each recommendation against risk (1-5), horizon and knowledge of complex products.", "You are a compliance officer. Cite the profile field behind every verdict.")],
+  facts=[("Recommendations checked", "{{recs.output.json.count}}")], links=["Legal"])
+
+Q("Wealth", "retirement-gap-analysis", "Retirement Gap Analysis",
+  "Estimate each client's retirement income gap and the extra monthly saving that closes it.",
+  "The projected income, the gap to target income and the saving needed, per client.",
+  "Each client has a projection under three return scenarios and the monthly saving that closes the gap in the middle one.",
+  "Clients over 50 ask whether they are on track. Projections in the planning tool use one optimistic scenario.",
+  "Projections show three scenarios and say they are not guarantees.",
+  ["financial-planning", "wealth-management"], ["retirement", "planning", "projection"], "low", 4.8, 1800,
+  [("clients", "Fetch client plans", "https://planning.example.com/api/plans?age_min=50",
+    {"clients": [{"id": "CL-08", "age": 54, "retire_at": 65, "pot_eur": 310000, "monthly_saving": 900, "target_income": 3200}, {"id": "CL-19", "age": 58, "retire_at": 63, "pot_eur": 520000, "monthly_saving": 1500, "target_income": 4000}]})],
+  [("projection", "Projections", "Project each pot to retirement at 2%, 4% and 6% real returns and convert to a monthly income over 25 years."),
+   ("saving", "Saving needed", "Give the extra monthly saving that closes the gap in the 4% scenario, and one alternative (retire later, lower target).")])
+
+Q("Wealth", "esg-portfolio-screen", "ESG Portfolio Screen",
+  "Screen client portfolios against their ESG exclusions and find holdings that break them.",
+  "A breach list per portfolio with the exclusion broken and a compliant alternative.",
+  "Every holding is screened and every breach has an alternative of similar exposure.",
+  "Clients with sustainability preferences must not hold excluded sectors; fund look-through data arrived this week.",
+  "Alternatives are suggestions; trades need the adviser and the client.",
+  ["wealth-management", "esg-research"], ["esg", "screening", "exclusions", "sustainability"], "medium", 3.2, 2000,
+  [("holdings", "Fetch holdings with look-through", "https://pms.example.com/api/holdings?lookthrough=true&preference=esg",
+    {"portfolios": [{"id": "PF-301", "exclusions": ["thermal coal", "tobacco"], "holdings": [{"name": "World Dividend Fund", "tobacco_pct": 4.2}, {"name": "Green Bond ETF", "tobacco_pct": 0}]}]}),
+   ("scores", "Fetch ESG data", "https://esg-data.example.com/v2/funds?names=World%20Dividend%20Fund,Green%20Bond%20ETF",
+    {"World Dividend Fund": {"coal_revenue_pct": 1.1, "msci_rating": "BB"}, "Green Bond ETF": {"coal_revenue_pct": 0, "msci_rating": "AA"}})],
+  [("breaches", "Breaches and alternatives", "List every holding breaking a client exclusion (any exposure above 1% counts) with a compliant alternative fund of similar risk.")])
+
+T("Wealth", "fee-billing-check", "Advisory Fee Billing Check",
+  goal="Recompute the quarter's advisory fees from assets and fee schedules and catch billing errors before invoices go out.",
+  objective="Expected fee per account versus billed fee, with every difference above EUR 5.",
+  done="Every account's fee is recomputed and each difference above EUR 5 is listed.",
+  context="Fee schedules are tiered and some clients have negotiated discounts that the billing system does not know.",
+  constraints="- Differences are listed for operations; no invoice is changed.\n",
+  depts=["wealth-operations", "finance"], tags=["fees", "billing", "controls"], risk="low", roi=5.0, value=2000,
+  steps=[
+    put_file("accounts", "Load account assets and billed fees", "fees.csv", "account,aum,rate_bps,discount_pct,billed\nA-1,1200000,80,0,2400\nA-2,450000,100,10,1125\nA-3,3100000,60,20,4650\n"),
+    cmd("expected", "Expected quarterly fee", "awk", ["-F,", "NR>1 {e=$2*$3/10000/4*(1-$4/100); printf \"%s expected %.2f billed %.2f diff %.2f\\n\", $1, e, $5, $5-e}", "fees.csv"], after=["accounts"]),
+    cmd("errors", "Differences above EUR 5", "awk", ["-F,", "NR>1 {e=$2*$3/10000/4*(1-$4/100); d=$5-e; if (d>5 || d<-5) printf \"%s %.2f\\n\", $1, d}", "fees.csv"], after=["accounts"]),
+  ],
+  sections=[("Recomputed fees", "```text\n{{expected.output.stdout}}\n```"), ("Billing errors", "```text\n{{errors.output.stdout}}\n```")], check="words")
+
+Q("Wealth", "market-event-client-brief", "Market Event Client Brief",
+  "Turn a market-moving event into a short client note and a list of the clients most exposed to it.",
+  "A plain-language note on the event and an exposure list so advisers call the right clients first.",
+  "The note explains the event in under 300 words, and the exposure list ranks clients by their share in affected assets.",
+  "When markets move sharply, advisers get calls before they have read the news themselves.",
+  "The note is reviewed by the investment committee before it is sent.",
+  ["investment-office", "client-service"], ["market-update", "client-communication", "exposure"], "low", 3.8, 1500,
+  [("event", "Fetch the event summary", "https://news.example.com/api/events/latest?importance=high",
+    {"headline": "Central bank raises rates by 50bp unexpectedly", "assets_affected": ["long bonds", "real estate", "growth equities"]}),
+   ("exposure", "Fetch client exposure", "https://pms.example.com/api/exposure?assets=long_bonds,real_estate,growth_equities",
+    {"clients": [{"id": "CL-03", "share": 0.41}, {"id": "CL-17", "share": 0.12}, {"id": "CL-22", "share": 0.33}]})],
+  [("note", "Client note", "Write a calm, plain-language client note about the event and what it means for diversified portfolios."),
+   ("calls", "Call list", "Rank clients by exposure share and give one sentence advisers can open the call with.\n\nExposure: {{exposure.output.body}}")],
+  facts=[("Event", "{{event.output.json.headline}}")])
+
+Q("Wealth", "estate-plan-gap", "Estate Plan Gap Review",
+  "Find clients whose estate documents are missing or out of date after life events.",
+  "A list of clients with the document gap, the event behind it and the next step.",
+  "Every client with a life event in the last two years is checked for will, power of attorney and beneficiaries.",
+  "Marriages, births and property purchases change what a will must say; many clients never update.",
+  "The list goes to advisers and partner lawyers; clients are not contacted by the mission.",
+  ["wealth-management", "estate-planning"], ["estate", "life-events", "wills"], "low", 2.9, 1000,
+  [("events", "Fetch life events", "https://crm-wealth.example.com/api/life-events?since=2022-07-01",
+    {"events": [{"client": "CL-44", "event": "marriage", "date": "2023-05-20"}, {"client": "CL-61", "event": "second home", "date": "2024-02-11"}]}),
+   ("docs", "Fetch document register", "https://vault.example.com/api/documents?type=will,poa,beneficiary",
+    {"CL-44": {"will": "2016-03-01", "poa": None}, "CL-61": {"will": "2023-01-10", "poa": "2023-01-10"}})],
+  [("gaps", "Document gaps", "For each client with a life event, say which documents predate the event or are missing, and the next step.")])
+
+Q("Wealth", "concentration-risk-alert", "Concentration Risk Alert",
+  "Alert advisers to clients holding more than 10% of their wealth in a single stock, including employer shares.",
+  "A list of concentrated positions with the downside in a 30% drop and diversification options.",
+  "Every position above 10% of the client's wealth is listed with its stress loss and two diversification options.",
+  "Executives receive employer shares every year and rarely sell; one client lost 40% of net worth in 2022.",
+  "Options are explained, not executed; insider trading windows are respected.",
+  ["wealth-management", "risk"], ["concentration", "single-stock", "risk"], "medium", 4.6, 2600,
+  [("positions", "Fetch large positions", "https://pms.example.com/api/positions?min_weight=0.10",
+    {"positions": [{"client": "CL-09", "symbol": "EMPLOYER-A", "weight": 0.38, "value_eur": 1900000, "blackout": True}, {"client": "CL-27", "symbol": "NVDA", "weight": 0.16, "value_eur": 310000, "blackout": False}]})],
+  [("stress", "Stress loss", "Compute the loss in a 30% drop for each position and its share of the client's wealth."),
+   ("options", "Diversification options", "Give two options per client (staged sales, exchange fund, collar, charitable gift), noting blackout periods.")])
+
+Q("Wealth", "cash-drag-sweep", "Idle Cash Sweep",
+  "Find client cash above their liquidity need that earns nothing and propose where to put it.",
+  "Idle cash per client above a three-month buffer and a proposed placement.",
+  "Each client with idle cash above EUR 20k has a proposal matching their risk profile.",
+  "Cash balances grew during the rate rises; much of it sits in current accounts paying zero.",
+  "Proposals respect the client's risk profile and liquidity needs.",
+  ["wealth-management"], ["cash", "liquidity", "yield"], "low", 5.9, 2200,
+  [("cash", "Fetch cash balances", "https://core-banking.example.com/api/cash?min_balance=20000",
+    {"clients": [{"id": "CL-02", "cash": 145000, "monthly_spend": 6000, "risk": 2}, {"id": "CL-33", "cash": 62000, "monthly_spend": 9000, "risk": 4}]}),
+   ("rates", "Fetch money market rates", "https://marketdata.example.com/v1/rates/money-market",
+    {"mmf_eur": 0.036, "term_deposit_6m": 0.031, "short_bond_etf": 0.034})],
+  [("sweep", "Placement proposals", "Compute idle cash above three months of spending and propose a placement per client by risk, with the yearly interest gained.")])
+
+Q("Wealth", "philanthropy-giving-plan", "Philanthropy Giving Plan",
+  "Design a tax-efficient annual giving plan for clients with charitable goals.",
+  "A giving plan per client: vehicle, amount, timing and tax effect.",
+  "Each client with a charitable goal has a plan that names the vehicle and the estimated tax relief.",
+  "Several clients want to give more but give ad hoc in December, missing relief and matching schemes.",
+  "Charities are suggested only from the client's stated causes.",
+  ["financial-planning", "tax"], ["philanthropy", "giving", "tax"], "low", 2.4, 900,
+  [("goals", "Fetch charitable goals", "https://planning.example.com/api/goals?type=charitable",
+    {"clients": [{"id": "CL-15", "annual_budget": 25000, "causes": ["education", "climate"], "appreciated_stock": 60000}, {"id": "CL-48", "annual_budget": 5000, "causes": ["local health"]}]})],
+  [("plan", "Giving plans", "Propose for each client the vehicle (direct gift, donor-advised fund, gift of appreciated shares), amounts, timing and estimated tax relief.")])
+
+Q("Wealth", "alternative-investments-dd", "Alternative Fund Due Diligence",
+  "Run first-pass due diligence on a private fund before it goes to the investment committee.",
+  "A due diligence memo: strategy, track record, fees, terms and red flags.",
+  "The memo covers the five areas, lists every red flag with its source and ends with proceed or decline.",
+  "Clients ask about private credit and infrastructure funds; the committee meets monthly and wants consistent memos.",
+  "Claims come from the fund's documents or public registers; nothing is taken from marketing alone.",
+  ["investment-office", "compliance"], ["due-diligence", "private-markets", "funds"], "high", 3.1, 7000,
+  [("factsheet", "Fetch the fund data room index", "https://dataroom.example.com/api/funds/ALT-PC3/summary",
+    {"fund": "Meridian Private Credit III", "target_irr": 0.11, "mgmt_fee": 0.0175, "carry": 0.15, "hurdle": 0.06, "lockup_years": 7, "prior_funds": [{"name": "II", "net_irr": 0.084}, {"name": "I", "net_irr": 0.092}]}),
+   ("register", "Check the regulator register", "https://register.example.com/api/firms?name=Meridian%20Capital",
+    {"authorised": True, "disciplinary_actions": 1, "last_action": "2021 reporting breach, fined"})],
+  [("memo", "Due diligence memo", "Write the memo: strategy, track record versus target, fees and terms, regulatory history.", "You are an investment analyst. Separate facts from your judgement."),
+   ("flags", "Red flags and recommendation", "List the red flags and end with PROCEED or DECLINE and why.")],
+  facts=[("Fund", "{{factsheet.output.json.fund}}")])
+
+T("Wealth", "model-portfolio-backtest", "Model Portfolio Backtest Digest",
+  goal="Summarise how each model portfolio did over the last five years against its risk budget and benchmark.",
+  objective="Return, volatility and worst drawdown per model, against its stated limits.",
+  done="Every model has its five-year figures, and any model outside its volatility limit is flagged.",
+  context="The committee reviews model portfolios twice a year. The figures come from the backtest export.",
+  constraints="- Historical figures only; no forecast is made.\n",
+  depts=["investment-office", "portfolio-analytics"], tags=["models", "backtest", "risk-budget"], risk="low", roi=2.7, value=1100,
+  steps=[
+    put_file("backtest", "Load the backtest export", "models.csv", "model,ann_return,ann_vol,max_dd,vol_limit\ncautious,0.031,0.052,-0.091,0.06\nbalanced,0.052,0.087,-0.148,0.09\ngrowth,0.071,0.132,-0.221,0.12\n"),
+    cmd("breaches", "Models over their volatility limit", "awk", ["-F,", "NR>1 && $3>$5 {print $1, \"vol\", $3, \"limit\", $5}", "models.csv"], after=["backtest"]),
+    cmd("by_return", "Models by return", "sort", ["-t,", "-k2", "-nr", "models.csv"], after=["backtest"]),
+    llm("digest", "Committee digest", "Write a half-page committee digest of the backtest, calling out models over their volatility limit.\n\nBreaches:\n{{breaches.output.stdout}}\nAll models:\n{{by_return.output.stdout}}"),
+  ])
+
+T("Wealth", "kyc-refresh-wealth", "KYC Refresh Queue",
+  goal="Build the queue of wealth clients whose know-your-customer file expires within 60 days, ordered by risk.",
+  objective="A refresh queue with expiry date, risk rating and the documents needed per client.",
+  done="Every client expiring within 60 days is queued, high-risk clients first, with the documents to collect.",
+  context="Expired KYC files block trading. The operations team learns about expiries when a trade fails.",
+  constraints="- The queue carries client ids only.\n",
+  depts=["wealth-operations", "compliance"], tags=["kyc", "aml", "operations"], risk="low", roi=3.3, value=1300,
+  steps=[
+    put_file("kyc", "Load the KYC register", "kyc.csv", "client,expires,risk,missing\nCL-05,2024-07-20,high,proof of address\nCL-11,2024-08-30,low,\nCL-23,2024-07-09,medium,source of wealth\nCL-40,2025-01-15,low,\n"),
+    cmd("due", "Files expiring by 2024-08-31", "awk", ["-F,", "NR>1 && $2<=\"2024-08-31\"", "kyc.csv"], after=["kyc"]),
+    cmd("high_first", "Queue, high risk first", "sort", ["-t,", "-k3,3", "-k2,2"], stdin="{{due.output.stdout}}"),
+  ],
+  sections=[("Refresh queue", "```text\n{{high_first.output.stdout}}\n```"), ("Order", "High-risk clients are refreshed first, then by expiry date.")], links=["Legal"])
+
 # === END OF TABLE ===
 
 if __name__ == "__main__":
