@@ -105,14 +105,44 @@ pub enum SinkError {
     },
     #[error("the event receiver is gone")]
     Closed,
+    /// A sink that records history could not store what it was given.
+    #[error("cannot record the run: {0}")]
+    Store(String),
+}
+
+/// The full result of a step that just reached a final status, handed to
+/// [`EventSink::step_finished`] right before the step's `finished` (or `skipped`) event.
+/// Output and error are already redacted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepRecord<'a> {
+    pub step_id: &'a str,
+    pub step_type: &'a str,
+    pub status: StepStatus,
+    pub output: Option<&'a serde_json::Value>,
+    pub error: Option<&'a str>,
+    pub attempts: u32,
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub duration_ms: u64,
+    /// The run whose output this step reused instead of running (`mission resume`).
+    pub reused_from: Option<&'a str>,
 }
 
 /// Receives the events of a run, in `seq` order, from one task.
 ///
 /// A sink that fails does not stop the run: the engine logs the error and goes on, so a full
 /// disk cannot leave a process tree running.
+///
+/// A sink may hold events back (e.g. to write them in batches) as long as it keeps their
+/// order; `flush` is the barrier: when it returns, everything emitted before is delivered.
 pub trait EventSink: Send {
     fn emit(&mut self, event: &Event) -> Result<(), SinkError>;
+
+    /// A step reached a final status; called before the event that says so. Sinks that keep
+    /// history (outputs included) use it; the default ignores it.
+    fn step_finished(&mut self, _record: &StepRecord<'_>) -> Result<(), SinkError> {
+        Ok(())
+    }
 
     /// Called once after the final event.
     fn flush(&mut self) -> Result<(), SinkError> {
@@ -124,6 +154,9 @@ impl<S: EventSink + ?Sized> EventSink for Box<S> {
     fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
         (**self).emit(event)
     }
+    fn step_finished(&mut self, record: &StepRecord<'_>) -> Result<(), SinkError> {
+        (**self).step_finished(record)
+    }
     fn flush(&mut self) -> Result<(), SinkError> {
         (**self).flush()
     }
@@ -132,6 +165,9 @@ impl<S: EventSink + ?Sized> EventSink for Box<S> {
 impl<S: EventSink + ?Sized> EventSink for &mut S {
     fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
         (**self).emit(event)
+    }
+    fn step_finished(&mut self, record: &StepRecord<'_>) -> Result<(), SinkError> {
+        (**self).step_finished(record)
     }
     fn flush(&mut self) -> Result<(), SinkError> {
         (**self).flush()
@@ -270,6 +306,16 @@ impl EventSink for FanOutSink {
         let mut first_error = None;
         for sink in &mut self.0 {
             if let Err(e) = sink.emit(event) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn step_finished(&mut self, record: &StepRecord<'_>) -> Result<(), SinkError> {
+        let mut first_error = None;
+        for sink in &mut self.0 {
+            if let Err(e) = sink.step_finished(record) {
                 first_error.get_or_insert(e);
             }
         }

@@ -5,7 +5,7 @@
 //! step tasks send back. Only steps that wait on something (processes, files, network) become
 //! tokio tasks; `noop` and simulated steps finish inline. No locks, no per-step hashing.
 
-use crate::events::{Event, EventSink, EventType, Usage};
+use crate::events::{Event, EventSink, EventType, StepRecord, Usage};
 use crate::graph::Dag;
 use crate::plan::Plan;
 use crate::redact::Redactor;
@@ -47,6 +47,17 @@ pub struct RunOptions {
     pub env: Option<BTreeMap<String, String>>,
     /// Cancelling it cancels the run (the UI's button, Ctrl-C).
     pub cancel: CancellationToken,
+    /// Outputs of an earlier run to reuse, by step id (`mission resume`): such a step does not
+    /// run; it succeeds at once with the output (its `state:` writes apply again).
+    pub reuse: BTreeMap<String, ReusedOutput>,
+}
+
+/// A step output taken over from an earlier run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReusedOutput {
+    /// The run that produced the output.
+    pub from_run: String,
+    pub output: Value,
 }
 
 impl RunOptions {
@@ -59,7 +70,14 @@ impl RunOptions {
             context: BTreeMap::new(),
             env: None,
             cancel: CancellationToken::new(),
+            reuse: BTreeMap::new(),
         }
+    }
+
+    /// Reuses an earlier run's output for a step instead of running it.
+    pub fn with_reused(mut self, step_id: impl Into<String>, reused: ReusedOutput) -> Self {
+        self.reuse.insert(step_id.into(), reused);
+        self
     }
 
     pub fn with_var(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
@@ -159,6 +177,7 @@ struct Slot {
     finished_at: Option<DateTime<Utc>>,
     started: Option<Instant>,
     duration_ms: u64,
+    reused_from: Option<String>,
 }
 
 /// Messages from step tasks to the scheduler.
@@ -206,6 +225,7 @@ struct Run<'a> {
     workspace_text: String,
     context: BTreeMap<String, Value>,
     env: Option<BTreeMap<String, String>>,
+    reuse: BTreeMap<String, ReusedOutput>,
     shared: Arc<Shared>,
     run_token: CancellationToken,
     user_cancel: CancellationToken,
@@ -240,6 +260,7 @@ impl<'a> Run<'a> {
                 finished_at: None,
                 started: None,
                 duration_ms: 0,
+                reused_from: None,
             })
             .collect();
         let index = mission
@@ -284,6 +305,7 @@ impl<'a> Run<'a> {
             workspace_text: workspace.root().display().to_string(),
             context: options.context,
             env: options.env,
+            reuse: options.reuse,
             shared: Arc::new(Shared::new(workspace)),
             run_token: options.cancel.child_token(),
             user_cancel: options.cancel,
@@ -384,6 +406,15 @@ impl<'a> Run<'a> {
 
     fn start(&mut self, i: u32) {
         let idx = i as usize;
+        if !self.reuse.is_empty() {
+            if let Some(reused) = self.reuse.remove(&*self.specs[idx].id) {
+                let slot = &mut self.slots[idx];
+                slot.started_at = Some(timefmt::now());
+                slot.started = Some(Instant::now());
+                slot.reused_from = Some(reused.from_run);
+                return self.complete(i, 0, Ok(StepOutput::new(reused.output)));
+            }
+        }
         let params = match self.resolve_params(idx) {
             Ok(p) => p,
             Err(message) => {
@@ -585,7 +616,10 @@ impl<'a> Run<'a> {
                         });
                     }
                 }
-                let summary = format!("step `{step_id}` succeeded in {} ms", slot.duration_ms);
+                let summary = match &slot.reused_from {
+                    Some(run) => format!("step `{step_id}` reused the output of run {run}"),
+                    None => format!("step `{step_id}` succeeded in {} ms", slot.duration_ms),
+                };
                 (StepStatus::Success, summary, out.artifacts)
             }
             Err(f) if f.kind == FailureKind::Interrupted => {
@@ -620,6 +654,7 @@ impl<'a> Run<'a> {
             }
         };
         let summary = self.secrets.text(&summary);
+        self.record_step(idx);
         self.emitter.emit(
             EventType::Progress,
             Some((&step_id, attempts)),
@@ -701,6 +736,7 @@ impl<'a> Run<'a> {
         let slot = &mut self.slots[d as usize];
         slot.status = StepStatus::Skipped;
         slot.error = Some(why.clone());
+        self.record_step(d as usize);
         self.emitter.emit(
             EventType::Progress,
             Some((&step_id, 0)),
@@ -710,6 +746,34 @@ impl<'a> Run<'a> {
             format!("step `{step_id}` {why}"),
             Vec::new(),
         );
+    }
+
+    /// Hands a step's final result (redacted) to the sink, before the event that reports it.
+    fn record_step(&mut self, idx: usize) {
+        let slot = &self.slots[idx];
+        let redacted = (!self.secrets.is_empty()).then(|| {
+            (
+                slot.output.as_ref().map(|o| self.secrets.value(o)),
+                slot.error.as_deref().map(|e| self.secrets.text(e)),
+            )
+        });
+        let (output, error) = match &redacted {
+            Some((output, error)) => (output.as_ref(), error.as_deref()),
+            None => (slot.output.as_ref(), slot.error.as_deref()),
+        };
+        let record = StepRecord {
+            step_id: &self.specs[idx].id,
+            step_type: &self.mission.steps[idx].step_type,
+            status: slot.status,
+            output,
+            error,
+            attempts: slot.attempts,
+            started_at: slot.started_at,
+            finished_at: slot.finished_at,
+            duration_ms: slot.duration_ms,
+            reused_from: slot.reused_from.as_deref(),
+        };
+        self.emitter.step_finished(&record);
     }
 
     fn write_state(&mut self, idx: usize) -> Result<(), String> {
@@ -811,6 +875,7 @@ impl<'a> Run<'a> {
                     started_at: slot.started_at,
                     finished_at: slot.finished_at,
                     duration_ms: slot.duration_ms,
+                    reused_from: slot.reused_from,
                 },
             );
         }
@@ -997,6 +1062,15 @@ impl Emitter<'_> {
             emitted_at: self.clock.now_text(),
         };
         if let Err(e) = self.sink.emit(&event) {
+            if !self.warned {
+                tracing::warn!("event sink failed (the run goes on): {e}");
+                self.warned = true;
+            }
+        }
+    }
+
+    fn step_finished(&mut self, record: &StepRecord<'_>) {
+        if let Err(e) = self.sink.step_finished(record) {
             if !self.warned {
                 tracing::warn!("event sink failed (the run goes on): {e}");
                 self.warned = true;

@@ -23,9 +23,11 @@ mod vars;
 pub use error::EngineError;
 pub use events::{
     ChannelSink, CollectingSink, Event, EventSink, EventType, FanOutSink, JsonlFileSink, NullSink,
-    SinkError, Usage,
+    SinkError, StepRecord, Usage,
 };
-pub use executor::{run_mission, RunOptions, DEFAULT_MAX_CONCURRENT_STEPS, DEFAULT_RETRY_DELAY_MS};
+pub use executor::{
+    run_mission, ReusedOutput, RunOptions, DEFAULT_MAX_CONCURRENT_STEPS, DEFAULT_RETRY_DELAY_MS,
+};
 pub use graph::Dag;
 pub use plan::{Plan, PlanItem, PlanStatus};
 pub use result::{Link, RunResult, StepResult};

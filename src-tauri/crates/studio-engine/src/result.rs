@@ -25,6 +25,9 @@ pub struct StepResult {
     #[serde(with = "ts_opt")]
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_ms: u64,
+    /// The run whose output this step reused instead of running again (`mission resume`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_from: Option<String>,
 }
 
 /// A URL a step contacted (it goes to the evidence folder's `links.txt`).

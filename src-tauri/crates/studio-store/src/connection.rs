@@ -1,0 +1,177 @@
+//! Opening the database: the version guard, the migrations and the connection settings, which
+//! are read back and checked at every open.
+
+use crate::migrations::{migrations, SCHEMA_VERSION};
+use crate::StoreError;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a writer waits for another process's write transaction before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open history database (one connection; not shared between threads).
+#[derive(Debug)]
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, refuses one written by a newer build,
+    /// applies pending migrations, and checks the connection settings:
+    ///
+    /// * `journal_mode=WAL`: readers never block the writer, and a commit is one append;
+    /// * `synchronous=NORMAL`: in WAL mode a commit survives the crash of the process (what the
+    ///   recovery and the crash test rely on); only a power cut or an OS crash may lose the last
+    ///   commits, never corrupt the file (see the README for why not FULL);
+    /// * `foreign_keys=ON`, `busy_timeout` = [`BUSY_TIMEOUT`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+                path: path.clone(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        }
+        let mut conn = Connection::open(&path).map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+        guard_version(&conn, &path)?;
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Migration {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        let store = Self { conn, path };
+        store.verify_settings()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the file (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else the problems found.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Reads the settings back: a setting that did not take is an error, not a surprise later.
+    fn verify_settings(&self) -> Result<(), StoreError> {
+        let text = |name: &str| -> Result<String, StoreError> {
+            Ok(self
+                .conn
+                .pragma_query_value(None, name, |r| r.get::<_, rusqlite::types::Value>(0))
+                .map(|v| match v {
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Text(t) => t.to_lowercase(),
+                    other => format!("{other:?}"),
+                })?)
+        };
+        let busy_ms = BUSY_TIMEOUT.as_millis().to_string();
+        let wanted: [(&'static str, &str); 4] = [
+            ("journal_mode", "wal"),
+            ("synchronous", "1"), // NORMAL
+            ("foreign_keys", "1"),
+            ("busy_timeout", &busy_ms),
+        ];
+        for (setting, want) in wanted {
+            let got = text(setting)?;
+            if got != want {
+                return Err(StoreError::Setting {
+                    path: self.path.clone(),
+                    setting,
+                    wanted: want.to_string(),
+                    got,
+                });
+            }
+        }
+        let version = self.schema_version()?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Migration {
+                path: self.path.clone(),
+                message: format!(
+                    "schema version {version} after migrating, expected {SCHEMA_VERSION}"
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An older build must not touch a database a newer one migrated: it would not know the new
+/// columns' rules. Checked before anything is written.
+fn guard_version(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let found: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+            app_version: studio_core::VERSION,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_file_is_migrated_to_the_current_version_with_every_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("h.db")).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let tables: Vec<String> = store
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for table in [
+            "active_missions",
+            "approvals",
+            "audit_log",
+            "batch_jobs",
+            "events",
+            "mission_templates",
+            "review_flags",
+            "runs",
+            "step_results",
+        ] {
+            assert!(
+                tables.iter().any(|t| t == table),
+                "table {table} in {tables:?}"
+            );
+        }
+        assert_eq!(store.integrity_check().unwrap(), vec!["ok"]);
+    }
+}

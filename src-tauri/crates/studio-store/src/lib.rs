@@ -1,0 +1,27 @@
+//! The history of Mission Studio in one SQLite file (DESIGN §9): runs, step results, events,
+//! audit decisions, approvals, review flags, batch jobs, templates and active missions.
+//!
+//! This is the only crate that opens SQLite. [`Store::open`] refuses a database written by a
+//! newer build, migrates an older one, and checks the connection settings (WAL, foreign keys,
+//! busy timeout, synchronous=NORMAL). [`StoreSink`] records a run as the engine emits it, in
+//! batched transactions, passing events on only once committed. [`Store::recover_interrupted`]
+//! ends the runs of processes that are gone.
+
+mod connection;
+mod error;
+mod migrations;
+mod model;
+mod owner;
+mod read;
+mod recovery;
+mod sink;
+mod write;
+
+pub use connection::{Store, BUSY_TIMEOUT};
+pub use error::StoreError;
+pub use migrations::SCHEMA_VERSION;
+pub use model::{NewRun, RecoveredRun, ResumeSource, RunFilter, RunSummary, StepRow, INTERRUPTED};
+pub use owner::ProcessIdentity;
+pub use recovery::{STEP_INTERRUPTED, STEP_NOT_STARTED};
+pub use sink::StoreSink;
+pub use write::{Applied, Write};

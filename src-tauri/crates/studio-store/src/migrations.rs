@@ -1,0 +1,37 @@
+//! The schema: numbered SQL files embedded at build time, applied in order by
+//! `rusqlite_migration`, which keeps the count in SQLite's `user_version`.
+//!
+//! Rules: a migration is never edited once released; new ones only add (tables, columns with
+//! defaults, indexes), so an older build can still read a database a newer one migrated —
+//! though it refuses to open it (see [`crate::Store::open`]), because it cannot know.
+
+use rusqlite_migration::{Migrations, M};
+
+/// The migration files, in order. Migration N (1-based) sets `user_version` to N.
+const FILES: &[(&str, &str)] = &[(
+    "0001_history.sql",
+    include_str!("../migrations/0001_history.sql"),
+)];
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: u32 = FILES.len() as u32;
+
+pub(crate) fn migrations() -> Migrations<'static> {
+    Migrations::new(FILES.iter().map(|(_, sql)| M::up(sql)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_migrations_are_valid_and_numbered() {
+        migrations().validate().expect("every migration applies");
+        for (i, (name, _)) in FILES.iter().enumerate() {
+            let number: usize = name[..4]
+                .parse()
+                .expect("files start with a 4-digit number");
+            assert_eq!(number, i + 1, "{name} is migration {}", i + 1);
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The event sink that records a run in SQLite.
+//!
+//! The engine hands events to [`StoreSink`] from its scheduler; a writer thread commits them in
+//! batches (whatever accumulated while the previous transaction committed, so a burst of short
+//! steps costs one commit, not one per row) and only then passes them on to the `downstream`
+//! sink (the evidence folder's `events.jsonl`, the `--events` file, the progress display, the
+//! UI channel). So nothing reports a step as done before its result is committed, and `flush`
+//! (called by the engine after the final event) returns only when everything is committed and
+//! delivered — the run's result is returned after that.
+
+use crate::model::{rfc3339, NewRun, StepRow};
+use crate::write::Write;
+use crate::{Store, StoreError};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use studio_core::StepStatus;
+use studio_engine::{Event, EventSink, EventType, SinkError, StepRecord};
+
+/// The most writes one transaction takes.
+const MAX_BATCH: usize = 4096;
+
+// Writes are by far the most frequent message; boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+enum Msg {
+    Write(Write),
+    /// A barrier: answered once everything sent before is committed and passed on.
+    Flush(mpsc::Sender<Result<(), String>>),
+}
+
+/// Records one run: the run row with `mission.accepted`, step rows as steps start and end,
+/// every event. See the module documentation for the ordering guarantee.
+pub struct StoreSink {
+    tx: Option<mpsc::Sender<Msg>>,
+    worker: Option<JoinHandle<()>>,
+    run: Option<Box<NewRun>>,
+    run_id: String,
+    /// step id → (position, step type)
+    steps: HashMap<String, (u32, String)>,
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+impl std::fmt::Debug for StoreSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSink")
+            .field("run_id", &self.run_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreSink {
+    /// Starts the writer thread over its own connection (`store`). Events reach `downstream`
+    /// only once committed.
+    pub fn start(
+        store: Store,
+        run: NewRun,
+        downstream: impl EventSink + 'static,
+    ) -> Result<Self, StoreError> {
+        let (tx, rx) = mpsc::channel();
+        let failure = Arc::new(Mutex::new(None));
+        let writer = Writer {
+            store,
+            downstream: Box::new(downstream),
+            failure: Arc::clone(&failure),
+        };
+        let worker = std::thread::Builder::new()
+            .name("history-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| StoreError::WriterStopped(e.to_string()))?;
+        let steps = run
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, (id, t))| (id.clone(), (i as u32, t.clone())))
+            .collect();
+        Ok(Self {
+            tx: Some(tx),
+            worker: Some(worker),
+            run_id: run.run_id.clone(),
+            run: Some(Box::new(run)),
+            steps,
+            failure,
+        })
+    }
+
+    fn send(&self, write: Write) -> Result<(), SinkError> {
+        if let Some(message) = self
+            .failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Err(SinkError::Store(message.clone()));
+        }
+        self.tx
+            .as_ref()
+            .and_then(|tx| tx.send(Msg::Write(write)).ok())
+            .ok_or(SinkError::Closed)
+    }
+
+    fn position(&self, step_id: &str) -> (u32, String) {
+        self.steps
+            .get(step_id)
+            .cloned()
+            .unwrap_or((u32::MAX, String::new()))
+    }
+}
+
+impl EventSink for StoreSink {
+    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
+        if event.event_type == EventType::Accepted {
+            if let Some(run) = self.run.take() {
+                return self.send(Write::Accept(run, event.clone()));
+            }
+        }
+        let started = event.event_type == EventType::Progress
+            && event.step_status == Some(StepStatus::Running)
+            && event.idempotency_key.ends_with("/started");
+        if let (true, Some(step_id)) = (started, &event.step_id) {
+            let (position, step_type) = self.position(step_id);
+            self.send(Write::StepStarted {
+                run_id: self.run_id.clone(),
+                step_id: step_id.to_string(),
+                position,
+                step_type,
+                attempt: event.attempt.unwrap_or(1),
+                started_at: event.emitted_at.clone(),
+            })?;
+        }
+        self.send(Write::Event(event.clone()))
+    }
+
+    fn step_finished(&mut self, record: &StepRecord<'_>) -> Result<(), SinkError> {
+        let (position, _) = self.position(record.step_id);
+        let row = StepRow {
+            step_id: record.step_id.to_string(),
+            position,
+            step_type: record.step_type.to_string(),
+            status: record.status,
+            output: record.output.cloned(),
+            error: record.error.map(str::to_string),
+            attempts: record.attempts,
+            started_at: record.started_at.map(rfc3339),
+            finished_at: record.finished_at.map(rfc3339),
+            duration_ms: record.duration_ms,
+            reused_from: record.reused_from.map(str::to_string),
+        };
+        self.send(Write::Step {
+            run_id: self.run_id.clone(),
+            row,
+        })
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        let (ack_tx, ack_rx) = mpsc::channel();
+        self.tx
+            .as_ref()
+            .and_then(|tx| tx.send(Msg::Flush(ack_tx)).ok())
+            .ok_or(SinkError::Closed)?;
+        match ack_rx.recv() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(SinkError::Store(message)),
+            Err(_) => Err(SinkError::Closed),
+        }
+    }
+}
+
+impl Drop for StoreSink {
+    /// Waits until everything sent is committed and passed on.
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+struct Writer {
+    store: Store,
+    downstream: Box<dyn EventSink>,
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Msg>) {
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        while let Ok(first) = rx.recv() {
+            let mut next = Some(first);
+            while let Some(msg) = next.take() {
+                match msg {
+                    Msg::Write(w) => batch.push(w),
+                    Msg::Flush(ack) => flushes.push(ack),
+                }
+                if batch.len() < MAX_BATCH {
+                    next = rx.try_recv().ok();
+                }
+            }
+            self.commit_and_forward(&mut batch);
+            for ack in flushes.drain(..) {
+                let flushed = self.downstream.flush().map_err(|e| e.to_string());
+                let result = match self.failed() {
+                    Some(message) => Err(message),
+                    None => flushed,
+                };
+                let _ = ack.send(result);
+            }
+        }
+        let _ = self.downstream.flush();
+    }
+
+    fn failed(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn fail(&self, e: &StoreError) {
+        tracing::error!("cannot record the run in the history: {e}");
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| e.to_string());
+    }
+
+    /// Commits the batch, then passes its events on. When the batch as a whole is refused,
+    /// each write is tried alone, and only those committed are passed on.
+    fn commit_and_forward(&mut self, batch: &mut Vec<Write>) {
+        if batch.is_empty() {
+            return;
+        }
+        match self.store.apply(batch) {
+            Ok(_) => {
+                for w in batch.drain(..) {
+                    self.forward(w);
+                }
+            }
+            Err(e) => {
+                self.fail(&e);
+                for w in batch.drain(..) {
+                    match self.store.apply(std::slice::from_ref(&w)) {
+                        Ok(_) => self.forward(w),
+                        Err(e) => self.fail(&e),
+                    }
+                }
+            }
+        }
+    }
+
+    fn forward(&mut self, write: Write) {
+        let result = match &write {
+            Write::Accept(_, event) | Write::Event(event) => self.downstream.emit(event),
+            Write::Step { row, .. } => {
+                let started_at = row.started_at.as_deref().and_then(parse_time);
+                let finished_at = row.finished_at.as_deref().and_then(parse_time);
+                self.downstream.step_finished(&StepRecord {
+                    step_id: &row.step_id,
+                    step_type: &row.step_type,
+                    status: row.status,
+                    output: row.output.as_ref(),
+                    error: row.error.as_deref(),
+                    attempts: row.attempts,
+                    started_at,
+                    finished_at,
+                    duration_ms: row.duration_ms,
+                    reused_from: row.reused_from.as_deref(),
+                })
+            }
+            Write::StepStarted { .. } => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!("a sink after the history failed: {e}");
+        }
+    }
+}
+
+fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
