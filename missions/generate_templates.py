@@ -1692,6 +1692,262 @@ Q("Shadow", "scam-ad-monitor", "Scam Ad Monitor",
   [("classify", "Classification", "Classify each ad as ours, reseller or scam, with the reason."),
    ("reports", "Report drafts", "Draft a report to the ad platform for each scam ad.")], links=["Marketing", "Legal"])
 
+def q1(sector, slug, name, goal, objective, done, context, constraint, depts, tags, risk, roi, value,
+       sid, sname, url, data, ask, ask2=None, **kw):
+    """The shortest shape: one source, one or two analyses."""
+    asks = [(f"{sid}_analysis", ask[0], ask[1])]
+    if ask2:
+        asks.append((f"{sid}_next", ask2[0], ask2[1]))
+    Q(sector, slug, name, goal, objective, done, context, constraint, depts, tags, risk, roi, value,
+      [(sid, sname, url, data)], asks, **kw)
+
+# --------------------------------------------------------------------------------------------- Intelligence
+
+q1("Intelligence", "competitor-pricing-watch", "Competitor Pricing Watch",
+   "Track competitors' public price changes and explain what each change means for our deals.", "A weekly price-change digest with the deals it affects.",
+   "Every competitor plan change of the week is listed with old and new price and the open deals at risk.", "Two competitors cut prices in May and sales learned it from customers.",
+   "Public pricing pages only.", ["competitive-intelligence", "sales"], ["pricing", "competitors", "weekly"], "low", 4.5, 1500,
+   "prices", "Fetch tracked price pages", "https://pricewatch.example.com/api/changes?week=2024-W27",
+   {"changes": [{"competitor": "Orbita", "plan": "Team", "old": 49, "new": 39}, {"competitor": "Cadence Ops", "plan": "Enterprise", "old": 120, "new": 135}], "open_deals_vs_orbita": 14},
+   ("Price-change digest", "Summarise each change and what sales should say in deals against that competitor."), facts=[("Open deals against Orbita", "{{prices.output.json.open_deals_vs_orbita}}")])
+
+q1("Intelligence", "regulatory-radar", "Regulatory Radar",
+   "Catch new regulations and consultations that affect our products within a week of publication.", "A digest of new rules with affected products, deadlines and owners.",
+   "Every item published this week in our watched registers is assessed for relevance with a deadline if relevant.", "We found out about the AI Act transparency duties from a customer's lawyer.",
+   "Official registers only; relevance calls are reviewed by legal.", ["regulatory-affairs", "legal"], ["regulation", "compliance", "horizon-scanning"], "low", 5.0, 3000,
+   "registers", "Fetch new publications", "https://regwatch.example.com/api/publications?since=7d&jurisdictions=EU,UK",
+   {"items": [{"title": "Draft guidelines on general-purpose AI transparency", "body": "EU AI Office", "consultation_ends": "2024-09-15"}, {"title": "Cyber Resilience Act implementing act on reporting", "body": "European Commission", "applies_from": "2026-09-11"}]},
+   ("Relevance digest", "For each item, say whether it affects an AI-enabled desktop automation product, what it requires and by when."), links=["Legal"])
+
+q1("Intelligence", "market-sizing-brief", "Market Sizing Brief",
+   "Size the serviceable market for a new product line bottom-up from public firm counts.", "TAM, SAM and SOM with every assumption visible.",
+   "The brief shows three sizes with the arithmetic, sources and the two assumptions that move the result most.", "The board asked for a sizing of the mid-market operations segment before approving a team.",
+   "Every number cites its source or is labelled an assumption.", ["strategy", "market-research"], ["market-sizing", "tam", "strategy"], "low", 3.0, 2500,
+   "firms", "Fetch firm counts", "https://stats.example.com/api/firms?size=50-999&sectors=logistics,retail,manufacturing&region=EU",
+   {"firms": {"logistics": 18400, "retail": 41200, "manufacturing": 62300}, "source": "Eurostat SBS 2022"},
+   ("Bottom-up sizing", "Compute TAM, SAM (firms with an operations team, assume 40%) and SOM (3% share in three years) at EUR 9,000 per firm per year."),
+   ("Sensitivity", "Which two assumptions move the result most, and what range results?"))
+
+q1("Intelligence", "earnings-call-digest", "Earnings Call Digest",
+   "Digest competitors' earnings calls into the signals that matter for our roadmap and pricing.", "Per competitor: growth, strategy shifts, pricing remarks and hiring signals.",
+   "Each call of the quarter has a half-page digest with quotes and the implication for us.", "Competitor calls are long; product managers skip them and miss strategy shifts.",
+   "Quotes are verbatim and attributed.", ["competitive-intelligence", "product"], ["earnings", "competitors", "strategy"], "low", 2.8, 1200,
+   "calls", "Fetch call transcripts", "https://transcripts.example.com/api/calls?tickers=ORBT,CDNC&quarter=2024-Q2",
+   {"ORBT": {"revenue_growth": 0.22, "quote": "We will bundle automation into every seat next year."}, "CDNC": {"revenue_growth": 0.08, "quote": "We are raising enterprise prices to reflect value."}},
+   ("Call digests", "Write a digest per competitor with the quote and what it means for our roadmap and pricing."))
+
+q1("Intelligence", "supplier-risk-monitor", "Supplier Risk Monitor",
+   "Watch critical suppliers for financial distress, sanctions and disruptions and warn before supply is hit.", "A risk rating per critical supplier with the signal behind any change.",
+   "Every critical supplier has a current rating, and each change since last week has its evidence.", "A component supplier went insolvent last year with no warning to procurement.",
+   "Public filings, news and sanctions lists only.", ["procurement", "risk"], ["suppliers", "third-party-risk", "sanctions"], "medium", 5.5, 4000,
+   "suppliers", "Fetch supplier signals", "https://supplier-risk.example.com/api/signals?tier=critical",
+   {"suppliers": [{"name": "Kabelwerk", "credit_score": 41, "prev": 63, "news": "Late filing of annual accounts"}, {"name": "Papyrus AG", "credit_score": 77, "prev": 76, "news": None}, {"name": "Shenlux Components", "sanctions_hit": False, "news": "Port strike at Ningbo"}]},
+   ("Supplier ratings", "Rate each supplier green, amber or red with the signal, and suggest mitigation for ambers and reds."), links=["Finance", "Operations"])
+
+q1("Intelligence", "patent-landscape", "Patent Landscape Scan",
+   "Map recent patent filings in workflow automation to spot competitors' R&D directions and freedom-to-operate risks.", "Clusters of filings by assignee and topic, with the ones to check with counsel.",
+   "Filings of the last 18 months are clustered and each possibly blocking claim is flagged for counsel.", "We plan a DAG-based approval feature; a competitor is rumoured to have filed on it.",
+   "Analysis is a map for counsel, not a legal opinion.", ["research", "legal"], ["patents", "ip", "landscape"], "medium", 2.5, 3500,
+   "patents", "Query the patent index", "https://patents.example.com/api/search?q=workflow%20approval%20dag&since=2023-01-01",
+   {"hits": 3, "filings": [{"id": "EP4100221", "assignee": "Orbita", "title": "Budget-capped execution of agent workflows"}, {"id": "US2024011877", "assignee": "Cadence Ops", "title": "Approval gating in directed task graphs"}, {"id": "WO2024055120", "assignee": "Univ. Leiden", "title": "Provenance of automated reports"}]},
+   ("Landscape", "Cluster the filings by topic and assignee and flag those whose title suggests overlap with budget caps or approval gates."), links=["Legal"])
+
+q1("Intelligence", "customer-churn-signals", "Customer Churn Signals",
+   "Combine product usage, support tickets and billing events to list accounts likely to churn next quarter.", "A churn watchlist with the signals and a save play per account.",
+   "Every account with two or more churn signals is listed with its signals and a save play.", "Churn is discovered at renewal, too late to act.",
+   "Account data stays in the workspace; the list goes to customer success.", ["customer-success", "analytics"], ["churn", "retention", "health-score"], "medium", 7.0, 6000,
+   "health", "Fetch account health signals", "https://cs.example.com/api/accounts/signals?renewal_within_days=120",
+   {"accounts": [{"name": "Varda Retail", "usage_drop": 0.45, "tickets_p1": 3, "champion_left": True}, {"name": "Helio Energy", "usage_drop": 0.05, "tickets_p1": 0, "champion_left": False}, {"name": "Quay Logistics", "usage_drop": 0.30, "late_payment": True}]},
+   ("Churn watchlist", "List accounts with two or more signals and a save play for each (executive sponsor, training, success plan)."), links=["Sales"])
+
+q1("Intelligence", "talent-movement-tracker", "Talent Movement Tracker",
+   "Track senior hires and departures at competitors to anticipate their strategic moves.", "A movement log with the likely strategic meaning of each move.",
+   "Every director-level move of the month at tracked competitors is listed with an interpretation.", "When Orbita hired three payments leaders, it launched payments six months later.",
+   "Public profiles and press releases only.", ["competitive-intelligence", "strategy"], ["talent", "competitors", "signals"], "low", 2.2, 900,
+   "moves", "Fetch announced moves", "https://people-news.example.com/api/moves?companies=Orbita,Cadence%20Ops&level=director_plus",
+   {"moves": [{"company": "Orbita", "role": "VP Healthcare", "direction": "joined"}, {"company": "Cadence Ops", "role": "CTO", "direction": "left"}]},
+   ("Movement log", "Interpret each move: what it suggests about the company's next year."))
+
+# --------------------------------------------------------------------------------------------- Operations
+
+T("Operations", "inventory-reorder", "Inventory Reorder Planner",
+  goal="List the stock items that will fall below safety stock before the next delivery and size the reorder.",
+  objective="Reorder quantities per item from on-hand stock, daily demand, lead time and safety stock.",
+  done="Every item whose stock runs out before its lead time plus safety stock has a reorder quantity.",
+  context="Stock-outs on fast movers cost sales twice last quarter while slow movers fill the warehouse.",
+  constraints="- Purchase orders are proposed, not placed.\n",
+  depts=["operations", "supply-chain"], tags=["inventory", "reorder", "supply-chain"], risk="low", roi=6.0, value=3000,
+  steps=[
+    put_file("stock", "Load stock levels", "stock.csv", "sku,on_hand,daily_demand,lead_days,safety\nSKU-1,120,15,10,40\nSKU-2,900,20,14,100\nSKU-3,60,9,21,50\nSKU-4,30,1,7,5\n"),
+    cmd("reorder", "Items to reorder", "awk", ["-F,", "NR>1 {need=$3*$4+$5; if ($2<need) printf \"%s reorder %d (on hand %d, need %d)\\n\", $1, need-$2+$3*30, $2, need}", "stock.csv"], after=["stock"]),
+    cmd("count", "Items checked", "wc", ["-l", "stock.csv"], after=["stock"]),
+  ],
+  sections=[("Reorders", "```text\n{{reorder.output.stdout}}\n```\n\nQuantities cover lead time, safety stock and 30 days of demand."), ("Lines in the stock file", "{{count.output.stdout}}")])
+
+T("Operations", "sla-breach-report", "SLA Breach Report",
+  goal="Report which support tickets breached their response or resolution SLA this week and why.",
+  objective="Breach counts by priority and queue, and the causes behind them.",
+  done="Every breached ticket of the week is counted by priority, and the top causes are named.",
+  context="Enterprise contracts carry service credits for SLA breaches; finance needs the count by Monday.",
+  constraints="- Ticket ids only; no customer content in the report.\n",
+  depts=["support", "operations"], tags=["sla", "support", "service-credits"], risk="low", roi=3.5, value=1500,
+  steps=[
+    put_file("tickets", "Load the week's tickets", "tickets.csv", "id,priority,queue,first_response_min,sla_min\nT-1,P1,platform,22,15\nT-2,P2,billing,50,60\nT-3,P1,platform,9,15\nT-4,P3,billing,400,240\nT-5,P2,integrations,95,60\n"),
+    cmd("breaches", "Breached tickets", "awk", ["-F,", "NR>1 && $4>$5 {print $1, $2, $3, $4 \"min\", \"(SLA \" $5 \")\"}", "tickets.csv"], after=["tickets"]),
+    cmd("by_queue", "Breaches per queue", "awk", ["-F,", "NR>1 && $4>$5 {n[$3]++} END {for (q in n) print q, n[q]}", "tickets.csv"], after=["tickets"]),
+    llm("causes", "Likely causes", "Suggest the likely causes of these breaches and one fix per queue.\n\n{{breaches.output.stdout}}\n{{by_queue.output.stdout}}"),
+  ])
+
+q1("Operations", "fleet-maintenance-plan", "Fleet Maintenance Plan",
+   "Schedule preventive maintenance for delivery vans before breakdowns, using mileage and fault codes.", "A maintenance schedule for the next four weeks by van.",
+   "Every van due by mileage or with an active fault code is scheduled, without taking more than two vans off the road per day.", "Breakdowns cost a day of deliveries each; maintenance is booked when drivers complain.",
+   "The schedule is a proposal for the depot manager.", ["operations", "fleet"], ["fleet", "maintenance", "scheduling"], "low", 4.8, 2500,
+   "telematics", "Fetch van telematics", "https://telematics.example.com/api/vans?fields=odometer,next_service_km,faults",
+   {"vans": [{"van": "V-03", "odometer": 118900, "next_service_km": 120000, "faults": []}, {"van": "V-07", "odometer": 64000, "next_service_km": 90000, "faults": ["P0420"]}, {"van": "V-11", "odometer": 149500, "next_service_km": 150000, "faults": ["P0300"]}]},
+   ("Maintenance schedule", "Schedule maintenance per van over four weeks, fault codes first, at most two vans a day, and explain each fault code."))
+
+q1("Operations", "warehouse-slotting", "Warehouse Slotting Review",
+   "Re-slot the warehouse so the fastest-moving items sit closest to packing.", "A move list of items to re-slot with the walking distance saved.",
+   "The top 20 movers are in the golden zone or have a move proposed, with distance saved per pick.", "Pickers walk 14 km a shift; half the fast movers sit at the back since the spring range change.",
+   "Moves are planned for a weekend; the mission proposes them.", ["warehouse", "operations"], ["warehouse", "slotting", "picking"], "low", 4.0, 2000,
+   "picks", "Fetch pick frequency and locations", "https://wms.example.com/api/slotting?period=30d",
+   {"items": [{"sku": "SKU-88", "picks": 4200, "zone": "C", "distance_m": 62}, {"sku": "SKU-12", "picks": 3100, "zone": "A", "distance_m": 8}, {"sku": "SKU-40", "picks": 2800, "zone": "D", "distance_m": 75}], "golden_zone_free_slots": 6},
+   ("Move list", "Propose moves of fast movers into the golden zone (6 free slots) and estimate metres saved per day."))
+
+q1("Operations", "vendor-sla-scorecard", "Vendor SLA Scorecard",
+   "Score logistics vendors on on-time delivery, damage and invoice accuracy for the quarterly review.", "A scorecard per vendor with trend and the penalties due.",
+   "Each vendor has the three scores, the trend from last quarter and the contractual penalties computed.", "Carrier performance is discussed from anecdotes in quarterly reviews.",
+   "Penalties are computed from the contract; claims are raised by procurement.", ["operations", "procurement"], ["vendors", "scorecard", "logistics"], "low", 3.9, 1800,
+   "deliveries", "Fetch delivery performance", "https://tms.example.com/api/carriers/performance?quarter=2024-Q2",
+   {"carriers": [{"name": "SwiftHaul", "on_time": 0.91, "damage": 0.004, "invoice_accuracy": 0.97, "target_on_time": 0.95}, {"name": "EuroParcel", "on_time": 0.97, "damage": 0.011, "invoice_accuracy": 0.99, "target_on_time": 0.95}]},
+   ("Scorecard", "Score each carrier, compare with targets, and compute penalties of 1% of spend per point below the on-time target."), links=["Finance"])
+
+T("Operations", "capacity-plan-support", "Support Capacity Plan",
+  goal="Forecast next month's ticket volume per channel and the agents needed per shift.",
+  objective="Agents needed per channel and shift to hold the service level at the forecast volume.",
+  done="Each channel and shift has a forecast volume and a staffing figure, with the gap to today's roster.",
+  context="A product launch next month will raise volume; last launch queues tripled.",
+  constraints="- The plan informs scheduling; shifts are not changed by the mission.\n",
+  depts=["support", "workforce-management"], tags=["capacity", "forecast", "staffing"], risk="low", roi=4.3, value=2200,
+  steps=[
+    api("history", "Fetch ticket history", "https://helpdesk.example.com/api/v2/volume?months=6&by=channel",
+        {"monthly": {"email": [3100, 3300, 3250, 3400, 3500, 3600], "chat": [2100, 2300, 2600, 2800, 3000, 3300]}, "launch_uplift": 0.35, "roster_agents": 24}),
+    gate("assumptions", "Staffing assumptions", tickets_per_agent_day=28, occupancy=0.8, shifts=2),
+    llm("plan", "Capacity plan", "Forecast next month's volume per channel with the launch uplift, then agents per shift using {{assumptions.output.tickets_per_agent_day}} tickets per agent-day at {{assumptions.output.occupancy}} occupancy over {{assumptions.output.shifts}} shifts. Compare with the roster of {{history.output.json.roster_agents}}.\n\n{{history.output.body}}"),
+  ], facts=[("Agents on the roster", "{{history.output.json.roster_agents}}")])
+
+T("Operations", "office-move-checklist", "Office Move Checklist",
+  goal="Turn an office move into a dated checklist with owners and the dependencies between tasks.",
+  objective="A move plan from notice to first day with critical path and owners.",
+  done="Every task has an owner and a date, and the critical path from lease signature to first day is stated.",
+  context="The Lisbon team moves to a larger office in ten weeks; last move forgot the internet line, which takes eight weeks.",
+  constraints="- Plan only; no supplier is contacted.\n",
+  depts=["operations", "facilities", "it"], tags=["office-move", "facilities", "project-plan"], risk="low", roi=2.0, value=1000,
+  steps=[
+    put_file("tasks", "Load the move tasks", "move.yaml", "move_date: 2024-09-16\ntasks:\n  - {task: order internet line, lead_weeks: 8, owner: IT}\n  - {task: furniture order, lead_weeks: 6, owner: facilities}\n  - {task: access badges, lead_weeks: 2, owner: security}\n  - {task: notify staff and clients, lead_weeks: 4, owner: office manager}\n"),
+    parse("plan", "Parse the move plan", path="move.yaml", yaml=True, after=["tasks"]),
+    llm("schedule", "Dated checklist", "Build a dated checklist counting back from the move date, with owners, and name the critical path.\n\n{{plan.output.value}}"),
+  ], check="stamp")
+
+T("Operations", "returns-root-cause", "Returns Root Cause",
+  goal="Find the products and reasons behind this month's rise in customer returns.",
+  objective="Return rate per product and reason, and the top fixes.",
+  done="The five products with the highest return rate have their dominant reason and a fix.",
+  context="Returns rose from 6% to 9% of orders; each return costs EUR 11 in handling.",
+  constraints="- Customer comments are read in aggregate.\n",
+  depts=["operations", "quality", "product"], tags=["returns", "quality", "root-cause"], risk="low", roi=5.2, value=2600,
+  steps=[
+    put_file("returns", "Load returns", "returns.csv", "sku,reason\nSKU-22,size too small\nSKU-22,size too small\nSKU-22,colour differs\nSKU-31,damaged in transit\nSKU-31,damaged in transit\nSKU-09,not as described\n"),
+    cmd("reasons", "Sorted return reasons", "sort", ["returns.csv"], after=["returns"]),
+    cmd("counted", "Returns per product and reason", "uniq", ["-c"], stdin="{{reasons.output.stdout}}"),
+    llm("fixes", "Fixes", "Name the dominant reason per product and a fix (size guide, packaging, listing photos).\n\n{{counted.output.stdout}}"),
+  ])
+
+# --------------------------------------------------------------------------------------------- Engineering
+
+T("Engineering", "dependency-license-audit", "Dependency Licence Audit",
+  goal="List the licences of every third-party dependency and flag those incompatible with our distribution.",
+  objective="A licence inventory with copyleft and unknown licences flagged.",
+  done="Every dependency in the lock file has a licence, and each GPL, AGPL or unknown licence is flagged.",
+  context="We ship a desktop app; a strong copyleft dependency would force us to publish our source.",
+  constraints="- Flags go to legal; no dependency is removed by the mission.\n",
+  depts=["engineering", "legal"], tags=["licences", "open-source", "compliance", "sbom"], risk="low", roi=5.0, value=3000,
+  steps=[
+    put_file("deps", "Load the dependency licences", "licences.csv", "crate,version,licence\nserde,1.0.210,MIT OR Apache-2.0\ntokio,1.40.0,MIT\nsome-parser,0.3.1,GPL-3.0\nfast-hash,2.1.0,unknown\nrusqlite,0.32.1,MIT\n"),
+    cmd("copyleft", "Copyleft licences", "grep", ["-E", "GPL|AGPL|LGPL", "licences.csv"], after=["deps"]),
+    cmd("unknown", "Unknown licences", "grep", ["unknown", "licences.csv"], after=["deps"]),
+    cmd("summary", "Licences by count", "cut", ["-d,", "-f3", "licences.csv"], after=["deps"]),
+    cmd("tally", "Tally", "sort", [], stdin="{{summary.output.stdout}}"),
+  ],
+  sections=[("Copyleft", "```text\n{{copyleft.output.stdout}}\n```"), ("Unknown", "```text\n{{unknown.output.stdout}}\n```"), ("All licences", "```text\n{{tally.output.stdout}}\n```")], links=["Legal"])
+
+T("Engineering", "flaky-test-hunter", "Flaky Test Hunter",
+  goal="Find tests that fail intermittently in CI and rank them by how many builds they broke.",
+  objective="A flaky test list with failure rate, builds broken and a suspected cause.",
+  done="Every test that both passed and failed on the same commit is listed, ranked by builds broken.",
+  context="Developers re-run CI until it is green; flaky tests cost an estimated 30 engineer-hours a week.",
+  constraints="- Tests are listed for owners; none is disabled by the mission.\n",
+  depts=["engineering", "developer-productivity"], tags=["ci", "flaky-tests", "testing"], risk="low", roi=7.5, value=4000,
+  steps=[
+    put_file("results", "Load CI results", "ci-results.csv", "commit,test,result\na1,auth::login,pass\na1,auth::login,fail\na1,db::migrate,pass\nb2,api::rate_limit,fail\nb2,api::rate_limit,pass\nb2,auth::login,fail\nc3,auth::login,pass\n"),
+    cmd("fails", "Failures", "grep", [",fail$", "ci-results.csv"], after=["results"]),
+    cmd("per_test", "Failures per test", "awk", ["-F,", "$3==\"fail\" {n[$2]++} END {for (t in n) print n[t], t}", "ci-results.csv"], after=["results"]),
+    cmd("ranked", "Ranked", "sort", ["-nr"], stdin="{{per_test.output.stdout}}"),
+    llm("causes", "Suspected causes", "For each flaky test suggest a likely cause (timing, shared state, network) and how to confirm it.\n\n{{ranked.output.stdout}}"),
+  ], check="headings")
+
+q1("Engineering", "pr-review-backlog", "Pull Request Review Backlog",
+   "Shrink the pull request review backlog by routing stale PRs to available reviewers.", "Stale PRs with age, size and a suggested reviewer.",
+   "Every PR waiting more than two days for review has a suggested reviewer who knows the code and has capacity.", "Median time to first review is 3.1 days; small PRs wait as long as large ones.",
+   "Suggestions only; reviewers are not assigned by the mission.", ["engineering"], ["code-review", "pull-requests", "flow"], "low", 4.4, 2000,
+   "prs", "Fetch open pull requests", "https://git.example.com/api/v4/merge_requests?state=opened&review=pending",
+   {"prs": [{"id": 812, "age_days": 5, "lines": 40, "paths": ["engine/"]}, {"id": 820, "age_days": 3, "lines": 900, "paths": ["ui/"]}, {"id": 831, "age_days": 1, "lines": 12, "paths": ["docs/"]}], "reviewers": {"engine/": ["R-2", "R-5"], "ui/": ["R-7"]}},
+   ("Routing", "Suggest a reviewer for each PR older than two days, small PRs first, and suggest splitting PRs over 500 lines."))
+
+q1("Engineering", "cloud-cost-anomaly", "Cloud Cost Anomaly Review",
+   "Explain the week's cloud cost anomalies and propose fixes with their monthly saving.", "Each anomaly with its service, cause and fix.",
+   "Every daily cost spike above 20% of baseline is explained and has a fix with a saving.", "Cloud cost jumped 31% last month; nobody could say why for two weeks.",
+   "Fixes are proposals; no resource is deleted.", ["engineering", "finops"], ["cloud-cost", "finops", "anomalies"], "low", 8.5, 5000,
+   "costs", "Fetch cost anomalies", "https://finops.example.com/api/anomalies?days=7",
+   {"anomalies": [{"service": "NAT gateway", "delta_eur_day": 410, "since": "2024-06-24"}, {"service": "GPU instances", "delta_eur_day": 1200, "since": "2024-06-26", "tag": "team=ml-experiments"}]},
+   ("Explanations and fixes", "Explain each anomaly's likely cause and propose a fix with monthly saving."), links=["Finance"])
+
+T("Engineering", "api-deprecation-impact", "API Deprecation Impact",
+  goal="Find every caller of an API version we plan to retire and estimate the migration work.",
+  objective="Callers of v1 by team and endpoint with request volume and migration effort.",
+  done="Each v1 endpoint has its callers with volume, and each caller has an effort estimate.",
+  context="API v1 retires in six months; internal callers are unknown since the service mesh has no owner tags.",
+  constraints="- Read-only access to logs; callers are informed by the platform team.\n",
+  depts=["engineering", "platform"], tags=["api", "deprecation", "migration"], risk="low", roi=3.0, value=2000,
+  steps=[
+    put_file("access", "Load the gateway access log", "gateway.log", "GET /v1/orders svc=checkout n=18211\nGET /v2/orders svc=mobile-bff n=90211\nPOST /v1/refunds svc=support-tool n=312\nGET /v1/customers svc=crm-sync n=5120\n"),
+    cmd("v1", "Calls to v1", "grep", ["/v1/", "gateway.log"], after=["access"]),
+    cmd("callers", "v1 callers", "awk", ["$2 ~ /^\\/v1\\// {split($3,a,\"=\"); print a[2], $1, $2, $4}", "gateway.log"], after=["access"]),
+    llm("effort", "Migration effort", "Estimate migration effort (S/M/L) per caller moving to v2, noting that refunds have no v2 yet.\n\n{{callers.output.stdout}}"),
+  ])
+
+q1("Engineering", "incident-alert-tuning", "Alert Noise Tuning",
+   "Cut alert noise by finding alerts that fire often but never lead to action.", "Alerts to delete, merge or re-threshold, with pages saved per week.",
+   "Every alert that fired more than ten times last month is classified with a tuning proposal.", "On-call engineers get 60 pages a week, 80% closed without action.",
+   "Alert changes go through the on-call review.", ["sre", "engineering"], ["alerting", "on-call", "noise"], "low", 5.8, 2500,
+   "alerts", "Fetch alert history", "https://alerts.example.com/api/history?days=30&min_fires=10",
+   {"alerts": [{"name": "disk-80pct", "fires": 88, "actioned": 2}, {"name": "api-5xx-rate", "fires": 14, "actioned": 11}, {"name": "queue-lag-warn", "fires": 61, "actioned": 0}]},
+   ("Tuning proposals", "Classify each alert (keep, re-threshold, merge, delete) with the pages saved per week."))
+
+T("Engineering", "release-notes-draft", "Release Notes Draft",
+  goal="Draft customer-facing release notes from the merged changes since the last release.",
+  objective="Release notes grouped by feature, fix and breaking change, in customer language.",
+  done="Every merged change with a user-visible label is in the notes, and breaking changes carry an upgrade note.",
+  context="Release notes are written the night before the release from commit titles nobody outside engineering understands.",
+  constraints="- Internal ticket numbers and people's names are left out.\n",
+  depts=["engineering", "product"], tags=["release-notes", "changelog", "documentation"], risk="low", roi=2.4, value=800,
+  steps=[
+    put_file("changes", "Load merged changes", "changes.txt", "feat(runs): live DAG view shows budget gauges\nfix(cli): validate exits 3 on invalid missions\nfeat!(perimeter): approval threshold now in USD\nchore(ci): bump toolchain\n"),
+    cmd("visible", "User-visible changes", "grep", ["-E", "^(feat|fix)", "changes.txt"], after=["changes"]),
+    cmd("breaking", "Breaking changes", "grep", ["!", "changes.txt"], after=["changes"]),
+    llm("notes", "Release notes", "Write release notes grouped as New, Fixed, Breaking (with an upgrade note).\n\nChanges:\n{{visible.output.stdout}}\nBreaking:\n{{breaking.output.stdout}}"),
+  ], check="checksum")
+
 # === END OF TABLE ===
 
 if __name__ == "__main__":
