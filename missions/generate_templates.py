@@ -1948,6 +1948,373 @@ T("Engineering", "release-notes-draft", "Release Notes Draft",
     llm("notes", "Release notes", "Write release notes grouped as New, Fixed, Breaking (with an upgrade note).\n\nChanges:\n{{visible.output.stdout}}\nBreaking:\n{{breaking.output.stdout}}"),
   ], check="checksum")
 
+q1("Engineering", "db-slow-query-review", "Slow Query Review",
+   "Find the database queries that cost the most time per day and propose indexes or rewrites.", "The top slow queries with total time, a fix and the expected gain.",
+   "The ten queries with the highest total daily time each have a proposed index or rewrite.", "Checkout latency doubled at peak; the database is the suspect.",
+   "Proposals are reviewed by the database owner; nothing is applied.", ["engineering", "database"], ["database", "performance", "sql"], "low", 6.2, 3000,
+   "queries", "Fetch query statistics", "https://db-insights.example.com/api/top-queries?by=total_time&limit=3",
+   {"queries": [{"sql": "SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at DESC", "calls": 920000, "mean_ms": 38}, {"sql": "SELECT count(*) FROM events WHERE run_id = $1", "calls": 40000, "mean_ms": 410}]},
+   ("Fixes", "Propose an index or rewrite per query and estimate daily time saved."))
+
+# --------------------------------------------------------------------------------------------- Research
+
+q1("Research", "literature-review-sprint", "Literature Review Sprint",
+   "Produce a structured review of the last three years of papers on a research question, with evidence strength.", "A review with themes, key findings, evidence strength and open gaps.",
+   "At least the twenty most cited recent papers are grouped into themes, each finding cites its paper.", "The team starts a project on LLM evaluation and needs the state of the art in a week.",
+   "Every claim cites its paper.", ["research"], ["literature-review", "papers", "evidence"], "low", 3.0, 2000,
+   "papers", "Search the paper index", "https://papers.example.org/api/search?q=llm%20evaluation%20benchmarks&since=2021",
+   {"total": 214, "top": [{"title": "Holistic Evaluation of Language Models", "year": 2022, "citations": 1400}, {"title": "Judging LLM-as-a-judge", "year": 2023, "citations": 1900}, {"title": "Benchmark contamination in LLMs", "year": 2024, "citations": 210}]},
+   ("Themed review", "Group the papers into themes, summarise findings with citations, and rate evidence strength."),
+   ("Open gaps", "List the three open research gaps the review reveals."), facts=[("Papers found", "{{papers.output.json.total}}")])
+
+q1("Research", "experiment-readout", "A/B Experiment Readout",
+   "Read out an A/B experiment: effect size, confidence interval and whether to ship.", "A readout with the primary metric effect, guardrails and a ship decision.",
+   "The readout states the effect with its 95% interval, checks sample ratio and guardrails, and makes a call.", "Product teams ship on p-values alone and forget guardrail metrics.",
+   "The decision is a recommendation to the product owner.", ["research", "data-science"], ["experimentation", "ab-test", "statistics"], "low", 4.0, 2500,
+   "experiment", "Fetch experiment results", "https://experiments.example.com/api/experiments/EXP-44/results",
+   {"control": {"users": 50120, "conversions": 2406}, "treatment": {"users": 49870, "conversions": 2590}, "guardrails": {"refund_rate_delta": 0.001, "latency_p95_delta_ms": 4}},
+   ("Readout", "Compute conversion rates, the relative lift with a 95% interval, check sample ratio mismatch and guardrails, and recommend ship or not."),
+   facts=[("Control users", "{{experiment.output.json.control.users}}"), ("Treatment users", "{{experiment.output.json.treatment.users}}")])
+
+q1("Research", "user-interview-synthesis", "User Interview Synthesis",
+   "Synthesise a round of user interviews into jobs, pains and opportunities ranked by frequency.", "An affinity map in text with quotes and ranked opportunities.",
+   "Every interview note is coded, and each opportunity has its frequency and two quotes.", "Twelve interviews about mission approvals are sitting in a folder.",
+   "Participants are anonymous (P1, P2, ...).", ["user-research", "product"], ["interviews", "synthesis", "ux-research"], "low", 3.2, 1500,
+   "notes", "Fetch interview notes", "https://research-repo.example.com/api/studies/ST-9/notes",
+   {"count": 3, "notes": [{"p": "P1", "text": "I approve things blind because the request does not say what it costs."}, {"p": "P2", "text": "I want to set a budget once, not per run."}, {"p": "P3", "text": "Approvals come at night and block the morning batch."}]},
+   ("Synthesis", "Code the notes into jobs, pains and opportunities, rank opportunities by frequency, with quotes."))
+
+T("Research", "dataset-quality-profile", "Dataset Quality Profile",
+  goal="Profile a dataset before modelling: row count, missing values, duplicates and out-of-range values.",
+  objective="A quality profile per column and a go or fix-first verdict.",
+  done="Every column has its missing count and range checks, duplicates are counted, and a verdict is given.",
+  context="A churn model was trained on a file with duplicated months; the profile catches that first.",
+  constraints="- The data stays in the workspace.\n",
+  depts=["research", "data-science"], tags=["data-quality", "profiling", "datasets"], risk="low", roi=3.5, value=1200,
+  steps=[
+    put_file("data", "Load the dataset sample", "sample.csv", "customer,month,spend,age\nC1,2024-01,120,34\nC2,2024-01,,41\nC1,2024-01,120,34\nC3,2024-01,-5,29\nC4,2024-01,88,212\n"),
+    cmd("rows", "Row count", "wc", ["-l", "sample.csv"], after=["data"]),
+    cmd("missing", "Rows with missing values", "grep", [",,", "sample.csv"], after=["data"]),
+    cmd("dupes", "Duplicate rows", "sort", ["sample.csv"], after=["data"]),
+    cmd("dupe_rows", "Repeated rows", "uniq", ["-d"], stdin="{{dupes.output.stdout}}"),
+    cmd("ranges", "Out-of-range values", "awk", ["-F,", "NR>1 && ($3<0 || $4>120) {print NR\": \"$0}", "sample.csv"], after=["data"]),
+  ],
+  sections=[("Rows", "{{rows.output.stdout}}"), ("Missing values", "```text\n{{missing.output.stdout}}\n```"), ("Duplicates", "```text\n{{dupe_rows.output.stdout}}\n```"), ("Out of range", "```text\n{{ranges.output.stdout}}\n```")])
+
+q1("Research", "grant-opportunity-scan", "Grant Opportunity Scan",
+   "Find open research grants that fit our lab's themes and deadlines in the next quarter.", "A shortlist of grants with fit, amount, deadline and effort.",
+   "Every open call closing in the next 120 days is screened and the shortlist ranks fit against effort.", "The lab missed two calls last year because nobody was watching the portals.",
+   "Public funding portals only.", ["research", "grants-office"], ["grants", "funding", "academia"], "low", 6.0, 8000,
+   "calls", "Fetch open calls", "https://funding.example.eu/api/calls?status=open&keywords=trustworthy%20ai,automation",
+   {"calls": [{"id": "HORIZON-CL4-2024-AI-07", "budget_eur": 4000000, "deadline": "2024-10-02", "topic": "Trustworthy AI agents"}, {"id": "NWO-OC-2024", "budget_eur": 750000, "deadline": "2024-09-12", "topic": "Open competition science"}]},
+   ("Shortlist", "Rank the calls by fit with a lab working on governed AI automation, with effort to apply."))
+
+q1("Research", "benchmark-replication", "Benchmark Replication Plan",
+   "Plan the replication of a published benchmark result before we cite it in a paper.", "A replication plan with data, compute, metrics and acceptance criteria.",
+   "The plan lists every resource needed and the tolerance within which the result counts as replicated.", "A reviewer questioned a baseline we copied from another paper.",
+   "Compute budget is capped at 40 GPU-hours.", ["research", "ml-engineering"], ["replication", "benchmarks", "ml"], "low", 2.0, 1500,
+   "paper", "Fetch the paper metadata", "https://papers.example.org/api/papers/2403.01234",
+   {"title": "Efficient agents for structured tasks", "reported_accuracy": 0.842, "dataset": "TaskBench-v2", "code": "https://code.example.org/eff-agents", "seeds": 3},
+   ("Replication plan", "Plan the replication within 40 GPU-hours: data, code version, seeds, metric, tolerance."))
+
+q1("Research", "survey-design-review", "Survey Design Review",
+   "Review a survey draft for biased, double-barrelled and leading questions before it goes out.", "Flagged questions with the problem and a rewrite.",
+   "Every question is reviewed and each flagged one has a neutral rewrite.", "Last year's survey asked 'How much do you love the new UI?'.",
+   "The review does not change the survey's goals.", ["user-research"], ["survey", "methodology", "bias"], "low", 1.8, 600,
+   "survey", "Fetch the survey draft", "https://forms.example.com/api/forms/F-12/questions",
+   {"questions": ["How much do you love the new mission library?", "Is the approval flow fast and secure?", "How many missions did you run last week?"]},
+   ("Question review", "Flag leading, double-barrelled or vague questions and rewrite them neutrally."))
+
+# --------------------------------------------------------------------------------------------- Marketing
+
+q1("Marketing", "campaign-performance-digest", "Campaign Performance Digest",
+   "Explain last week's paid campaign results and move budget from the worst to the best performers.", "Per campaign: spend, CPA, ROAS, and a budget shift proposal.",
+   "Every active campaign has its figures and the proposal keeps total spend constant.", "Budget is split evenly across campaigns regardless of results.",
+   "Budget changes are proposed, not applied in the ad accounts.", ["marketing", "performance-marketing"], ["paid-media", "roas", "budget"], "low", 5.0, 2500,
+   "ads", "Fetch campaign results", "https://ads-reporting.example.com/api/campaigns?week=2024-W27",
+   {"campaigns": [{"name": "Search brand", "spend": 4200, "conversions": 310, "revenue": 39000}, {"name": "Social prospecting", "spend": 6100, "conversions": 44, "revenue": 5200}, {"name": "Retargeting", "spend": 1800, "conversions": 120, "revenue": 14100}]},
+   ("Digest and budget shift", "Compute CPA and ROAS per campaign and propose a budget shift at constant total spend."))
+
+q1("Marketing", "seo-content-gaps", "SEO Content Gap Finder",
+   "Find search queries where competitors rank and we have no page, and plan the content to win them.", "A content plan of gap keywords with intent, difficulty and a page brief.",
+   "The top gap keywords have a page brief each, ordered by traffic potential over difficulty.", "Organic signups stalled; competitors rank for 'mission automation' queries we never wrote about.",
+   "Briefs are drafts for the content team.", ["marketing", "content"], ["seo", "content", "keywords"], "low", 4.6, 2000,
+   "keywords", "Fetch keyword gaps", "https://seo-tool.example.com/api/gaps?domain=missionstudio.example&competitors=orbita.example",
+   {"gaps": [{"kw": "ai workflow approval", "volume": 2900, "difficulty": 31}, {"kw": "budget cap llm agents", "volume": 880, "difficulty": 18}, {"kw": "automation audit trail", "volume": 1600, "difficulty": 44}]},
+   ("Content plan", "Rank the gaps by volume over difficulty and write a short page brief for each."))
+
+q1("Marketing", "launch-messaging-kit", "Launch Messaging Kit",
+   "Write the messaging kit for a feature launch: positioning, headline options and channel copy.", "A kit with positioning statement, three headlines and copy for email, social and in-app.",
+   "The kit holds every piece, each within its channel's length limit, consistent with the positioning.", "The team launches the mission library next month.",
+   "No claim without proof; copy is reviewed by product marketing.", ["product-marketing"], ["launch", "messaging", "copywriting"], "low", 3.4, 1500,
+   "brief", "Fetch the launch brief", "https://pm-docs.example.com/api/briefs/LIB-LAUNCH",
+   {"feature": "Mission library", "audience": "operations leads", "proof_points": ["200 ready missions", "budget caps enforced", "runs offline"], "launch": "2024-09-10"},
+   ("Positioning and headlines", "Write the positioning statement and three headline options."),
+   ("Channel copy", "Write email (120 words), social (240 characters) and in-app (80 characters) copy from the positioning."))
+
+q1("Marketing", "social-listening-report", "Social Listening Report",
+   "Summarise what people said about us and competitors on social media this week, with sentiment and themes.", "Mention volume, sentiment and top themes, with posts worth answering.",
+   "The report covers every tracked brand, and each negative theme has a suggested response.", "A complaint thread went viral before anyone on the team saw it.",
+   "Public posts only; handles are not stored in the report.", ["marketing", "community"], ["social-listening", "sentiment", "brand"], "low", 2.9, 1000,
+   "mentions", "Fetch mentions", "https://listening.example.com/api/mentions?brands=missionstudio,orbita&days=7",
+   {"missionstudio": {"mentions": 412, "negative": 0.18, "themes": ["offline mode praise", "approval emails confusing"]}, "orbita": {"mentions": 890, "negative": 0.27, "themes": ["price rise anger"]}},
+   ("Listening report", "Summarise volume, sentiment and themes per brand and suggest responses to negative themes."))
+
+q1("Marketing", "email-newsletter-draft", "Monthly Newsletter Draft",
+   "Draft the monthly customer newsletter from product updates, a customer story and upcoming events.", "A newsletter draft with subject lines and sections.",
+   "The draft has three subject line options, the three sections and a single call to action.", "The newsletter goes out late every month because content is gathered by hand.",
+   "Draft only; the email platform is not touched.", ["marketing", "content"], ["newsletter", "email", "content"], "low", 2.2, 700,
+   "updates", "Fetch this month's updates", "https://pm-docs.example.com/api/updates?month=2024-07",
+   {"features": ["Template library", "Budget gauges"], "story": "Quay Logistics cut month-end close by a day", "events": ["Webinar: governed automation, 2024-07-25"]},
+   ("Newsletter", "Write three subject lines and the newsletter with product updates, the customer story and events."))
+
+q1("Marketing", "attribution-sanity-check", "Attribution Sanity Check",
+   "Compare last-click and data-driven attribution to find channels that are over- or under-credited.", "Per channel credit under both models and the budget implication.",
+   "Every channel's share differs by model is shown and channels off by more than 5 points are discussed.", "Paid search looks like the hero under last-click; brand awareness gets no credit.",
+   "Analysis only.", ["marketing", "analytics"], ["attribution", "analytics", "channels"], "low", 3.6, 1800,
+   "attribution", "Fetch attribution shares", "https://analytics.example.com/api/attribution?models=last_click,data_driven&period=2024-Q2",
+   {"last_click": {"paid_search": 0.46, "social": 0.08, "email": 0.21, "organic": 0.25}, "data_driven": {"paid_search": 0.33, "social": 0.17, "email": 0.19, "organic": 0.31}},
+   ("Model comparison", "Compare the shares, flag channels off by more than 5 points, and say what it means for the budget."))
+
+q1("Marketing", "event-roi-review", "Event ROI Review",
+   "Measure the pipeline and revenue each trade event produced against its cost to plan next year's calendar.", "Cost, leads, pipeline and ROI per event with keep or drop calls.",
+   "Every event of the year has its ROI and a keep, change or drop call.", "Events take 30% of the marketing budget with no shared measure.",
+   "Pipeline is counted only for opportunities created within 90 days of the event.", ["marketing", "field-marketing"], ["events", "roi", "pipeline"], "low", 4.1, 2400,
+   "events", "Fetch event results", "https://crm.example.com/api/campaigns?type=event&year=2024",
+   {"events": [{"name": "OpsWorld Berlin", "cost": 48000, "leads": 310, "pipeline": 620000, "won": 140000}, {"name": "AI Summit Lisbon", "cost": 22000, "leads": 95, "pipeline": 90000, "won": 0}]},
+   ("Event ROI", "Compute ROI and cost per lead per event and make a keep, change or drop call."))
+
+q1("Marketing", "brand-voice-audit", "Brand Voice Audit",
+   "Check the website's key pages against the brand voice guide and list the passages to rewrite.", "Off-voice passages per page with a rewrite.",
+   "Every key page is checked and each off-voice passage has a rewrite in the guide's voice.", "Five writers over three years left the site in five voices.",
+   "Rewrites are drafts for the web team.", ["marketing", "brand"], ["brand-voice", "copy", "website"], "low", 1.9, 600,
+   "pages", "Fetch key page copy", "https://cms.example.com/api/pages?slugs=home,pricing,security",
+   {"voice": "plain, confident, no hype", "pages": {"home": "Revolutionise your synergies with next-gen AI rockets!", "pricing": "Simple plans. Cancel any time.", "security": "We leverage best-in-class military-grade paradigms."}},
+   ("Voice audit", "Flag passages that break the voice and rewrite them."))
+
+# --------------------------------------------------------------------------------------------- Sales
+
+q1("Sales", "pipeline-hygiene", "Pipeline Hygiene Sweep",
+   "Clean the sales pipeline: stale deals, missing next steps and close dates in the past.", "A fix list per rep with the deals to update or close.",
+   "Every open deal breaking a hygiene rule is listed with the rule and the owner.", "Forecast calls waste time on deals that died months ago.",
+   "CRM records are not changed; reps update their own deals.", ["sales", "revenue-operations"], ["pipeline", "crm", "forecast"], "low", 4.0, 2000,
+   "deals", "Fetch open deals", "https://crm.example.com/api/deals?status=open",
+   {"deals": [{"id": "D-1", "owner": "R-3", "close_date": "2024-05-30", "last_activity_days": 41, "next_step": None}, {"id": "D-2", "owner": "R-1", "close_date": "2024-08-15", "last_activity_days": 3, "next_step": "demo"}, {"id": "D-3", "owner": "R-3", "close_date": "2024-07-31", "last_activity_days": 65, "next_step": "call"}]},
+   ("Fix list", "List deals with a past close date, no next step, or no activity in 30 days, grouped by owner."))
+
+q1("Sales", "account-plan-builder", "Strategic Account Plan",
+   "Build an account plan for a strategic customer: org map, whitespace, risks and a 90-day plan.", "An account plan with expansion opportunities sized and a dated plan.",
+   "The plan names the buying centre, at least three sized whitespace opportunities and a 90-day plan.", "Our top account renews in six months and only uses one product.",
+   "Plan for the account team; the customer is not contacted.", ["sales", "customer-success"], ["account-planning", "expansion", "enterprise"], "low", 6.5, 8000,
+   "account", "Fetch the account profile", "https://crm.example.com/api/accounts/A-HELIO/profile",
+   {"name": "Helio Energy", "arr": 210000, "products": ["Mission Studio Core"], "business_units": ["Trading", "Grid Ops", "HR"], "renewal": "2025-01-31", "champion": "VP Operations"},
+   ("Account plan", "Write the account plan: buying centre, whitespace by business unit with sizes, risks."),
+   ("90-day plan", "Turn the plan into a dated 90-day action list."))
+
+q1("Sales", "lead-scoring-review", "Inbound Lead Triage",
+   "Score and route this week's inbound leads so reps call the best ones within the hour.", "A ranked lead list with score, reason and routing.",
+   "Every inbound lead has a score, a reason and an owner.", "Inbound leads wait a day on average; speed-to-lead is the best predictor of conversion.",
+   "Contact details stay in the CRM; the report uses company names.", ["sales", "sales-development"], ["leads", "scoring", "routing"], "low", 5.5, 3000,
+   "leads", "Fetch inbound leads", "https://crm.example.com/api/leads?status=new",
+   {"leads": [{"company": "Quay Logistics", "employees": 800, "title": "Head of Operations", "action": "pricing page + demo request"}, {"company": "Studio Nine", "employees": 6, "title": "Founder", "action": "ebook download"}, {"company": "Varda Retail", "employees": 2400, "title": "IT Manager", "action": "security page visit"}]},
+   ("Lead triage", "Score each lead 0-100 on fit and intent, give the reason, and route to enterprise, mid-market or nurture."))
+
+q1("Sales", "renewal-risk-playbook", "Renewal Risk Playbook",
+   "Prepare the renewals due next quarter with risk level and a playbook per account.", "Renewals ranked by risk with the play to run.",
+   "Every renewal of the quarter has a risk level and a named play.", "Renewals are handled a month before the date, too late to fix adoption.",
+   "Plays are suggestions for account managers.", ["sales", "customer-success"], ["renewals", "retention", "playbook"], "medium", 6.0, 6000,
+   "renewals", "Fetch upcoming renewals", "https://crm.example.com/api/renewals?quarter=2024-Q4",
+   {"renewals": [{"account": "Varda Retail", "arr": 96000, "usage_trend": -0.3, "nps": 12}, {"account": "Brightpath Ltd", "arr": 40000, "usage_trend": 0.2, "nps": 61}]},
+   ("Renewal playbook", "Rank renewals by risk and give a play per account (exec sponsor, adoption plan, multi-year offer)."))
+
+q1("Sales", "deal-desk-discount-check", "Deal Desk Discount Check",
+   "Check that quotes awaiting approval stay within discount policy and margin floors.", "A verdict per quote and the approvals each needs.",
+   "Every pending quote has a verdict and, above policy, the approver level required.", "Discounts crept from 12% to 24% on average in a year.",
+   "The deal desk approves; the mission advises.", ["sales", "deal-desk", "finance"], ["discounts", "pricing", "approvals"], "low", 5.0, 3000,
+   "quotes", "Fetch pending quotes", "https://cpq.example.com/api/quotes?status=pending_approval",
+   {"policy": {"rep_max": 0.10, "manager_max": 0.20, "vp_max": 0.30}, "quotes": [{"id": "Q-71", "discount": 0.08, "term_years": 1}, {"id": "Q-74", "discount": 0.27, "term_years": 3}, {"id": "Q-80", "discount": 0.35, "term_years": 1}]},
+   ("Verdicts", "Give each quote a verdict and required approver per the policy; multi-year terms can justify more discount."), links=["Finance"])
+
+q1("Sales", "territory-balance", "Territory Balance Review",
+   "Check that sales territories are balanced in potential and workload and propose moves.", "Potential and account load per territory with proposed account moves.",
+   "Every territory's potential is within 15% of the mean after the proposed moves.", "Two reps hit quota in April while others have no pipeline.",
+   "Moves are proposals for sales leadership.", ["sales", "revenue-operations"], ["territories", "capacity", "planning"], "low", 3.1, 2000,
+   "territories", "Fetch territory potential", "https://crm.example.com/api/territories/summary",
+   {"territories": [{"name": "DACH North", "accounts": 140, "potential_eur": 4100000}, {"name": "DACH South", "accounts": 95, "potential_eur": 2200000}, {"name": "Benelux", "accounts": 120, "potential_eur": 3000000}]},
+   ("Balance proposal", "Propose account moves so each territory is within 15% of mean potential."))
+
+q1("Sales", "win-loss-analysis", "Win-Loss Analysis",
+   "Explain why we won and lost deals last quarter and what to change in product and pitch.", "Win and loss reasons by segment and competitor, with actions.",
+   "Every closed deal of the quarter is coded, and the top three loss reasons have an owner action.", "We lose to Orbita in mid-market but nobody agrees why.",
+   "Customer quotes are anonymised.", ["sales", "product-marketing"], ["win-loss", "competitive", "pipeline"], "low", 4.2, 2500,
+   "closed", "Fetch closed deals", "https://crm.example.com/api/deals?status=closed&quarter=2024-Q2",
+   {"won": 18, "lost": 23, "loss_notes": ["Orbita cheaper for small teams", "No SSO on our starter plan", "Orbita cheaper for small teams", "Procurement needed SOC 2 report"]},
+   ("Win-loss readout", "Code the loss notes, rank reasons, and propose an owner action per top reason."),
+   facts=[("Won", "{{closed.output.json.won}}"), ("Lost", "{{closed.output.json.lost}}")])
+
+q1("Sales", "rfp-response-draft", "RFP Response Draft",
+   "Draft answers to an RFP's requirements from past responses and product docs, flagging gaps.", "A compliance matrix and draft answers with gaps flagged.",
+   "Every requirement has a comply, partial or gap mark with a draft answer.", "RFPs take three people a week; most answers exist in past responses.",
+   "No commitment beyond the current product; gaps are flagged for the bid manager.", ["sales", "presales"], ["rfp", "proposals", "presales"], "medium", 5.8, 7000,
+   "rfp", "Fetch the RFP requirements", "https://bids.example.com/api/rfps/RFP-2024-19/requirements",
+   {"buyer": "City of Porto", "due": "2024-08-20", "requirements": ["Runs on-premises without internet", "Per-department budget caps", "Audit log retained 7 years", "Portuguese UI"]},
+   ("Compliance matrix", "Mark each requirement comply, partial or gap for an offline-first mission automation product, with a draft answer."),
+   facts=[("Buyer", "{{rfp.output.json.buyer}}"), ("Due", "{{rfp.output.json.due}}")])
+
+# --------------------------------------------------------------------------------------------- Legal
+
+q1("Legal", "contract-clause-review", "Contract Clause Review",
+   "Review an inbound customer contract against our playbook and mark the clauses to negotiate.", "A clause-by-clause table: playbook position, their text, risk and fallback.",
+   "Every clause the playbook covers is compared, and each deviation has a risk level and a fallback.", "Legal reviews 30 customer paper contracts a month; most deviations are the same five.",
+   "A review aid; counsel decides.", ["legal"], ["contracts", "playbook", "negotiation"], "medium", 5.0, 4000,
+   "contract", "Fetch the contract clauses", "https://clm.example.com/api/contracts/K-399/clauses",
+   {"customer": "Varda Retail", "clauses": {"liability_cap": "unlimited", "payment_terms": "net 90", "governing_law": "Delaware", "termination": "for convenience on 30 days"}, "playbook": {"liability_cap": "12 months fees", "payment_terms": "net 30", "governing_law": "Netherlands", "termination": "for cause only"}},
+   ("Clause review", "Compare each clause with the playbook and give the risk and our fallback position."))
+
+q1("Legal", "dpa-gap-check", "Data Processing Agreement Check",
+   "Check a vendor's data processing agreement against GDPR Article 28 requirements.", "The Article 28 checklist with the clause meeting each item or the gap.",
+   "All eight Article 28(3) items are checked and each gap has proposed wording.", "Procurement signs vendor DPAs without legal review when the deal is small.",
+   "Not legal advice; privacy counsel approves.", ["legal", "privacy"], ["gdpr", "dpa", "vendors", "privacy"], "medium", 4.0, 3000,
+   "dpa", "Fetch the vendor DPA", "https://clm.example.com/api/documents/DPA-SURVEYLY",
+   {"vendor": "Surveyly", "sections": ["processing on documented instructions", "confidentiality of personnel", "security measures annex", "sub-processors listed"], "missing_hint": "no audit rights, no deletion at end of contract"},
+   ("Article 28 checklist", "Check the DPA against each Article 28(3) item and propose wording for the gaps."), links=["Security"])
+
+q1("Legal", "trademark-clearance", "Trademark Clearance Screen",
+   "Screen a proposed product name against registered trademarks before marketing falls in love with it.", "Conflicting marks by class and similarity, with a go or rethink call.",
+   "Every identical or similar mark in classes 9 and 42 is listed, and a call is made.", "A product name had to be dropped after launch materials were printed.",
+   "A screen, not a legal opinion.", ["legal", "marketing"], ["trademarks", "naming", "ip"], "low", 3.0, 2000,
+   "marks", "Search trademark registers", "https://tm-search.example.com/api/search?mark=MISSIONFORGE&classes=9,42",
+   {"results": [{"mark": "MISSION FORGE", "owner": "Forge Games Ltd", "classes": [9, 41], "status": "registered"}, {"mark": "MISSIONFORCE", "owner": "Force Sec GmbH", "classes": [42], "status": "pending"}]},
+   ("Clearance screen", "Assess similarity and class overlap of each mark and give a go or rethink call."), links=["Marketing"])
+
+q1("Legal", "litigation-hold-tracker", "Litigation Hold Tracker",
+   "Track who received a litigation hold notice, who acknowledged it, and which systems still auto-delete.", "Acknowledgement status per custodian and systems needing a retention override.",
+   "Every custodian's acknowledgement is tracked and every in-scope system has retention confirmed or flagged.", "A hold was issued but a chat system kept deleting messages after 90 days.",
+   "Privileged; the report stays with the legal team.", ["legal", "it"], ["litigation-hold", "ediscovery", "retention"], "high", 3.0, 10000,
+   "hold", "Fetch the hold status", "https://legal-hold.example.com/api/holds/LH-07/status",
+   {"matter": "LH-07", "custodians": [{"id": "E-14", "ack": True}, {"id": "E-22", "ack": False}, {"id": "E-31", "ack": False}], "systems": {"email": "retained", "chat": "90-day deletion", "drive": "retained"}},
+   ("Hold status", "List custodians who have not acknowledged and systems still deleting, with the next action for each."), links=["Operations"])
+
+q1("Legal", "regulatory-filing-calendar", "Regulatory Filing Calendar",
+   "Build the next six months' calendar of regulatory filings and renewals with owners.", "A dated calendar with owner and preparation lead time.",
+   "Every filing and licence renewal in the next six months is dated with an owner and a start date.", "A licence renewal was filed a week late in 2023.",
+   "Calendar only; filings are made by owners.", ["legal", "compliance"], ["filings", "calendar", "licences"], "low", 2.8, 1500,
+   "obligations", "Fetch the obligations register", "https://grc.example.com/api/obligations?horizon=6m",
+   {"obligations": [{"name": "Annual accounts filing NL", "due": "2024-12-31", "lead_weeks": 8}, {"name": "Data protection registration renewal UK", "due": "2024-09-30", "lead_weeks": 2}, {"name": "Payment institution report", "due": "2024-10-15", "lead_weeks": 6}]},
+   ("Filing calendar", "Build the calendar with start dates from lead times and propose an owner role for each."))
+
+q1("Legal", "nda-triage", "NDA Triage",
+   "Triage incoming NDAs: sign as is, sign with standard edits, or send to counsel.", "A triage call per NDA with the edits needed.",
+   "Each NDA in the queue has a call and, where edited, the exact edits.", "Sales waits a week for NDAs that are almost always standard.",
+   "Only mutual NDAs under the standard playbook can be signed without counsel.", ["legal", "sales"], ["nda", "triage", "contracts"], "low", 4.5, 1200,
+   "ndas", "Fetch the NDA queue", "https://clm.example.com/api/queue?type=nda",
+   {"ndas": [{"id": "N-11", "mutual": True, "term_years": 3, "non_solicit": False}, {"id": "N-12", "mutual": False, "term_years": 10, "non_solicit": True}]},
+   ("Triage", "Give each NDA a call (sign, sign with edits, counsel) and the edits."), links=["Sales"])
+
+q1("Legal", "ai-use-policy-check", "AI Use Policy Check",
+   "Check a new AI feature against our AI use policy and the AI Act risk categories before launch.", "A policy checklist with risk category and required measures.",
+   "The feature has a risk category, every policy item is checked, and required measures are listed.", "Product wants to launch automatic candidate screening; HR uses are high-risk under the AI Act.",
+   "An assessment aid for the AI governance board.", ["legal", "ai-governance", "product"], ["ai-act", "ai-policy", "risk-assessment"], "high", 3.5, 6000,
+   "feature", "Fetch the feature description", "https://pm-docs.example.com/api/features/F-CANDIDATE-SCREEN",
+   {"feature": "Automatic candidate screening", "data": ["CVs", "assessment scores"], "decision": "ranks candidates for recruiters", "human_in_loop": True},
+   ("Risk assessment", "Classify the feature under the AI Act, check it against a policy of transparency, human oversight, data governance and logging, and list required measures."), links=["HR"])
+
+q1("Legal", "privacy-request-handler", "Privacy Request Handler",
+   "Handle data subject access and deletion requests within the legal deadline and keep the evidence.", "A status per request with systems searched, data found and the deadline.",
+   "Every open request has its systems checked, a response draft and a deadline within 30 days of receipt.", "Requests arrive by email and are tracked in a spreadsheet; two were answered late.",
+   "Identity must be verified before data is released.", ["legal", "privacy", "support"], ["gdpr", "dsar", "privacy"], "medium", 4.2, 2500,
+   "requests", "Fetch open privacy requests", "https://privacy.example.com/api/requests?status=open",
+   {"requests": [{"id": "DSR-41", "type": "access", "received": "2024-06-10", "verified": True, "systems_with_data": ["crm", "billing"]}, {"id": "DSR-44", "type": "deletion", "received": "2024-06-25", "verified": False}]},
+   ("Request status", "For each request give the deadline, next step, and a response draft when verified."))
+
+# --------------------------------------------------------------------------------------------- Health
+
+q1("Health", "clinic-no-show-reduction", "Clinic No-Show Reduction",
+   "Cut missed appointments by finding the slots and patient groups with the most no-shows and targeting reminders.", "No-show rates by slot and group with a reminder plan.",
+   "No-show rates are shown per weekday, hour and age band, and the reminder plan targets the top three.", "No-shows run at 14%; each costs the clinic EUR 90.",
+   "De-identified appointment data only.", ["health-operations", "patient-access"], ["no-shows", "appointments", "reminders"], "low", 5.5, 3000,
+   "appts", "Fetch appointment outcomes", "https://clinic-pms.example.com/api/appointments/stats?period=90d&deidentified=true",
+   {"overall_no_show": 0.14, "by_slot": {"Mon 08:00": 0.22, "Fri 16:00": 0.19, "Wed 11:00": 0.07}, "by_age": {"18-29": 0.24, "30-49": 0.13, "65+": 0.06}},
+   ("Reminder plan", "Identify the worst slots and groups and design a reminder plan (timing, channel) for them, with expected savings."))
+
+q1("Health", "clinical-guideline-digest", "Clinical Guideline Update Digest",
+   "Summarise guideline updates published this month for the clinical team with what changes in practice.", "A digest per guideline with the change in practice.",
+   "Every updated guideline in the watched specialties has a summary and the practice change.", "Clinicians miss guideline updates in the flood of email.",
+   "Summaries are reviewed by the clinical lead before circulation.", ["clinical-governance"], ["guidelines", "clinical", "evidence"], "medium", 3.0, 2000,
+   "guidelines", "Fetch guideline updates", "https://guidelines.example.org/api/updates?month=2024-06&specialties=cardiology,diabetes",
+   {"updates": [{"title": "Type 2 diabetes in adults: management", "change": "SGLT2 inhibitors earlier for patients with heart failure"}, {"title": "Hypertension in adults", "change": "Home monitoring thresholds revised"}]},
+   ("Guideline digest", "Summarise each update and the concrete change in practice; flag anything needing local protocol changes.", "You are a clinical pharmacist summarising for clinicians. Flag uncertainty."))
+
+T("Health", "bed-occupancy-forecast", "Bed Occupancy Forecast",
+  goal="Forecast ward bed occupancy for the next seven days and flag the days above 92%.",
+  objective="Occupancy per ward and day with the days over threshold and mitigation options.",
+  done="Every ward has a seven-day forecast and each day over 92% has a mitigation.",
+  context="Winter pressure starts earlier each year; bed managers plan day by day.",
+  constraints="- Aggregate counts only.\n",
+  depts=["health-operations", "bed-management"], tags=["beds", "occupancy", "forecast", "capacity"], risk="medium", roi=4.8, value=5000,
+  steps=[
+    put_file("census", "Load the ward census", "census.csv", "ward,beds,occupied,expected_admissions,expected_discharges\nMedical A,32,30,6,4\nSurgical B,28,22,5,6\nCardiology,20,19,3,2\n"),
+    cmd("tomorrow", "Tomorrow's occupancy", "awk", ["-F,", "NR>1 {o=($3+$4-$5)/$2*100; printf \"%s %.0f%%%s\\n\", $1, o, (o>92 ? \" OVER\" : \"\")}", "census.csv"], after=["census"]),
+    llm("mitigation", "Mitigations", "For the wards over 92%, propose mitigations (early discharge rounds, transfers, elective deferral).\n\n{{tomorrow.output.stdout}}"),
+  ])
+
+q1("Health", "medication-stock-watch", "Medication Stock Watch",
+   "Warn the pharmacy before critical medicines run out, using stock, usage and supplier shortage notices.", "Days of cover per critical medicine and the orders or substitutes needed.",
+   "Every critical medicine under 14 days of cover has an order or substitute proposal.", "A national shortage of an antibiotic caught the hospital with three days of stock.",
+   "Substitutions need pharmacist approval.", ["pharmacy", "procurement"], ["medication", "stock", "shortages"], "medium", 5.0, 4000,
+   "stock", "Fetch stock and shortages", "https://pharmacy.example.com/api/stock?critical=true",
+   {"items": [{"drug": "Amoxicillin 500mg", "on_hand": 1200, "daily_use": 140, "shortage_notice": True}, {"drug": "Insulin glargine", "on_hand": 300, "daily_use": 12, "shortage_notice": False}, {"drug": "Enoxaparin 40mg", "on_hand": 410, "daily_use": 45, "shortage_notice": False}]},
+   ("Cover and actions", "Compute days of cover and propose orders or substitutes for anything under 14 days or under a shortage notice."), links=["Operations"])
+
+q1("Health", "patient-feedback-themes", "Patient Feedback Themes",
+   "Turn patient feedback into themes by department so managers know what to fix first.", "Themes per department with volume, sentiment and an improvement action.",
+   "Every department with ten or more comments has its themes and one action.", "The feedback kiosk collects 400 comments a month that nobody reads.",
+   "Comments are de-identified before analysis.", ["patient-experience"], ["feedback", "patient-experience", "themes"], "low", 2.6, 1000,
+   "feedback", "Fetch de-identified feedback", "https://feedback.example.com/api/comments?month=2024-06&deidentified=true",
+   {"count": 4, "comments": [{"dept": "Emergency", "text": "Waited four hours with no update."}, {"dept": "Emergency", "text": "Nurses were kind but overwhelmed."}, {"dept": "Outpatients", "text": "Parking impossible, late for appointment."}, {"dept": "Maternity", "text": "Excellent care, clear explanations."}]},
+   ("Themes", "Group comments into themes per department with sentiment and propose one improvement action each."))
+
+q1("Health", "clinical-trial-matching", "Clinical Trial Matching Screen",
+   "Screen de-identified patient cohorts against open trials' eligibility criteria to find recruitment candidates.", "Cohort counts per trial and the criteria that exclude most patients.",
+   "Each open trial has a count of potentially eligible patients and the most limiting criterion.", "Trials close early for lack of recruits while eligible patients go unasked.",
+   "Counts only; clinicians approach patients after review.", ["clinical-research", "data"], ["clinical-trials", "recruitment", "eligibility"], "medium", 4.0, 5000,
+   "trials", "Fetch open trials and cohort counts", "https://research-db.example.org/api/trials?status=recruiting&site=main",
+   {"trials": [{"id": "NCT0555", "criteria": ["age 40-75", "HbA1c > 7.5", "no insulin"], "cohort_counts": [5200, 1100, 640]}, {"id": "NCT0612", "criteria": ["heart failure EF < 40", "no device"], "cohort_counts": [480, 310]}]},
+   ("Eligibility screen", "For each trial give the remaining eligible count and the criterion that removes the most patients."))
+
+q1("Health", "infection-control-surveillance", "Infection Control Surveillance",
+   "Spot clusters of hospital-acquired infections by ward and organism early enough to act.", "Cases by ward and organism against baseline, with clusters flagged.",
+   "Every ward with cases above twice its baseline for an organism is flagged with the case timeline.", "A C. difficile cluster was spotted three weeks late last year.",
+   "De-identified case data; flagged clusters go to the infection control nurse.", ["infection-control", "clinical-governance"], ["infection-control", "surveillance", "clusters"], "high", 6.0, 7000,
+   "cases", "Fetch lab-confirmed cases", "https://lab.example.org/api/hai-cases?days=28&deidentified=true",
+   {"cases": [{"ward": "Medical A", "organism": "C. difficile", "n": 4, "baseline": 1}, {"ward": "Surgical B", "organism": "MRSA", "n": 1, "baseline": 1}]},
+   ("Cluster assessment", "Flag ward-organism pairs above twice baseline and propose immediate control measures.", "You are an infection control analyst. Flag, do not diagnose."))
+
+q1("Health", "discharge-summary-quality", "Discharge Summary Quality Check",
+   "Check discharge summaries for the elements GPs need: diagnosis, medication changes, follow-up.", "A completeness score per summary and the elements missing.",
+   "Every sampled summary is scored on the five required elements, and missing ones are listed.", "GPs complain that medication changes are missing from discharge letters.",
+   "Sampled de-identified summaries only.", ["clinical-governance", "health-operations"], ["discharge", "documentation", "quality"], "low", 3.2, 1500,
+   "summaries", "Fetch sampled summaries", "https://ehr-audit.example.org/api/discharge-summaries/sample?n=3&deidentified=true",
+   {"required": ["diagnosis", "medication changes", "follow-up", "pending results", "GP actions"], "summaries": [{"id": "S-1", "has": ["diagnosis", "follow-up"]}, {"id": "S-2", "has": ["diagnosis", "medication changes", "follow-up", "GP actions"]}, {"id": "S-3", "has": ["diagnosis"]}]},
+   ("Completeness", "Score each summary out of five, list missing elements, and suggest a template change."))
+
+T("Research", "citation-integrity-check", "Citation Integrity Check",
+  goal="Check a manuscript's reference list for duplicates, missing years and references never cited in the text.",
+  objective="A list of reference problems to fix before submission.",
+  done="Every reference is checked for the three problems and each problem is listed with the reference key.",
+  context="A journal desk-rejected a paper last year for an inconsistent bibliography.",
+  constraints="- The manuscript stays in the workspace.\n",
+  depts=["research"], tags=["citations", "manuscript", "publishing"], risk="low", roi=1.5, value=500,
+  steps=[
+    put_file("refs", "Load the reference list", "refs.txt", "smith2021 Smith, Agents at scale, 2021\nlee2023 Lee, Budgeted planning, 2023\nsmith2021 Smith, Agents at scale, 2021\nng Ng, Provenance of reports, n.d.\n"),
+    put_file("text", "Load the manuscript", "paper.md", "As shown by [smith2021], scale matters. Budgets help [lee2023].\n"),
+    cmd("dupes", "Duplicate references", "sort", ["refs.txt"], after=["refs"]),
+    cmd("dupe_keys", "Repeated entries", "uniq", ["-d"], stdin="{{dupes.output.stdout}}"),
+    cmd("no_year", "References without a year", "grep", ["n.d.", "refs.txt"], after=["refs"]),
+    search("cited_ng", "Is [ng] cited", "[ng]", path="paper.md", after=["text"]),
+  ],
+  sections=[("Duplicates", "```text\n{{dupe_keys.output.stdout}}\n```"), ("Missing year", "```text\n{{no_year.output.stdout}}\n```"), ("Citations of [ng] in the text", "{{cited_ng.output.matches}} (an empty list means it is never cited)")])
+
 # === END OF TABLE ===
 
 if __name__ == "__main__":
