@@ -2311,7 +2311,7 @@ T("Research", "citation-integrity-check", "Citation Integrity Check",
     cmd("dupes", "Duplicate references", "sort", ["refs.txt"], after=["refs"]),
     cmd("dupe_keys", "Repeated entries", "uniq", ["-d"], stdin="{{dupes.output.stdout}}"),
     cmd("no_year", "References without a year", "grep", ["n.d.", "refs.txt"], after=["refs"]),
-    search("cited_ng", "Is [ng] cited", "[ng]", path="paper.md", after=["text"]),
+    search("cited_ng", "Is [ng] cited", "[ng]", path=".", name_contains="paper.md", after=["text"]),
   ],
   sections=[("Duplicates", "```text\n{{dupe_keys.output.stdout}}\n```"), ("Missing year", "```text\n{{no_year.output.stdout}}\n```"), ("Citations of [ng] in the text", "{{cited_ng.output.matches}} (an empty list means it is never cited)")])
 
