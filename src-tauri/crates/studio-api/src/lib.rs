@@ -6,14 +6,19 @@
 
 pub mod dto;
 pub mod error;
+pub mod history;
 pub mod paths;
+pub mod runs;
 pub mod settings;
 pub mod ts_bindings;
 
 pub use dto::Diagnostics;
 pub use error::{ApiError, ErrorCode};
+pub use history::{RecoveryReport, RunDetails, RunDiff, StepDiff, StepSide};
 pub use paths::{AppPaths, DATA_DIR_ENV};
+pub use runs::{ResumePlan, RunOutcome};
 pub use settings::{Settings, Theme};
+pub use studio_store::{RunFilter, RunSummary, StepRow};
 
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +28,8 @@ pub struct StudioApi {
     paths: AppPaths,
     /// Serialises read-modify-write of the settings file.
     settings_lock: Arc<Mutex<()>>,
+    /// The history database, opened (and recovered) on first use.
+    history: Arc<history::HistoryState>,
 }
 
 impl StudioApi {
@@ -32,6 +39,7 @@ impl StudioApi {
         Ok(Self {
             paths,
             settings_lock: Arc::default(),
+            history: Arc::default(),
         })
     }
 

@@ -3,12 +3,20 @@
 //!
 //! Exit codes (DESIGN §12): 0 completed, 1 failed, 2 usage, 3 invalid mission, 5 budget
 //! exceeded, 6 timed out, 130 cancelled (Ctrl-C).
+//!
+//! `mission resume RUN_ID` takes the same flags and prints the same result: a new run, linked
+//! to the old one, that reuses the outputs of the steps that succeeded. An unknown run id is a
+//! usage error (exit 2).
+//!
+//! Every run is recorded in the history database of the data folder as it goes.
 
 use crate::cmd_validate;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use studio_api::{ErrorCode, ResumePlan, StudioApi};
+use studio_core::Mission;
 use studio_core::RunStatus;
 use studio_engine::{
     CancellationToken, Event, EventSink, EventType, FanOutSink, JsonlFileSink, RunOptions,
@@ -53,20 +61,116 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let paths = match studio_api::AppPaths::resolve(args.data_dir.as_deref()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return code::FAILED;
+    let api = match open_api(args.data_dir.as_deref()) {
+        Ok(api) => api,
+        Err(code) => return code,
+    };
+    let mut options = RunOptions::new(PathBuf::new());
+    options.context = context;
+    let output = Output {
+        json: args.json,
+        events: args.events.clone(),
+    };
+    launch(&api, &loaded.mission, options, None, &output)
+}
+
+/// What `mission resume` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ResumeArgs {
+    pub run_id: String,
+    pub dry_run: bool,
+    pub json: bool,
+    pub events: Option<PathBuf>,
+    pub vars: Vec<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `mission resume RUN_ID`: runs the earlier run's mission again as a new run, reusing the
+/// outputs of the steps that succeeded. Returns the exit code.
+pub fn resume(args: &ResumeArgs) -> u8 {
+    let vars = match parse_vars(&args.vars) {
+        Ok(v) => v,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return code::USAGE;
         }
     };
-    if let Err(e) = paths.ensure() {
-        eprintln!("error: {e}");
-        return code::FAILED;
+    let api = match open_api(args.data_dir.as_deref()) {
+        Ok(api) => api,
+        Err(code) => return code,
+    };
+    let plan = match api.prepare_resume(&args.run_id) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return match e.code {
+                ErrorCode::NotFound | ErrorCode::InvalidInput => code::USAGE,
+                _ => code::FAILED,
+            };
+        }
+    };
+    if args.dry_run {
+        return print_resume_plan(&plan, args.json);
     }
+    let mut options = RunOptions::new(PathBuf::new());
+    options.context = plan.context.clone();
+    options.context.extend(vars);
+    let output = Output {
+        json: args.json,
+        events: args.events.clone(),
+    };
+    launch(&api, &plan.mission, options, Some(&plan), &output)
+}
+
+/// Opens the API over the data folder; recovery of interrupted runs happens here, before
+/// anything reads the history.
+pub fn open_api(data_dir: Option<&Path>) -> Result<StudioApi, u8> {
+    let api = studio_api::AppPaths::resolve(data_dir)
+        .and_then(StudioApi::open)
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            code::FAILED
+        })?;
+    match api.recover_interrupted_runs() {
+        Ok(report) => {
+            let n = report.interrupted_runs.len();
+            if n > 0 {
+                eprintln!(
+                    "note: {n} run(s) left running by a process that stopped were ended as \
+                     failed (interrupted): {}",
+                    report
+                        .interrupted_runs
+                        .iter()
+                        .map(|r| r.run_id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            Ok(api)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(code::FAILED)
+        }
+    }
+}
+
+/// Where a run's result and events go.
+struct Output {
+    json: bool,
+    events: Option<PathBuf>,
+}
+
+fn launch(
+    api: &StudioApi,
+    mission: &Mission,
+    options: RunOptions,
+    resume: Option<&ResumePlan>,
+    output: &Output,
+) -> u8 {
     let mut extra = FanOutSink::new();
-    extra.push(Progress::new(loaded.mission.steps.len()));
-    if let Some(path) = &args.events {
+    extra.push(Progress::new(mission.steps.len()));
+    if let Some(path) = &output.events {
         match JsonlFileSink::create(path) {
             Ok(sink) => extra.push(sink),
             Err(e) => {
@@ -86,10 +190,7 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
     let cancel = CancellationToken::new();
-    let mut options = RunOptions::new(PathBuf::new()).with_cancel(cancel.clone());
-    options.context = context;
-    let hash = studio_core::logic_hash(&loaded.mission);
-    let runs_dir = paths.runs_dir();
+    let options = options.with_cancel(cancel.clone());
     let outcome = runtime.block_on(async {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -97,11 +198,14 @@ pub fn run(args: &RunArgs) -> u8 {
                 cancel.cancel();
             }
         });
-        studio_pack::run_with_evidence(&loaded.mission, &hash, &runs_dir, options, extra).await
+        match resume {
+            Some(plan) => api.resume_recorded(plan, options, extra).await,
+            None => api.run_recorded(mission, options, extra).await,
+        }
     });
-    let (result, evidence_dir) = match outcome {
+    let outcome = match outcome {
         Ok(done) => done,
-        Err(studio_pack::PackError::Engine(e)) => {
+        Err(e) if e.code == ErrorCode::InvalidInput => {
             eprintln!("error: {e}");
             return code::INVALID;
         }
@@ -110,15 +214,57 @@ pub fn run(args: &RunArgs) -> u8 {
             return code::FAILED;
         }
     };
-    let printed = if args.json {
-        print_json(&result, &evidence_dir)
+    let (result, evidence_dir) = (&outcome.result, &outcome.evidence_dir);
+    let printed = if output.json {
+        let mut doc = result_document(result, evidence_dir);
+        if let Some(plan) = resume {
+            doc["resumed_from"] = json!(plan.from_run);
+        }
+        serde_json::to_string_pretty(&doc)
+            .map_err(std::io::Error::other)
+            .and_then(|text| writeln!(std::io::stdout().lock(), "{text}"))
     } else {
-        print_summary(&result, &evidence_dir)
+        print_summary(result, evidence_dir)
     };
     if let Err(e) = printed {
         eprintln!("error: cannot write the result: {e}");
     }
-    exit_code(&result)
+    if let Some(message) = &outcome.history_error {
+        eprintln!("error: the run was not fully recorded in the history: {message}");
+        return code::FAILED;
+    }
+    exit_code(result)
+}
+
+fn print_resume_plan(plan: &ResumePlan, json: bool) -> u8 {
+    let reused: Vec<&String> = plan.reuse.keys().collect();
+    let rerun = plan.rerun_steps();
+    if json {
+        let doc =
+            json!({"resumed_from": plan.from_run, "reused_steps": reused, "rerun_steps": rerun});
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        println!("resume of run {}", plan.from_run);
+        println!("reused ({}): {}", reused.len(), join(&reused));
+        println!(
+            "run again ({}): {}",
+            rerun.len(),
+            join(&rerun.iter().collect::<Vec<_>>())
+        );
+    }
+    code::COMPLETED
+}
+
+fn join(items: &[&String]) -> String {
+    if items.is_empty() {
+        "-".into()
+    } else {
+        items
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// `--var k=v` pairs as run inputs (`{{context.k}}`); values stay strings.
@@ -170,12 +316,6 @@ pub fn result_document(result: &RunResult, evidence_dir: &Path) -> Value {
     doc["evidence_dir"] = json!(evidence_dir.display().to_string());
     doc["step_results"] = Value::Object(steps);
     doc
-}
-
-fn print_json(result: &RunResult, evidence_dir: &Path) -> std::io::Result<()> {
-    let text = serde_json::to_string_pretty(&result_document(result, evidence_dir))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
 }
 
 fn print_summary(result: &RunResult, evidence_dir: &Path) -> std::io::Result<()> {

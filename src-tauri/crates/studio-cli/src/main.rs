@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use studio_api::{AppPaths, StudioApi};
 
+mod cmd_history;
 mod cmd_run;
 mod cmd_validate;
 
@@ -60,6 +61,65 @@ enum Command {
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
     },
+    /// Run a recorded run's mission again as a new run linked to it: the outputs of steps that
+    /// succeeded are reused, failed, skipped and unfinished steps run again. Same flags and
+    /// result as `run`. Exit codes as `run`; 2 when the run id is unknown or still running.
+    Resume {
+        /// The run to resume (see `mission history`).
+        #[arg(value_name = "RUN_ID")]
+        run_id: String,
+        /// Print which steps would be reused and which run again; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print one JSON document on stdout (as `run --json`, plus `resumed_from`).
+        #[arg(long)]
+        json: bool,
+        /// Also write every event as NDJSON to this file.
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
+        /// A run input, overriding the earlier run's value (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+    },
+    /// List recorded runs, newest first.
+    History {
+        /// Only runs with this status (completed, failed, cancelled, timed_out, running, ...).
+        #[arg(long, value_name = "STATUS", value_parser = cmd_history::parse_status)]
+        status: Option<studio_core::RunStatus>,
+        /// Only runs of this mission id.
+        #[arg(long = "mission", value_name = "ID")]
+        mission: Option<String>,
+        /// Only runs started at or after this date (YYYY-MM-DD, UTC) or RFC 3339 time.
+        #[arg(long, value_name = "DATE", value_parser = cmd_history::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// At most this many runs.
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
+        /// Print a JSON array: [{run_id, mission_id, status, reason, started_at, finished_at,
+        /// usage, evidence_dir, resumed_from, ...}].
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one recorded run: its steps, events and evidence folder. Exit code 2 when the run
+    /// id is unknown.
+    Show {
+        #[arg(value_name = "RUN_ID")]
+        run_id: String,
+        /// Print one JSON document: {run, steps, events, evidence_dir}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare two recorded runs: status, per-step status, timings and outputs, usage. Exit
+    /// code 2 when a run id is unknown.
+    Diff {
+        #[arg(value_name = "RUN_A")]
+        run_a: String,
+        #[arg(value_name = "RUN_B")]
+        run_b: String,
+        /// Print one JSON document: {a, b, steps: [{step_id, a, b, same_status, same_output}]}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the version and where data, history and logs live.
     Info {
         /// Print one JSON document on stdout.
@@ -109,10 +169,61 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         };
         return Ok(ExitCode::from(cmd_run::run(&args)));
     }
+    let data_dir = cli.data_dir.as_deref();
+    match &cli.command {
+        Command::Resume {
+            run_id,
+            dry_run,
+            json,
+            events,
+            vars,
+        } => {
+            let args = cmd_run::ResumeArgs {
+                run_id: run_id.clone(),
+                dry_run: *dry_run,
+                json: *json,
+                events: events.clone(),
+                vars: vars.clone(),
+                data_dir: cli.data_dir.clone(),
+            };
+            return Ok(ExitCode::from(cmd_run::resume(&args)));
+        }
+        Command::History {
+            status,
+            mission,
+            since,
+            limit,
+            json,
+        } => {
+            let filter = studio_api::RunFilter {
+                status: *status,
+                mission_id: mission.clone(),
+                since: *since,
+                limit: *limit,
+            };
+            return Ok(ExitCode::from(cmd_history::history(
+                data_dir, &filter, *json,
+            )));
+        }
+        Command::Show { run_id, json } => {
+            return Ok(ExitCode::from(cmd_history::show(data_dir, run_id, *json)));
+        }
+        Command::Diff { run_a, run_b, json } => {
+            return Ok(ExitCode::from(cmd_history::diff(
+                data_dir, run_a, run_b, *json,
+            )));
+        }
+        _ => {}
+    }
     let api = StudioApi::open(AppPaths::resolve(cli.data_dir.as_deref())?)?;
     match cli.command {
-        Command::Validate { .. } | Command::Run { .. } => {
-            unreachable!("handled before the data folder is opened")
+        Command::Validate { .. }
+        | Command::Run { .. }
+        | Command::Resume { .. }
+        | Command::History { .. }
+        | Command::Show { .. }
+        | Command::Diff { .. } => {
+            unreachable!("handled before")
         }
         Command::Info { json } => {
             let d = api.diagnostics();

@@ -98,6 +98,8 @@ impl EvidenceFolder {
             usage: Usage::default(),
             steps: BTreeMap::new(),
             state: BTreeMap::new(),
+            resumed_from: None,
+            reused_steps: BTreeMap::new(),
         };
         atomic::write_json(&root.join("meta.json"), &meta)?;
         Ok(Self { root, meta })
@@ -117,6 +119,18 @@ impl EvidenceFolder {
 
     pub fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    /// Marks the run as a resume of `run_id` (recorded in `meta.json`).
+    pub fn set_resumed_from(&mut self, run_id: &str) -> Result<(), PackError> {
+        self.meta.resumed_from = Some(run_id.to_string());
+        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
+    /// Copies an earlier run's workspace into this one (files and folders; symlinks are not
+    /// followed), so reused steps' files are there for the steps that run again.
+    pub fn seed_workspace(&self, from: &Path) -> Result<u64, PackError> {
+        crate::seed::copy_tree(from, &self.workspace())
     }
 
     /// Records a run that could not start (e.g. a refused step type).
@@ -153,7 +167,10 @@ impl EvidenceFolder {
                 continue;
             };
             let name = format!("raw/{}.json", raw_name(&step.id, i));
-            let doc = serde_json::json!({"step_id": step.id, "result": r});
+            let mut doc = serde_json::json!({"step_id": step.id, "result": r});
+            if let Some(from) = &r.reused_from {
+                doc["reused_from"] = serde_json::json!(from);
+            }
             atomic::write_json(&evidence.join(&name), &doc)?;
             evidence_files.push(name);
         }
@@ -171,6 +188,11 @@ impl EvidenceFolder {
             .map(|(status, n)| (status.as_str().to_string(), n))
             .collect();
         self.meta.state = result.state.clone();
+        self.meta.reused_steps = result
+            .step_results
+            .iter()
+            .filter_map(|(id, r)| r.reused_from.clone().map(|from| (id.clone(), from)))
+            .collect();
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
     }
 

@@ -23,10 +23,13 @@ mod atomic;
 mod error;
 mod folder;
 mod meta;
+mod recovery;
 mod render;
 mod run;
+mod seed;
 
 pub use error::PackError;
 pub use folder::{folder_name, EvidenceFolder, RunIdentity};
 pub use meta::{Environment, Meta};
+pub use recovery::{clean_temp_files, mark_interrupted};
 pub use run::run_with_evidence;

@@ -34,6 +34,12 @@ pub struct Meta {
     pub steps: BTreeMap<String, usize>,
     /// The final mission state.
     pub state: BTreeMap<String, Value>,
+    /// The run this one resumed (`mission resume`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+    /// Steps whose output was reused from an earlier run instead of running again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reused_steps: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -155,6 +155,9 @@ pub(crate) fn steps_md(m: &Mission, r: &RunResult) -> String {
         let _ = writeln!(out, "\n## Step {}: {title} (`{}`)", n + 1, step.id);
         let _ = writeln!(out, "- Action: {}", step.step_type);
         let _ = writeln!(out, "- Status: {}", s.status.as_str());
+        if let Some(from) = &s.reused_from {
+            let _ = writeln!(out, "- Reused: output of run {from} (not run again)");
+        }
         let _ = writeln!(out, "- Attempts: {}", s.attempts);
         let _ = writeln!(out, "- Time: {} ms", s.duration_ms);
         if let Some(error) = &s.error {
@@ -168,6 +171,19 @@ pub(crate) fn steps_md(m: &Mission, r: &RunResult) -> String {
     let _ = writeln!(out, "- Total steps: {}", m.steps.len());
     let _ = writeln!(out, "- Total time: {} ms", r.total_duration_ms);
     let _ = writeln!(out, "- Outcome: {}", r.status.as_str());
+    let reused: Vec<&str> = m
+        .steps
+        .iter()
+        .filter(|s| {
+            r.step_results
+                .get(&s.id)
+                .is_some_and(|x| x.reused_from.is_some())
+        })
+        .map(|s| s.id.as_str())
+        .collect();
+    if !reused.is_empty() {
+        let _ = writeln!(out, "- Reused steps: {}", reused.join(", "));
+    }
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "- Reason: {}", one_line(reason));
     }

@@ -84,6 +84,14 @@ impl StoreSink {
         })
     }
 
+    /// The first error of the history writer, if any: the run was not recorded in full.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     fn send(&self, write: Write) -> Result<(), SinkError> {
         if let Some(message) = self
             .failure

@@ -1,0 +1,195 @@
+//! Running a mission with its evidence folder and its history record, and resuming a run.
+//! The CLI's `mission run` / `mission resume` and the app's Run button call these.
+
+use crate::{ApiError, ErrorCode, StudioApi};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use studio_core::Mission;
+use studio_engine::{EventSink, FanOutSink, JsonlFileSink, ReusedOutput, RunOptions, RunResult};
+use studio_pack::{EvidenceFolder, RunIdentity};
+use studio_store::{NewRun, ProcessIdentity, Store, StoreSink};
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    pub result: RunResult,
+    pub evidence_dir: PathBuf,
+    /// Set when the history could not record the whole run (the evidence folder still has it).
+    pub history_error: Option<String>,
+}
+
+/// What `mission resume RUN` runs: the earlier run's mission and inputs, and the outputs of the
+/// steps that succeeded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResumePlan {
+    pub from_run: String,
+    pub mission: Mission,
+    /// The earlier run's inputs (`--var` given now overrides them).
+    pub context: BTreeMap<String, Value>,
+    /// Steps whose output is reused, by id.
+    pub reuse: BTreeMap<String, Value>,
+    /// The earlier run's workspace, copied into the new run's.
+    pub workspace: Option<PathBuf>,
+}
+
+impl ResumePlan {
+    /// Steps that run again (failed, skipped, cancelled or never finished), in mission order.
+    pub fn rerun_steps(&self) -> Vec<String> {
+        self.mission
+            .steps
+            .iter()
+            .filter(|s| !self.reuse.contains_key(&s.id))
+            .map(|s| s.id.clone())
+            .collect()
+    }
+}
+
+impl StudioApi {
+    /// Runs `mission` with a new evidence folder and records it in the history as it goes.
+    /// `downstream` (progress display, `--events` file, UI channel) sees each event only once
+    /// it is committed. An engine refusal before the start is `InvalidInput`.
+    pub async fn run_recorded(
+        &self,
+        mission: &Mission,
+        options: RunOptions,
+        downstream: impl EventSink + 'static,
+    ) -> Result<RunOutcome, ApiError> {
+        self.execute(mission, options, downstream, None).await
+    }
+
+    /// Prepares `mission resume RUN_ID`: unknown run → `NotFound`; a run still running in a
+    /// live process → `InvalidInput`.
+    pub fn prepare_resume(&self, run_id: &str) -> Result<ResumePlan, ApiError> {
+        let source = self.with_store(|s| Ok(s.resume_source(run_id)?))?;
+        if !source.run.status.is_final() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "run {run_id} is still {} in another process; wait for it to end (or cancel \
+                     it) before resuming",
+                    source.run.status.as_str()
+                ),
+            ));
+        }
+        let mission: Mission = serde_json::from_value(source.mission).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Internal,
+                format!("the stored mission of run {run_id} cannot be read: {e}"),
+            )
+        })?;
+        let context = match source.context {
+            Value::Object(map) => map.into_iter().collect(),
+            _ => BTreeMap::new(),
+        };
+        let known: std::collections::HashSet<&str> =
+            mission.steps.iter().map(|s| s.id.as_str()).collect();
+        let reuse = source
+            .succeeded
+            .into_iter()
+            .filter(|(id, _)| known.contains(id.as_str()))
+            .collect();
+        Ok(ResumePlan {
+            from_run: run_id.to_string(),
+            workspace: source
+                .run
+                .evidence_dir
+                .map(|d| PathBuf::from(d).join("workspace")),
+            mission,
+            context,
+            reuse,
+        })
+    }
+
+    /// Runs a prepared resume: a new run linked to the old one (`resumed_from`), starting from
+    /// a copy of its workspace, reusing the outputs of the steps that succeeded.
+    pub async fn resume_recorded(
+        &self,
+        plan: &ResumePlan,
+        mut options: RunOptions,
+        downstream: impl EventSink + 'static,
+    ) -> Result<RunOutcome, ApiError> {
+        for (step, output) in &plan.reuse {
+            options = options.with_reused(
+                step.clone(),
+                ReusedOutput {
+                    from_run: plan.from_run.clone(),
+                    output: output.clone(),
+                },
+            );
+        }
+        self.execute(&plan.mission, options, downstream, Some(plan))
+            .await
+    }
+
+    async fn execute(
+        &self,
+        mission: &Mission,
+        mut options: RunOptions,
+        downstream: impl EventSink + 'static,
+        resume: Option<&ResumePlan>,
+    ) -> Result<RunOutcome, ApiError> {
+        // Recovery runs before this run is recorded.
+        self.recover_interrupted_runs()?;
+        let logic_hash = studio_core::logic_hash(mission);
+        let identity = RunIdentity {
+            run_id: options.run_id.clone(),
+            trace_id: options.trace_id.clone(),
+            logic_hash: logic_hash.clone(),
+            started_at: chrono::Utc::now(),
+        };
+        let runs_dir = self.paths.runs_dir();
+        let pack_err = |e: studio_pack::PackError| ApiError::new(ErrorCode::Io, e.to_string());
+        let mut folder = EvidenceFolder::create(&runs_dir, mission, &identity).map_err(pack_err)?;
+        if let Some(plan) = resume {
+            if let Some(ws) = &plan.workspace {
+                folder.seed_workspace(ws).map_err(pack_err)?;
+            }
+            folder.set_resumed_from(&plan.from_run).map_err(pack_err)?;
+        }
+        options.workspace = folder.workspace();
+        let events = JsonlFileSink::create(folder.events_path())
+            .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;
+        let record = NewRun {
+            run_id: options.run_id.clone(),
+            mission_id: mission.mission_id(),
+            mission_name: mission.name.clone(),
+            trace_id: options.trace_id.clone(),
+            logic_hash,
+            evidence_dir: Some(folder.root().display().to_string()),
+            resumed_from: resume.map(|p| p.from_run.clone()),
+            mission: serde_json::to_value(mission)
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?,
+            context: Value::Object(options.context.clone().into_iter().collect()),
+            steps: mission
+                .steps
+                .iter()
+                .map(|s| (s.id.clone(), s.step_type.clone()))
+                .collect(),
+            owner: ProcessIdentity::current(),
+        };
+        let writer = Store::open(self.paths.database_path())?;
+        let mut sink = StoreSink::start(
+            writer,
+            record,
+            FanOutSink::new().with(events).with(downstream),
+        )?;
+        let ran = studio_engine::run_mission(mission, options, &mut sink).await;
+        let history_error = sink.failure();
+        drop(sink); // waits for the writer: everything is committed and passed on
+        match ran {
+            Ok(result) => {
+                folder.finish(mission, &result).map_err(pack_err)?;
+                Ok(RunOutcome {
+                    result,
+                    evidence_dir: folder.root().to_path_buf(),
+                    history_error,
+                })
+            }
+            Err(e) => {
+                let _ = folder.abort(&e.to_string());
+                Err(ApiError::new(ErrorCode::InvalidInput, e.to_string()))
+            }
+        }
+    }
+}
