@@ -1701,6 +1701,29 @@ def q1(sector, slug, name, goal, objective, done, context, constraint, depts, ta
     Q(sector, slug, name, goal, objective, done, context, constraint, depts, tags, risk, roi, value,
       [(sid, sname, url, data)], asks, **kw)
 
+# ---------------------------------------------------------------------------------------------
+# Fan-out / fan-in: sources fetched in parallel, independent analyses in parallel (each on the
+# sources it names), then one synthesis over every analysis. A branch prompt without references
+# gets its sources appended; the synthesis gets every branch's answer appended.
+
+
+def F(sector, slug, name, goal, objective, done, context, constraints, depts, tags, risk, roi, value,
+      src, branches, synth, facts=(), **kw):
+    names = {sid: sname for sid, sname, _, _ in src}
+    steps = [api(sid, sname, url, data) for sid, sname, url, data in src]
+    for aid, aname, prompt, uses in branches:
+        if "{{" not in prompt:
+            prompt += "\n\n" + "\n".join(f"{names[u]}: {{{{{u}.output.body}}}}" for u in uses)
+        steps.append(llm(aid, aname, prompt))
+    sid, sname, sprompt = synth[:3]
+    if "{{" not in sprompt:
+        sprompt += "\n\n" + "\n\n".join(f"{b[1]}:\n{{{{{b[0]}.output.text}}}}" for b in branches)
+    steps.append(llm(sid, sname, sprompt, system=(synth[3] if len(synth) > 3 else None), max_tokens=700))
+    steps += kw.pop("more", [])
+    T(sector, slug, name, goal, objective, done, context, constraints if constraints.endswith("\n") else f"- {constraints}\n",
+      depts, tags, risk, roi, value, steps, facts=facts, **kw)
+
+
 # --------------------------------------------------------------------------------------------- Intelligence
 
 q1("Intelligence", "competitor-pricing-watch", "Competitor Pricing Watch",
@@ -2314,6 +2337,281 @@ T("Research", "citation-integrity-check", "Citation Integrity Check",
     search("cited_ng", "Is [ng] cited", "[ng]", path=".", name_contains="paper.md", after=["text"]),
   ],
   sections=[("Duplicates", "```text\n{{dupe_keys.output.stdout}}\n```"), ("Missing year", "```text\n{{no_year.output.stdout}}\n```"), ("Citations of [ng] in the text", "{{cited_ng.output.matches}} (an empty list means it is never cited)")])
+
+# --------------------------------------------------------------------------------------------- Security (second set)
+
+F("Security", "ransomware-readiness-check", "Ransomware Readiness Check",
+  "Measure how well we could recover from ransomware tomorrow: immutable backups, restore tests and exposed remote access.",
+  "A readiness score per recovery control with the gaps that would turn an incident into weeks of downtime.",
+  "Backups, restore tests and remote-access exposure are each scored, and every red control has an owner and a fix date.",
+  "The insurer's renewal questionnaire asks for proof of immutable backups and tested restores; a peer company paid a ransom last month after its backups were encrypted too.",
+  "Read-only: backup jobs and remote-access settings are inspected, never changed.",
+  ["security", "infrastructure", "it"], ["ransomware", "backups", "resilience", "cyber-insurance"], "high", 7.8, 9000,
+  [("backups", "Fetch backup job status", "https://backup.example.com/api/v2/jobs?include=immutability,last_restore_test",
+    {"jobs": [{"system": "erp-db", "immutable": True, "last_success": "2024-06-30", "last_restore_test": "2024-03-02"},
+              {"system": "file-shares", "immutable": False, "last_success": "2024-06-30", "last_restore_test": None},
+              {"system": "ad-domain", "immutable": True, "last_success": "2024-06-29", "last_restore_test": "2023-11-20"}]}),
+   ("remote", "Fetch exposed remote access", "https://attack-surface.example.com/api/exposures?services=rdp,vpn,citrix",
+    {"exposed": [{"host": "vpn-gw-1", "service": "vpn", "mfa": True, "patched": True}, {"host": "ts-legacy-02", "service": "rdp", "mfa": False, "patched": False}]}),
+   ("drill", "Fetch the last tabletop exercise", "https://grc.example.com/api/exercises?type=ransomware&latest=true",
+    {"date": "2023-09-14", "rto_target_hours": 24, "rto_achieved_hours": 71, "open_actions": 4})],
+  [("backup_gaps", "Backup and restore gaps", "Score each backed-up system green, amber or red: immutability, backup age and a restore test within the last 6 months.", ["backups"]),
+   ("access_gaps", "Remote access gaps", "Rank the exposed remote-access services by how likely they are to be the entry point of a ransomware attack.", ["remote"]),
+   ("drill_gaps", "Recovery time gap", "Compare the recovery time achieved in the last exercise with the target and list what the open actions should fix first.", ["drill"])],
+  ("readiness", "Readiness verdict", "Combine the three assessments into an overall readiness score out of 10 and the five fixes that raise it most, each with an owner role.", "You are a security architect preparing evidence for a cyber-insurance renewal. Be concrete."),
+  facts=[("Open exercise actions", "{{drill.output.json.open_actions}}"), ("Recovery target (hours)", "{{drill.output.json.rto_target_hours}}")], links=["Operations"])
+
+T("Security", "mfa-coverage-gap", "MFA Coverage Gap",
+  goal="Find every application and account still signing in without multi-factor authentication, starting with privileged ones.",
+  objective="MFA coverage per application, the accounts left without MFA and an enforcement order.",
+  done="Each application in the identity export has its coverage in percent, and every privileged account without MFA is listed.",
+  context="Account takeover in the support tool last quarter came through a shared admin account without MFA. The identity provider reports enrolment, not enforcement.",
+  constraints="- Accounts are listed by id; enrolment is not forced by the mission.\n",
+  depts=["security", "identity"], tags=["mfa", "identity", "account-takeover", "iam"], risk="medium", roi=7.0, value=4000,
+  steps=[
+    put_file("export", "Load the sign-in export", "signins.csv", "account,app,privileged,mfa\nE-101,aws-console,yes,yes\nE-140,support-tool,yes,no\nE-205,support-tool,no,no\nSVC-9,ci-runner,yes,no\nE-311,crm,no,yes\nE-312,crm,no,no\nE-400,payroll,yes,yes\n"),
+    cmd("coverage", "Coverage per application", "awk", ["-F,", "NR>1 {n[$2]++; if ($4==\"yes\") m[$2]++} END {for (a in n) printf \"%s %d/%d with MFA\\n\", a, m[a], n[a]}", "signins.csv"], after=["export"]),
+    cmd("priv_no_mfa", "Privileged accounts without MFA", "grep", [",yes,no$", "signins.csv"], after=["export"]),
+    cmd("service_accts", "Service accounts", "grep", ["^SVC-", "signins.csv"], after=["export"]),
+    llm("plan", "Enforcement order", "Propose the order in which to enforce MFA per application, privileged accounts first. Service accounts cannot use MFA: propose workload identity or IP restrictions for them instead.\n\nCoverage:\n{{coverage.output.stdout}}\nPrivileged without MFA:\n{{priv_no_mfa.output.stdout}}\nService accounts:\n{{service_accts.output.stdout}}"),
+  ], links=["HR"])
+
+Q("Security", "edr-agent-coverage", "Endpoint Agent Coverage",
+  "Reconcile the asset inventory with the endpoint detection console to find machines nobody is watching.",
+  "A list of unprotected or silent endpoints with owner and location.",
+  "Every asset in the inventory is matched to an agent, and each unmatched or silent one (no check-in for 7 days) has an owner.",
+  "An unmanaged build server was the foothold in last year's intrusion; the EDR console only knows what it has seen.",
+  "Agents are not installed or restarted by the mission; the list goes to IT operations.",
+  ["security-operations", "it"], ["edr", "endpoints", "asset-inventory", "coverage"], "medium", 6.4, 4500,
+  [("inventory", "Fetch the asset inventory", "https://cmdb.example.com/api/assets?class=server,workstation&status=active",
+    {"count": 5, "assets": [{"host": "build-07", "owner": "platform"}, {"host": "fin-ws-12", "owner": "finance"}, {"host": "db-replica-3", "owner": "data"}, {"host": "kiosk-lobby", "owner": "facilities"}, {"host": "dev-ws-44", "owner": "engineering"}]}),
+   ("agents", "Fetch endpoint agents", "https://edr.example.com/api/v1/agents?fields=host,last_seen",
+    {"agents": [{"host": "build-07", "last_seen_days": 0}, {"host": "fin-ws-12", "last_seen_days": 12}, {"host": "dev-ws-44", "last_seen_days": 1}]})],
+  [("gaps", "Coverage gaps", "Match assets to agents; list assets with no agent and agents silent for more than 7 days, with the owner and the risk of each."),
+   ("actions", "Remediation plan", "Turn the gaps into a remediation plan per owner team with a deadline, unmanaged servers first.")],
+  facts=[("Assets in the inventory", "{{inventory.output.json.count}}")], links=["Operations"])
+
+Q("Security", "vendor-security-review", "Vendor Security Review",
+  "Review a new vendor's SOC 2 report and questionnaire before it gets access to customer data.",
+  "A vendor risk rating with the report's exceptions, missing controls and the contract clauses to add.",
+  "The SOC 2 exceptions, bridge letter gap and data access scope are assessed, and the review ends with approve, approve with conditions or reject.",
+  "Procurement wants to onboard a support-chat vendor that will see customer tickets; the last vendor review took five weeks.",
+  "The review is advice to the vendor risk committee; no access is granted by the mission.",
+  ["security", "procurement", "legal"], ["third-party-risk", "soc2", "vendor", "due-diligence"], "medium", 4.9, 3500,
+  [("soc2", "Fetch the SOC 2 summary", "https://trust-portal.example.com/api/vendors/chatly/soc2",
+    {"vendor": "Chatly", "type": "Type II", "period_end": "2023-12-31", "exceptions": ["Two terminated users kept access for 21 days", "Quarterly access review missed once"], "subservice": ["AWS", "OpenAI"]}),
+   ("scope", "Fetch the requested data access", "https://procurement.example.com/api/requests/PR-5521/data-scope",
+    {"data": ["ticket text", "customer email", "order numbers"], "regions": ["US"], "retention_days": 365})],
+  [("rating", "Risk rating", "Rate the vendor low, medium or high: weigh the exceptions, the report age (bridge letter needed after 3 months), subservice organisations and the data in scope.", "You are a third-party risk analyst. Cite the report for every point."),
+   ("conditions", "Conditions and clauses", "List the conditions for approval and the contract clauses to add (breach notice, subprocessor approval, retention, deletion).")],
+  facts=[("Vendor", "{{soc2.output.json.vendor}}"), ("Report period end", "{{soc2.output.json.period_end}}")], links=["Legal"])
+
+Q("Security", "phishing-simulation-results", "Phishing Simulation Debrief",
+  "Turn the month's phishing simulation results into targeted training by department.",
+  "Click and report rates per department against last month, and a training plan for the weakest.",
+  "Every department has click and report rates with the change, and each department above 10% clicks has a training action.",
+  "The board's security KPI is the report rate; click rates in finance doubled during the invoice-themed test.",
+  "Results are shown per department (10 people or more); nobody is named or disciplined.",
+  ["security", "hr"], ["awareness", "phishing-simulation", "training", "human-risk"], "low", 3.6, 1500,
+  [("results", "Fetch simulation results", "https://awareness.example.com/api/campaigns/2024-06/results?by=department",
+    {"theme": "overdue invoice", "departments": [{"dept": "finance", "size": 34, "clicked": 7, "reported": 9}, {"dept": "engineering", "size": 88, "clicked": 4, "reported": 41}, {"dept": "sales", "size": 52, "clicked": 9, "reported": 12}]}),
+   ("previous", "Fetch last month's rates", "https://awareness.example.com/api/campaigns/2024-05/rates",
+    {"finance": {"click": 0.09, "report": 0.30}, "engineering": {"click": 0.06, "report": 0.44}, "sales": {"click": 0.15, "report": 0.20}})],
+  [("rates", "Rates and trend", "Compute click and report rates per department and the change against last month."),
+   ("training", "Training plan", "For every department clicking above 10%, propose a short training tied to this month's theme and a target for next month.")],
+  facts=[("Simulation theme", "{{results.output.json.theme}}")], links=["HR"])
+
+T("Security", "privileged-session-review", "Privileged Session Review",
+  goal="Review the week's privileged shell sessions for risky commands and access outside change windows.",
+  objective="Sessions with destructive or data-export commands, and sessions without a change ticket.",
+  done="Every recorded session is scanned for the risky command list, and each hit is linked to a change ticket or flagged.",
+  context="Auditors sampled admin sessions and found a database dump run outside any change. The bastion records every command.",
+  constraints="- Session content stays in the workspace; the report quotes commands, never output.\n",
+  depts=["security", "infrastructure", "audit"], tags=["privileged-access", "pam", "audit", "change-management"], risk="medium", roi=4.5, value=3000,
+  steps=[
+    put_file("sessions", "Load the bastion command log", "bastion.log", "S-01 ops-2 2024-06-26T10:02 CHG-881 systemctl restart nginx\nS-02 dba-1 2024-06-27T23:40 none pg_dump -t customers prod\nS-03 ops-4 2024-06-28T14:15 CHG-884 rm -rf /var/log/old\nS-04 dev-9 2024-06-29T03:12 none curl -T export.csv https://files.example.net\n"),
+    put_file("changes", "Load approved changes", "changes.txt", "CHG-881 restart web tier 2024-06-26\nCHG-884 log cleanup 2024-06-28\n"),
+    cmd("no_ticket", "Sessions without a change ticket", "grep", [" none ", "bastion.log"], after=["sessions"]),
+    cmd("risky", "Destructive or export commands", "grep", ["-E", "pg_dump|rm -rf|curl -T|scp ", "bastion.log"], after=["sessions"]),
+    search("approved", "Approved change records", "CHG-", path=".", name_contains="changes.txt", after=["changes"]),
+    llm("review", "Session review", "Review these privileged sessions. For each risky command say whether an approved change covers it, and flag sessions without a ticket for follow-up with the account's manager.\n\nRisky commands:\n{{risky.output.stdout}}\nSessions without a ticket:\n{{no_ticket.output.stdout}}\nApproved changes: {{approved.output.matches}}"),
+  ], check="stamp")
+
+T("Security", "container-image-hardening", "Container Image Hardening",
+  goal="Check the service Dockerfiles for root users, unpinned base images and secrets baked into layers.",
+  objective="Hardening findings per Dockerfile with the fixed line to use instead.",
+  done="Every Dockerfile is checked for the four issues, and each finding gives the file, the line and a fix.",
+  context="A pentest found a production image running as root with a cloud key in an early layer. Images are built from many Dockerfiles written by different teams.",
+  constraints="- Dockerfiles are read, not rebuilt or pushed.\n",
+  depts=["security", "platform", "engineering"], tags=["containers", "docker", "hardening", "supply-chain"], risk="low", roi=5.2, value=2500,
+  steps=[
+    put_file("api_df", "Load the API Dockerfile", "services/api/Dockerfile", "FROM node:latest\nCOPY . /app\nENV NPM_TOKEN=npm_example_token\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n"),
+    put_file("worker_df", "Load the worker Dockerfile", "services/worker/Dockerfile", "FROM python:3.12.4-slim@sha256:0a1b2c\nRUN useradd -r worker\nUSER worker\nCOPY worker.py /srv/\nCMD [\"python\", \"/srv/worker.py\"]\n"),
+    search("latest", "Unpinned base images", ":latest", path="services", after=["api_df", "worker_df"]),
+    search("users", "USER instructions", "USER ", path="services", after=["api_df", "worker_df"]),
+    search("secrets", "Secrets in ENV", "TOKEN=", path="services", after=["api_df", "worker_df"]),
+    llm("fixes", "Hardening fixes", "Write the findings per Dockerfile with a corrected line for each: pin base images by digest, run as a non-root user (files without a USER line run as root), and pass secrets at build time with a secret mount instead of ENV.\n\nUnpinned: {{latest.output.matches}}\nUSER lines found: {{users.output.matches}}\nSecrets: {{secrets.output.matches}}"),
+  ], links=["Engineering"])
+
+T("Security", "subdomain-takeover-check", "Subdomain Takeover Check",
+  goal="Find DNS records pointing at deprovisioned cloud resources that an attacker could claim.",
+  objective="Dangling CNAME records with the service they point to and the record to delete.",
+  done="Every CNAME in the zone export is checked against live resources, and each dangling one is listed for deletion.",
+  context="A marketing microsite was deleted in the cloud but its CNAME stayed; researchers reported a takeover of a sister company's subdomain last month.",
+  constraints="- Records are proposed for deletion; the zone is not edited.\n",
+  depts=["security", "infrastructure"], tags=["dns", "subdomain-takeover", "attack-surface"], risk="medium", roi=5.5, value=3000,
+  steps=[
+    put_file("zone", "Load the zone export", "zone.txt", "www CNAME web-prod.cdn.example.net\npromo2022 CNAME promo-2022.storage-web.example.com\ndocs CNAME docs-site.pages.example.io\nstatus CNAME status-page.saas.example.com\nold-api CNAME api-v0.apps.example.cloud\n"),
+    cmd("cnames", "CNAME records", "grep", ["CNAME", "zone.txt"], after=["zone"]),
+    api("resolve", "Check the targets", "https://dns-check.example.com/api/resolve",
+        {"results": [{"target": "web-prod.cdn.example.net", "status": "live"}, {"target": "promo-2022.storage-web.example.com", "status": "NoSuchBucket"}, {"target": "docs-site.pages.example.io", "status": "live"}, {"target": "status-page.saas.example.com", "status": "live"}, {"target": "api-v0.apps.example.cloud", "status": "NXDOMAIN"}], "checked": 5},
+        method="POST", body={"records": "{{cnames.output.stdout}}"}),
+    llm("dangling", "Dangling records", "List the records whose target no longer exists, how an attacker could claim each (bucket name, app name) and the record to delete first.\n\n{{resolve.output.body}}"),
+  ], facts=[("Targets checked", "{{resolve.output.json.checked}}")], check="checksum")
+
+# --------------------------------------------------------------------------------------------- Shadow (second set)
+
+Q("Shadow", "rogue-mobile-app-watch", "Rogue Mobile App Watch",
+  "Find unofficial apps in mobile app stores that use our name or logo to harvest logins.",
+  "A list of rogue apps with publisher, installs and the takedown request for each store.",
+  "Every app matching our brand terms is classified as ours, partner or rogue, and each rogue app has a takedown draft.",
+  "Customers reviewed a 'Mission Studio Mobile' app that we never published; it asked for their password.",
+  "Apps are looked up in the store APIs and never installed.",
+  ["brand-protection", "threat-intelligence", "mobile"], ["mobile-apps", "impersonation", "app-stores", "takedown"], "medium", 4.8, 3000,
+  [("stores", "Search the app stores", "https://appstore-watch.example.com/api/search?terms=mission%20studio",
+    {"count": 3, "apps": [{"store": "play", "title": "Mission Studio", "publisher": "Mission Studio BV", "installs": 52000}, {"store": "play", "title": "Mission Studio Mobile Login", "publisher": "DevTools Hub", "installs": 1800, "permissions": ["SMS", "accessibility"]}, {"store": "apple", "title": "MStudio Companion", "publisher": "Orbit Labs", "installs": 400}]}),
+   ("partners", "Fetch the partner app register", "https://partners.example.com/api/apps",
+    {"approved": ["MStudio Companion"]})],
+  [("classify", "Classification", "Classify each app as ours, approved partner or rogue; treat SMS and accessibility permissions on a login app as a strong sign of credential theft."),
+   ("takedowns", "Takedown drafts", "Draft a takedown request per rogue app for its store, citing our trademark and the evidence.")],
+  facts=[("Apps found", "{{stores.output.json.count}}")], links=["Legal", "Marketing"])
+
+Q("Shadow", "ransomware-leak-site-watch", "Supplier Leak Site Watch",
+  "Check whether any of our suppliers or subsidiaries has been named on ransomware leak sites, and what of ours they might hold.",
+  "Named suppliers with the date, the group claiming it and the data we share with them.",
+  "Every critical supplier is checked against the leak-site feed, and each hit lists the data we share and the next step.",
+  "A payroll processor's breach exposed our employees' data; we learned of it from the news two weeks later.",
+  "Only a threat-intelligence feed is queried; leak sites are never visited and nothing is downloaded.",
+  ["threat-intelligence", "procurement", "privacy"], ["ransomware", "supply-chain", "leak-sites", "third-party-risk"], "high", 6.2, 7000,
+  [("feed", "Query the leak-site feed", "https://cti.example.com/api/leaksites/victims?since=30d&match=suppliers",
+    {"hits": [{"victim": "Paycraft Services", "group": "LockSpire", "posted": "2024-06-24", "claimed_gb": 410}, {"victim": "Kabelwerk", "group": "NoEscape", "posted": "2024-06-12", "claimed_gb": 35}]}),
+   ("shared", "Fetch what we share with them", "https://vendor-register.example.com/api/vendors?names=Paycraft%20Services,Kabelwerk",
+    {"Paycraft Services": {"data": ["employee names", "bank details", "salaries"], "contract_owner": "HR"}, "Kabelwerk": {"data": ["purchase orders"], "contract_owner": "procurement"}})],
+  [("impact", "Impact per supplier", "For each named supplier, state what of our data they hold and the possible harm, and whether personal data triggers a breach assessment.", "You are a threat-intelligence analyst. Separate the group's claims from confirmed facts."),
+   ("next", "Next steps", "List the next steps per supplier: contact, credential rotation, breach assessment with the privacy team, customer or employee notice.")],
+  links=["Legal", "Security", "HR"])
+
+T("Shadow", "card-testing-detection", "Card Testing Detection",
+  goal="Detect card-testing attacks on the checkout: bursts of small authorisations from few sources with many cards.",
+  objective="Sources and time windows matching the card-testing pattern, with the cards affected and rules to stop it.",
+  done="The day's authorisation log is grouped by source, and every source with more than three distinct cards and mostly declines is flagged.",
+  context="Card-testing bots ran 4,000 authorisations through the donation page last month; the processor raised our fees.",
+  constraints="- Card numbers are kept masked; no card or customer is blocked by the mission.\n",
+  depts=["fraud", "payments"], tags=["card-testing", "payments", "bots", "fraud"], risk="high", roi=7.2, value=6500,
+  steps=[
+    put_file("auths", "Load the authorisation log", "auths.csv", "time,source_ip,card,amount,result\n02:10:01,198.51.100.23,****1111,1.00,declined\n02:10:03,198.51.100.23,****2290,1.00,declined\n02:10:04,198.51.100.23,****8812,1.00,approved\n02:10:06,198.51.100.23,****0442,1.00,declined\n09:15:22,203.0.113.50,****7310,64.90,approved\n11:42:10,192.0.2.14,****5521,19.99,declined\n"),
+    cmd("per_source", "Cards and declines per source", "awk", ["-F,", "NR>1 {c[$2]++; if ($5==\"declined\") d[$2]++} END {for (s in c) printf \"%s cards=%d declined=%d\\n\", s, c[s], d[s]}", "auths.csv"], after=["auths"]),
+    cmd("small", "Authorisations under EUR 2", "awk", ["-F,", "NR>1 && $4<2", "auths.csv"], after=["auths"]),
+    llm("verdict", "Card testing verdict", "Flag the sources matching card testing (more than three cards, mostly declined, amounts under EUR 2) and propose checkout rules: velocity limits per source, CAPTCHA after two declines, minimum amount. List the approved cards that should be reported to the issuer.\n\nPer source:\n{{per_source.output.stdout}}\nSmall authorisations:\n{{small.output.stdout}}"),
+  ], links=["Finance"])
+
+F("Shadow", "money-mule-screen", "Money Mule Screen",
+  "Screen new customer accounts for money-mule behaviour: many inbound transfers from strangers quickly sent on.",
+  "Accounts with the mule pattern, the money that passed through and the report for the financial crime team.",
+  "Every account opened in the last 90 days is screened for the pass-through pattern, and each flagged account has its flows and a reporting recommendation.",
+  "Police asked about three of our accounts used to launder invoice-fraud proceeds; money stayed in them less than a day.",
+  "Accounts are flagged for investigators; nothing is frozen and no suspicious activity report is filed by the mission.",
+  ["financial-crime", "fraud", "compliance"], ["money-mules", "aml", "transactions", "fraud"], "high", 6.8, 8000,
+  [("flows", "Fetch transaction flows", "https://core-banking.example.com/api/accounts/flows?opened_within_days=90&min_inbound=5",
+    {"accounts": [{"id": "AC-7781", "age_days": 21, "inbound": 14, "distinct_payers": 12, "in_eur": 18400, "out_eur": 18050, "median_hold_hours": 3}, {"id": "AC-7790", "age_days": 60, "inbound": 6, "distinct_payers": 2, "in_eur": 5200, "out_eur": 900, "median_hold_hours": 300}]}),
+   ("devices", "Fetch device and login data", "https://fraud.example.com/api/devices?accounts=AC-7781,AC-7790",
+    {"AC-7781": {"devices": 3, "shared_with_accounts": ["AC-7702", "AC-7815"], "vpn": True}, "AC-7790": {"devices": 1, "shared_with_accounts": [], "vpn": False}}),
+   ("complaints", "Fetch fraud reports from other banks", "https://interbank-fraud.example.org/api/reports?beneficiaries=AC-7781,AC-7790",
+    {"reports": [{"beneficiary": "AC-7781", "type": "invoice redirection", "amount_eur": 6200}]})],
+  [("pattern", "Pass-through pattern", "Flag accounts with many distinct payers, outflow close to inflow and a hold time under 24 hours.", ["flows"]),
+   ("network", "Linked accounts", "Describe device sharing and VPN use and which other accounts are linked to the flagged ones.", ["devices"]),
+   ("reports", "External reports", "Summarise the other banks' fraud reports per beneficiary account.", ["complaints"])],
+  ("case", "Investigation summary", "Write an investigation summary per flagged account: evidence, linked accounts, money passed through, and whether a suspicious activity report is recommended.", "You are a financial crime investigator. State facts and leave the decision to the MLRO."),
+  links=["Finance", "Legal"])
+
+Q("Shadow", "fake-recruiter-scam-watch", "Fake Recruiter Scam Watch",
+  "Find fake job offers and recruiter profiles using our company name to take fees or identity documents from job seekers.",
+  "Scam postings and profiles with the platform, evidence and a report draft, plus a warning text for our careers page.",
+  "Every posting and profile using our name outside our ATS is classified, each scam has a report draft, and the careers page warning is written.",
+  "Candidates asked why our 'recruiter' wanted a EUR 150 equipment deposit; two paid it.",
+  "Public listings only; the scammers are not contacted.",
+  ["brand-protection", "talent-acquisition"], ["recruitment-fraud", "impersonation", "job-scams"], "medium", 3.4, 2000,
+  [("postings", "Search job boards", "https://jobwatch.example.com/api/postings?company=Mission%20Studio&days=14",
+    {"count": 3, "postings": [{"board": "jobs-now", "title": "Remote Data Entry - Mission Studio", "apply": "whatsapp number", "salary": "EUR 45/hour"}, {"board": "linkedjobs", "title": "Senior Rust Engineer", "apply": "careers.missionstudio.example", "salary": None}, {"board": "gig-hub", "title": "Mission Studio Product Tester (paid training)", "apply": "hr.missionstudio-careers.example.net", "fee": "EUR 150"}]}),
+   ("ats", "Fetch our open requisitions", "https://ats.example.com/api/requisitions?status=open&fields=title",
+    {"titles": ["Senior Rust Engineer", "Product Designer", "Support Specialist"]})],
+  [("classify", "Genuine or scam", "Match postings to our open requisitions; classify the rest as scam when they ask for fees, use messaging apps or look-alike domains."),
+   ("reports", "Reports and careers warning", "Draft a report per scam posting for its job board, and a short warning for our careers page: we never charge fees and only hire through our own domain.")],
+  facts=[("Postings found", "{{postings.output.json.count}}")], links=["HR", "Legal"])
+
+T("Shadow", "credential-stuffing-watch", "Credential Stuffing Watch",
+  goal="Spot credential-stuffing waves against the customer login: many accounts tried from rotating addresses with a low success rate.",
+  objective="The attack windows, sources and the accounts that were successfully logged into during them.",
+  done="The login log is grouped by source, each source with more than three accounts tried is flagged, and every success from a flagged source is listed for a forced reset.",
+  context="After a third-party breach, attackers replay leaked passwords against our login; a handful of successes lead to stored card abuse.",
+  constraints="- Accounts are listed for the customer security team; no password is reset by the mission.\n",
+  depts=["fraud", "customer-security"], tags=["credential-stuffing", "account-takeover", "login", "bots"], risk="high", roi=6.6, value=5500,
+  steps=[
+    put_file("logins", "Load the login log", "logins.csv", "time,ip,account,result,ua\n01:02,203.0.113.9,cust-118,fail,python-requests\n01:02,203.0.113.9,cust-221,fail,python-requests\n01:03,203.0.113.9,cust-307,ok,python-requests\n01:03,203.0.113.9,cust-412,fail,python-requests\n08:30,198.51.100.77,cust-500,ok,Firefox\n"),
+    cmd("per_ip", "Accounts tried per address", "awk", ["-F,", "NR>1 {n[$2]++} END {for (i in n) print i, n[i]}", "logins.csv"], after=["logins"]),
+    cmd("scripted", "Scripted clients", "grep", ["python-requests", "logins.csv"], after=["logins"]),
+    cmd("successes", "Successful logins from scripted clients", "grep", ["ok,python", "logins.csv"], after=["logins"]),
+    llm("response", "Response plan", "Flag the stuffing sources, list the accounts that were logged into during the wave (they need a forced reset and a review of stored cards), and propose bot defences for the login.\n\nAttempts per address:\n{{per_ip.output.stdout}}\nScripted clients:\n{{scripted.output.stdout}}\nSuccesses:\n{{successes.output.stdout}}"),
+  ], links=["Security"], check="headings")
+
+F("Shadow", "synthetic-identity-screen", "Synthetic Identity Screen",
+  "Screen the week's sign-ups for synthetic identities built from real and invented data to obtain credit.",
+  "Applications with synthetic-identity signals, the signals matched and a review priority.",
+  "Every credit application of the week is checked against the bureau, the phone and email age and the document check, and each suspect has its signals listed.",
+  "Synthetic identities build a thin credit file for months, then max out their limit and vanish; losses reached EUR 90k last quarter.",
+  "Applications are routed to manual review; none is declined by the mission.",
+  ["fraud", "credit-risk"], ["synthetic-identity", "kyc", "credit", "onboarding"], "high", 5.8, 7500,
+  [("apps", "Fetch the week's applications", "https://onboarding.example.com/api/applications?product=credit&days=7",
+    {"count": 3, "applications": [{"id": "APP-301", "age": 29, "file_age_months": 4, "limit_requested": 8000}, {"id": "APP-302", "age": 44, "file_age_months": 210, "limit_requested": 3000}, {"id": "APP-303", "age": 23, "file_age_months": 6, "limit_requested": 9500}]}),
+   ("contact", "Fetch phone and email age", "https://identity-signals.example.com/api/contact-age?apps=APP-301,APP-302,APP-303",
+    {"APP-301": {"email_age_days": 40, "phone": "voip"}, "APP-302": {"email_age_days": 3900, "phone": "mobile"}, "APP-303": {"email_age_days": 12, "phone": "voip"}}),
+   ("docs", "Fetch document checks", "https://idv.example.com/api/checks?apps=APP-301,APP-302,APP-303",
+    {"APP-301": {"document": "pass", "selfie_match": 0.71}, "APP-302": {"document": "pass", "selfie_match": 0.98}, "APP-303": {"document": "pass", "ssn_issued_after_dob_years": 21}})],
+  [("file", "Credit file signals", "Flag applications whose credit file is much younger than the applicant's adult life, with high limits requested.", ["apps"]),
+   ("contact_sig", "Contact signals", "Flag young email addresses and VoIP phone numbers.", ["contact"]),
+   ("doc_sig", "Document signals", "Flag weak selfie matches and identity numbers issued long after birth.", ["docs"])],
+  ("priority", "Review priority", "Combine the signals per application into a review priority (high, medium, none) with the signals behind it."),
+  facts=[("Applications screened", "{{apps.output.json.count}}")], links=["Finance"])
+
+Q("Shadow", "code-secret-exposure", "Public Code Secret Exposure",
+  "Search public code hosting for our API keys, internal URLs and configuration committed by employees or contractors.",
+  "Exposed secrets and internal references by repository, with the rotation owner and a removal request.",
+  "Every hit for our key prefixes and internal domains is verified as live or revoked, and each live secret has a rotation owner.",
+  "A contractor's public dotfiles repository held a live deploy token for four months.",
+  "Secrets are reported by repository and line, never copied; tokens are checked only through the issuing service's verification endpoint.",
+  ["threat-intelligence", "security", "engineering"], ["secrets", "public-code", "leaks", "tokens"], "high", 7.4, 6000,
+  [("code", "Search public code", "https://code-search.example.com/api/search?q=msk_live_%20OR%20corp.missionstudio.example",
+    {"hits": 3, "results": [{"repo": "jdoe/dotfiles", "path": ".env.work", "line": 4, "match": "msk_live_ prefix"}, {"repo": "orbit-contractors/integration-demo", "path": "config/app.yml", "line": 12, "match": "billing.corp.missionstudio.example"}, {"repo": "student123/ml-homework", "path": "notes.md", "line": 88, "match": "msk_test_ prefix"}]}),
+   ("verify", "Verify the tokens", "https://api-keys.example.com/api/verify?fingerprints=fp-91a,fp-22c",
+    {"fp-91a": {"status": "live", "scope": "deploy", "owner_team": "platform"}, "fp-22c": {"status": "revoked"}})],
+  [("triage", "Exposure triage", "For each hit, say whether it is a live secret, a revoked one or an internal reference, and its severity."),
+   ("removal", "Rotation and removal", "Name the rotation owner for each live secret and draft a polite removal request to each repository owner.")],
+  facts=[("Hits", "{{code.output.json.hits}}")], links=["Security", "Engineering"])
+
+Q("Shadow", "refund-abuse-patterns", "Refund Abuse Patterns",
+  "Find customers and rings that abuse refunds: 'item not received' claims on delivered parcels and repeated empty-box returns.",
+  "Customers with abusive refund patterns, the money lost and the policy changes that would stop them.",
+  "Every customer with three or more refund claims in 90 days is assessed against carrier proof of delivery and return weights.",
+  "Refunds rose 40% while sales grew 8%; forums share guides on claiming refunds from us.",
+  "Customers are flagged for the trust team; no account is closed by the mission.",
+  ["fraud", "customer-service", "operations"], ["refund-abuse", "returns", "fraud", "ecommerce"], "medium", 5.1, 4000,
+  [("claims", "Fetch refund claims", "https://orders.example.com/api/refunds?window=90d&min_claims=3",
+    {"customers": [{"id": "C-8812", "claims": 6, "type": "not received", "refunded_eur": 1430}, {"id": "C-9015", "claims": 4, "type": "returned", "refunded_eur": 980}, {"id": "C-7301", "claims": 3, "type": "damaged", "refunded_eur": 120}]}),
+   ("carrier", "Fetch delivery and return evidence", "https://carrier.example.com/api/evidence?customers=C-8812,C-9015,C-7301",
+    {"C-8812": {"delivered_with_photo": 6, "gps_match": 6}, "C-9015": {"return_weight_g": [40, 35, 60, 38], "expected_weight_g": 850}, "C-7301": {"damage_photos": 3}})],
+  [("abuse", "Abuse assessment", "Assess each customer: abusive, suspicious or genuine, using proof of delivery and return weights.", "You are a trust and safety analyst. Facts first; say what would change your view."),
+   ("policy", "Policy changes", "Propose three policy or process changes (signature on delivery above a value, weight check at returns intake, claim limits) with the loss they would have prevented.")],
+  links=["Operations", "Finance"])
 
 # === END OF TABLE ===
 
