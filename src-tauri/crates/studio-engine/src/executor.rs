@@ -5,13 +5,18 @@
 //! step tasks send back. Only steps that wait on something (processes, files, network) become
 //! tokio tasks; `noop` and simulated steps finish inline. No locks, no per-step hashing.
 
+use crate::budget::Reservation;
 use crate::events::{Event, EventSink, EventType, StepRecord, Usage};
+use crate::gate::{Gate, GateRequest, GateSetup, PendingAsk, Refusal, RefusalKind, Verdict};
+use crate::governance::{self, Governance, Prepared};
 use crate::graph::Dag;
 use crate::plan::Plan;
 use crate::redact::Redactor;
 use crate::result::{Link, RunResult, StepResult};
 use crate::state::MissionState;
-use crate::steps::{self, Failure, FailureKind, Shared, StepCtx, StepKind, StepOutput, Workspace};
+use crate::steps::{
+    self, Failure, FailureKind, RunSetup, Shared, StepCtx, StepKind, StepOutput, Workspace,
+};
 use crate::timefmt;
 use crate::vars::{self, Scope, StepLookup};
 use crate::EngineError;
@@ -50,6 +55,8 @@ pub struct RunOptions {
     /// Outputs of an earlier run to reuse, by step id (`mission resume`): such a step does not
     /// run; it succeeds at once with the output (its `state:` writes apply again).
     pub reuse: BTreeMap<String, ReusedOutput>,
+    /// The perimeter, tools, approver, audit sinks and prices of the run (DESIGN §6).
+    pub governance: Governance,
 }
 
 /// A step output taken over from an earlier run.
@@ -71,7 +78,13 @@ impl RunOptions {
             env: None,
             cancel: CancellationToken::new(),
             reuse: BTreeMap::new(),
+            governance: Governance::default(),
         }
+    }
+
+    pub fn with_governance(mut self, governance: Governance) -> Self {
+        self.governance = governance;
+        self
     }
 
     /// Reuses an earlier run's output for a step instead of running it.
@@ -136,9 +149,13 @@ impl StepSpec {
             .iter()
             .map(|step| {
                 let simulated = simulation.and_then(|s| {
-                    s.tools
-                        .iter()
-                        .find(|t| t.name == step.step_type || t.name == step.id)
+                    s.tools.iter().find(|t| {
+                        t.name == step.step_type
+                            || t.name == step.id
+                            || (step.step_type == "tool"
+                                && step.parameters.get("name").and_then(Value::as_str)
+                                    == Some(t.name.as_str()))
+                    })
                 });
                 let action = match (simulated, StepKind::parse(&step.step_type)) {
                     (Some(tool), _) => Action::Simulated(tool.static_response.clone()),
@@ -193,6 +210,20 @@ enum Msg {
         attempts: u32,
         result: Result<StepOutput, Failure>,
     },
+    /// The approver answered for a blocked step.
+    Decided {
+        idx: u32,
+        launch: Box<Launch>,
+        result: Result<Reservation, Refusal>,
+    },
+}
+
+/// A step that passed (or waits on) the gate, ready to dispatch.
+struct Launch {
+    prepared: Prepared,
+    reservation: Option<Reservation>,
+    /// The resolved parameters, secrets masked (approval previews).
+    preview: Value,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,8 +238,11 @@ struct Run<'a> {
     dag: Dag,
     specs: Vec<StepSpec>,
     slots: Vec<Slot>,
-    index: HashMap<&'a str, u32>,
+    /// Step ids to indexes, built the first time a reference needs it.
+    index: Option<HashMap<&'a str, u32>>,
     ready: BinaryHeap<Reverse<u32>>,
+    /// Scratch list of [`Run::release`], kept between calls.
+    releasing: Vec<(u32, bool)>,
     running: usize,
     max_concurrent: usize,
     fail_fast: bool,
@@ -227,6 +261,10 @@ struct Run<'a> {
     env: Option<BTreeMap<String, String>>,
     reuse: BTreeMap<String, ReusedOutput>,
     shared: Arc<Shared>,
+    gate: Arc<Gate>,
+    governance: Governance,
+    /// Steps whose approval came in, waiting to be dispatched by [`Run::start`].
+    approved_launch: HashMap<u32, Launch>,
     run_token: CancellationToken,
     user_cancel: CancellationToken,
     tx: mpsc::UnboundedSender<Msg>,
@@ -263,12 +301,6 @@ impl<'a> Run<'a> {
                 reused_from: None,
             })
             .collect();
-        let index = mission
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.as_str(), i as u32))
-            .collect();
         let effective = studio_core::MissionConfig {
             timeout_seconds: config.timeout_seconds,
             fail_fast: Some(config.fail_fast.unwrap_or(true)),
@@ -284,21 +316,74 @@ impl<'a> Run<'a> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mission_id: Arc<str> = Arc::from(mission.mission_id().as_str());
         let started = Instant::now();
+        let governance = options.governance;
+        let perimeter = governance.effective_perimeter(mission);
+        let runtime_cap = perimeter
+            .budget
+            .max_runtime_minutes
+            .map(|m| Duration::from_secs_f64((m * 60.0).max(0.001)));
+        let global_timeout = match (config.timeout_seconds.map(Duration::from_secs), runtime_cap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut secrets = Redactor::default();
+        match &options.env {
+            Some(map) => secrets.add_secret_env(
+                map.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                &governance.secret_env,
+            ),
+            None => {
+                let vars: Vec<(String, String)> = std::env::vars().collect();
+                secrets.add_secret_env(
+                    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                    &governance.secret_env,
+                )
+            }
+        }
+        let landlock = if perimeter.sandbox == studio_core::Sandbox::ReadOnly {
+            crate::sandbox::support()
+        } else {
+            crate::sandbox::LandlockSupport {
+                abi: 0,
+                enforced: false,
+                network: false,
+            }
+        };
+        let setup = RunSetup {
+            llm_context: governance::llm_context(mission, &perimeter),
+            prices: governance.prices.clone(),
+            env: options.env.clone(),
+            confine_commands_to: (perimeter.sandbox == studio_core::Sandbox::ReadOnly
+                && landlock.enforced)
+                .then(|| workspace.root().clone()),
+        };
+        let gate = Arc::new(Gate::new(GateSetup {
+            perimeter,
+            mission_id: mission_id.to_string(),
+            mission_sector: mission.sector.clone(),
+            run_id: options.run_id.clone(),
+            trace_id: options.trace_id.clone(),
+            approver: Arc::clone(&governance.approver),
+            audit: governance.audit.clone(),
+            pre_approved: governance.pre_approved.clone(),
+            landlock,
+        }));
         Self {
             mission,
             slots,
-            index,
+            index: None,
             ready: BinaryHeap::new(),
+            releasing: Vec::new(),
             running: 0,
             max_concurrent: effective.max_concurrent_steps.unwrap_or(1),
             fail_fast: effective.fail_fast.unwrap_or(true),
             retry_delay_ms: effective.retry_delay_ms.unwrap_or(0),
-            global_timeout: config.timeout_seconds.map(Duration::from_secs),
+            global_timeout,
             stop: None,
             reason: None,
             failed_steps: 0,
             state: MissionState::new(mission.state_schema.as_ref()),
-            secrets: Redactor::default(),
+            secrets,
             links: Vec::new(),
             artifacts: Vec::new(),
             config_value: serde_json::to_value(&effective).unwrap_or(Value::Null),
@@ -306,7 +391,10 @@ impl<'a> Run<'a> {
             context: options.context,
             env: options.env,
             reuse: options.reuse,
-            shared: Arc::new(Shared::new(workspace)),
+            shared: Arc::new(Shared::with_setup(workspace, setup)),
+            gate: Arc::clone(&gate),
+            governance,
+            approved_launch: HashMap::new(),
             run_token: options.cancel.child_token(),
             user_cancel: options.cancel,
             tx,
@@ -320,6 +408,7 @@ impl<'a> Run<'a> {
                 started,
                 warned: false,
                 clock: TextClock::default(),
+                gate,
             },
             started_at: timefmt::now(),
             started,
@@ -415,31 +504,48 @@ impl<'a> Run<'a> {
                 return self.complete(i, 0, Ok(StepOutput::new(reused.output)));
             }
         }
-        let params = match self.resolve_params(idx) {
-            Ok(p) => p,
-            Err(message) => {
-                let now = timefmt::now();
-                let slot = &mut self.slots[idx];
-                slot.started_at = Some(now);
-                slot.started = Some(Instant::now());
-                self.complete(i, 1, Err(Failure::new(message)));
-                return;
+        let launch = match self.approved_launch.remove(&i) {
+            Some(launch) => launch,
+            None => {
+                let params = match self.resolve_params(idx) {
+                    Ok(p) => p,
+                    Err(message) => {
+                        let now = timefmt::now();
+                        let slot = &mut self.slots[idx];
+                        slot.started_at = Some(now);
+                        slot.started = Some(Instant::now());
+                        self.complete(i, 1, Err(Failure::new(message)));
+                        return;
+                    }
+                };
+                match self.govern(i, params) {
+                    Some(launch) => launch,
+                    None => return,
+                }
             }
         };
+        let Launch {
+            prepared,
+            reservation,
+            preview,
+        } = launch;
+        let params = prepared.params.clone();
+        let now = Now::read();
         let slot = &mut self.slots[idx];
         slot.status = StepStatus::Running;
-        slot.started_at = Some(timefmt::now());
-        slot.started = Some(Instant::now());
+        slot.started_at = Some(now.at);
+        slot.started = Some(now.instant);
         slot.attempts = 1;
         let spec = &self.specs[idx];
         let step_id = Arc::clone(&spec.id);
-        self.emitter.emit(
+        self.emitter.emit_at(
+            now,
             EventType::Progress,
             Some((&step_id, 1)),
             "started",
             RunStatus::Running,
             Some(StepStatus::Running),
-            format!("step `{step_id}` started"),
+            step_summary(&step_id, " started", 0),
             Vec::new(),
         );
         enum Dispatch {
@@ -453,9 +559,17 @@ impl<'a> Run<'a> {
         };
         let (max_attempts, timeout) = (spec.max_attempts, spec.timeout);
         let kind = match dispatch {
-            Dispatch::Now(result) => return self.complete(i, 1, result),
+            Dispatch::Now(result) => {
+                if let Some(r) = &reservation {
+                    self.gate.settle(r, None);
+                }
+                return self.complete(i, 1, result);
+            }
             Dispatch::Spawn(kind) if kind.is_inline() => {
                 let result = steps::run_inline(kind, params);
+                if let Some(r) = &reservation {
+                    self.gate.settle(r, None);
+                }
                 return self.complete(i, 1, result);
             }
             Dispatch::Spawn(kind) => kind,
@@ -479,6 +593,16 @@ impl<'a> Run<'a> {
             run_token: self.run_token.clone(),
             shared: Arc::clone(&self.shared),
             tx: self.tx.clone(),
+            governed: reservation.map(|reservation| JobGate {
+                gate: Arc::clone(&self.gate),
+                reservation,
+                prepared,
+                preview,
+                step_id: Arc::clone(&step_id),
+                step_type: self.mission.steps[idx].step_type.clone(),
+                step_approval: self.mission.steps[idx].approval,
+                simulated: false,
+            }),
         };
         tokio::spawn(job.run());
     }
@@ -498,8 +622,16 @@ impl<'a> Run<'a> {
             Some(map) => map.get(name).cloned(),
             None => std::env::var(name).ok(),
         };
+        let mission = self.mission;
+        let index = &*self.index.get_or_insert_with(|| {
+            mission
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.id.as_str(), i as u32))
+                .collect()
+        });
         let slots = &self.slots;
-        let index = &self.index;
         let step = |id: &str| match index.get(id) {
             Some(&i) => {
                 let slot = &slots[i as usize];
@@ -570,6 +702,29 @@ impl<'a> Run<'a> {
                 self.running -= 1;
                 self.complete(idx, attempts, result);
             }
+            Msg::Decided {
+                idx,
+                mut launch,
+                result,
+            } => {
+                self.running -= 1;
+                match result {
+                    Ok(reservation) if self.stop.is_none() => {
+                        if let Some(granted) = reservation.granted_max_tokens {
+                            launch.prepared.grant_max_tokens(granted);
+                        }
+                        launch.reservation = Some(reservation);
+                        self.approved_launch.insert(idx, *launch);
+                        self.start(idx);
+                    }
+                    Ok(reservation) => {
+                        // The run stopped while the step waited.
+                        self.gate.release(&reservation);
+                        self.complete(idx, 0, Err(Failure::interrupted()));
+                    }
+                    Err(refusal) => self.deny(idx, refusal),
+                }
+            }
         }
     }
 
@@ -592,12 +747,14 @@ impl<'a> Run<'a> {
         let spec = &self.specs[idx];
         let step_id = Arc::clone(&spec.id);
         let continue_on_error = spec.continue_on_error;
+        let mut budget_exceeded = false;
+        let now = Now::read();
         let slot = &mut self.slots[idx];
         slot.attempts = attempts;
-        slot.finished_at = Some(timefmt::now());
+        slot.finished_at = Some(now.at);
         slot.duration_ms = slot
             .started
-            .map(|s| s.elapsed().as_millis() as u64)
+            .map(|s| now.instant.saturating_duration_since(s).as_millis() as u64)
             .unwrap_or(0);
         let (status, summary, artifacts) = match result {
             Ok(out) => {
@@ -618,7 +775,12 @@ impl<'a> Run<'a> {
                 }
                 let summary = match &slot.reused_from {
                     Some(run) => format!("step `{step_id}` reused the output of run {run}"),
-                    None => format!("step `{step_id}` succeeded in {} ms", slot.duration_ms),
+                    None => {
+                        let mut s = step_summary(&step_id, " succeeded in ", 24);
+                        push_u64(&mut s, slot.duration_ms);
+                        s.push_str(" ms");
+                        s
+                    }
                 };
                 (StepStatus::Success, summary, out.artifacts)
             }
@@ -638,6 +800,7 @@ impl<'a> Run<'a> {
                 )
             }
             Err(f) => {
+                budget_exceeded = f.budget_exceeded;
                 slot.status = StepStatus::Failed;
                 slot.output = f.output;
                 slot.error = Some(f.message.clone());
@@ -653,15 +816,24 @@ impl<'a> Run<'a> {
                 (StepStatus::Failed, summary, Vec::new())
             }
         };
-        let summary = self.secrets.text(&summary);
+        let summary = if self.secrets.is_empty() {
+            summary
+        } else {
+            self.secrets.text(&summary)
+        };
+        // A budget breach ends the run, continue_on_error or not.
+        let fails_run = status == StepStatus::Failed && (!continue_on_error || budget_exceeded);
+        // The first failure's summary becomes the run's reason.
+        let reason = (fails_run && self.reason.is_none()).then(|| summary.clone());
         self.record_step(idx);
-        self.emitter.emit(
+        self.emitter.emit_at(
+            now,
             EventType::Progress,
             Some((&step_id, attempts)),
             "finished",
             RunStatus::Running,
             Some(status),
-            summary.clone(),
+            summary,
             Vec::new(),
         );
         if !artifacts.is_empty() {
@@ -680,12 +852,23 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        if status == StepStatus::Failed && !continue_on_error {
+        if fails_run {
             self.failed_steps += 1;
-            if self.reason.is_none() {
-                self.reason = Some(summary);
+            if reason.is_some() {
+                self.reason = reason;
             }
-            if self.fail_fast {
+            if budget_exceeded
+                && !self
+                    .reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("budget_exceeded"))
+            {
+                self.reason = Some(self.secrets.text(&format!(
+                    "budget_exceeded: step `{step_id}`: {}",
+                    self.slots[idx].error.as_deref().unwrap_or_default()
+                )));
+            }
+            if self.fail_fast || budget_exceeded {
                 let reason = self.reason.clone().unwrap_or_default();
                 self.halt(Stop::FailFast, reason);
             }
@@ -698,7 +881,8 @@ impl<'a> Run<'a> {
     /// Tells the dependents of step `i` that it is final; a dependent whose dependencies are all
     /// final becomes ready, or is skipped when one of them did not let it run.
     fn release(&mut self, i: u32, satisfies: bool) {
-        let mut work = vec![(i, satisfies)];
+        let mut work = std::mem::take(&mut self.releasing);
+        work.push((i, satisfies));
         while let Some((from, ok)) = work.pop() {
             for k in 0..self.dag.dependents(from as usize).len() {
                 let d = self.dag.dependents(from as usize)[k];
@@ -729,6 +913,7 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        self.releasing = work;
     }
 
     fn skip(&mut self, d: u32, why: String) {
@@ -828,9 +1013,12 @@ impl<'a> Run<'a> {
         }
         let finished_at = timefmt::now();
         let total_duration_ms = self.started.elapsed().as_millis() as u64;
+        let spent = self.gate.spent();
         let usage = Usage {
             runtime_ms: total_duration_ms,
-            ..Usage::default()
+            llm_calls: spent.llm_calls,
+            tokens: spent.tokens,
+            cost_usd: spent.cost_usd(),
         };
         let succeeded = self
             .slots
@@ -857,29 +1045,59 @@ impl<'a> Run<'a> {
 
         let mut plan = Plan::from_mission(self.mission);
         let secrets = &self.secrets;
-        let mut step_results = BTreeMap::new();
-        for ((step, spec), slot) in self.mission.steps.iter().zip(&self.specs).zip(self.slots) {
-            let _ = spec;
-            step_results.insert(
-                step.id.clone(),
-                StepResult {
+        let redact = !secrets.is_empty();
+        let results: Vec<(String, StepResult)> = self
+            .mission
+            .steps
+            .iter()
+            .zip(self.slots)
+            .map(|(step, slot)| {
+                let result = StepResult {
                     step_type: step.step_type.clone(),
                     name: step.name.clone(),
                     status: slot.status,
-                    output: slot
-                        .output
-                        .map(|o| secrets.value(&o))
-                        .unwrap_or(Value::Null),
-                    error: slot.error.map(|e| secrets.text(&e)),
+                    output: match slot.output {
+                        Some(o) if redact => secrets.value(&o),
+                        Some(o) => o,
+                        None => Value::Null,
+                    },
+                    error: slot
+                        .error
+                        .map(|e| if redact { secrets.text(&e) } else { e }),
                     attempts: slot.attempts,
                     started_at: slot.started_at,
                     finished_at: slot.finished_at,
                     duration_ms: slot.duration_ms,
                     reused_from: slot.reused_from,
-                },
-            );
+                };
+                (step.id.clone(), result)
+            })
+            .collect();
+        // A plan derived from the steps lists them in step order: no lookups by id needed.
+        let aligned = plan.items.len() == results.len()
+            && plan
+                .items
+                .iter()
+                .zip(&results)
+                .all(|(item, (id, _))| item.id == *id);
+        if aligned {
+            for (item, (_, r)) in plan.items.iter_mut().zip(&results) {
+                item.set_from_step(r.status, r.error.as_deref());
+            }
         }
-        plan.apply(|id| step_results.get(id).map(|r| (r.status, r.error.clone())));
+        // The map is built from a list already in key order: collecting only checks the order
+        // and fills the tree, instead of moving whole results around to sort them.
+        let mut by_id: Vec<u32> = (0..results.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| results[a as usize].0.cmp(&results[b as usize].0));
+        let mut results: Vec<Option<(String, StepResult)>> =
+            results.into_iter().map(Some).collect();
+        let step_results: BTreeMap<String, StepResult> = by_id
+            .iter()
+            .filter_map(|&i| results[i as usize].take())
+            .collect();
+        if !aligned {
+            plan.apply(|id| step_results.get(id).map(|r| (r.status, r.error.clone())));
+        }
         RunResult {
             run_id: self.emitter.run_id.to_string(),
             mission_id: self.emitter.mission_id.to_string(),
@@ -915,15 +1133,90 @@ struct Job {
     run_token: CancellationToken,
     shared: Arc<Shared>,
     tx: mpsc::UnboundedSender<Msg>,
+    /// The gate's part: the first attempt's reservation, and what later attempts ask with.
+    governed: Option<JobGate>,
+}
+
+struct JobGate {
+    gate: Arc<Gate>,
+    reservation: Reservation,
+    prepared: Prepared,
+    preview: Value,
+    step_id: Arc<str>,
+    step_type: String,
+    step_approval: Option<studio_core::StepApproval>,
+    simulated: bool,
+}
+
+impl JobGate {
+    /// Passes the gate again for a retry; the approval of the same exact step carries over.
+    fn readmit(&mut self, attempt: u32) -> Result<Value, Failure> {
+        let request = GateRequest {
+            step_id: &self.step_id,
+            step_type: &self.step_type,
+            attempt,
+            tool: &self.prepared.identity,
+            simulated: self.simulated,
+            runs_command: self.prepared.runs_command,
+            step_approval: self.step_approval,
+            llm: self.prepared.llm.as_ref(),
+            params: &self.prepared.params,
+            preview: &self.preview,
+        };
+        match self.gate.admit(&request) {
+            Verdict::Allow(r) => {
+                let mut prepared = self.prepared.clone();
+                if let Some(granted) = r.granted_max_tokens {
+                    prepared.grant_max_tokens(granted);
+                }
+                self.reservation = r;
+                Ok(prepared.params)
+            }
+            Verdict::Refuse(refusal) => Err(refusal_failure(refusal)),
+            Verdict::Ask(ask) => {
+                self.gate.release(&ask.reservation);
+                Err(Failure::new(format!(
+                    "approval_denied: attempt {attempt} needs a new approval ({})",
+                    ask.request.why
+                )))
+            }
+        }
+    }
+}
+
+fn refusal_failure(refusal: Refusal) -> Failure {
+    let mut f = Failure::new(refusal.reason);
+    f.budget_exceeded = refusal.kind == RefusalKind::BudgetExceeded;
+    f
 }
 
 impl Job {
-    async fn run(self) {
+    async fn run(mut self) {
         let mut attempt = 1;
         loop {
             let last = attempt >= self.max_attempts;
-            let params = self.params.clone();
+            let params = match (&mut self.governed, attempt) {
+                (Some(g), n) if n > 1 => match g.readmit(n) {
+                    Ok(params) => params,
+                    Err(failure) => {
+                        let _ = self.tx.send(Msg::Done {
+                            idx: self.idx,
+                            attempts: attempt,
+                            result: Err(failure),
+                        });
+                        return;
+                    }
+                },
+                _ => self.params.clone(),
+            };
             let result = self.attempt(params).await;
+            if let Some(g) = &self.governed {
+                let used = match &result {
+                    Ok(out) => out.usage,
+                    Err(f) => f.usage,
+                };
+                g.gate.settle(&g.reservation, used);
+            }
             match result {
                 Err(f)
                     if f.kind == FailureKind::Error && !last && !self.run_token.is_cancelled() =>
@@ -995,10 +1288,29 @@ struct Emitter<'a> {
     started: Instant,
     warned: bool,
     clock: TextClock,
+    /// Where the run's spending is counted (usage of every event).
+    gate: Arc<Gate>,
 }
 
-/// The current time as RFC 3339 text, formatted once per millisecond: a burst of events from
-/// short steps shares the text instead of formatting it again for each event.
+/// One reading of both clocks, shared by a step's record and the event that reports it (so
+/// `finished_at` and the event's `emitted_at` agree, and the clocks are read once).
+#[derive(Debug, Clone, Copy)]
+struct Now {
+    at: DateTime<Utc>,
+    instant: Instant,
+}
+
+impl Now {
+    fn read() -> Self {
+        Self {
+            at: timefmt::now(),
+            instant: Instant::now(),
+        }
+    }
+}
+
+/// RFC 3339 text of a time, formatted once per millisecond: a burst of events from short steps
+/// shares the text instead of formatting it again for each event.
 #[derive(Default)]
 struct TextClock {
     millis: i64,
@@ -1006,15 +1318,41 @@ struct TextClock {
 }
 
 impl TextClock {
-    fn now_text(&mut self) -> String {
-        let now = timefmt::now();
-        let millis = now.timestamp_millis();
+    fn text(&mut self, at: DateTime<Utc>) -> String {
+        let millis = at.timestamp_millis();
         if millis != self.millis || self.text.is_empty() {
             self.millis = millis;
-            self.text = timefmt::rfc3339(now);
+            self.text = timefmt::rfc3339(at);
         }
         self.text.clone()
     }
+}
+
+/// Appends the decimal digits of `n` (what `write!` does, without the formatting machinery).
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(d as char);
+    }
+}
+
+/// `step `<id>`<rest>`: the opening of every step summary, built in one allocation.
+fn step_summary(step_id: &str, rest: &str, extra: usize) -> String {
+    let mut s = String::with_capacity(step_id.len() + rest.len() + extra + 8);
+    s.push_str("step `");
+    s.push_str(step_id);
+    s.push('`');
+    s.push_str(rest);
+    s
 }
 
 impl Emitter<'_> {
@@ -1029,19 +1367,51 @@ impl Emitter<'_> {
         summary: String,
         artifact_refs: Vec<String>,
     ) {
+        self.emit_at(
+            Now::read(),
+            event_type,
+            step,
+            phase,
+            status,
+            step_status,
+            summary,
+            artifact_refs,
+        );
+    }
+
+    /// [`Self::emit`] at a moment already read.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_at(
+        &mut self,
+        now: Now,
+        event_type: EventType,
+        step: Option<(&Arc<str>, u32)>,
+        phase: &str,
+        status: RunStatus,
+        step_status: Option<StepStatus>,
+        summary: String,
+        artifact_refs: Vec<String>,
+    ) {
         self.seq += 1;
         let (step_id, attempt) = match step {
             Some((id, attempt)) => (Some(Arc::clone(id)), Some(attempt)),
             None => (None, None),
         };
-        let idempotency_key = format!(
-            "{}:{}:{}:{}/{}",
-            self.run_id,
-            step_id.as_deref().unwrap_or("-"),
-            attempt.unwrap_or(0),
-            event_type.as_str(),
-            phase
+        // `<run>:<step or ->:<attempt>:<event type>/<phase>`
+        let step_text = step_id.as_deref().unwrap_or("-");
+        let type_text = event_type.as_str();
+        let mut idempotency_key = String::with_capacity(
+            self.run_id.len() + step_text.len() + type_text.len() + phase.len() + 14,
         );
+        idempotency_key.push_str(&self.run_id);
+        idempotency_key.push(':');
+        idempotency_key.push_str(step_text);
+        idempotency_key.push(':');
+        push_u64(&mut idempotency_key, u64::from(attempt.unwrap_or(0)));
+        idempotency_key.push(':');
+        idempotency_key.push_str(type_text);
+        idempotency_key.push('/');
+        idempotency_key.push_str(phase);
         let event = Event {
             event_type,
             mission_id: Arc::clone(&self.mission_id),
@@ -1055,11 +1425,19 @@ impl Emitter<'_> {
             step_status,
             summary,
             artifact_refs,
-            usage: Usage {
-                runtime_ms: self.started.elapsed().as_millis() as u64,
-                ..Usage::default()
+            usage: {
+                let spent = self.gate.spent();
+                Usage {
+                    runtime_ms: now
+                        .instant
+                        .saturating_duration_since(self.started)
+                        .as_millis() as u64,
+                    llm_calls: spent.llm_calls,
+                    tokens: spent.tokens,
+                    cost_usd: spent.cost_usd(),
+                }
             },
-            emitted_at: self.clock.now_text(),
+            emitted_at: self.clock.text(now.at),
         };
         if let Err(e) = self.sink.emit(&event) {
             if !self.warned {
@@ -1082,5 +1460,148 @@ impl Emitter<'_> {
         if let Err(e) = self.sink.flush() {
             tracing::warn!("event sink failed to flush: {e}");
         }
+    }
+}
+
+/// The gate's side of the scheduler (DESIGN §6): every step passes [`Gate::admit`] before it
+/// starts; a step that needs approval is `blocked` while the approver decides.
+impl Run<'_> {
+    /// Prepares a resolved step and asks the gate. `None`: the step was refused (it is
+    /// complete) or waits for approval (a task awaits the decision).
+    fn govern(&mut self, i: u32, params: Value) -> Option<Launch> {
+        let idx = i as usize;
+        let step = &self.mission.steps[idx];
+        let simulated = matches!(self.specs[idx].action, Action::Simulated(_));
+        let preview = if self.secrets.is_empty() {
+            params.clone()
+        } else {
+            self.secrets.value(&params)
+        };
+        let prepared = match governance::prepare(
+            &step.step_type,
+            params,
+            &self.governance.tools,
+            &self.shared.setup,
+        ) {
+            Ok(p) => p,
+            Err(message) => {
+                self.mark_started(idx);
+                self.complete(i, 1, Err(Failure::new(message)));
+                return None;
+            }
+        };
+        if let Some((name, value)) = &prepared.secret {
+            self.secrets.add(name, value);
+        }
+        let verdict = self.gate.admit(&GateRequest {
+            step_id: &step.id,
+            step_type: &step.step_type,
+            attempt: 1,
+            tool: &prepared.identity,
+            simulated,
+            runs_command: prepared.runs_command,
+            step_approval: step.approval,
+            llm: prepared.llm.as_ref(),
+            params: &prepared.params,
+            preview: &preview,
+        });
+        match verdict {
+            Verdict::Allow(reservation) => {
+                let mut prepared = prepared;
+                if let Some(granted) = reservation.granted_max_tokens {
+                    prepared.grant_max_tokens(granted);
+                }
+                Some(Launch {
+                    prepared,
+                    reservation: Some(reservation),
+                    preview,
+                })
+            }
+            Verdict::Refuse(refusal) => {
+                self.mark_started(idx);
+                self.complete(i, 1, Err(refusal_failure(refusal)));
+                None
+            }
+            Verdict::Ask(ask) => {
+                self.block(i, ask, prepared, preview);
+                None
+            }
+        }
+    }
+
+    fn mark_started(&mut self, idx: usize) {
+        let slot = &mut self.slots[idx];
+        slot.started_at = Some(timefmt::now());
+        slot.started = Some(Instant::now());
+    }
+
+    /// The step waits for approval: `blocked`, a `mission.blocked` event, and a task that
+    /// awaits the approver (the step holds its concurrency slot meanwhile).
+    fn block(&mut self, i: u32, ask: Box<PendingAsk>, prepared: Prepared, preview: Value) {
+        let idx = i as usize;
+        self.slots[idx].status = StepStatus::Blocked;
+        let step_id = Arc::clone(&self.specs[idx].id);
+        let summary = self.secrets.text(&format!(
+            "step `{step_id}` is blocked: approval needed ({}) for {} `{}`",
+            ask.request.why, ask.request.step_type, ask.request.tool
+        ));
+        self.emitter.emit(
+            EventType::Blocked,
+            Some((&step_id, 1)),
+            "blocked",
+            RunStatus::Blocked,
+            Some(StepStatus::Blocked),
+            summary,
+            Vec::new(),
+        );
+        self.running += 1;
+        let gate = Arc::clone(&self.gate);
+        let tx = self.tx.clone();
+        let cancel = self.run_token.clone();
+        tokio::spawn(async move {
+            let result = tokio::select! {
+                r = gate.decide(ask) => r,
+                _ = cancel.cancelled() => Err(Refusal {
+                    check: crate::audit::Check::Approval,
+                    kind: RefusalKind::Unavailable,
+                    reason: "approval_unavailable: the run stopped while the step waited for approval".into(),
+                }),
+            };
+            let launch = Box::new(Launch {
+                prepared,
+                reservation: None,
+                preview,
+            });
+            let _ = tx.send(Msg::Decided {
+                idx: i,
+                launch,
+                result,
+            });
+        });
+    }
+
+    /// A step whose approval was denied (or could not be asked) is skipped; it fails the run
+    /// unless it has `continue_on_error`.
+    fn deny(&mut self, i: u32, refusal: Refusal) {
+        let idx = i as usize;
+        let step_id = Arc::clone(&self.specs[idx].id);
+        let continue_on_error = self.specs[idx].continue_on_error;
+        if self.stop.is_some() && refusal.kind == RefusalKind::Unavailable {
+            self.skip(i, "not started: the run stopped".into());
+            return self.release(i, false);
+        }
+        let why = self.secrets.text(&format!("skipped: {}", refusal.reason));
+        self.skip(i, why.clone());
+        if !continue_on_error {
+            self.failed_steps += 1;
+            if self.reason.is_none() {
+                self.reason = Some(format!("step `{step_id}` {why}"));
+            }
+            if self.fail_fast {
+                let reason = self.reason.clone().unwrap_or_default();
+                self.halt(Stop::FailFast, reason);
+            }
+        }
+        self.release(i, false);
     }
 }

@@ -8,16 +8,24 @@
 //! The engine knows nothing of hosts: the app, the CLI and the tests inject the sink, the
 //! cancellation token and the workspace folder through [`RunOptions`].
 
+pub mod approval;
+pub mod audit;
+pub mod budget;
 mod error;
 mod events;
 mod executor;
+pub mod gate;
+pub mod governance;
 mod graph;
 mod plan;
+pub mod pricing;
 mod redact;
 mod result;
+pub mod sandbox;
 mod state;
 mod steps;
 mod timefmt;
+pub mod tools;
 mod vars;
 
 pub use error::EngineError;
@@ -28,8 +36,10 @@ pub use events::{
 pub use executor::{
     run_mission, ReusedOutput, RunOptions, DEFAULT_MAX_CONCURRENT_STEPS, DEFAULT_RETRY_DELAY_MS,
 };
+pub use governance::Governance;
 pub use graph::Dag;
 pub use plan::{Plan, PlanItem, PlanStatus};
+pub use redact::is_secret_name;
 pub use result::{Link, RunResult, StepResult};
 pub use steps::{implemented_step_types, is_implemented};
 pub use tokio_util::sync::CancellationToken;

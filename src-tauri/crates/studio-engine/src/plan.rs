@@ -50,6 +50,17 @@ pub struct PlanItem {
     pub note: Option<String>,
 }
 
+impl PlanItem {
+    /// Sets the item from its step's status; a blocked item notes the step's error.
+    pub(crate) fn set_from_step(&mut self, status: StepStatus, error: Option<&str>) {
+        self.status = PlanStatus::of_step(status);
+        self.note = match self.status {
+            PlanStatus::Blocked => Some(error.unwrap_or(status.as_str()).to_string()),
+            _ => None,
+        };
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Plan {
     pub items: Vec<PlanItem>,

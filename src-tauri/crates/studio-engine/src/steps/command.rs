@@ -38,23 +38,41 @@ pub(crate) async fn run(p: &Value, ctx: &StepCtx) -> Result<StepOutput, Failure>
         None => ctx.shared.workspace_path().clone(),
     };
 
-    let mut cmd = TokioCommandWrap::with_new(program, |c| {
-        c.args(&args)
-            .current_dir(&cwd)
-            .envs(&env)
-            .stdin(if stdin_text.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
+    let piped_stdin = stdin_text.is_some();
+    let spawn = {
+        let (program, args) = (program.to_string(), args.clone());
+        move || {
+            let mut cmd = TokioCommandWrap::with_new(&program, |c| {
+                c.args(&args)
+                    .current_dir(&cwd)
+                    .envs(&env)
+                    .stdin(if piped_stdin {
+                        Stdio::piped()
+                    } else {
+                        Stdio::null()
+                    })
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .kill_on_drop(true);
+            });
+            cmd.wrap(ProcessGroup::leader());
+            cmd.spawn()
+        }
+    };
+    let spawned = match &ctx.shared.setup.confine_commands_to {
+        // Read-only sandbox: spawned from a thread that Landlock confines to the workspace.
+        Some(root) => {
+            let handle = tokio::runtime::Handle::current();
+            crate::sandbox::run_confined(root.clone(), move || {
+                let _runtime = handle.enter();
+                spawn()
             })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-    });
-    cmd.wrap(ProcessGroup::leader());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| spawn_failure(program, !args.is_empty(), e))?;
+            .await
+            .map_err(|e| Failure::new(format!("read-only sandbox: {e}")))?
+        }
+        None => spawn(),
+    };
+    let mut child = spawned.map_err(|e| spawn_failure(program, !args.is_empty(), e))?;
     let guard = GroupGuard(child.id().map(|id| Pid::from_raw(id as i32)));
 
     if let (Some(text), Some(mut stdin)) = (stdin_text, child.stdin().take()) {

@@ -9,12 +9,14 @@ mod edit_file;
 mod file_search;
 mod http;
 mod list_directory;
+pub(crate) mod llm;
 mod move_file;
 mod noop;
 mod params;
 mod parse_json;
 mod parse_yaml;
 mod read_file;
+mod tool;
 mod workspace;
 
 use serde_json::Value;
@@ -40,6 +42,8 @@ pub(crate) enum StepKind {
     ParseJson,
     ParseYaml,
     Http,
+    Llm,
+    Tool,
 }
 
 const KINDS: &[(&str, StepKind)] = &[
@@ -56,6 +60,8 @@ const KINDS: &[(&str, StepKind)] = &[
     ("parse_json", StepKind::ParseJson),
     ("parse_yaml", StepKind::ParseYaml),
     ("http", StepKind::Http),
+    ("llm", StepKind::Llm),
+    ("tool", StepKind::Tool),
 ];
 
 impl StepKind {
@@ -87,6 +93,8 @@ pub(crate) struct StepOutput {
     pub links: Vec<String>,
     /// Workspace-relative paths written (each one a `mission.artifact` event).
     pub artifacts: Vec<String>,
+    /// What an LLM call used (settled against the budget).
+    pub usage: Option<crate::budget::Spend>,
 }
 
 impl StepOutput {
@@ -118,6 +126,11 @@ pub(crate) struct Failure {
     pub message: String,
     /// Output produced before the failure (e.g. a command's exit code and stderr).
     pub output: Option<Value>,
+    /// What an LLM call used before it failed (`None`: unknown, the whole reservation is
+    /// charged).
+    pub usage: Option<crate::budget::Spend>,
+    /// The gate refused the attempt because the budget is spent: the run ends.
+    pub budget_exceeded: bool,
 }
 
 impl Failure {
@@ -126,6 +139,8 @@ impl Failure {
             kind: FailureKind::Error,
             message: message.into(),
             output: None,
+            usage: None,
+            budget_exceeded: false,
         }
     }
 
@@ -134,6 +149,8 @@ impl Failure {
             kind: FailureKind::Interrupted,
             message: "interrupted".into(),
             output: None,
+            usage: None,
+            budget_exceeded: false,
         }
     }
 
@@ -143,17 +160,41 @@ impl Failure {
     }
 }
 
-/// What every step of a run shares: the workspace and an HTTP client made on first use.
+/// What every step of a run shares: the workspace, an HTTP client made on first use, and the
+/// run's setup (LLM context and prices, environment, sandbox).
 pub(crate) struct Shared {
     pub workspace: Workspace,
     http: OnceLock<Result<reqwest::Client, String>>,
+    pub setup: RunSetup,
+}
+
+/// Run-wide settings that steps read.
+#[derive(Debug, Default)]
+pub(crate) struct RunSetup {
+    /// The mission's goal, constraints and perimeter, put first in every LLM system message.
+    pub llm_context: String,
+    pub prices: crate::pricing::PriceTable,
+    /// `{{env.NAME}}` values; `None` reads the process environment.
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+    /// When set, command steps start confined (Landlock) to this folder: read-only sandbox.
+    pub confine_commands_to: Option<PathBuf>,
+}
+
+impl RunSetup {
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        match &self.env {
+            Some(map) => map.get(name).cloned(),
+            None => std::env::var(name).ok(),
+        }
+    }
 }
 
 impl Shared {
-    pub fn new(workspace: Workspace) -> Self {
+    pub fn with_setup(workspace: Workspace, setup: RunSetup) -> Self {
         Self {
             workspace,
             http: OnceLock::new(),
+            setup,
         }
     }
 
@@ -161,7 +202,7 @@ impl Shared {
         self.workspace.root()
     }
 
-    fn http_client(&self) -> Result<&reqwest::Client, Failure> {
+    pub(crate) fn http_client(&self) -> Result<&reqwest::Client, Failure> {
         self.http
             .get_or_init(|| {
                 reqwest::Client::builder()
@@ -202,6 +243,8 @@ pub(crate) async fn run(
         StepKind::ParseJson => parse_json::run(params, ctx).await,
         StepKind::ParseYaml => parse_yaml::run(params, ctx).await,
         StepKind::Http => http::run(&params, ctx).await,
+        StepKind::Llm => llm::run(&params, ctx).await,
+        StepKind::Tool => tool::run(&params, ctx).await,
     }
 }
 
