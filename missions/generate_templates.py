@@ -1693,13 +1693,14 @@ Q("Shadow", "scam-ad-monitor", "Scam Ad Monitor",
    ("reports", "Report drafts", "Draft a report to the ad platform for each scam ad.")], links=["Marketing", "Legal"])
 
 def q1(sector, slug, name, goal, objective, done, context, constraint, depts, tags, risk, roi, value,
-       sid, sname, url, data, ask, ask2=None, **kw):
-    """The shortest shape: one source, one or two analyses."""
+       sid, sname, url, data, ask, ask2=None, src2=None, **kw):
+    """The shortest shape: one source (src2: a second one, fetched in parallel), one or two analyses."""
     asks = [(f"{sid}_analysis", ask[0], ask[1])]
     if ask2:
         asks.append((f"{sid}_next", ask2[0], ask2[1]))
+    src = [(sid, sname, url, data)] + ([src2] if src2 else [])
     Q(sector, slug, name, goal, objective, done, context, constraint, depts, tags, risk, roi, value,
-      [(sid, sname, url, data)], asks, **kw)
+      src, asks, **kw)
 
 # ---------------------------------------------------------------------------------------------
 # Fan-out / fan-in: sources fetched in parallel, independent analyses in parallel (each on the
@@ -1732,7 +1733,8 @@ q1("Intelligence", "competitor-pricing-watch", "Competitor Pricing Watch",
    "Public pricing pages only.", ["competitive-intelligence", "sales"], ["pricing", "competitors", "weekly"], "low", 4.5, 1500,
    "prices", "Fetch tracked price pages", "https://pricewatch.example.com/api/changes?week=2024-W27",
    {"changes": [{"competitor": "Orbita", "plan": "Team", "old": 49, "new": 39}, {"competitor": "Cadence Ops", "plan": "Enterprise", "old": 120, "new": 135}], "open_deals_vs_orbita": 14},
-   ("Price-change digest", "Summarise each change and what sales should say in deals against that competitor."), facts=[("Open deals against Orbita", "{{prices.output.json.open_deals_vs_orbita}}")])
+   ("Price-change digest", "Summarise each change and what sales should say in deals against that competitor."), facts=[("Open deals against Orbita", "{{prices.output.json.open_deals_vs_orbita}}")],
+   src2=("deals", "Fetch open deals against these competitors", "https://crm.example.com/api/opportunities?competitor=Orbita,Cadence%20Ops&status=open", {"Orbita": {"open_deals": 14, "pipeline_eur": 610000, "plan_most_quoted": "Team"}, "Cadence Ops": {"open_deals": 5, "pipeline_eur": 390000, "plan_most_quoted": "Enterprise"}}))
 
 q1("Intelligence", "regulatory-radar", "Regulatory Radar",
    "Catch new regulations and consultations that affect our products within a week of publication.", "A digest of new rules with affected products, deadlines and owners.",
@@ -1740,7 +1742,8 @@ q1("Intelligence", "regulatory-radar", "Regulatory Radar",
    "Official registers only; relevance calls are reviewed by legal.", ["regulatory-affairs", "legal"], ["regulation", "compliance", "horizon-scanning"], "low", 5.0, 3000,
    "registers", "Fetch new publications", "https://regwatch.example.com/api/publications?since=7d&jurisdictions=EU,UK",
    {"items": [{"title": "Draft guidelines on general-purpose AI transparency", "body": "EU AI Office", "consultation_ends": "2024-09-15"}, {"title": "Cyber Resilience Act implementing act on reporting", "body": "European Commission", "applies_from": "2026-09-11"}]},
-   ("Relevance digest", "For each item, say whether it affects an AI-enabled desktop automation product, what it requires and by when."), links=["Legal"])
+   ("Relevance digest", "For each item, say whether it affects an AI-enabled desktop automation product, what it requires and by when."), links=["Legal"],
+   src2=("products", "Fetch our product register", "https://pm-docs.example.com/api/products?fields=ai_features,markets", {"products": [{"name": "Mission Studio desktop", "ai_features": ["llm steps", "template suggestions"], "markets": ["EU", "UK"]}, {"name": "Offline runner appliance", "ai_features": [], "markets": ["EU"]}]}))
 
 q1("Intelligence", "market-sizing-brief", "Market Sizing Brief",
    "Size the serviceable market for a new product line bottom-up from public firm counts.", "TAM, SAM and SOM with every assumption visible.",
@@ -1765,7 +1768,8 @@ q1("Intelligence", "supplier-risk-monitor", "Supplier Risk Monitor",
    "Public filings, news and sanctions lists only.", ["procurement", "risk"], ["suppliers", "third-party-risk", "sanctions"], "medium", 5.5, 4000,
    "suppliers", "Fetch supplier signals", "https://supplier-risk.example.com/api/signals?tier=critical",
    {"suppliers": [{"name": "Kabelwerk", "credit_score": 41, "prev": 63, "news": "Late filing of annual accounts"}, {"name": "Papyrus AG", "credit_score": 77, "prev": 76, "news": None}, {"name": "Shenlux Components", "sanctions_hit": False, "news": "Port strike at Ningbo"}]},
-   ("Supplier ratings", "Rate each supplier green, amber or red with the signal, and suggest mitigation for ambers and reds."), links=["Finance", "Operations"])
+   ("Supplier ratings", "Rate each supplier green, amber or red with the signal, and suggest mitigation for ambers and reds."), links=["Finance", "Operations"],
+   src2=("spend", "Fetch spend with the suppliers", "https://erp.example.com/api/spend?suppliers=Kabelwerk,Papyrus%20AG,Shenlux%20Components&months=12", {"Kabelwerk": {"spend_eur": 410000, "single_source_parts": 3}, "Papyrus AG": {"spend_eur": 38000, "single_source_parts": 0}, "Shenlux Components": {"spend_eur": 1200000, "single_source_parts": 5}}))
 
 q1("Intelligence", "patent-landscape", "Patent Landscape Scan",
    "Map recent patent filings in workflow automation to spot competitors' R&D directions and freedom-to-operate risks.", "Clusters of filings by assignee and topic, with the ones to check with counsel.",
@@ -1781,7 +1785,8 @@ q1("Intelligence", "customer-churn-signals", "Customer Churn Signals",
    "Account data stays in the workspace; the list goes to customer success.", ["customer-success", "analytics"], ["churn", "retention", "health-score"], "medium", 7.0, 6000,
    "health", "Fetch account health signals", "https://cs.example.com/api/accounts/signals?renewal_within_days=120",
    {"accounts": [{"name": "Varda Retail", "usage_drop": 0.45, "tickets_p1": 3, "champion_left": True}, {"name": "Helio Energy", "usage_drop": 0.05, "tickets_p1": 0, "champion_left": False}, {"name": "Quay Logistics", "usage_drop": 0.30, "late_payment": True}]},
-   ("Churn watchlist", "List accounts with two or more signals and a save play for each (executive sponsor, training, success plan)."), links=["Sales"])
+   ("Churn watchlist", "List accounts with two or more signals and a save play for each (executive sponsor, training, success plan)."), links=["Sales"],
+   src2=("renewals", "Fetch renewal values", "https://billing.example.com/api/renewals?within_days=120", {"Varda Retail": {"arr_eur": 220000, "renewal": "2024-11-30"}, "Helio Energy": {"arr_eur": 140000, "renewal": "2024-09-15"}, "Quay Logistics": {"arr_eur": 60000, "renewal": "2024-10-31"}}))
 
 q1("Intelligence", "talent-movement-tracker", "Talent Movement Tracker",
    "Track senior hires and departures at competitors to anticipate their strategic moves.", "A movement log with the likely strategic meaning of each move.",
@@ -1827,7 +1832,8 @@ q1("Operations", "fleet-maintenance-plan", "Fleet Maintenance Plan",
    "The schedule is a proposal for the depot manager.", ["operations", "fleet"], ["fleet", "maintenance", "scheduling"], "low", 4.8, 2500,
    "telematics", "Fetch van telematics", "https://telematics.example.com/api/vans?fields=odometer,next_service_km,faults",
    {"vans": [{"van": "V-03", "odometer": 118900, "next_service_km": 120000, "faults": []}, {"van": "V-07", "odometer": 64000, "next_service_km": 90000, "faults": ["P0420"]}, {"van": "V-11", "odometer": 149500, "next_service_km": 150000, "faults": ["P0300"]}]},
-   ("Maintenance schedule", "Schedule maintenance per van over four weeks, fault codes first, at most two vans a day, and explain each fault code."))
+   ("Maintenance schedule", "Schedule maintenance per van over four weeks, fault codes first, at most two vans a day, and explain each fault code."),
+   src2=("workshop", "Fetch workshop availability", "https://fleet.example.com/api/workshop/slots?weeks=4", {"slots_per_day": 2, "closed_days": ["2024-07-15"], "parts_lead_days": {"catalytic converter": 5, "ignition coil": 2}}))
 
 q1("Operations", "warehouse-slotting", "Warehouse Slotting Review",
    "Re-slot the warehouse so the fastest-moving items sit closest to packing.", "A move list of items to re-slot with the walking distance saved.",
@@ -1955,7 +1961,8 @@ q1("Engineering", "incident-alert-tuning", "Alert Noise Tuning",
    "Alert changes go through the on-call review.", ["sre", "engineering"], ["alerting", "on-call", "noise"], "low", 5.8, 2500,
    "alerts", "Fetch alert history", "https://alerts.example.com/api/history?days=30&min_fires=10",
    {"alerts": [{"name": "disk-80pct", "fires": 88, "actioned": 2}, {"name": "api-5xx-rate", "fires": 14, "actioned": 11}, {"name": "queue-lag-warn", "fires": 61, "actioned": 0}]},
-   ("Tuning proposals", "Classify each alert (keep, re-threshold, merge, delete) with the pages saved per week."))
+   ("Tuning proposals", "Classify each alert (keep, re-threshold, merge, delete) with the pages saved per week."),
+   src2=("runbooks", "Fetch alert runbooks", "https://wiki.example.com/api/runbooks?alerts=disk-80pct,api-5xx-rate,queue-lag-warn", {"disk-80pct": None, "api-5xx-rate": "roll back the last deploy or scale out", "queue-lag-warn": "no action; consumers catch up within 10 minutes"}))
 
 T("Engineering", "release-notes-draft", "Release Notes Draft",
   goal="Draft customer-facing release notes from the merged changes since the last release.",
@@ -1977,7 +1984,8 @@ q1("Engineering", "db-slow-query-review", "Slow Query Review",
    "Proposals are reviewed by the database owner; nothing is applied.", ["engineering", "database"], ["database", "performance", "sql"], "low", 6.2, 3000,
    "queries", "Fetch query statistics", "https://db-insights.example.com/api/top-queries?by=total_time&limit=3",
    {"queries": [{"sql": "SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at DESC", "calls": 920000, "mean_ms": 38}, {"sql": "SELECT count(*) FROM events WHERE run_id = $1", "calls": 40000, "mean_ms": 410}]},
-   ("Fixes", "Propose an index or rewrite per query and estimate daily time saved."))
+   ("Fixes", "Propose an index or rewrite per query and estimate daily time saved."),
+   src2=("indexes", "Fetch existing indexes", "https://db-insights.example.com/api/indexes?tables=orders,events", {"orders": ["orders_pkey (id)", "orders_created_at_idx (created_at)"], "events": ["events_pkey (id)"]}))
 
 # --------------------------------------------------------------------------------------------- Research
 
@@ -1997,7 +2005,8 @@ q1("Research", "experiment-readout", "A/B Experiment Readout",
    "experiment", "Fetch experiment results", "https://experiments.example.com/api/experiments/EXP-44/results",
    {"control": {"users": 50120, "conversions": 2406}, "treatment": {"users": 49870, "conversions": 2590}, "guardrails": {"refund_rate_delta": 0.001, "latency_p95_delta_ms": 4}},
    ("Readout", "Compute conversion rates, the relative lift with a 95% interval, check sample ratio mismatch and guardrails, and recommend ship or not."),
-   facts=[("Control users", "{{experiment.output.json.control.users}}"), ("Treatment users", "{{experiment.output.json.treatment.users}}")])
+   facts=[("Control users", "{{experiment.output.json.control.users}}"), ("Treatment users", "{{experiment.output.json.treatment.users}}")],
+   src2=("segments", "Fetch results by platform", "https://experiments.example.com/api/experiments/EXP-44/segments?by=platform", {"desktop": {"control_rate": 0.051, "treatment_rate": 0.055, "users": 61000}, "mobile": {"control_rate": 0.043, "treatment_rate": 0.047, "users": 38990}}))
 
 q1("Research", "user-interview-synthesis", "User Interview Synthesis",
    "Synthesise a round of user interviews into jobs, pains and opportunities ranked by frequency.", "An affinity map in text with quotes and ranked opportunities.",
@@ -2030,7 +2039,8 @@ q1("Research", "grant-opportunity-scan", "Grant Opportunity Scan",
    "Public funding portals only.", ["research", "grants-office"], ["grants", "funding", "academia"], "low", 6.0, 8000,
    "calls", "Fetch open calls", "https://funding.example.eu/api/calls?status=open&keywords=trustworthy%20ai,automation",
    {"calls": [{"id": "HORIZON-CL4-2024-AI-07", "budget_eur": 4000000, "deadline": "2024-10-02", "topic": "Trustworthy AI agents"}, {"id": "NWO-OC-2024", "budget_eur": 750000, "deadline": "2024-09-12", "topic": "Open competition science"}]},
-   ("Shortlist", "Rank the calls by fit with a lab working on governed AI automation, with effort to apply."))
+   ("Shortlist", "Rank the calls by fit with a lab working on governed AI automation, with effort to apply."),
+   src2=("capacity", "Fetch the lab's capacity", "https://lab-wiki.example.org/api/lab/capacity", {"pis_available": 2, "grants_ending": ["2025-03"], "consortium_partners": ["Univ. Leiden", "TU Delft"], "proposal_weeks_needed": {"large": 10, "small": 4}}))
 
 q1("Research", "benchmark-replication", "Benchmark Replication Plan",
    "Plan the replication of a published benchmark result before we cite it in a paper.", "A replication plan with data, compute, metrics and acceptance criteria.",
@@ -2056,7 +2066,8 @@ q1("Marketing", "campaign-performance-digest", "Campaign Performance Digest",
    "Budget changes are proposed, not applied in the ad accounts.", ["marketing", "performance-marketing"], ["paid-media", "roas", "budget"], "low", 5.0, 2500,
    "ads", "Fetch campaign results", "https://ads-reporting.example.com/api/campaigns?week=2024-W27",
    {"campaigns": [{"name": "Search brand", "spend": 4200, "conversions": 310, "revenue": 39000}, {"name": "Social prospecting", "spend": 6100, "conversions": 44, "revenue": 5200}, {"name": "Retargeting", "spend": 1800, "conversions": 120, "revenue": 14100}]},
-   ("Digest and budget shift", "Compute CPA and ROAS per campaign and propose a budget shift at constant total spend."))
+   ("Digest and budget shift", "Compute CPA and ROAS per campaign and propose a budget shift at constant total spend."),
+   src2=("pipeline", "Fetch pipeline created by campaign", "https://crm.example.com/api/campaign-influence?week=2024-W27", {"Search brand": {"opportunities": 9, "pipeline_eur": 118000}, "Social prospecting": {"opportunities": 1, "pipeline_eur": 12000}, "Retargeting": {"opportunities": 4, "pipeline_eur": 52000}}))
 
 q1("Marketing", "seo-content-gaps", "SEO Content Gap Finder",
    "Find search queries where competitors rank and we have no page, and plan the content to win them.", "A content plan of gap keywords with intent, difficulty and a page brief.",
@@ -2123,7 +2134,8 @@ q1("Sales", "pipeline-hygiene", "Pipeline Hygiene Sweep",
    "CRM records are not changed; reps update their own deals.", ["sales", "revenue-operations"], ["pipeline", "crm", "forecast"], "low", 4.0, 2000,
    "deals", "Fetch open deals", "https://crm.example.com/api/deals?status=open",
    {"deals": [{"id": "D-1", "owner": "R-3", "close_date": "2024-05-30", "last_activity_days": 41, "next_step": None}, {"id": "D-2", "owner": "R-1", "close_date": "2024-08-15", "last_activity_days": 3, "next_step": "demo"}, {"id": "D-3", "owner": "R-3", "close_date": "2024-07-31", "last_activity_days": 65, "next_step": "call"}]},
-   ("Fix list", "List deals with a past close date, no next step, or no activity in 30 days, grouped by owner."))
+   ("Fix list", "List deals with a past close date, no next step, or no activity in 30 days, grouped by owner."),
+   src2=("emails", "Fetch buyer replies", "https://sales-engagement.example.com/api/replies?deals=D-1,D-2,D-3&days=60", {"D-1": {"last_buyer_reply_days": 52}, "D-2": {"last_buyer_reply_days": 2}, "D-3": {"last_buyer_reply_days": None}}))
 
 q1("Sales", "account-plan-builder", "Strategic Account Plan",
    "Build an account plan for a strategic customer: org map, whitespace, risks and a 90-day plan.", "An account plan with expansion opportunities sized and a dated plan.",
@@ -2208,7 +2220,8 @@ q1("Legal", "trademark-clearance", "Trademark Clearance Screen",
    "A screen, not a legal opinion.", ["legal", "marketing"], ["trademarks", "naming", "ip"], "low", 3.0, 2000,
    "marks", "Search trademark registers", "https://tm-search.example.com/api/search?mark=MISSIONFORGE&classes=9,42",
    {"results": [{"mark": "MISSION FORGE", "owner": "Forge Games Ltd", "classes": [9, 41], "status": "registered"}, {"mark": "MISSIONFORCE", "owner": "Force Sec GmbH", "classes": [42], "status": "pending"}]},
-   ("Clearance screen", "Assess similarity and class overlap of each mark and give a go or rethink call."), links=["Marketing"])
+   ("Clearance screen", "Assess similarity and class overlap of each mark and give a go or rethink call."), links=["Marketing"],
+   src2=("domains", "Check domain availability", "https://whois.example.com/api/availability?names=missionforge.com,missionforge.io,missionforge.eu", {"missionforge.com": "registered 2015, parked", "missionforge.io": "available", "missionforge.eu": "available"}))
 
 q1("Legal", "litigation-hold-tracker", "Litigation Hold Tracker",
    "Track who received a litigation hold notice, who acknowledged it, and which systems still auto-delete.", "Acknowledgement status per custodian and systems needing a retention override.",
@@ -2232,7 +2245,8 @@ q1("Legal", "nda-triage", "NDA Triage",
    "Only mutual NDAs under the standard playbook can be signed without counsel.", ["legal", "sales"], ["nda", "triage", "contracts"], "low", 4.5, 1200,
    "ndas", "Fetch the NDA queue", "https://clm.example.com/api/queue?type=nda",
    {"ndas": [{"id": "N-11", "mutual": True, "term_years": 3, "non_solicit": False}, {"id": "N-12", "mutual": False, "term_years": 10, "non_solicit": True}]},
-   ("Triage", "Give each NDA a call (sign, sign with edits, counsel) and the edits."), links=["Sales"])
+   ("Triage", "Give each NDA a call (sign, sign with edits, counsel) and the edits."), links=["Sales"],
+   src2=("playbook", "Fetch the NDA playbook", "https://clm.example.com/api/playbooks/nda", {"mutual_required": True, "max_term_years": 5, "non_solicit": "delete, or limit to 12 months and direct solicitation", "governing_law": ["Netherlands", "England"]}))
 
 q1("Legal", "ai-use-policy-check", "AI Use Policy Check",
    "Check a new AI feature against our AI use policy and the AI Act risk categories before launch.", "A policy checklist with risk category and required measures.",
@@ -2287,7 +2301,8 @@ q1("Health", "medication-stock-watch", "Medication Stock Watch",
    "Substitutions need pharmacist approval.", ["pharmacy", "procurement"], ["medication", "stock", "shortages"], "medium", 5.0, 4000,
    "stock", "Fetch stock and shortages", "https://pharmacy.example.com/api/stock?critical=true",
    {"items": [{"drug": "Amoxicillin 500mg", "on_hand": 1200, "daily_use": 140, "shortage_notice": True}, {"drug": "Insulin glargine", "on_hand": 300, "daily_use": 12, "shortage_notice": False}, {"drug": "Enoxaparin 40mg", "on_hand": 410, "daily_use": 45, "shortage_notice": False}]},
-   ("Cover and actions", "Compute days of cover and propose orders or substitutes for anything under 14 days or under a shortage notice."), links=["Operations"])
+   ("Cover and actions", "Compute days of cover and propose orders or substitutes for anything under 14 days or under a shortage notice."), links=["Operations"],
+   src2=("supply", "Fetch supplier availability", "https://procurement.example.org/api/availability?critical=true", {"Amoxicillin 500mg": {"lead_days": 21, "alternatives": ["Amoxicillin 250mg capsules", "Doxycycline 100mg"]}, "Insulin glargine": {"lead_days": 3, "alternatives": []}, "Enoxaparin 40mg": {"lead_days": 5, "alternatives": ["Dalteparin 5000 units"]}}))
 
 q1("Health", "patient-feedback-themes", "Patient Feedback Themes",
    "Turn patient feedback into themes by department so managers know what to fix first.", "Themes per department with volume, sentiment and an improvement action.",
@@ -2311,7 +2326,8 @@ q1("Health", "infection-control-surveillance", "Infection Control Surveillance",
    "De-identified case data; flagged clusters go to the infection control nurse.", ["infection-control", "clinical-governance"], ["infection-control", "surveillance", "clusters"], "high", 6.0, 7000,
    "cases", "Fetch lab-confirmed cases", "https://lab.example.org/api/hai-cases?days=28&deidentified=true",
    {"cases": [{"ward": "Medical A", "organism": "C. difficile", "n": 4, "baseline": 1}, {"ward": "Surgical B", "organism": "MRSA", "n": 1, "baseline": 1}]},
-   ("Cluster assessment", "Flag ward-organism pairs above twice baseline and propose immediate control measures.", "You are an infection control analyst. Flag, do not diagnose."))
+   ("Cluster assessment", "Flag ward-organism pairs above twice baseline and propose immediate control measures.", "You are an infection control analyst. Flag, do not diagnose."),
+   src2=("wards", "Fetch ward context", "https://bed-management.example.org/api/wards?names=Medical%20A,Surgical%20B", {"Medical A": {"occupancy": 0.97, "antibiotic_days_per_1000": 610, "side_rooms_free": 0}, "Surgical B": {"occupancy": 0.81, "antibiotic_days_per_1000": 420, "side_rooms_free": 3}}))
 
 q1("Health", "discharge-summary-quality", "Discharge Summary Quality Check",
    "Check discharge summaries for the elements GPs need: diagnosis, medication changes, follow-up.", "A completeness score per summary and the elements missing.",

@@ -23,7 +23,7 @@ const SECTORS: &[&str] = &[
     "Engineering",
     "Health",
 ];
-const MIN_PER_SECTOR: usize = 8;
+const MIN_PER_SECTOR: usize = 14;
 const MIN_TEMPLATES: usize = 200;
 
 fn templates_dir() -> PathBuf {
