@@ -12,7 +12,9 @@ from the repository root (Python 3 standard library only). Check the result with
 
 Each entry holds a template's own texts (goal, objective, done definition, context,
 constraints), its registry fields and a compact list of steps built with the helpers below
-(`api`, `post`, `put_file`, `cmd`, `llm`, `parse`, `search`, `gate`, ...). The script fills in
+(`api`, `post`, `put_file`, `cmd`, `llm`, `parse`, `search`, `gate`, ...), or uses one of the
+shorter shapes: `Q` (sources in parallel, then analyses in a chain), `q1` (one or two sources)
+and `F` (sources and analyses in parallel branches, joined by a synthesis). The script fills in
 what follows from the steps:
 
 * `depends_on` from the `{{step.output...}}` references a step makes (plus `after=`);
@@ -497,9 +499,17 @@ def is_block_text(v):
         and "\t" not in v and not any(line != line.rstrip() for line in v.split("\n"))
 
 
+def flow_scalar(v):
+    """A scalar inside a flow list: `,`, brackets and braces end a plain scalar there, so quote them."""
+    text = scalar(v)
+    if isinstance(v, str) and not text.startswith('"') and any(c in text for c in ",[]{}"):
+        return json.dumps(v, ensure_ascii=False)
+    return text
+
+
 def flow_ok(v):
     return isinstance(v, list) and all(isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in v) \
-        and len(", ".join(scalar(x) for x in v)) < 80 and not any(isinstance(x, str) and "\n" in x for x in v)
+        and len(", ".join(flow_scalar(x) for x in v)) < 80 and not any(isinstance(x, str) and "\n" in x for x in v)
 
 
 def emit(v, indent=0):
@@ -515,7 +525,7 @@ def emit(v, indent=0):
                 out.append(f"{pad}{key}:")
                 out += emit(x, indent + 2)
             elif isinstance(x, list):
-                out.append(f"{pad}{key}: [{', '.join(scalar(y) for y in x)}]")
+                out.append(f"{pad}{key}: [{', '.join(flow_scalar(y) for y in x)}]")
             elif isinstance(x, dict):
                 out.append(f"{pad}{key}: {{}}")
             elif is_block_text(x):
