@@ -148,6 +148,8 @@ impl StudioApi {
             folder.set_resumed_from(&plan.from_run).map_err(pack_err)?;
         }
         options.workspace = folder.workspace();
+        crate::audit::prepare_run(&mut folder, mission, &mut options)?;
+        let audit_path = folder.audit_path();
         let events = JsonlFileSink::create(folder.events_path())
             .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;
         let record = NewRun {
@@ -175,8 +177,13 @@ impl StudioApi {
             FanOutSink::new().with(events).with(downstream),
         )?;
         let ran = studio_engine::run_mission(mission, options, &mut sink).await;
-        let history_error = sink.failure();
+        let mut history_error = sink.failure();
         drop(sink); // waits for the writer: everything is committed and passed on
+        if ran.is_ok() {
+            if let Err(e) = crate::audit::record_run(self, &audit_path) {
+                history_error.get_or_insert(format!("audit rows not recorded: {}", e.message));
+            }
+        }
         match ran {
             Ok(result) => {
                 folder.finish(mission, &result).map_err(pack_err)?;

@@ -1,8 +1,11 @@
 //! `mission run FILE`: validates the mission, runs it with its evidence folder, shows progress on
 //! stderr and prints the result on stdout (a summary, or with `--json` one document).
 //!
-//! Exit codes (DESIGN §12): 0 completed, 1 failed, 2 usage, 3 invalid mission, 5 budget
-//! exceeded, 6 timed out, 130 cancelled (Ctrl-C).
+//! Exit codes (DESIGN §12): 0 completed, 1 failed, 2 usage, 3 invalid mission, 4 stopped for
+//! lack of approval (denied, or needed with no terminal to ask on), 5 budget exceeded, 6 timed
+//! out, 130 cancelled (Ctrl-C).
+//!
+//! The run is held to its perimeter (see [`crate::perimeter_args`]).
 //!
 //! `mission resume RUN_ID` takes the same flags and prints the same result: a new run, linked
 //! to the old one, that reuses the outputs of the steps that succeeded. An unknown run id is a
@@ -11,6 +14,7 @@
 //! Every run is recorded in the history database of the data folder as it goes.
 
 use crate::cmd_validate;
+use crate::perimeter_args::PerimeterArgs;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -29,6 +33,7 @@ pub mod code {
     pub const FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const INVALID: u8 = 3;
+    pub const APPROVAL: u8 = 4;
     pub const BUDGET_EXCEEDED: u8 = 5;
     pub const TIMED_OUT: u8 = 6;
     pub const CANCELLED: u8 = 130;
@@ -43,6 +48,7 @@ pub struct RunArgs {
     pub events: Option<PathBuf>,
     pub vars: Vec<String>,
     pub data_dir: Option<PathBuf>,
+    pub perimeter: PerimeterArgs,
 }
 
 /// Runs the command and returns its exit code.
@@ -67,6 +73,16 @@ pub fn run(args: &RunArgs) -> u8 {
     };
     let mut options = RunOptions::new(PathBuf::new());
     options.context = context;
+    options.governance = match args
+        .perimeter
+        .governance(&args.file, api.paths().data_dir())
+    {
+        Ok(g) => g,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return code::USAGE;
+        }
+    };
     let output = Output {
         json: args.json,
         events: args.events.clone(),
@@ -83,6 +99,7 @@ pub struct ResumeArgs {
     pub events: Option<PathBuf>,
     pub vars: Vec<String>,
     pub data_dir: Option<PathBuf>,
+    pub perimeter: PerimeterArgs,
 }
 
 /// `mission resume RUN_ID`: runs the earlier run's mission again as a new run, reusing the
@@ -115,6 +132,16 @@ pub fn resume(args: &ResumeArgs) -> u8 {
     let mut options = RunOptions::new(PathBuf::new());
     options.context = plan.context.clone();
     options.context.extend(vars);
+    let here = std::env::current_dir()
+        .unwrap_or_default()
+        .join("mission.yaml");
+    options.governance = match args.perimeter.governance(&here, api.paths().data_dir()) {
+        Ok(g) => g,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return code::USAGE;
+        }
+    };
     let output = Output {
         json: args.json,
         events: args.events.clone(),
@@ -294,6 +321,12 @@ pub fn exit_code(result: &RunResult) -> u8 {
         RunStatus::Completed => code::COMPLETED,
         RunStatus::TimedOut => code::TIMED_OUT,
         RunStatus::Cancelled => code::CANCELLED,
+        _ if result.reason.as_deref().is_some_and(|r| {
+            r.contains("approval_denied") || r.contains("approval_unavailable")
+        }) =>
+        {
+            code::APPROVAL
+        }
         _ if result
             .reason
             .as_deref()

@@ -166,6 +166,7 @@ pub fn write_plan(
             .collect()
     };
     let hash = logic_hash(mission);
+    let simulated = simulated_steps(mission);
     if json {
         let doc = json!({
             "mission_id": mission.mission_id(),
@@ -174,6 +175,7 @@ pub fn write_plan(
             "logic_hash": hash,
             "steps": mission.steps.len(),
             "levels": levels.iter().map(ids).collect::<Vec<_>>(),
+            "simulated": simulated,
         });
         writeln!(
             out,
@@ -199,7 +201,35 @@ pub fn write_plan(
     for (n, level) in levels.iter().enumerate() {
         writeln!(out, "level {}: {}", n + 1, ids(level).join(", "))?;
     }
+    if !simulated.is_empty() {
+        writeln!(
+            out,
+            "simulated (static responses, no side effects): {}",
+            simulated.join(", ")
+        )?;
+    }
     Ok(())
+}
+
+/// Steps a simulation override answers: `simulation.enabled` and a tool named like the step's
+/// type, its id, or the registry tool it calls.
+pub fn simulated_steps(mission: &studio_core::Mission) -> Vec<&str> {
+    let Some(sim) = mission.simulation.as_ref().filter(|s| s.enabled) else {
+        return Vec::new();
+    };
+    mission
+        .steps
+        .iter()
+        .filter(|step| {
+            let tool = (step.step_type == "tool")
+                .then(|| step.parameters.get("name").and_then(|v| v.as_str()))
+                .flatten();
+            sim.tools.iter().any(|t| {
+                t.name == step.step_type || t.name == step.id || Some(t.name.as_str()) == tool
+            })
+        })
+        .map(|s| s.id.as_str())
+        .collect()
 }
 
 fn write_summary_line(

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use studio_api::{AppPaths, StudioApi};
 
+mod cmd_audit;
 mod cmd_history;
 mod cmd_run;
 mod cmd_validate;
+mod perimeter_args;
 
 /// Exit codes shared by every subcommand (DESIGN §12).
 mod exit {
@@ -43,7 +45,8 @@ enum Command {
         json: bool,
     },
     /// Run a mission. With `--dry-run`, validate it and print its plan as parallel levels.
-    /// Exit code: 0 completed, 1 failed, 3 invalid, 5 budget exceeded, 6 timed out, 130 cancelled.
+    /// Exit code: 0 completed, 1 failed, 3 invalid, 4 stopped for lack of approval, 5 budget
+    /// exceeded, 6 timed out, 130 cancelled.
     Run {
         /// The mission file (YAML or JSON).
         #[arg(value_name = "FILE")]
@@ -60,6 +63,8 @@ enum Command {
         /// A run input, read by the mission as `{{context.NAME}}` (repeatable).
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
+        #[command(flatten)]
+        perimeter: perimeter_args::PerimeterArgs,
     },
     /// Run a recorded run's mission again as a new run linked to it: the outputs of steps that
     /// succeeded are reused, failed, skipped and unfinished steps run again. Same flags and
@@ -80,6 +85,8 @@ enum Command {
         /// A run input, overriding the earlier run's value (repeatable).
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
+        #[command(flatten)]
+        perimeter: perimeter_args::PerimeterArgs,
     },
     /// List recorded runs, newest first.
     History {
@@ -120,6 +127,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the perimeter gate's decisions (one row per decision): of one run, or of every
+    /// run, newest first. Read from the history, else from the evidence folders.
+    Audit {
+        /// The run (default: every run).
+        #[arg(value_name = "RUN_ID")]
+        run_id: Option<String>,
+        /// Print a JSON array: [{run_id, mission_id, step_id, attempt, tool, tool_sector,
+        /// mission_sector, authorising_sector, decision, check, reason, trace_id, at}].
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the version and where data, history and logs live.
     Info {
         /// Print one JSON document on stdout.
@@ -157,6 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         json,
         events,
         vars,
+        perimeter,
     } = &cli.command
     {
         let args = cmd_run::RunArgs {
@@ -166,6 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             events: events.clone(),
             vars: vars.clone(),
             data_dir: cli.data_dir.clone(),
+            perimeter: perimeter.clone(),
         };
         return Ok(ExitCode::from(cmd_run::run(&args)));
     }
@@ -177,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             events,
             vars,
+            perimeter,
         } => {
             let args = cmd_run::ResumeArgs {
                 run_id: run_id.clone(),
@@ -185,6 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 events: events.clone(),
                 vars: vars.clone(),
                 data_dir: cli.data_dir.clone(),
+                perimeter: perimeter.clone(),
             };
             return Ok(ExitCode::from(cmd_run::resume(&args)));
         }
@@ -213,6 +235,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 data_dir, run_a, run_b, *json,
             )));
         }
+        Command::Audit { run_id, json } => {
+            return Ok(ExitCode::from(cmd_audit::audit(
+                data_dir,
+                run_id.as_deref(),
+                *json,
+            )));
+        }
         _ => {}
     }
     let api = StudioApi::open(AppPaths::resolve(cli.data_dir.as_deref())?)?;
@@ -222,7 +251,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::Resume { .. }
         | Command::History { .. }
         | Command::Show { .. }
-        | Command::Diff { .. } => {
+        | Command::Diff { .. }
+        | Command::Audit { .. } => {
             unreachable!("handled before")
         }
         Command::Info { json } => {

@@ -553,6 +553,15 @@ impl<'a> Run<'a> {
             Spawn(StepKind),
         }
         let dispatch = match &spec.action {
+            // A simulated registry tool keeps the `tool` output shape.
+            Action::Simulated(response) if self.mission.steps[idx].step_type == "tool" => {
+                Dispatch::Now(Ok(StepOutput::new(serde_json::json!({
+                    "tool": prepared.identity.name,
+                    "sector": prepared.identity.sector,
+                    "output": response,
+                    "simulated": true,
+                }))))
+            }
             Action::Simulated(response) => Dispatch::Now(Ok(StepOutput::new(response.clone()))),
             Action::Real(kind) if kind.is_inline() => Dispatch::Spawn(*kind),
             Action::Real(kind) => Dispatch::Spawn(*kind),
@@ -1506,6 +1515,13 @@ impl Run<'_> {
             preview: &preview,
         });
         match verdict {
+            Verdict::Allow(reservation) if prepared.deferred_error.is_some() && !simulated => {
+                self.gate.release(&reservation);
+                self.mark_started(idx);
+                let message = prepared.deferred_error.unwrap_or_default();
+                self.complete(i, 1, Err(Failure::new(message)));
+                None
+            }
             Verdict::Allow(reservation) => {
                 let mut prepared = prepared;
                 if let Some(granted) = reservation.granted_max_tokens {

@@ -101,6 +101,10 @@ pub(crate) struct Prepared {
     pub params: Value,
     /// A secret the call reads on its own (an LLM API key): `(variable, value)`.
     pub secret: Option<(String, String)>,
+    /// Why the call cannot be made (input not matching the tool's schema, a variable of its
+    /// template not set). Reported after the gate, which judges the tool first, and ignored
+    /// when a simulation override answers the step.
+    pub deferred_error: Option<String>,
 }
 
 impl Prepared {
@@ -135,6 +139,7 @@ pub(crate) fn prepare(
                 llm: Some(demand(&plan)),
                 secret: api_key(&params, &plan, setup),
                 params,
+                deferred_error: None,
             })
         }
         other => Ok(Prepared {
@@ -143,6 +148,7 @@ pub(crate) fn prepare(
             llm: None,
             secret: None,
             params,
+            deferred_error: None,
         }),
     }
 }
@@ -192,11 +198,16 @@ fn prepare_tool(
         None | Some(Value::Null) => json!({}),
         Some(v) => v.clone(),
     };
-    tools::check_input(def, &input)?;
     let (kind, template) = def.run.kind()?;
     let env = |n: &str| setup.env_var(n);
-    let call = tools::render(template, &input, &env).map_err(|e| format!("tool `{name}`: {e}"))?;
-    let (llm_demand, secret) = if kind == "llm" {
+    let call = tools::check_input(def, &input).and_then(|()| {
+        tools::render(template, &input, &env).map_err(|e| format!("tool `{name}`: {e}"))
+    });
+    let (call, deferred_error) = match call {
+        Ok(call) => (call, None),
+        Err(e) => (Value::Null, Some(e)),
+    };
+    let (llm_demand, secret) = if kind == "llm" && deferred_error.is_none() {
         let plan = llm::plan(&call, &setup.llm_context, &|m| setup.prices.price(m))
             .map_err(|f| format!("tool `{name}`: {}", f.message))?;
         (Some(demand(&plan)), api_key(&call, &plan, setup))
@@ -214,5 +225,6 @@ fn prepare_tool(
         llm: llm_demand,
         params: json!({"tool": def.name, "sector": def.sector, "kind": kind, "call": call}),
         secret,
+        deferred_error,
     })
 }

@@ -5,6 +5,7 @@ use crate::meta::{Environment, Meta};
 use crate::render;
 use crate::PackError;
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use studio_core::{Mission, RunStatus};
@@ -99,6 +100,8 @@ impl EvidenceFolder {
             steps: BTreeMap::new(),
             state: BTreeMap::new(),
             resumed_from: None,
+            perimeter: None,
+            sandbox: None,
             reused_steps: BTreeMap::new(),
         };
         atomic::write_json(&root.join("meta.json"), &meta)?;
@@ -124,6 +127,18 @@ impl EvidenceFolder {
     /// Marks the run as a resume of `run_id` (recorded in `meta.json`).
     pub fn set_resumed_from(&mut self, run_id: &str) -> Result<(), PackError> {
         self.meta.resumed_from = Some(run_id.to_string());
+        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
+    /// Where the gate's decisions go (`evidence/audit.jsonl`).
+    pub fn audit_path(&self) -> PathBuf {
+        self.root.join("evidence").join("audit.jsonl")
+    }
+
+    /// Records the run's perimeter and sandbox in `meta.json`.
+    pub fn set_governance(&mut self, perimeter: Value, sandbox: Value) -> Result<(), PackError> {
+        self.meta.perimeter = Some(perimeter);
+        self.meta.sandbox = Some(sandbox);
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
     }
 

@@ -37,6 +37,12 @@ pub struct Meta {
     /// The run this one resumed (`mission resume`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<String>,
+    /// The perimeter the run was held to (after the merge of global, template and operator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perimeter: Option<Value>,
+    /// The sandbox: mode, Landlock ABI, and whether command steps ran confined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<Value>,
     /// Steps whose output was reused from an earlier run instead of running again.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reused_steps: BTreeMap<String, String>,

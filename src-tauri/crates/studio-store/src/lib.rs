@@ -7,6 +7,7 @@
 //! batched transactions, passing events on only once committed. [`Store::recover_interrupted`]
 //! ends the runs of processes that are gone.
 
+mod audit;
 mod connection;
 mod error;
 mod migrations;
