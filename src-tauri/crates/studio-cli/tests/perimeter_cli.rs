@@ -302,3 +302,47 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// `--approve prompt` on a real terminal (a pseudo-terminal from util-linux `script`): the
+/// request shows exactly what will run, `y` runs the step, anything else denies it.
+#[test]
+fn prompt_mode_asks_on_the_terminal_and_shows_what_will_run() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("`script` is not installed; the terminal prompt is not exercised here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("perimeter-approvals.yaml");
+    for (answer, expected) in [("y\n", 0), ("n\n", 4)] {
+        let command = format!(
+            "{} run {} --data-dir {} --approve prompt",
+            env!("CARGO_BIN_EXE_mission"),
+            file.display(),
+            dir.path().display()
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env_remove("MISSION_STUDIO_DATA_DIR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("approval needed: strict approval"), "{text}");
+        assert!(
+            text.contains("will run with:") && text.contains("brief.md"),
+            "{text}"
+        );
+        assert!(text.contains("step hash:    sha256:"), "{text}");
+        assert_eq!(code(&out), expected, "answer {answer:?}: {text}");
+    }
+}

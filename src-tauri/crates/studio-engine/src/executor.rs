@@ -222,8 +222,9 @@ enum Msg {
 struct Launch {
     prepared: Prepared,
     reservation: Option<Reservation>,
-    /// The resolved parameters, secrets masked (approval previews).
-    preview: Value,
+    /// The resolved parameters with secrets masked (approval previews), when the run knows
+    /// secrets; otherwise the parameters are shown as they are.
+    preview: Option<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -525,11 +526,16 @@ impl<'a> Run<'a> {
             }
         };
         let Launch {
-            prepared,
+            mut prepared,
             reservation,
             preview,
         } = launch;
-        let params = prepared.params.clone();
+        // Later attempts pass the gate again with the prepared call; one attempt needs no copy.
+        let params = if self.specs[idx].max_attempts > 1 {
+            prepared.params.clone()
+        } else {
+            std::mem::take(&mut prepared.params)
+        };
         let now = Now::read();
         let slot = &mut self.slots[idx];
         slot.status = StepStatus::Running;
@@ -1150,7 +1156,7 @@ struct JobGate {
     gate: Arc<Gate>,
     reservation: Reservation,
     prepared: Prepared,
-    preview: Value,
+    preview: Option<Value>,
     step_id: Arc<str>,
     step_type: String,
     step_approval: Option<studio_core::StepApproval>,
@@ -1170,7 +1176,7 @@ impl JobGate {
             step_approval: self.step_approval,
             llm: self.prepared.llm.as_ref(),
             params: &self.prepared.params,
-            preview: &self.preview,
+            preview: self.preview.as_ref().unwrap_or(&self.prepared.params),
         };
         match self.gate.admit(&request) {
             Verdict::Allow(r) => {
@@ -1481,11 +1487,7 @@ impl Run<'_> {
         let idx = i as usize;
         let step = &self.mission.steps[idx];
         let simulated = matches!(self.specs[idx].action, Action::Simulated(_));
-        let preview = if self.secrets.is_empty() {
-            params.clone()
-        } else {
-            self.secrets.value(&params)
-        };
+        let preview = (!self.secrets.is_empty()).then(|| self.secrets.value(&params));
         let prepared = match governance::prepare(
             &step.step_type,
             params,
@@ -1512,7 +1514,7 @@ impl Run<'_> {
             step_approval: step.approval,
             llm: prepared.llm.as_ref(),
             params: &prepared.params,
-            preview: &preview,
+            preview: preview.as_ref().unwrap_or(&prepared.params),
         });
         match verdict {
             Verdict::Allow(reservation) if prepared.deferred_error.is_some() && !simulated => {
@@ -1553,7 +1555,7 @@ impl Run<'_> {
 
     /// The step waits for approval: `blocked`, a `mission.blocked` event, and a task that
     /// awaits the approver (the step holds its concurrency slot meanwhile).
-    fn block(&mut self, i: u32, ask: Box<PendingAsk>, prepared: Prepared, preview: Value) {
+    fn block(&mut self, i: u32, ask: Box<PendingAsk>, prepared: Prepared, preview: Option<Value>) {
         let idx = i as usize;
         self.slots[idx].status = StepStatus::Blocked;
         let step_id = Arc::clone(&self.specs[idx].id);

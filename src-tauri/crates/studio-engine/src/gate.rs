@@ -84,7 +84,7 @@ pub enum Verdict {
 pub struct PendingAsk {
     pub reservation: Reservation,
     pub request: ApprovalRequest,
-    row: AuditRecord,
+    row: Option<AuditRecord>,
 }
 
 /// Everything a gate is made of.
@@ -192,7 +192,6 @@ impl Gate {
     /// Checks 1–5 for one attempt. `Allow` and `Refuse` are recorded at once; `Ask` is
     /// recorded by [`Gate::decide`].
     pub fn admit(&self, req: &GateRequest<'_>) -> Verdict {
-        let mut row = self.row(req);
         // 1. tool
         let type_refusal = (req.step_type != req.tool.name)
             .then(|| {
@@ -208,18 +207,33 @@ impl Gate {
             })
             .flatten();
         if let Some(reason) = type_refusal.or_else(|| self.perimeter.tool_refusal(&req.tool.name)) {
-            return self.refuse(row, Check::Tool, RefusalKind::Refused, reason);
+            return self.refuse(
+                self.row(req, None),
+                Check::Tool,
+                RefusalKind::Refused,
+                reason,
+            );
         }
         // 2. sector
         let authorising = match self.authorising_sector(&req.tool.sector) {
             Ok(sector) => sector,
-            Err(reason) => return self.refuse(row, Check::Sector, RefusalKind::Refused, reason),
+            Err(reason) => {
+                return self.refuse(
+                    self.row(req, None),
+                    Check::Sector,
+                    RefusalKind::Refused,
+                    reason,
+                )
+            }
         };
-        row.authorising_sector = Some(authorising.clone());
         // 3. sandbox
         if let Some(reason) = self.sandbox_refusal(req) {
-            row.authorising_sector = None;
-            return self.refuse(row, Check::Sandbox, RefusalKind::Refused, reason);
+            return self.refuse(
+                self.row(req, None),
+                Check::Sandbox,
+                RefusalKind::Refused,
+                reason,
+            );
         }
         // 4. budget
         let base = Spend {
@@ -235,9 +249,8 @@ impl Gate {
         let reservation = match self.ledger.reserve(base, llm) {
             Ok(r) => r,
             Err(refusal) => {
-                row.authorising_sector = None;
                 return self.refuse(
-                    row,
+                    self.row(req, None),
                     Check::Budget,
                     RefusalKind::BudgetExceeded,
                     refusal.to_string(),
@@ -248,19 +261,19 @@ impl Gate {
         let cost_usd = reservation.amount.cost_usd();
         let Some(why) = self.approval_rule(req, cost_usd) else {
             return self.allow(
-                row,
+                self.row(req, Some(&authorising)),
                 reservation,
                 Check::Approval,
-                "no approval needed".into(),
+                "no approval needed",
             );
         };
         let hash = step_hash(req.step_id, req.step_type, req.params);
         if self.is_approved(&hash) {
             return self.allow(
-                row,
+                self.row(req, Some(&authorising)),
                 reservation,
                 Check::Approval,
-                format!("{why}; approved earlier for this exact step"),
+                &format!("{why}; approved earlier for this exact step"),
             );
         }
         let preview: Value =
@@ -287,7 +300,7 @@ impl Gate {
         Verdict::Ask(Box::new(PendingAsk {
             reservation,
             request,
-            row,
+            row: self.row(req, Some(&authorising)),
         }))
     }
 
@@ -314,7 +327,7 @@ impl Gate {
                     row,
                     reservation,
                     Check::Approval,
-                    format!("{why}; approved by {by}"),
+                    &format!("{why}; approved by {by}"),
                 ) {
                     Verdict::Allow(r) => Ok(r),
                     _ => unreachable!("allow always allows"),
@@ -339,12 +352,13 @@ impl Gate {
                         format!("approval_unavailable: {why}; nobody could be asked ({by})"),
                     ),
                 };
-                let mut row = row;
-                row.authorising_sector = None;
-                row.decision = Decision::Denied;
-                row.check = Check::Approval;
-                row.reason = (self.redact)(&reason);
-                self.record(&row);
+                if let Some(mut row) = row {
+                    row.authorising_sector = None;
+                    row.decision = Decision::Denied;
+                    row.check = Check::Approval;
+                    row.reason = (self.redact)(&reason);
+                    self.record(row);
+                }
                 Err(Refusal {
                     check: Check::Approval,
                     kind,
@@ -451,8 +465,12 @@ impl Gate {
         }
     }
 
-    fn row(&self, req: &GateRequest<'_>) -> AuditRecord {
-        AuditRecord {
+    /// The audit row of a decision, when someone records them (no sinks: no work).
+    fn row(&self, req: &GateRequest<'_>, authorising: Option<&str>) -> Option<AuditRecord> {
+        if self.audit.is_empty() {
+            return None;
+        }
+        Some(AuditRecord {
             run_id: self.run_id.clone(),
             mission_id: self.mission_id.clone(),
             step_id: req.step_id.to_string(),
@@ -460,34 +478,45 @@ impl Gate {
             tool: req.tool.name.clone(),
             tool_sector: req.tool.sector.clone(),
             mission_sector: self.mission_sector.clone(),
-            authorising_sector: None,
+            authorising_sector: authorising.map(str::to_string),
             decision: Decision::Allowed,
             check: Check::Approval,
             reason: String::new(),
             trace_id: self.trace_id.clone(),
             at: String::new(),
-        }
+        })
     }
 
-    fn allow(&self, mut row: AuditRecord, r: Reservation, check: Check, reason: String) -> Verdict {
-        row.decision = Decision::Allowed;
-        row.check = check;
-        row.reason = (self.redact)(&reason);
-        self.record(&row);
+    fn allow(
+        &self,
+        row: Option<AuditRecord>,
+        r: Reservation,
+        check: Check,
+        reason: &str,
+    ) -> Verdict {
+        if let Some(mut row) = row {
+            row.decision = Decision::Allowed;
+            row.check = check;
+            row.reason = (self.redact)(reason);
+            self.record(row);
+        }
         Verdict::Allow(r)
     }
 
     fn refuse(
         &self,
-        mut row: AuditRecord,
+        row: Option<AuditRecord>,
         check: Check,
         kind: RefusalKind,
         reason: String,
     ) -> Verdict {
-        row.decision = Decision::Refused;
-        row.check = check;
-        row.reason = (self.redact)(&reason);
-        self.record(&row);
+        if let Some(mut row) = row {
+            row.authorising_sector = None;
+            row.decision = Decision::Refused;
+            row.check = check;
+            row.reason = (self.redact)(&reason);
+            self.record(row);
+        }
         Verdict::Refuse(Refusal {
             check,
             kind,
@@ -495,11 +524,7 @@ impl Gate {
         })
     }
 
-    fn record(&self, row: &AuditRecord) {
-        if self.audit.is_empty() {
-            return;
-        }
-        let mut row = row.clone();
+    fn record(&self, mut row: AuditRecord) {
         row.at = crate::timefmt::rfc3339(crate::timefmt::now());
         for sink in &self.audit {
             if let Err(e) = sink.record(&row) {
