@@ -149,6 +149,8 @@ pub struct Ledger {
     caps: Spend,
     has: [bool; 4],
     totals: Mutex<Totals>,
+    /// Set once an LLM call or a priced tool was charged.
+    money: std::sync::atomic::AtomicBool,
 }
 
 impl Ledger {
@@ -168,6 +170,7 @@ impl Ledger {
                 budget.max_cost_usd.is_some(),
             ],
             totals: Mutex::default(),
+            money: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -284,6 +287,9 @@ impl Ledger {
             (Some(_), Some(used)) => reservation.base.add(used),
             _ => reservation.amount,
         };
+        if actual.llm_calls > 0 || actual.tokens > 0 || actual.cost_micros > 0 {
+            self.money.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let mut t = self.lock();
         t.reserved = t.reserved.sub(reservation.amount);
         t.spent = t.spent.add(actual);
@@ -313,6 +319,11 @@ impl Ledger {
 
     pub fn spent(&self) -> Spend {
         self.lock().spent
+    }
+
+    /// Whether anything but steps was ever charged.
+    pub fn has_spent_money(&self) -> bool {
+        self.money.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn overruns(&self) -> Vec<Overrun> {

@@ -1440,9 +1440,15 @@ impl Emitter<'_> {
             step_status,
             summary,
             artifact_refs,
-            usage: {
-                let spent = self.gate.spent();
-                Usage {
+            usage: match self.gate.spending() {
+                None => Usage {
+                    runtime_ms: now
+                        .instant
+                        .saturating_duration_since(self.started)
+                        .as_millis() as u64,
+                    ..Usage::default()
+                },
+                Some(spent) => Usage {
                     runtime_ms: now
                         .instant
                         .saturating_duration_since(self.started)
@@ -1450,7 +1456,7 @@ impl Emitter<'_> {
                     llm_calls: spent.llm_calls,
                     tokens: spent.tokens,
                     cost_usd: spent.cost_usd(),
-                }
+                },
             },
             emitted_at: self.clock.text(now.at),
         };

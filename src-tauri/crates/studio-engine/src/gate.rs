@@ -180,6 +180,12 @@ impl Gate {
         self.ledger.spent()
     }
 
+    /// What the run has spent in LLM calls and money, or `None` while that is nothing (events
+    /// then carry no spending without taking the ledger's lock).
+    pub fn spending(&self) -> Option<Spend> {
+        self.ledger.has_spent_money().then(|| self.ledger.spent())
+    }
+
     pub fn overruns(&self) -> Vec<Overrun> {
         self.ledger.overruns()
     }
@@ -283,8 +289,8 @@ impl Gate {
             mission_id: self.mission_id.clone(),
             step_id: req.step_id.to_string(),
             step_type: req.step_type.to_string(),
-            tool: req.tool.name.clone(),
-            tool_sector: req.tool.sector.clone(),
+            tool: req.tool.name.to_string(),
+            tool_sector: req.tool.sector.to_string(),
             side_effects: if req.simulated {
                 SideEffects::None
             } else {
@@ -447,7 +453,7 @@ impl Gate {
                 if let Some(t) = a
                     .required_for
                     .iter()
-                    .find(|t| **t == req.tool.name || **t == req.step_type)
+                    .find(|t| t.as_str() == req.tool.name || t.as_str() == req.step_type)
                 {
                     return Some(format!("`{t}` is in approval.required_for"));
                 }
@@ -475,8 +481,8 @@ impl Gate {
             mission_id: self.mission_id.clone(),
             step_id: req.step_id.to_string(),
             attempt: req.attempt,
-            tool: req.tool.name.clone(),
-            tool_sector: req.tool.sector.clone(),
+            tool: req.tool.name.to_string(),
+            tool_sector: req.tool.sector.to_string(),
             mission_sector: self.mission_sector.clone(),
             authorising_sector: authorising.map(str::to_string),
             decision: Decision::Allowed,

@@ -216,8 +216,8 @@ fn prepare_tool(
     };
     Ok(Prepared {
         identity: ToolIdentity {
-            name: def.name.clone(),
-            sector: def.sector.clone(),
+            name: def.name.clone().into(),
+            sector: def.sector.clone().into(),
             side_effects: def.side_effects,
             cost_usd: def.cost_usd,
         },

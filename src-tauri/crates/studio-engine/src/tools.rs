@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -309,11 +310,12 @@ fn lookup(
     ))
 }
 
-/// What the gate needs to know about the tool a step calls.
+/// What the gate needs to know about the tool a step calls. Built-in step types borrow their
+/// names (no allocation per step).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolIdentity {
-    pub name: String,
-    pub sector: String,
+    pub name: Cow<'static, str>,
+    pub sector: Cow<'static, str>,
     pub side_effects: SideEffects,
     /// Estimated cost of one call in USD (before any LLM part).
     pub cost_usd: f64,
@@ -344,9 +346,16 @@ pub fn builtin_identity(step_type: &str, params: &Value) -> ToolIdentity {
         }
         _ => SideEffects::External,
     };
+    let name = studio_core::STEP_TYPES
+        .iter()
+        .find(|info| info.name == step_type)
+        .map_or_else(
+            || Cow::Owned(step_type.to_string()),
+            |info| Cow::Borrowed(info.name),
+        );
     ToolIdentity {
-        name: step_type.to_string(),
-        sector: COMMON_SECTOR.to_string(),
+        name,
+        sector: Cow::Borrowed(COMMON_SECTOR),
         side_effects,
         cost_usd: 0.0,
     }
