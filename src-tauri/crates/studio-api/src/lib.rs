@@ -19,7 +19,7 @@ pub use history::{RecoveryReport, RunDetails, RunDiff, StepDiff, StepSide};
 pub use paths::{AppPaths, DATA_DIR_ENV};
 pub use runs::{ResumePlan, RunOutcome};
 pub use settings::{Settings, Theme};
-pub use studio_store::{RunFilter, RunSummary, StepRow};
+pub use studio_store::{ApprovalRow, RunFilter, RunSummary, StepRow};
 
 use std::sync::{Arc, Mutex};
 

@@ -148,7 +148,7 @@ impl StudioApi {
             folder.set_resumed_from(&plan.from_run).map_err(pack_err)?;
         }
         options.workspace = folder.workspace();
-        crate::audit::prepare_run(&mut folder, mission, &mut options)?;
+        let approvals = crate::audit::prepare_run(&mut folder, mission, &mut options)?;
         let audit_path = folder.audit_path();
         let events = JsonlFileSink::create(folder.events_path())
             .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;
@@ -180,7 +180,7 @@ impl StudioApi {
         let mut history_error = sink.failure();
         drop(sink); // waits for the writer: everything is committed and passed on
         if ran.is_ok() {
-            if let Err(e) = crate::audit::record_run(self, &audit_path) {
+            if let Err(e) = crate::audit::record_run(self, &audit_path, &approvals) {
                 history_error.get_or_insert(format!("audit rows not recorded: {}", e.message));
             }
         }

@@ -87,3 +87,75 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// One approval request of a blocked step and its answer (`approvals`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalRow {
+    pub run_id: String,
+    pub step_id: String,
+    pub tool: String,
+    pub estimated_cost_usd: f64,
+    /// Why approval was needed.
+    pub reason: String,
+    /// `approved`, `denied` or `expired` (nobody could be asked).
+    pub status: String,
+    pub requested_at: String,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    /// The hash of the exact step the decision was for.
+    pub note: Option<String>,
+}
+
+impl Store {
+    /// Records the approval requests of a run and their answers.
+    pub fn insert_approvals(&mut self, rows: &[ApprovalRow]) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO approvals (approval_id, run_id, step_id, attempt, tool, \
+                 estimated_cost_usd, reason, status, requested_at, decided_at, decided_by, note) \
+                 VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for r in rows {
+                insert.execute(params![
+                    format!("{}:{}", r.run_id, r.step_id),
+                    r.run_id,
+                    r.step_id,
+                    r.tool,
+                    r.estimated_cost_usd,
+                    r.reason,
+                    r.status,
+                    r.requested_at,
+                    r.decided_at,
+                    r.decided_by,
+                    r.note,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(rows.len())
+    }
+
+    /// The approval requests of a run, in the order they were asked.
+    pub fn approvals(&self, run_id: &str) -> Result<Vec<ApprovalRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT run_id, step_id, tool, estimated_cost_usd, reason, status, requested_at, \
+             decided_at, decided_by, note FROM approvals WHERE run_id = ?1 ORDER BY requested_at",
+        )?;
+        let rows = stmt.query_map(params![run_id], |row| {
+            Ok(ApprovalRow {
+                run_id: row.get(0)?,
+                step_id: row.get(1)?,
+                tool: row.get(2)?,
+                estimated_cost_usd: row.get(3)?,
+                reason: row.get(4)?,
+                status: row.get(5)?,
+                requested_at: row.get(6)?,
+                decided_at: row.get(7)?,
+                decided_by: row.get(8)?,
+                note: row.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

@@ -18,6 +18,7 @@ mod recovery;
 mod sink;
 mod write;
 
+pub use audit::ApprovalRow;
 pub use connection::{Store, BUSY_TIMEOUT};
 pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
