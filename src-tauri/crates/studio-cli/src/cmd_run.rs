@@ -413,7 +413,15 @@ impl EventSink for Progress {
                 }
                 eprintln!("{}", event.summary);
             }
+            // A blocked step waits for an approval that may be asked on this terminal: the
+            // bar stops redrawing until the next step event.
+            (Some(bar), EventType::Blocked) => {
+                bar.disable_steady_tick();
+                bar.println(&event.summary);
+            }
+            (None, EventType::Blocked) => self.line(&event.summary),
             (Some(bar), EventType::Progress) => {
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
                 if finished_step {
                     bar.inc(1);
                     if event.step_status != Some(studio_core::StepStatus::Success) {
