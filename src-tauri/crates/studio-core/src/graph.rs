@@ -425,10 +425,8 @@ mod tests {
         let lv = levels(&m).unwrap();
         let took = started.elapsed();
         assert_eq!(lv.iter().map(Vec::len).sum::<usize>(), n);
-        // Generous for an unoptimised build on a loaded machine; the release figure is ~10 ms.
-        assert!(
-            took < std::time::Duration::from_millis(1500),
-            "took {took:?}"
-        );
+        // Generous for an unoptimised build on a loaded machine (a quadratic resolution would
+        // take minutes here); the release figure is ~10 ms, measured by the benchmark.
+        assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
     }
 }

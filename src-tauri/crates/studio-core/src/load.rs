@@ -587,7 +587,10 @@ mod tests {
         let started = Instant::now();
         let err = load_str(&text, "bomb.yaml").unwrap_err();
         let took = started.elapsed();
-        assert!(took < Duration::from_millis(500), "took {took:?}");
+        // The refusal comes from the alias budget (checked below), not from memory running out:
+        // expanding the bomb would take minutes. The bound is loose for a loaded debug build; the
+        // benchmark measures the real figure.
+        assert!(took < Duration::from_secs(3), "took {took:?}");
         let d = err.diagnostic();
         assert_eq!(d.code, Code::Syntax, "{err}");
         assert!(
@@ -620,7 +623,8 @@ mod tests {
             let started = Instant::now();
             let err = load_str(&text, origin).unwrap_err();
             let took = started.elapsed();
-            assert!(took < Duration::from_millis(500), "{origin} took {took:?}");
+            // Loose bound for a loaded debug build; the depth limit (checked below) is what stops it.
+            assert!(took < Duration::from_secs(3), "{origin} took {took:?}");
             let d = err.diagnostic();
             assert_eq!(d.code, Code::Syntax, "{origin}: {err}");
             assert!(
