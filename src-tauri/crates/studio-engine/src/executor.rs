@@ -449,8 +449,8 @@ impl<'a> Run<'a> {
                 self.halt(Stop::Cancelled, "cancelled by the operator".into());
             }
             if self.stop.is_none() && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-                let secs = self.global_timeout.map(|t| t.as_secs()).unwrap_or(0);
-                self.halt(Stop::TimedOut, format!("the run timed out after {secs}s"));
+                let reason = self.timeout_reason();
+                self.halt(Stop::TimedOut, reason);
             }
             while self.stop.is_none() && self.running < self.max_concurrent {
                 let Some(Reverse(i)) = self.ready.pop() else {
@@ -475,8 +475,8 @@ impl<'a> Run<'a> {
                     self.halt(Stop::Cancelled, "cancelled by the operator".into());
                 }
                 _ = &mut sleep, if deadline.is_some() && self.stop.is_none() => {
-                    let secs = self.global_timeout.map(|t| t.as_secs()).unwrap_or(0);
-                    self.halt(Stop::TimedOut, format!("the run timed out after {secs}s"));
+                    let reason = self.timeout_reason();
+                    self.halt(Stop::TimedOut, reason);
                 }
             }
         }
@@ -1550,6 +1550,31 @@ impl Run<'_> {
                 self.block(i, ask, prepared, preview);
                 None
             }
+        }
+    }
+
+    /// Why the run timed out: its own timeout, or the perimeter's `max_runtime_minutes`.
+    fn timeout_reason(&self) -> String {
+        let limit = self.global_timeout.unwrap_or_default();
+        let secs = limit.as_secs();
+        let from_perimeter = self
+            .gate
+            .perimeter()
+            .budget
+            .max_runtime_minutes
+            .is_some_and(|m| {
+                self.mission
+                    .config()
+                    .timeout_seconds
+                    .is_none_or(|t| (m * 60.0) < t as f64)
+            });
+        if from_perimeter {
+            format!(
+                "the run timed out after {:.1}s (perimeter: max_runtime_minutes)",
+                limit.as_secs_f64()
+            )
+        } else {
+            format!("the run timed out after {secs}s")
         }
     }
 

@@ -239,6 +239,8 @@ async fn the_runtime_cap_times_the_run_out() {
     };
     let ran = run(&m, g, BTreeMap::new()).await;
     assert_eq!(ran.result.status, RunStatus::TimedOut);
+    let reason = ran.result.reason.unwrap();
+    assert!(reason.contains("max_runtime_minutes"), "{reason}");
 }
 
 #[tokio::test]
