@@ -66,8 +66,10 @@ CREATE INDEX runs_started ON runs (started_at DESC);
 CREATE INDEX runs_mission ON runs (mission_id, started_at DESC);
 CREATE INDEX runs_unfinished ON runs (status) WHERE status IN ('queued', 'running', 'blocked');
 
--- One row per step that started, was skipped or was reused.
+-- One row per step that started, was skipped or was reused. (Rowid tables: rows carry JSON of
+-- any size, which WITHOUT ROWID b-trees store poorly.)
 CREATE TABLE step_results (
+    step_result_id INTEGER PRIMARY KEY,
     run_id        TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
     step_id       TEXT NOT NULL,
     position      INTEGER NOT NULL,             -- declaration order in the mission
@@ -81,11 +83,12 @@ CREATE TABLE step_results (
     finished_at   TEXT,
     duration_ms   INTEGER NOT NULL DEFAULT 0,
     reused_from   TEXT,                         -- the run whose output was reused
-    PRIMARY KEY (run_id, step_id)
-) WITHOUT ROWID;
+    UNIQUE (run_id, step_id)
+);
 
 -- Every event (Mission Envelope v1), exactly as emitted.
 CREATE TABLE events (
+    event_id        INTEGER PRIMARY KEY,
     run_id          TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
     seq             INTEGER NOT NULL CHECK (seq >= 1),
     idempotency_key TEXT NOT NULL UNIQUE,
@@ -94,8 +97,8 @@ CREATE TABLE events (
     is_final        INTEGER NOT NULL CHECK (is_final IN (0, 1)),
     payload         TEXT NOT NULL,              -- the event as JSON
     emitted_at      TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
+    UNIQUE (run_id, seq)
+);
 -- Exactly one final event per run, enforced by the database itself.
 CREATE UNIQUE INDEX events_one_final ON events (run_id) WHERE is_final = 1;
 

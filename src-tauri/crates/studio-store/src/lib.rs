@@ -10,6 +10,7 @@
 mod audit;
 mod connection;
 mod error;
+mod event_row;
 mod migrations;
 mod model;
 mod owner;

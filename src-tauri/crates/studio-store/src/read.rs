@@ -117,15 +117,17 @@ impl Store {
 
     /// The events of a run with `seq > after_seq`, in order (`attach_run` replays from here).
     pub fn events(&self, run_id: &str, after_seq: u64) -> Result<Vec<Event>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT payload FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq",
+        let sql = format!(
+            "SELECT {} FROM events e JOIN runs r USING (run_id)
+             WHERE e.run_id = ?1 AND e.seq > ?2 ORDER BY e.seq",
+            crate::event_row::COLUMNS
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![run_id, after_seq as i64],
+            crate::event_row::from_row,
         )?;
-        let rows = stmt.query_map(params![run_id, after_seq as i64], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for payload in rows {
-            out.push(serde_json::from_str(&payload?).map_err(|e| StoreError::corrupt("event", e))?);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Everything `mission resume` needs of an earlier run.

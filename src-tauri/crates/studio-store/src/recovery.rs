@@ -2,7 +2,7 @@
 
 use crate::model::{rfc3339, RecoveredRun, INTERRUPTED};
 use crate::owner::ProcessIdentity;
-use crate::write::{insert_event, synthetic_step, upsert_step};
+use crate::write::{insert_event, synthetic_step, upsert_step, INSERT_EVENT, UPSERT_STEP};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -76,16 +76,17 @@ impl Store {
         if !matches!(status.as_str(), "queued" | "running" | "blocked") {
             return Ok(None);
         }
-        let (last_seq, last_runtime): (i64, Option<String>) = tx.query_row(
+        let (last_seq, last_payload): (i64, Option<String>) = tx.query_row(
             "SELECT COALESCE(MAX(seq), 0),
                     (SELECT payload FROM events WHERE run_id = ?1 ORDER BY seq DESC LIMIT 1)
              FROM events WHERE run_id = ?1",
             [run_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let runtime_ms = last_runtime
-            .and_then(|p| serde_json::from_str::<Event>(&p).ok())
-            .map_or(0, |e| e.usage.runtime_ms);
+        let runtime_ms = last_payload
+            .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+            .and_then(|body| body["usage"]["runtime_ms"].as_u64())
+            .unwrap_or(0);
 
         // Steps: running ones are cancelled, the ones never started are skipped.
         let mut cancelled = Vec::new();
@@ -128,7 +129,8 @@ impl Store {
                 STEP_NOT_STARTED,
                 now,
             );
-            upsert_step(&tx, run_id, &row)?;
+            let mut upsert = tx.prepare_cached(UPSERT_STEP)?;
+            upsert_step(&mut upsert, run_id, &row)?;
             skipped.push(id.to_string());
         }
 
@@ -157,7 +159,9 @@ impl Store {
             },
             emitted_at: at.clone(),
         };
-        insert_event(&tx, &event)?;
+        let mut insert = tx.prepare_cached(INSERT_EVENT)?;
+        insert_event(&tx, &mut insert, &mut Vec::new(), &event)?;
+        drop(insert);
         tx.execute(
             "UPDATE runs SET status = 'failed', reason = ?2, finished_at = ?3, runtime_ms = ?4
              WHERE run_id = ?1",

@@ -21,12 +21,28 @@ use studio_engine::{Event, EventSink, EventType, SinkError, StepRecord};
 /// The most writes one transaction takes.
 const MAX_BATCH: usize = 4096;
 
-// Writes are by far the most frequent message; boxing them would cost an allocation each.
+/// What the engine's thread sends: as little work as possible happens there (no formatting,
+/// no lookups); the writer thread turns it into [`Write`]s.
+// Events are by far the most frequent message; boxing them would cost an allocation each.
 #[allow(clippy::large_enum_variant)]
 enum Msg {
-    Write(Write),
+    Event(Event),
+    StepDone(StepDone),
     /// A barrier: answered once everything sent before is committed and passed on.
     Flush(mpsc::Sender<Result<(), String>>),
+}
+
+/// A step's final result as the engine reported it.
+struct StepDone {
+    step_id: String,
+    status: StepStatus,
+    output: Option<serde_json::Value>,
+    error: Option<String>,
+    attempts: u32,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    duration_ms: u64,
+    reused_from: Option<String>,
 }
 
 /// Records one run: the run row with `mission.accepted`, step rows as steps start and end,
@@ -34,10 +50,7 @@ enum Msg {
 pub struct StoreSink {
     tx: Option<mpsc::Sender<Msg>>,
     worker: Option<JoinHandle<()>>,
-    run: Option<Box<NewRun>>,
     run_id: String,
-    /// step id → (position, step type)
-    steps: HashMap<String, (u32, String)>,
     failure: Arc<Mutex<Option<String>>>,
 }
 
@@ -59,27 +72,23 @@ impl StoreSink {
     ) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel();
         let failure = Arc::new(Mutex::new(None));
+        let run_id = run.run_id.clone();
         let writer = Writer {
             store,
             downstream: Box::new(downstream),
             failure: Arc::clone(&failure),
+            run_id: run_id.clone(),
+            steps: HashMap::new(),
+            run: Some(Box::new(run)),
         };
         let worker = std::thread::Builder::new()
             .name("history-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::WriterStopped(e.to_string()))?;
-        let steps = run
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, (id, t))| (id.clone(), (i as u32, t.clone())))
-            .collect();
         Ok(Self {
             tx: Some(tx),
             worker: Some(worker),
-            run_id: run.run_id.clone(),
-            run: Some(Box::new(run)),
-            steps,
+            run_id,
             failure,
         })
     }
@@ -92,7 +101,7 @@ impl StoreSink {
             .clone()
     }
 
-    fn send(&self, write: Write) -> Result<(), SinkError> {
+    fn send(&self, msg: Msg) -> Result<(), SinkError> {
         if let Some(message) = self
             .failure
             .lock()
@@ -103,61 +112,28 @@ impl StoreSink {
         }
         self.tx
             .as_ref()
-            .and_then(|tx| tx.send(Msg::Write(write)).ok())
+            .and_then(|tx| tx.send(msg).ok())
             .ok_or(SinkError::Closed)
-    }
-
-    fn position(&self, step_id: &str) -> (u32, String) {
-        self.steps
-            .get(step_id)
-            .cloned()
-            .unwrap_or((u32::MAX, String::new()))
     }
 }
 
 impl EventSink for StoreSink {
     fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
-        if event.event_type == EventType::Accepted {
-            if let Some(run) = self.run.take() {
-                return self.send(Write::Accept(run, event.clone()));
-            }
-        }
-        let started = event.event_type == EventType::Progress
-            && event.step_status == Some(StepStatus::Running)
-            && event.idempotency_key.ends_with("/started");
-        if let (true, Some(step_id)) = (started, &event.step_id) {
-            let (position, step_type) = self.position(step_id);
-            self.send(Write::StepStarted {
-                run_id: self.run_id.clone(),
-                step_id: step_id.to_string(),
-                position,
-                step_type,
-                attempt: event.attempt.unwrap_or(1),
-                started_at: event.emitted_at.clone(),
-            })?;
-        }
-        self.send(Write::Event(event.clone()))
+        self.send(Msg::Event(event.clone()))
     }
 
     fn step_finished(&mut self, record: &StepRecord<'_>) -> Result<(), SinkError> {
-        let (position, _) = self.position(record.step_id);
-        let row = StepRow {
+        self.send(Msg::StepDone(StepDone {
             step_id: record.step_id.to_string(),
-            position,
-            step_type: record.step_type.to_string(),
             status: record.status,
             output: record.output.cloned(),
             error: record.error.map(str::to_string),
             attempts: record.attempts,
-            started_at: record.started_at.map(rfc3339),
-            finished_at: record.finished_at.map(rfc3339),
+            started_at: record.started_at,
+            finished_at: record.finished_at,
             duration_ms: record.duration_ms,
             reused_from: record.reused_from.map(str::to_string),
-        };
-        self.send(Write::Step {
-            run_id: self.run_id.clone(),
-            row,
-        })
+        }))
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {
@@ -188,6 +164,11 @@ struct Writer {
     store: Store,
     downstream: Box<dyn EventSink>,
     failure: Arc<Mutex<Option<String>>>,
+    run_id: String,
+    /// step id → (position, step type); filled when the run row is written.
+    steps: HashMap<String, (u32, String)>,
+    /// The run row, until its `mission.accepted` event arrives.
+    run: Option<Box<NewRun>>,
 }
 
 impl Writer {
@@ -198,7 +179,14 @@ impl Writer {
             let mut next = Some(first);
             while let Some(msg) = next.take() {
                 match msg {
-                    Msg::Write(w) => batch.push(w),
+                    Msg::Event(event) => self.add_event(event, &mut batch),
+                    Msg::StepDone(done) => {
+                        let row = self.step_row(done);
+                        batch.push(Write::Step {
+                            run_id: self.run_id.clone(),
+                            row,
+                        });
+                    }
                     Msg::Flush(ack) => flushes.push(ack),
                 }
                 if batch.len() < MAX_BATCH {
@@ -216,6 +204,60 @@ impl Writer {
             }
         }
         let _ = self.downstream.flush();
+    }
+
+    fn add_event(&mut self, event: Event, batch: &mut Vec<Write>) {
+        if event.event_type == EventType::Accepted {
+            if let Some(run) = self.run.take() {
+                self.steps = run
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (id, t))| (id.clone(), (i as u32, t.clone())))
+                    .collect();
+                batch.push(Write::Accept(run, event));
+                return;
+            }
+        }
+        let started = event.event_type == EventType::Progress
+            && event.step_status == Some(StepStatus::Running)
+            && event.idempotency_key.ends_with("/started");
+        if let (true, Some(step_id)) = (started, &event.step_id) {
+            let (position, step_type) = self.position(step_id);
+            batch.push(Write::StepStarted {
+                run_id: self.run_id.clone(),
+                step_id: step_id.to_string(),
+                position,
+                step_type,
+                attempt: event.attempt.unwrap_or(1),
+                started_at: event.emitted_at.clone(),
+            });
+        }
+        batch.push(Write::Event(event));
+    }
+
+    fn step_row(&self, done: StepDone) -> StepRow {
+        let (position, step_type) = self.position(&done.step_id);
+        StepRow {
+            step_id: done.step_id,
+            position,
+            step_type,
+            status: done.status,
+            output: done.output,
+            error: done.error,
+            attempts: done.attempts,
+            started_at: done.started_at.map(rfc3339),
+            finished_at: done.finished_at.map(rfc3339),
+            duration_ms: done.duration_ms,
+            reused_from: done.reused_from,
+        }
+    }
+
+    fn position(&self, step_id: &str) -> (u32, String) {
+        self.steps
+            .get(step_id)
+            .cloned()
+            .unwrap_or((u32::MAX, String::new()))
     }
 
     fn failed(&self) -> Option<String> {

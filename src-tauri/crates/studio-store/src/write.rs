@@ -60,14 +60,20 @@ impl Store {
             })
             .collect();
         let mut applied = Applied::default();
+        // Prepared once per batch, not looked up per write.
+        let mut event_insert = tx.prepare_cached(INSERT_EVENT)?;
+        let mut step_upsert = tx.prepare_cached(UPSERT_STEP)?;
+        let mut step_started = tx.prepare_cached(STEP_STARTED)?;
+        let mut payload = Vec::with_capacity(1024);
         for write in writes {
             match write {
                 Write::Accept(run, event) => {
                     insert_run(&tx, run, event)?;
-                    count(&mut applied, insert_event(&tx, event)?);
+                    let outcome = insert_event(&tx, &mut event_insert, &mut payload, event)?;
+                    count(&mut applied, outcome);
                 }
                 Write::Event(event) => {
-                    let outcome = insert_event(&tx, event)?;
+                    let outcome = insert_event(&tx, &mut event_insert, &mut payload, event)?;
                     if outcome == Insert::New && event.event_type.is_final() {
                         end_run(&tx, event)?;
                     }
@@ -84,20 +90,14 @@ impl Store {
                     if ended.contains(&(run_id.as_str(), step_id.as_str())) {
                         continue;
                     }
-                    tx.prepare_cached(
-                        "INSERT INTO step_results
-                           (run_id, step_id, position, step_type, status, attempts, started_at)
-                         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)
-                         ON CONFLICT (run_id, step_id) DO UPDATE SET
-                           status = 'running', attempts = excluded.attempts",
-                    )?
-                    .execute(params![
+                    step_started.execute(params![
                         run_id, step_id, position, step_type, attempt, started_at
                     ])?;
                 }
-                Write::Step { run_id, row } => upsert_step(&tx, run_id, row)?,
+                Write::Step { run_id, row } => upsert_step(&mut step_upsert, run_id, row)?,
             }
         }
+        drop((event_insert, step_upsert, step_started));
         tx.commit()?;
         Ok(applied)
     }
@@ -136,36 +136,43 @@ fn insert_run(tx: &Transaction<'_>, run: &NewRun, accepted: &Event) -> Result<()
     Ok(())
 }
 
+const STEP_STARTED: &str = "INSERT INTO step_results
+       (run_id, step_id, position, step_type, status, attempts, started_at)
+     VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6)
+     ON CONFLICT (run_id, step_id) DO UPDATE SET
+       status = 'running', attempts = excluded.attempts";
+
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO events
+       (run_id, seq, idempotency_key, event_type, step_id, is_final, payload, emitted_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+     ON CONFLICT DO NOTHING";
+
 /// Inserts an event unless its idempotency key is already there with the same payload.
-pub(crate) fn insert_event(tx: &Transaction<'_>, event: &Event) -> Result<Insert, StoreError> {
-    let payload = serde_json::to_string(event).map_err(|e| StoreError::corrupt("event", e))?;
-    let changed = tx
-        .prepare_cached(
-            "INSERT INTO events (run_id, seq, idempotency_key, event_type, step_id, is_final,
-                                 payload, emitted_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![
-            &*event.run_id,
-            event.seq as i64,
-            event.idempotency_key,
-            event.event_type.as_str(),
-            event.step_id.as_deref(),
-            event.event_type.is_final(),
-            payload,
-            event.emitted_at,
-        ])?;
+/// `insert` is [`INSERT_EVENT`] prepared on `tx`; `buf` is reused for the JSON.
+pub(crate) fn insert_event(
+    tx: &Transaction<'_>,
+    insert: &mut rusqlite::Statement<'_>,
+    buf: &mut Vec<u8>,
+    event: &Event,
+) -> Result<Insert, StoreError> {
+    crate::event_row::body(event, buf)?;
+    let payload = std::str::from_utf8(buf).map_err(|e| StoreError::corrupt("event", e))?;
+    let changed = insert.execute(params![
+        &*event.run_id,
+        event.seq as i64,
+        event.idempotency_key,
+        event.event_type.as_str(),
+        event.step_id.as_deref(),
+        event.event_type.is_final(),
+        payload,
+        event.emitted_at,
+    ])?;
     if changed == 1 {
         return Ok(Insert::New);
     }
     // Nothing inserted: find out which rule refused it.
-    let stored: Option<String> = tx
-        .prepare_cached("SELECT payload FROM events WHERE idempotency_key = ?1")?
-        .query_row([&event.idempotency_key], |r| r.get(0))
-        .optional()?;
-    match stored {
-        Some(stored) if stored == payload => Ok(Insert::Duplicate),
+    match crate::event_row::by_key(tx, &event.idempotency_key)? {
+        Some(stored) if stored == *event => Ok(Insert::Duplicate),
         Some(_) => Err(StoreError::IdempotencyConflict {
             key: event.idempotency_key.clone(),
         }),
@@ -228,24 +235,25 @@ fn final_status(t: EventType) -> RunStatus {
     }
 }
 
+pub(crate) const UPSERT_STEP: &str = "INSERT INTO step_results
+       (run_id, step_id, position, step_type, status, output, error, attempts, started_at,
+        finished_at, duration_ms, reused_from)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+     ON CONFLICT (run_id, step_id) DO UPDATE SET
+       status = excluded.status, output = excluded.output, error = excluded.error,
+       attempts = excluded.attempts,
+       started_at = COALESCE(excluded.started_at, step_results.started_at),
+       finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+       reused_from = excluded.reused_from";
+
+/// Writes a step's row. `upsert` is [`UPSERT_STEP`] prepared on the transaction.
 pub(crate) fn upsert_step(
-    tx: &Transaction<'_>,
+    upsert: &mut rusqlite::Statement<'_>,
     run_id: &str,
     row: &StepRow,
 ) -> Result<(), StoreError> {
     let output = row.output.as_ref().map(|o| o.to_string());
-    tx.prepare_cached(
-        "INSERT INTO step_results (run_id, step_id, position, step_type, status, output, error,
-                                   attempts, started_at, finished_at, duration_ms, reused_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT (run_id, step_id) DO UPDATE SET
-           status = excluded.status, output = excluded.output, error = excluded.error,
-           attempts = excluded.attempts,
-           started_at = COALESCE(excluded.started_at, step_results.started_at),
-           finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
-           reused_from = excluded.reused_from",
-    )?
-    .execute(params![
+    upsert.execute(params![
         run_id,
         row.step_id,
         row.position,
