@@ -56,8 +56,7 @@ async fn runs_are_recorded_listed_shown_compared_and_resumed() {
         .unwrap();
     assert_eq!(resumed.result.status, RunStatus::Completed);
     assert_eq!(
-        resumed.result.step_results["c"].output["content"],
-        "A",
+        resumed.result.step_results["c"].output["content"], "A",
         "the reused step's file was carried over into the new workspace"
     );
     let meta: serde_json::Value = serde_json::from_str(
@@ -71,14 +70,19 @@ async fn runs_are_recorded_listed_shown_compared_and_resumed() {
     )
     .unwrap();
     assert_eq!(raw["reused_from"], failed.result.run_id.as_str());
-    let steps_md =
-        std::fs::read_to_string(resumed.evidence_dir.join("evidence/steps.md")).unwrap();
+    let steps_md = std::fs::read_to_string(resumed.evidence_dir.join("evidence/steps.md")).unwrap();
     assert!(steps_md.contains("Reused steps: a"), "{steps_md}");
 
     let details = api.run_details(&resumed.result.run_id).unwrap();
-    assert_eq!(details.run.resumed_from.as_deref(), Some(&*failed.result.run_id));
+    assert_eq!(
+        details.run.resumed_from.as_deref(),
+        Some(&*failed.result.run_id)
+    );
     assert_eq!(details.steps.len(), 3);
-    assert_eq!(details.events.first().unwrap().event_type, EventType::Accepted);
+    assert_eq!(
+        details.events.first().unwrap().event_type,
+        EventType::Accepted
+    );
     assert!(details.events.last().unwrap().event_type.is_final());
 
     let diff = api
@@ -102,7 +106,10 @@ async fn runs_are_recorded_listed_shown_compared_and_resumed() {
 
     let err = api.run_details("no-such-run").unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound, "{err}");
-    assert_eq!(api.prepare_resume("no-such-run").unwrap_err().code, ErrorCode::NotFound);
+    assert_eq!(
+        api.prepare_resume("no-such-run").unwrap_err().code,
+        ErrorCode::NotFound
+    );
 }
 
 #[test]
@@ -170,7 +177,9 @@ fn the_first_open_recovers_runs_of_dead_processes_and_cleans_their_temporary_fil
             steps: vec![("a".into(), "noop".into())],
             owner: dead,
         };
-        store.apply(&[Write::Accept(Box::new(run), accepted)]).unwrap();
+        store
+            .apply(&[Write::Accept(Box::new(run), accepted)])
+            .unwrap();
     }
 
     let api = StudioApi::open(paths.clone()).unwrap();
@@ -189,7 +198,11 @@ fn the_first_open_recovers_runs_of_dead_processes_and_cleans_their_temporary_fil
 
     let again = StudioApi::open(paths).unwrap();
     assert!(
-        again.recover_interrupted_runs().unwrap().interrupted_runs.is_empty(),
+        again
+            .recover_interrupted_runs()
+            .unwrap()
+            .interrupted_runs
+            .is_empty(),
         "nothing left to recover"
     );
 }

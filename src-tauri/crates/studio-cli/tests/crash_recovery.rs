@@ -162,7 +162,10 @@ fn check_history(data: &Path, reported: &[Event]) -> Vec<String> {
             continue;
         };
         for sub in [".", "outputs", "evidence", "evidence/raw"] {
-            for entry in std::fs::read_dir(Path::new(dir).join(sub)).into_iter().flatten() {
+            for entry in std::fs::read_dir(Path::new(dir).join(sub))
+                .into_iter()
+                .flatten()
+            {
                 let name = entry.unwrap().file_name().to_string_lossy().into_owned();
                 if name.contains(".tmp-") {
                     problems.push(format!("temporary file left: {dir}/{sub}/{name}"));
@@ -206,7 +209,9 @@ fn killed_runs_are_recovered_consistent_and_resumable() {
         String::from_utf8_lossy(&out.stderr)
     );
     let expected_report = report_of(&json_of(&out));
-    assert!(expected_report.contains("part-1") && expected_report.contains(&format!("part-{STAGES}")));
+    assert!(
+        expected_report.contains("part-1") && expected_report.contains(&format!("part-{STAGES}"))
+    );
 
     let mut kills = 0;
     let mut violations: Vec<String> = Vec::new();

@@ -37,7 +37,9 @@ pub use mission::{
     Sandbox, SimulatedTool, Simulation, StateField, StateSchema, Step, StepApproval, ToolRules,
 };
 pub use normalize::{EffectiveConfig, MissionLogic, NormalizedStep};
-pub use perimeter::{merge as merge_perimeters, parse_perimeter, EffectivePerimeter, PerimeterError};
+pub use perimeter::{
+    merge as merge_perimeters, parse_perimeter, EffectivePerimeter, PerimeterError,
+};
 pub use source::{Location, SourceFile, SourceFormat};
 pub use status::{RunStatus, StepStatus};
 pub use step_params::{params_of, StepParams, STEP_PARAMS};

@@ -50,7 +50,12 @@ fn template_files() -> Vec<PathBuf> {
 
 /// The step index of a `steps[N]...` field.
 fn step_index(field: &str) -> Option<usize> {
-    field.strip_prefix("steps[")?.split(']').next()?.parse().ok()
+    field
+        .strip_prefix("steps[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[test]
@@ -59,7 +64,11 @@ fn every_template_validates_and_carries_the_registry_fields() {
     assert!(!files.is_empty(), "no templates found");
     let mut problems = Vec::new();
     for path in &files {
-        let shown = path.strip_prefix(templates_dir()).unwrap().display().to_string();
+        let shown = path
+            .strip_prefix(templates_dir())
+            .unwrap()
+            .display()
+            .to_string();
         let loaded = match load_file(path) {
             Ok(loaded) => loaded,
             Err(e) => {
@@ -77,17 +86,30 @@ fn every_template_validates_and_carries_the_registry_fields() {
                     .and_then(|s| step_type(&s.step_type))
                     .is_some_and(|info| info.status == StepTypeStatus::NotAvailableYet);
             if !tolerated {
-                problems.push(format!("{shown}: {:?} at {}: {}", d.code, d.field, d.message));
+                problems.push(format!(
+                    "{shown}: {:?} at {}: {}",
+                    d.code, d.field, d.message
+                ));
             }
         }
-        let folder = path.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+        let folder = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         match m.sector.as_deref() {
             Some(sector) if sector.to_lowercase() == folder => {}
-            other => problems.push(format!("{shown}: sector {other:?} does not match its folder")),
+            other => problems.push(format!(
+                "{shown}: sector {other:?} does not match its folder"
+            )),
         }
         let id = m.id.clone().unwrap_or_default();
         if !id.starts_with("studio.") || id.split('.').count() < 3 {
-            problems.push(format!("{shown}: id `{id}` is not reverse DNS (studio.<sector>.<slug>)"));
+            problems.push(format!(
+                "{shown}: id `{id}` is not reverse DNS (studio.<sector>.<slug>)"
+            ));
         }
         for (field, value) in [
             ("goal", &m.goal),
@@ -104,7 +126,9 @@ fn every_template_validates_and_carries_the_registry_fields() {
             problems.push(format!("{shown}: `required_depts` is empty"));
         }
         if m.tags.is_empty() || m.risk.is_none() || m.est_roi.is_none() || m.value_usd.is_none() {
-            problems.push(format!("{shown}: tags, risk, est_roi and value_usd are all needed"));
+            problems.push(format!(
+                "{shown}: tags, risk, est_roi and value_usd are all needed"
+            ));
         }
         if m.perimeter.is_none() {
             problems.push(format!("{shown}: no perimeter"));
@@ -120,13 +144,20 @@ fn every_template_validates_and_carries_the_registry_fields() {
         let uses_http = types.contains("http");
         let simulated = m.simulation.as_ref().is_some_and(|s| s.enabled);
         if uses_http && !simulated {
-            problems.push(format!("{shown}: http steps without a simulation (would not run offline)"));
+            problems.push(format!(
+                "{shown}: http steps without a simulation (would not run offline)"
+            ));
         }
         if m.outputs.is_empty() {
             problems.push(format!("{shown}: no declared outputs"));
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -138,8 +169,12 @@ fn the_library_is_spread_over_the_sectors_without_duplicates() {
     let mut hashes: HashMap<String, PathBuf> = HashMap::new();
     let mut problems = Vec::new();
     for path in &files {
-        let m = load_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).mission;
-        *per_sector.entry(m.sector.clone().unwrap_or_default()).or_default() += 1;
+        let m = load_file(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .mission;
+        *per_sector
+            .entry(m.sector.clone().unwrap_or_default())
+            .or_default() += 1;
         let goal = m.goal.clone().unwrap_or_default().trim().to_lowercase();
         for (map, key, what) in [
             (&mut ids, m.id.clone().unwrap_or_default(), "id"),
@@ -147,18 +182,27 @@ fn the_library_is_spread_over_the_sectors_without_duplicates() {
             (&mut hashes, logic_hash(&m), "logic_hash"),
         ] {
             if let Some(first) = map.insert(key, path.clone()) {
-                problems.push(format!("{} and {} share a {what}", first.display(), path.display()));
+                problems.push(format!(
+                    "{} and {} share a {what}",
+                    first.display(),
+                    path.display()
+                ));
             }
         }
     }
     for sector in SECTORS {
         let n = per_sector.get(*sector).copied().unwrap_or(0);
         if n < MIN_PER_SECTOR {
-            problems.push(format!("sector {sector}: {n} template(s), fewer than {MIN_PER_SECTOR}"));
+            problems.push(format!(
+                "sector {sector}: {n} template(s), fewer than {MIN_PER_SECTOR}"
+            ));
         }
     }
     if files.len() < MIN_TEMPLATES {
-        problems.push(format!("{} templates, fewer than {MIN_TEMPLATES}", files.len()));
+        problems.push(format!(
+            "{} templates, fewer than {MIN_TEMPLATES}",
+            files.len()
+        ));
     }
     assert!(
         problems.is_empty(),
