@@ -7,6 +7,7 @@ use studio_api::{AppPaths, StudioApi};
 
 mod cmd_audit;
 mod cmd_history;
+mod cmd_keyring;
 mod cmd_run;
 mod cmd_validate;
 mod perimeter_args;
@@ -138,6 +139,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Store or remove API keys in the OS keyring (the kernel key store on Linux, the
+    /// Keychain on macOS, the Credential Manager on Windows), for `llm` steps'
+    /// `api_key_keyring`.
+    #[command(subcommand)]
+    Keyring(cmd_keyring::KeyringCommand),
     /// Show the version and where data, history and logs live.
     Info {
         /// Print one JSON document on stdout.
@@ -168,6 +174,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Validation reads files only: it needs no data folder.
     if let Command::Validate { files, json } = &cli.command {
         return Ok(ExitCode::from(cmd_validate::validate_files(files, *json)));
+    }
+    if let Command::Keyring(command) = &cli.command {
+        return Ok(ExitCode::from(cmd_keyring::keyring(command)));
     }
     if let Command::Run {
         file,
@@ -252,7 +261,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::History { .. }
         | Command::Show { .. }
         | Command::Diff { .. }
-        | Command::Audit { .. } => {
+        | Command::Audit { .. }
+        | Command::Keyring(_) => {
             unreachable!("handled before")
         }
         Command::Info { json } => {

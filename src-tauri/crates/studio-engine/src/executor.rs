@@ -1507,8 +1507,8 @@ impl Run<'_> {
                 return None;
             }
         };
-        if let Some((name, value)) = &prepared.secret {
-            self.secrets.add(name, value);
+        if let Some((label, value)) = &prepared.secret {
+            self.secrets.add_labelled(label, value);
         }
         let verdict = self.gate.admit(&GateRequest {
             step_id: &step.id,

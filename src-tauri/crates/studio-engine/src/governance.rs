@@ -99,7 +99,8 @@ pub(crate) struct Prepared {
     pub llm: Option<LlmDemand>,
     /// What the step type runs with (for a `tool` step: the prepared call).
     pub params: Value,
-    /// A secret the call reads on its own (an LLM API key): `(variable, value)`.
+    /// A secret the call reads on its own (an LLM API key from the environment or the OS
+    /// keyring): `(mask label, value)`.
     pub secret: Option<(String, String)>,
     /// Why the call cannot be made (input not matching the tool's schema, a variable of its
     /// template not set). Reported after the gate, which judges the tool first, and ignored
@@ -133,13 +134,14 @@ pub(crate) fn prepare(
         "llm" => {
             let plan = llm::plan(&params, &setup.llm_context, &|m| setup.prices.price(m))
                 .map_err(|f| f.message)?;
+            let (secret, deferred_error) = api_key(&params, &plan, setup);
             Ok(Prepared {
                 identity: builtin_identity("llm", &params),
                 runs_command: false,
                 llm: Some(demand(&plan)),
-                secret: api_key(&params, &plan, setup),
+                secret,
                 params,
-                deferred_error: None,
+                deferred_error,
             })
         }
         other => Ok(Prepared {
@@ -162,15 +164,19 @@ fn demand(plan: &llm::LlmPlan) -> LlmDemand {
     }
 }
 
-fn api_key(params: &Value, plan: &llm::LlmPlan, setup: &RunSetup) -> Option<(String, String)> {
+/// The API key an `openai` call will send (masked from then on), or why there is none.
+fn api_key(
+    params: &Value,
+    plan: &llm::LlmPlan,
+    setup: &RunSetup,
+) -> (Option<(String, String)>, Option<String>) {
     if plan.provider != llm::Provider::OpenAi {
-        return None;
+        return (None, None);
     }
-    let name = params
-        .get("api_key_env")
-        .and_then(Value::as_str)
-        .unwrap_or(llm::DEFAULT_API_KEY_ENV);
-    setup.env_var(name).map(|v| (name.to_string(), v))
+    match llm::api_key(params, setup) {
+        Ok(secret) => (secret, None),
+        Err(e) => (None, Some(e)),
+    }
 }
 
 fn prepare_tool(
@@ -207,12 +213,17 @@ fn prepare_tool(
         Ok(call) => (call, None),
         Err(e) => (Value::Null, Some(e)),
     };
-    let (llm_demand, secret) = if kind == "llm" && deferred_error.is_none() {
+    let (llm_demand, secret, deferred_error) = if kind == "llm" && deferred_error.is_none() {
         let plan = llm::plan(&call, &setup.llm_context, &|m| setup.prices.price(m))
             .map_err(|f| format!("tool `{name}`: {}", f.message))?;
-        (Some(demand(&plan)), api_key(&call, &plan, setup))
+        let (secret, error) = api_key(&call, &plan, setup);
+        (
+            Some(demand(&plan)),
+            secret,
+            error.map(|e| format!("tool `{name}`: {e}")),
+        )
     } else {
-        (None, None)
+        (None, None, deferred_error)
     };
     Ok(Prepared {
         identity: ToolIdentity {

@@ -15,6 +15,7 @@ mod error;
 mod events;
 mod executor;
 pub mod gate;
+pub mod os_keyring;
 pub mod governance;
 mod graph;
 mod plan;

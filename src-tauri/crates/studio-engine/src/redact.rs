@@ -27,10 +27,16 @@ pub(crate) struct Redactor {
 }
 
 impl Redactor {
+    /// Masks, from now on, the value of the environment variable `name`.
     pub fn add(&mut self, name: &str, value: &str) {
+        self.add_labelled(&format!("env.{name}"), value);
+    }
+
+    /// Masks, from now on, `value` as `[redacted:LABEL]` (`env.NAME`, `keyring.SERVICE/USER`).
+    pub fn add_labelled(&mut self, label: &str, value: &str) {
         if value.len() >= MIN_SECRET_LEN && !self.secrets.iter().any(|(_, v)| v == value) {
             self.secrets
-                .push((format!("[redacted:env.{name}]"), value.to_string()));
+                .push((format!("[redacted:{label}]"), value.to_string()));
             // Longest first, so a secret that contains another is replaced whole.
             self.secrets.sort_by_key(|s| std::cmp::Reverse(s.1.len()));
         }

@@ -583,6 +583,113 @@ mod openai {
         assert_eq!(step.output["body"], r#"{"object": "chat.completion"}"#);
     }
 
+    /// Every file under `dir`, as text.
+    fn all_files(dir: &std::path::Path) -> String {
+        let mut text = String::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                text += &all_files(&path);
+            } else {
+                text += &String::from_utf8_lossy(&std::fs::read(&path).unwrap());
+            }
+        }
+        text
+    }
+
+    /// Without a login (containers, CI) the kernel's default keyring for the process is one it
+    /// cannot link keys from; a fresh anonymous keyring of its own (keyctl(2) operation 1)
+    /// works.
+    #[allow(unsafe_code)]
+    fn join_own_keyring() {
+        #[cfg(target_os = "linux")]
+        {
+            const JOIN_OWN_KEYRING: libc::c_long = 1;
+            // SAFETY: keyctl(1, NULL) joins a new anonymous keyring; no pointer is read.
+            let id = unsafe {
+                libc::syscall(
+                    libc::SYS_keyctl,
+                    JOIN_OWN_KEYRING,
+                    std::ptr::null::<libc::c_char>(),
+                )
+            };
+            if id < 0 {
+                println!(
+                    "cannot get a keyring of its own: {}",
+                    std::io::Error::last_os_error()
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_api_key_comes_from_the_os_keyring_and_never_shows() {
+        use studio_engine::os_keyring;
+        let user = format!("test-{}", std::process::id());
+        let key = "sk-keyring-canary-5e1f0a9b77";
+        join_own_keyring();
+        if let Err(e) = os_keyring::set(os_keyring::DEFAULT_SERVICE, &user, key) {
+            println!("skipped: the OS keyring refuses to store an entry here: {e}");
+            return;
+        }
+        // A server that echoes the key in its answer, as a careless one might.
+        let echo = ok_body().replace("Paris.", &format!("Your key is {key}."));
+        let (base, server) = start(vec![(200, echo), (200, ok_body())]).await;
+        let step = |extra: Value| {
+            let mut parameters = json!({
+                "provider": "openai", "base_url": base, "model": "gpt-4o-mini",
+                "prompt": "Capital of France?", "max_tokens": 50});
+            for (k, v) in extra.as_object().unwrap() {
+                parameters[k] = v.clone();
+            }
+            mission(json!({"steps": [{"id": "ask", "step_type": "llm", "parameters": parameters}]}))
+        };
+        // The keyring entry, even with OPENAI_API_KEY set; an explicit variable that is set wins.
+        let env = BTreeMap::from([("OPENAI_API_KEY".to_string(), "sk-default-env-0000".into())]);
+        let keyring = step(json!({"api_key_keyring": user}));
+        let ran = run(&keyring, Governance::default(), env.clone()).await;
+        let explicit = step(json!({"api_key_keyring": user, "api_key_env": "OPENAI_API_KEY"}));
+        let ran_env = run(&explicit, Governance::default(), env).await;
+        let missing = step(json!({"api_key_keyring": format!("{user}-missing")}));
+        let ran_missing = run(&missing, Governance::default(), BTreeMap::new()).await;
+        os_keyring::delete(os_keyring::DEFAULT_SERVICE, &user).unwrap();
+
+        assert_eq!(
+            ran.result.status,
+            RunStatus::Completed,
+            "{:?}",
+            ran.result.reason
+        );
+        assert_eq!(ran_env.result.status, RunStatus::Completed);
+        let seen = server.seen.lock().unwrap();
+        assert_eq!(seen.len(), 2, "the missing entry sends no request");
+        assert_eq!(seen[0].0, Some(format!("Bearer {key}")));
+        assert_eq!(seen[1].0.as_deref(), Some("Bearer sk-default-env-0000"));
+        let error = ran_missing.result.step_results["ask"]
+            .error
+            .clone()
+            .unwrap();
+        assert!(
+            error.contains("no entry")
+                && error.contains("mission keyring set")
+                && error.contains("api_key_env"),
+            "{error}"
+        );
+        // The answer carried the key: masked everywhere the run records.
+        let everything = format!(
+            "{}{}{}{}",
+            serde_json::to_string(&ran.result).unwrap(),
+            serde_json::to_string(&ran.events).unwrap(),
+            serde_json::to_string(&ran.audit).unwrap(),
+            all_files(ran._dir.path()),
+        );
+        assert!(!everything.contains(key), "the keyring key leaked");
+        assert!(
+            everything.contains(&format!("[redacted:keyring.mission-studio/{user}]")),
+            "the key is masked with its keyring label"
+        );
+    }
+
     #[tokio::test]
     async fn a_lasting_server_error_fails_after_the_retries() {
         let (base, server) = start(vec![(503, "down".into())]).await;

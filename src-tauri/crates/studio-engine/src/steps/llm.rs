@@ -2,7 +2,8 @@
 //!
 //! Providers: `simulated` (the default: deterministic text, token counts and prices, offline)
 //! and `openai` (any OpenAI-compatible chat completions endpoint — OpenAI, Ollama, llama.cpp
-//! server: `base_url`, `model`, the API key from the environment variable `api_key_env`).
+//! server: `base_url`, `model`, the API key from an environment variable or the OS keyring; see
+//! [`api_key`] for the order).
 //!
 //! The system message starts with the mission's context (goal, constraints, perimeter: "context
 //! injection"), then the step's `system_message`. `max_tokens` arrives clamped by the gate to
@@ -13,7 +14,7 @@
 //! cost_usd, estimated}, finish_reason}`.
 
 use super::params::{opt_str, opt_u64, str_param};
-use super::{Failure, StepCtx, StepOutput};
+use super::{Failure, RunSetup, StepCtx, StepOutput};
 use crate::budget::{micros_to_usd, token_cost_micros, Spend};
 use crate::pricing::ModelPrice;
 use serde_json::{json, Value};
@@ -26,6 +27,7 @@ pub const DEFAULT_SIMULATED_MODEL: &str = "sim-small";
 pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_API_KEY_ENV: &str = "OPENAI_API_KEY";
+pub use crate::os_keyring::DEFAULT_SERVICE as DEFAULT_KEYRING_SERVICE;
 /// Attempts of one call when the server answers 429 or 5xx.
 const MAX_TRIES: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
@@ -119,6 +121,49 @@ pub(crate) async fn run(p: &Value, ctx: &StepCtx) -> Result<StepOutput, Failure>
     }
 }
 
+/// The `openai` provider's API key, as `(mask label, key)`, in this order:
+///
+/// 1. the environment variable `api_key_env` when the step names one and it is set;
+/// 2. the OS keyring entry (service `api_key_keyring_service`, default `mission-studio`; user
+///    `api_key_keyring`) when the step names one: missing or unreadable, it is an error that
+///    says how to set either;
+/// 3. otherwise `OPENAI_API_KEY` when set, else no key (local servers need none).
+pub(crate) fn api_key(p: &Value, setup: &RunSetup) -> Result<Option<(String, String)>, String> {
+    let explicit_env = p.get("api_key_env").and_then(Value::as_str);
+    if let Some(name) = explicit_env {
+        if let Some(key) = setup.env_var(name) {
+            return Ok(Some((format!("env.{name}"), key)));
+        }
+    }
+    let Some(user) = p.get("api_key_keyring").and_then(Value::as_str) else {
+        let name = explicit_env.unwrap_or(DEFAULT_API_KEY_ENV);
+        return Ok(setup.env_var(name).map(|key| (format!("env.{name}"), key)));
+    };
+    let service = p
+        .get("api_key_keyring_service")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_KEYRING_SERVICE);
+    let how = format!(
+        "store it with `mission keyring set {user}{}` (the key read from standard input){}",
+        if service == DEFAULT_KEYRING_SERVICE {
+            String::new()
+        } else {
+            format!(" --service {service}")
+        },
+        match explicit_env {
+            Some(name) => format!(" or set the environment variable `{name}`"),
+            None => " or name an environment variable that holds it with `api_key_env`".into(),
+        }
+    );
+    match crate::os_keyring::get(service, user) {
+        Ok(Some(key)) => Ok(Some((format!("keyring.{service}/{user}"), key))),
+        Ok(None) => Err(format!(
+            "no API key: the OS keyring has no entry for service `{service}`, user `{user}`; {how}"
+        )),
+        Err(e) => Err(format!("no API key: {e}; {how}")),
+    }
+}
+
 fn usage_output(plan: &LlmPlan, prompt: u64, completion: u64, estimated: bool) -> (Value, Spend) {
     let cost = token_cost_micros(
         prompt,
@@ -185,8 +230,12 @@ async fn openai(
 ) -> Result<StepOutput, Failure> {
     let base = opt_str(p, "base_url")?.unwrap_or(DEFAULT_BASE_URL);
     let url = format!("{}/chat/completions", base.trim_end_matches('/'));
-    let key_env = opt_str(p, "api_key_env")?.unwrap_or(DEFAULT_API_KEY_ENV);
-    let api_key = ctx.shared.setup.env_var(key_env);
+    opt_str(p, "api_key_env")?;
+    opt_str(p, "api_key_keyring")?;
+    opt_str(p, "api_key_keyring_service")?;
+    let api_key = api_key(p, &ctx.shared.setup)
+        .map_err(Failure::new)?
+        .map(|(_, key)| key);
     let mut messages = Vec::new();
     if !plan.system.is_empty() {
         messages.push(json!({"role": "system", "content": plan.system}));
