@@ -1,0 +1,11 @@
+//! The mission library (DESIGN §10): template files indexed into `mission_templates`, kept in
+//! step by a debounced watcher, searched and sorted for the UI and the CLI; active missions
+//! (a template saved with the operator's perimeter); and the daily batch that feeds measured
+//! performance (runs, success rate, cost, ROI, durations, badges, failure patterns) back into
+//! the library.
+//!
+//! The template files stay the source of truth; the table is an index rebuilt from them.
+
+pub mod model;
+
+pub use model::{Badge, TemplateSource, TemplateStats, TemplateSummary, TOP_PERFORMANCE};
