@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the end-to-end tests against the built app (target/debug/mission-studio) under Xvfb.
+# Runs the end-to-end tests (all, or those named in E2E_TESTS, e.g. "./library.test.mjs") against the built app (target/debug/mission-studio) under Xvfb.
 # Each run gets a fresh data folder and config folder, so tests never touch the operator's data.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,4 +23,4 @@ export NO_AT_BRIDGE=1
 
 # A private session bus (the single-instance lock lives on it) and a virtual screen.
 exec dbus-run-session -- xvfb-run -a -s "-screen 0 1440x900x24" \
-  node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
+  node --test --test-concurrency=1 --test-reporter=spec ${E2E_TESTS:-./*.test.mjs}

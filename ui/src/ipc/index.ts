@@ -16,7 +16,7 @@ export function toApiError(err: unknown): ApiError {
   return { code: "internal", message: typeof err === "string" ? err : String(err) };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (err) {
