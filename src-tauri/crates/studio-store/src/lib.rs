@@ -17,6 +17,7 @@ mod owner;
 mod read;
 mod recovery;
 mod sink;
+mod templates;
 mod write;
 
 pub use audit::ApprovalRow;
@@ -27,4 +28,5 @@ pub use model::{NewRun, RecoveredRun, ResumeSource, RunFilter, RunSummary, StepR
 pub use owner::ProcessIdentity;
 pub use recovery::{STEP_INTERRUPTED, STEP_NOT_STARTED};
 pub use sink::StoreSink;
+pub use templates::{TemplateRecord, TemplateRow};
 pub use write::{Applied, Write};

@@ -8,10 +8,16 @@
 use rusqlite_migration::{Migrations, M};
 
 /// The migration files, in order. Migration N (1-based) sets `user_version` to N.
-const FILES: &[(&str, &str)] = &[(
-    "0001_history.sql",
-    include_str!("../migrations/0001_history.sql"),
-)];
+const FILES: &[(&str, &str)] = &[
+    (
+        "0001_history.sql",
+        include_str!("../migrations/0001_history.sql"),
+    ),
+    (
+        "0002_registry.sql",
+        include_str!("../migrations/0002_registry.sql"),
+    ),
+];
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = FILES.len() as u32;
