@@ -7,7 +7,9 @@
 //! batched transactions, passing events on only once committed. [`Store::recover_interrupted`]
 //! ends the runs of processes that are gone.
 
+mod active;
 mod audit;
+mod batch;
 mod connection;
 mod error;
 mod event_row;
@@ -20,7 +22,11 @@ mod sink;
 mod templates;
 mod write;
 
+pub use active::{ActiveRow, Saved};
 pub use audit::ApprovalRow;
+pub use batch::{
+    BatchClaim, BatchJob, FinishedRun, FlagChange, ReviewFlag, TemplateFigures, BATCH_OWNER_GONE,
+};
 pub use connection::{Store, BUSY_TIMEOUT};
 pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;

@@ -17,6 +17,10 @@ const FILES: &[(&str, &str)] = &[
         "0002_registry.sql",
         include_str!("../migrations/0002_registry.sql"),
     ),
+    (
+        "0003_active_batch.sql",
+        include_str!("../migrations/0003_active_batch.sql"),
+    ),
 ];
 
 /// The schema version this build writes and understands.
