@@ -1,0 +1,51 @@
+import { fireEvent, render, screen } from "@testing-library/react";
+import { DagView } from "./DagView";
+
+// React Flow measures nodes with ResizeObserver, which jsdom lacks.
+beforeAll(() => {
+  if (!("ResizeObserver" in globalThis)) {
+    class RO {
+      observe() {}
+      unobserve() {}
+      disconnect() {}
+    }
+    (globalThis as unknown as { ResizeObserver: typeof RO }).ResizeObserver = RO;
+  }
+});
+
+const nodes = [
+  { id: "fetch", label: "Fetch data", stepType: "http" },
+  { id: "score", label: "Score", stepType: "llm", highlight: true, badge: "approval" },
+  { id: "report", label: "Report", stepType: "create_file", status: "running" },
+];
+const edges = [
+  { source: "fetch", target: "score" },
+  { source: "score", target: "report" },
+];
+
+describe("DagView", () => {
+  it("draws one node per step with its label, type, highlight and status", () => {
+    render(<DagView nodes={nodes} edges={edges} />);
+    expect(screen.getByTestId("dag-view")).toHaveAttribute("data-node-count", "3");
+    expect(screen.getByTestId("dag-node-fetch")).toHaveTextContent("Fetch data");
+    expect(screen.getByTestId("dag-node-fetch")).toHaveTextContent("http");
+    expect(screen.getByTestId("dag-node-score")).toHaveAttribute("data-highlight", "true");
+    expect(screen.getByTestId("dag-node-score")).toHaveTextContent("approval");
+    expect(screen.getByTestId("dag-node-report")).toHaveAttribute("data-status", "running");
+  });
+
+  it("uses a custom renderer and reports clicks and Enter", () => {
+    const clicked: string[] = [];
+    render(
+      <DagView
+        nodes={nodes}
+        edges={edges}
+        renderNode={(d) => <span>custom {d.label}</span>}
+        onNodeClick={(id) => clicked.push(id)}
+      />,
+    );
+    expect(screen.getByTestId("dag-node-score")).toHaveTextContent("custom Score");
+    fireEvent.keyDown(screen.getByTestId("dag-node-fetch"), { key: "Enter" });
+    expect(clicked).toEqual(["fetch"]);
+  });
+});

@@ -1,0 +1,213 @@
+// A read-only step DAG: automatic left-to-right layout, fit to its box, themed with the app tokens.
+// Shared by the library (template detail, approval preview), the run view and the history.
+import "@xyflow/react/dist/style.css";
+import "./dag.css";
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  type Edge,
+  type Node,
+  type NodeProps,
+} from "@xyflow/react";
+import { createContext, memo, useContext, useMemo, type KeyboardEvent, type ReactNode } from "react";
+import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from "./layout";
+import { StepTypeIcon, StatusIcon } from "./icons";
+
+/** What one node shows. `status` follows the run (pending, running, succeeded, failed, blocked, …). */
+export type DagNodeData = {
+  id: string;
+  label: string;
+  stepType: string;
+  status?: string;
+  /** Draws attention to the node (e.g. "needs approval" in the perimeter preview). */
+  highlight?: boolean;
+  /** A short tag in the node's corner (e.g. "approval", "$0.02"). */
+  badge?: string;
+};
+
+export interface DagEdge {
+  source: string;
+  target: string;
+}
+
+export interface DagViewProps {
+  nodes: readonly DagNodeData[];
+  edges: readonly DagEdge[];
+  /** Replaces the body of every node; the frame, handles and test ids stay. */
+  renderNode?: (data: DagNodeData) => ReactNode;
+  onNodeClick?: (id: string) => void;
+  /** Id of the node drawn as selected. */
+  selectedId?: string | undefined;
+  /** Zoom buttons in the corner (off for small previews). */
+  controls?: boolean;
+  height?: number | string;
+  className?: string;
+  testId?: string;
+  ariaLabel?: string;
+}
+
+type StepNode = Node<DagNodeData & { selected?: boolean }, "step">;
+
+interface DagCtx {
+  renderNode: ((data: DagNodeData) => ReactNode) | undefined;
+  onNodeClick: ((id: string) => void) | undefined;
+}
+
+const DagContext = createContext<DagCtx>({ renderNode: undefined, onNodeClick: undefined });
+
+/** The default body of a node: step-type icon, label, type, status and badge. */
+export function DefaultStepNode({ data }: { data: DagNodeData }) {
+  return (
+    <>
+      <span className="dag-node-icon" aria-hidden>
+        <StepTypeIcon stepType={data.stepType} size={14} />
+      </span>
+      <span className="dag-node-text">
+        <span className="dag-node-label" title={data.label}>
+          {data.label}
+        </span>
+        <span className="dag-node-type">{data.stepType}</span>
+      </span>
+      {data.status ? (
+        <span className={`dag-node-status status-${data.status}`} title={data.status} aria-label={data.status}>
+          <StatusIcon status={data.status} size={13} />
+        </span>
+      ) : null}
+    </>
+  );
+}
+
+const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>) {
+  const { renderNode, onNodeClick } = useContext(DagContext);
+  const classes = ["dag-node"];
+  if (data.status) classes.push(`is-${data.status}`);
+  if (data.highlight) classes.push("is-highlight");
+  if (data.selected) classes.push("is-selected");
+  if (onNodeClick) classes.push("is-clickable");
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (onNodeClick && (e.key === "Enter" || e.key === " ")) {
+      e.preventDefault();
+      onNodeClick(data.id);
+    }
+  };
+  return (
+    <div
+      className={classes.join(" ")}
+      data-testid={`dag-node-${data.id}`}
+      data-status={data.status}
+      data-highlight={data.highlight ? "true" : undefined}
+      onKeyDown={onKeyDown}
+    >
+      <Handle type="target" position={Position.Left} isConnectable={false} className="dag-handle" />
+      {renderNode ? renderNode(data) : <DefaultStepNode data={data} />}
+      {data.badge ? <span className="dag-node-badge">{data.badge}</span> : null}
+      <Handle type="source" position={Position.Right} isConnectable={false} className="dag-handle" />
+    </div>
+  );
+});
+
+const nodeTypes = { step: StepNodeView };
+
+export function DagView({
+  nodes,
+  edges,
+  renderNode,
+  onNodeClick,
+  selectedId,
+  controls = false,
+  height = 320,
+  className,
+  testId = "dag-view",
+  ariaLabel = "Step graph",
+}: DagViewProps) {
+  // Layout depends only on the graph's shape, not on statuses: live updates do not move nodes.
+  const shapeKey = useMemo(
+    () => nodes.map((n) => n.id).join("\u0000") + "\u0001" + edges.map((e) => `${e.source}>${e.target}`).join("\u0000"),
+    [nodes, edges],
+  );
+  const positions = useMemo(
+    () => layoutDag(nodes.map((n) => ({ id: n.id })), edges),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the shape key captures nodes and edges
+    [shapeKey],
+  );
+  const statusById = useMemo(() => new Map(nodes.map((n) => [n.id, n.status])), [nodes]);
+
+  const rfNodes: StepNode[] = useMemo(
+    () =>
+      nodes.map((n) => ({
+        id: n.id,
+        type: "step",
+        position: positions.get(n.id) ?? { x: 0, y: 0 },
+        data: { ...n, selected: n.id === selectedId },
+        width: NODE_WIDTH,
+        height: NODE_HEIGHT,
+        draggable: false,
+        connectable: false,
+        selectable: false,
+        ariaLabel: `${n.label} (${n.stepType}${n.status ? `, ${n.status}` : ""})`,
+      })),
+    [nodes, positions, selectedId],
+  );
+  const rfEdges: Edge[] = useMemo(
+    () =>
+      edges.map((e) => {
+        const src = statusById.get(e.source);
+        const dst = statusById.get(e.target);
+        const live = dst === "running" || (src === "running" && dst === undefined);
+        const done = src === "succeeded" || src === "completed";
+        return {
+          id: `${e.source}->${e.target}`,
+          source: e.source,
+          target: e.target,
+          type: "smoothstep",
+          animated: live,
+          className: live ? "dag-edge-live" : done ? "dag-edge-done" : "",
+          focusable: false,
+          selectable: false,
+        } satisfies Edge;
+      }),
+    [edges, statusById],
+  );
+  const ctx = useMemo(() => ({ renderNode, onNodeClick }), [renderNode, onNodeClick]);
+
+  return (
+    <div
+      className={`dag-view${className ? ` ${className}` : ""}`}
+      style={{ height }}
+      data-testid={testId}
+      data-node-count={nodes.length}
+      aria-label={ariaLabel}
+      role="group"
+    >
+      <DagContext.Provider value={ctx}>
+        <ReactFlow
+          key={shapeKey}
+          nodes={rfNodes}
+          edges={rfEdges}
+          nodeTypes={nodeTypes}
+          fitView
+          fitViewOptions={{ padding: 0.12, maxZoom: 1.1 }}
+          minZoom={0.2}
+          maxZoom={2}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          elementsSelectable={false}
+          edgesFocusable={false}
+          nodesFocusable={Boolean(onNodeClick)}
+          zoomOnDoubleClick={false}
+          panOnScroll={false}
+          preventScrolling={false}
+          {...(onNodeClick ? { onNodeClick: (_e: unknown, node: StepNode) => onNodeClick(node.id) } : {})}
+          proOptions={{ hideAttribution: true }}
+        >
+          <Background variant={BackgroundVariant.Dots} gap={16} size={1} />
+          {controls ? <Controls showInteractive={false} position="bottom-right" /> : null}
+        </ReactFlow>
+      </DagContext.Provider>
+    </div>
+  );
+}
