@@ -6,6 +6,14 @@
 //!
 //! The template files stay the source of truth; the table is an index rebuilt from them.
 
+pub mod active;
+pub mod batch;
 pub mod model;
+pub mod review;
+pub mod schedule;
 
+pub use active::{ActiveError, ActiveMission, CapViolation, Deployed};
+pub use batch::{batch_due, run_batch, BatchError, BatchSummary, RiskLevel, Trigger};
 pub use model::{Badge, TemplateSource, TemplateStats, TemplateSummary, TOP_PERFORMANCE};
+pub use review::{FlagStatus, ReviewError};
+pub use schedule::{ScheduleConfig, Scheduler};
