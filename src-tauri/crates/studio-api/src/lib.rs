@@ -8,6 +8,7 @@ mod audit;
 pub mod dto;
 pub mod error;
 pub mod history;
+pub mod live;
 pub mod paths;
 pub mod runs;
 pub mod settings;
@@ -15,6 +16,7 @@ pub mod ts_bindings;
 
 pub use dto::Diagnostics;
 pub use error::{ApiError, ErrorCode};
+pub use live::{LiveNotice, LiveRuns, RunSource};
 pub use history::{RecoveryReport, RunDetails, RunDiff, StepDiff, StepSide};
 pub use paths::{AppPaths, DATA_DIR_ENV};
 pub use runs::{ResumePlan, RunOutcome};

@@ -14,6 +14,15 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::Diagnostics>(&cfg, &mut out);
     add::<crate::Settings>(&cfg, &mut out);
     add::<crate::Theme>(&cfg, &mut out);
+    // The run view and approvals.
+    add::<crate::live::RunEventDto>(&cfg, &mut out);
+    add::<crate::live::UsageDto>(&cfg, &mut out);
+    add::<crate::live::ApprovalDto>(&cfg, &mut out);
+    add::<crate::live::LiveRunDto>(&cfg, &mut out);
+    add::<crate::live::BudgetCapsDto>(&cfg, &mut out);
+    add::<crate::live::RunStepDto>(&cfg, &mut out);
+    add::<crate::live::RunViewDto>(&cfg, &mut out);
+    add::<crate::live::StepDetailDto>(&cfg, &mut out);
     out
 }
 
