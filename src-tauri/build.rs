@@ -2,7 +2,20 @@
 //! capability in tauri.conf.json (the main window only); a command no capability names is refused.
 
 /// Every `#[tauri::command]` of src-tauri/src/commands.rs.
-const APP_COMMANDS: &[&str] = &["diagnostics", "get_settings", "set_theme"];
+const APP_COMMANDS: &[&str] = &[
+    "diagnostics",
+    "get_settings",
+    "set_theme",
+    "list_runs",
+    "get_run",
+    "diff_runs",
+    "resume_run",
+    "evidence_tree",
+    "read_evidence_file",
+    "open_evidence_folder",
+    "watch_evidence",
+    "unwatch_evidence",
+];
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

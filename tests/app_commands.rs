@@ -99,3 +99,77 @@ fn commands_are_refused_to_a_window_without_the_capability() {
         "refusal: {err:?}"
     );
 }
+
+/// Records a real run (a failing command after a file write) in the data folder's history.
+fn record_failed_run(dir: &std::path::Path) -> String {
+    let api = StudioApi::open(AppPaths::at(dir)).expect("open the API");
+    let mission: studio_core::Mission = serde_json::from_value(json!({
+        "name": "Ipc History",
+        "sector": "Operations",
+        "steps": [
+            {"id": "write", "step_type": "create_file",
+             "parameters": {"path": "note.md", "content": "# Note"}},
+            {"id": "check", "step_type": "command", "depends_on": ["write"],
+             "parameters": {"command": "false"}}
+        ]
+    }))
+    .unwrap();
+    let outcome = tauri::async_runtime::block_on(api.run_recorded(
+        &mission,
+        studio_engine::RunOptions::new(std::path::PathBuf::new()),
+        studio_engine::CollectingSink::new(),
+    ))
+    .expect("the run is recorded");
+    outcome.result.run_id
+}
+
+#[test]
+fn history_and_evidence_commands_read_a_recorded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_id = record_failed_run(dir.path());
+    let app = app_with_data_dir(dir.path());
+
+    let list =
+        invoke(&app, "list_runs", json!({"query": {"status": "failed"}})).expect("list_runs");
+    assert_eq!(list["runs"][0]["runId"], json!(run_id));
+    assert_eq!(list["runs"][0]["sector"], "Operations");
+    assert_eq!(list["totalRuns"], 1);
+    let none = invoke(&app, "list_runs", json!({"query": {"status": "completed"}})).unwrap();
+    assert_eq!(none["runs"], json!([]));
+    let err = invoke(&app, "list_runs", json!({"query": {"status": "exploded"}}))
+        .expect_err("an unknown status is refused");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+
+    let run = invoke(&app, "get_run", json!({"runId": run_id})).expect("get_run");
+    assert_eq!(run["resumable"], true);
+    assert_eq!(run["steps"][1]["dependsOn"], json!(["write"]));
+    assert_eq!(run["steps"][1]["status"], "failed");
+
+    let tree = invoke(&app, "evidence_tree", json!({"runId": run_id})).expect("evidence_tree");
+    assert!(tree["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["name"] == "outputs"));
+    let answer = invoke(
+        &app,
+        "read_evidence_file",
+        json!({"runId": run_id, "path": "outputs/answer.md"}),
+    )
+    .expect("read answer.md");
+    assert_eq!(answer["kind"], "markdown");
+    assert!(
+        answer["text"].as_str().unwrap().contains("Ipc History"),
+        "{answer}"
+    );
+
+    for path in ["../mission-studio.db", "/etc/hostname"] {
+        let err = invoke(
+            &app,
+            "read_evidence_file",
+            json!({"runId": run_id, "path": path}),
+        )
+        .expect_err("reads outside the evidence folder are refused");
+        assert_eq!(err["code"], "invalid_input", "{path}: {err}");
+    }
+}

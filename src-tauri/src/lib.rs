@@ -14,6 +14,15 @@ pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri
         commands::diagnostics,
         commands::get_settings,
         commands::set_theme,
+        commands::history::list_runs,
+        commands::history::get_run,
+        commands::history::diff_runs,
+        commands::history::resume_run,
+        commands::history::evidence_tree,
+        commands::history::read_evidence_file,
+        commands::history::open_evidence_folder,
+        commands::history::watch_evidence,
+        commands::history::unwatch_evidence,
     ])
 }
 

@@ -1,6 +1,8 @@
 //! Tauri commands: each converts its arguments, calls one `studio_api` function and maps the
 //! error to `{code, message}`.
 
+pub mod history;
+
 use studio_api::{ApiError, Diagnostics, Settings, StudioApi, Theme};
 use tauri::State;
 

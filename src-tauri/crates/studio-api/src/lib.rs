@@ -7,7 +7,9 @@
 mod audit;
 pub mod dto;
 pub mod error;
+pub mod evidence;
 pub mod history;
+pub mod history_dto;
 pub mod live;
 pub mod paths;
 pub mod runs;
@@ -16,8 +18,15 @@ pub mod ts_bindings;
 
 pub use dto::Diagnostics;
 pub use error::{ApiError, ErrorCode};
-pub use live::{LiveNotice, LiveRuns, RunSource};
+pub use evidence::{
+    EvidenceEntry, EvidenceEntryKind, EvidenceFile, EvidenceFileKind, EvidenceTree, EvidenceWatch,
+};
 pub use history::{RecoveryReport, RunDetails, RunDiff, StepDiff, StepSide};
+pub use history_dto::{
+    MissionFacet, ResumeStarted, RunCompare, RunDetail, RunList, RunListItem, RunListQuery,
+    RunSortKey, RunStepItem, StepCompare, StepSideItem,
+};
+pub use live::{LiveNotice, LiveRuns, RunSource};
 pub use paths::{AppPaths, DATA_DIR_ENV};
 pub use runs::{ResumePlan, RunOutcome};
 pub use settings::{Settings, Theme};

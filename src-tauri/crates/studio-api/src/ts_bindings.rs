@@ -14,6 +14,23 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::Diagnostics>(&cfg, &mut out);
     add::<crate::Settings>(&cfg, &mut out);
     add::<crate::Theme>(&cfg, &mut out);
+    // History and the evidence inspector.
+    add::<crate::RunListQuery>(&cfg, &mut out);
+    add::<crate::RunSortKey>(&cfg, &mut out);
+    add::<crate::RunListItem>(&cfg, &mut out);
+    add::<crate::MissionFacet>(&cfg, &mut out);
+    add::<crate::RunList>(&cfg, &mut out);
+    add::<crate::RunStepItem>(&cfg, &mut out);
+    add::<crate::RunDetail>(&cfg, &mut out);
+    add::<crate::StepSideItem>(&cfg, &mut out);
+    add::<crate::StepCompare>(&cfg, &mut out);
+    add::<crate::RunCompare>(&cfg, &mut out);
+    add::<crate::ResumeStarted>(&cfg, &mut out);
+    add::<crate::EvidenceEntryKind>(&cfg, &mut out);
+    add::<crate::EvidenceEntry>(&cfg, &mut out);
+    add::<crate::EvidenceTree>(&cfg, &mut out);
+    add::<crate::EvidenceFileKind>(&cfg, &mut out);
+    add::<crate::EvidenceFile>(&cfg, &mut out);
     // The run view and approvals.
     add::<crate::live::RunEventDto>(&cfg, &mut out);
     add::<crate::live::UsageDto>(&cfg, &mut out);
