@@ -12,6 +12,7 @@ pub mod canonical;
 pub mod diagnostic;
 pub mod graph;
 pub mod hash;
+pub mod import;
 pub mod load;
 pub mod mission;
 pub mod normalize;
@@ -31,6 +32,7 @@ pub mod variables;
 pub use diagnostic::{has_errors, Code, Diagnostic, Severity};
 pub use graph::{levels, topological_order, GraphError, StepGraph};
 pub use hash::logic_hash;
+pub use import::{ImportKind, ImportNote, ImportReport, NoteKind};
 pub use load::{load_file, load_str, Limits, LoadError, LoadedMission};
 pub use mission::{
     slug, Approval, ApprovalMode, Budget, Mission, MissionConfig, Perimeter, Plan, PlanStep, Risk,

@@ -6,6 +6,7 @@
 //! limit refuses deep nesting. Unknown fields are errors, reported with their line and column.
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::import::ImportReport;
 use crate::mission::Mission;
 use crate::source::{Location, SourceFile, SourceFormat};
 use crate::spans::{Part, SpanIndex};
@@ -53,6 +54,9 @@ pub struct LoadedMission {
     pub mission: Mission,
     pub source: SourceFile,
     pub format: SourceFormat,
+    /// Set when the mission was converted from another format (see [`crate::import`]): what
+    /// it was and what the conversion mapped and dropped.
+    pub import: Option<ImportReport>,
     spans: OnceLock<SpanIndex>,
 }
 
@@ -68,6 +72,7 @@ impl LoadedMission {
                 text,
             },
             format: SourceFormat::Json,
+            import: None,
             spans: OnceLock::new(),
         }
     }
@@ -151,20 +156,56 @@ impl LoadError {
 }
 
 /// Reads a mission file; `.json` files are JSON, everything else YAML (unless it starts like a
-/// JSON object).
+/// JSON object). A directory is read as a mission pack, and a Spark MissionSpec or a Mission
+/// Envelope payload is converted (see [`crate::import`]).
 pub fn load_file(path: &Path) -> Result<LoadedMission, LoadError> {
     load_file_with(path, &Limits::default())
 }
 
 /// [`load_file`] with explicit limits.
 pub fn load_file_with(path: &Path, limits: &Limits) -> Result<LoadedMission, LoadError> {
+    match read_text(path, limits)? {
+        Text::Read(text) => {
+            let format = format_of(Some(path), &text);
+            let loaded = load_text(text, path.display().to_string(), format, limits)?;
+            // A pack's `mission.yaml` named directly: read its directory, Markdown files too.
+            let pack = loaded.import.as_ref().map(|r| r.kind)
+                == Some(crate::import::ImportKind::MissionPack);
+            match path.parent() {
+                Some(dir) if pack && path.ends_with(crate::import::pack::MISSION_FILE) => {
+                    let dir = if dir.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        dir
+                    };
+                    crate::import::pack::load_dir(dir, limits)
+                }
+                _ => Ok(loaded),
+            }
+        }
+        Text::Directory => crate::import::pack::load_dir(path, limits),
+    }
+}
+
+/// What [`read_text`] found at a path.
+pub(crate) enum Text {
+    Read(String),
+    Directory,
+}
+
+/// Reads a UTF-8 text file within the size limit (a non-UTF-8 file is a located error).
+pub(crate) fn read_text(path: &Path, limits: &Limits) -> Result<Text, LoadError> {
     let name = path.display().to_string();
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
+    let metadata = file.metadata().map_err(io)?;
+    if metadata.is_dir() {
+        return Ok(Text::Directory);
+    }
+    let size = metadata.len();
     if size > limits.max_bytes as u64 {
         return Err(LoadError::TooLarge {
             name,
@@ -199,8 +240,7 @@ pub fn load_file_with(path: &Path, limits: &Limits) -> Result<LoadedMission, Loa
             return Err(invalid(SourceFile { name, text }, diagnostic));
         }
     };
-    let format = format_of(Some(path), &text);
-    load_text(text, name, format, limits)
+    Ok(Text::Read(text))
 }
 
 /// Parses a mission from text; `origin` names it in diagnostics (a path, or e.g. `<editor>`).
@@ -247,7 +287,7 @@ pub fn format_of(path: Option<&Path>, text: &str) -> SourceFormat {
     }
 }
 
-fn load_text(
+pub(crate) fn load_text(
     text: String,
     name: String,
     format: SourceFormat,
@@ -255,23 +295,32 @@ fn load_text(
 ) -> Result<LoadedMission, LoadError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let bom = text.len() - body.len();
-    let parsed = match format {
-        SourceFormat::Yaml => parse_yaml(body, limits),
-        SourceFormat::Json => parse_json(body, limits),
-    };
-    let mission = match parsed {
+    let mission = match parse_as::<Mission>(body, format, limits) {
         Ok(mission) => mission,
-        Err(mut failure) => {
-            failure.offset = failure.offset.map(|o| o + bom);
-            return Err(failure.into_error(SourceFile { name, text }));
+        Err(failure) => {
+            // Not a native mission: maybe one in an import format. Probed only now, so the
+            // native path pays nothing for the imports.
+            if let Some(kind) = crate::import::detect(body, format, limits) {
+                return crate::import::load_text_as(kind, text, bom, name, format, limits);
+            }
+            return Err(failure.shifted(bom).into_error(SourceFile { name, text }));
         }
     };
     let loaded = LoadedMission {
         mission,
         source: SourceFile { name, text },
         format,
+        import: None,
         spans: OnceLock::new(),
     };
+    check_step_limit(loaded, limits)
+}
+
+/// Refuses a mission with more steps than the limit allows, pointing at `steps`.
+pub(crate) fn check_step_limit(
+    loaded: LoadedMission,
+    limits: &Limits,
+) -> Result<LoadedMission, LoadError> {
     let steps = loaded.mission.steps.len();
     if steps > limits.max_steps {
         let location = loaded.locate("steps", Part::Key);
@@ -294,7 +343,7 @@ fn load_text(
 }
 
 /// A parse failure before it is tied to its file.
-struct Failure {
+pub(crate) struct Failure {
     message: String,
     offset: Option<usize>,
     len: usize,
@@ -302,7 +351,13 @@ struct Failure {
 }
 
 impl Failure {
-    fn into_error(self, source: SourceFile) -> LoadError {
+    /// The failure of a text that had `by` bytes (a byte order mark) cut from its start.
+    pub(crate) fn shifted(mut self, by: usize) -> Self {
+        self.offset = self.offset.map(|o| o + by);
+        self
+    }
+
+    pub(crate) fn into_error(self, source: SourceFile) -> LoadError {
         let location = self
             .offset
             .map(|o| Location::at_offset(&source.text, o, self.len));
@@ -360,8 +415,20 @@ fn yaml_options(limits: &Limits) -> serde_saphyr::Options {
     }
 }
 
-fn parse_yaml(text: &str, limits: &Limits) -> Result<Mission, Failure> {
-    serde_saphyr::from_str_with_options::<Mission>(text, yaml_options(limits)).map_err(|err| {
+/// Parses `text` as a `T` in `format`, within the limits.
+pub(crate) fn parse_as<T: serde::de::DeserializeOwned>(
+    text: &str,
+    format: SourceFormat,
+    limits: &Limits,
+) -> Result<T, Failure> {
+    match format {
+        SourceFormat::Yaml => parse_yaml(text, limits),
+        SourceFormat::Json => parse_json(text, limits),
+    }
+}
+
+fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str, limits: &Limits) -> Result<T, Failure> {
+    serde_saphyr::from_str_with_options::<T>(text, yaml_options(limits)).map_err(|err| {
         let err = err.without_snippet();
         let location = err.location().filter(|l| l.line() > 0);
         let (offset, len) = match &location {
@@ -388,8 +455,8 @@ fn parse_yaml(text: &str, limits: &Limits) -> Result<Mission, Failure> {
     })
 }
 
-fn parse_json(text: &str, _limits: &Limits) -> Result<Mission, Failure> {
-    serde_json::from_str::<Mission>(text).map_err(|err| {
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str, _limits: &Limits) -> Result<T, Failure> {
+    serde_json::from_str::<T>(text).map_err(|err| {
         let message = strip_location_suffix(&err.to_string());
         let offset = (err.line() > 0).then(|| {
             json_key_offset(

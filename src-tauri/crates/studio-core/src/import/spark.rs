@@ -1,0 +1,505 @@
+//! Spark `MissionSpec` (seed: the Spark mission system): a graph plus its plan, state schema,
+//! strategies, telemetry, deployment and simulation.
+//!
+//! What is read, and what it becomes:
+//!
+//! | Spark                          | native                                                   |
+//! |--------------------------------|----------------------------------------------------------|
+//! | `mission_id`                   | `id`; `name` from its last dotted part                   |
+//! | `description`                  | `description`                                            |
+//! | `graph.nodes[]` `{id, type, description, config}` | one step each; `type` is the step type when it is one of the catalogue, else `noop` (its `config` kept as parameters) |
+//! | `graph.edges[]` `{from_node, to_node}` | `depends_on` of `to_node`                        |
+//! | `plan.steps[]`                 | `plan`; a plan step without a node becomes a `noop` step; its `depends_on` joins the step's |
+//! | `state_schema.fields`          | `state_schema.fields` (types mapped: `str` → `string`, `dict` → `object`, `datetime` → `string`, …) |
+//! | `simulation`                   | `simulation`                                             |
+//!
+//! Dropped, each with a note: `spark_version`, `version` (the native `version` is the format's),
+//! `graph.id`, `graph.description`, `graph.start`, edge `condition`s (every step of a DAG runs),
+//! `state_schema.schema_class` and field descriptions, `strategies`, `telemetry` (events always
+//! go to `events.jsonl` and the history), `deployment` (runs are local).
+//!
+//! The seed does not spell out `GraphSpec`; the subset read here is `{id, description, start,
+//! nodes: [{id, type, description, config}], edges: [{from_node, to_node, condition}]}`.
+
+use super::{non_blank, ImportNote, Imported};
+use crate::mission::{
+    Mission, Plan, PlanStep, SimulatedTool, Simulation, StateField, StateSchema, Step,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A Spark `MissionSpec`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SparkMissionSpec {
+    #[serde(default)]
+    pub spark_version: Option<String>,
+    /// Unique identifier (reverse DNS recommended).
+    pub mission_id: String,
+    /// Semantic version of the mission.
+    pub version: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub graph: GraphSpec,
+    #[serde(default)]
+    pub plan: Option<PlanSpec>,
+    #[serde(default)]
+    pub state_schema: Option<StateSchemaSpec>,
+    #[serde(default)]
+    pub strategies: Vec<StrategyBindingSpec>,
+    #[serde(default)]
+    pub telemetry: Option<TelemetrySpec>,
+    #[serde(default)]
+    pub deployment: Option<DeploymentSpec>,
+    #[serde(default)]
+    pub simulation: Option<SimulationSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphSpec {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The node execution starts from.
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub nodes: Vec<NodeSpec>,
+    #[serde(default)]
+    pub edges: Vec<EdgeSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub node_type: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub config: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeSpec {
+    pub from_node: String,
+    pub to_node: String,
+    #[serde(default)]
+    pub condition: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSpec {
+    #[serde(default)]
+    pub steps: Vec<PlanStepSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStepSpec {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSchemaSpec {
+    /// A Python class path (`myapp.schemas:PipelineState`).
+    #[serde(default)]
+    pub schema_class: Option<String>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, StateFieldSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateFieldSpec {
+    #[serde(rename = "type")]
+    pub field_type: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub default: Option<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyBindingSpec {
+    pub target: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    pub strategy: ReasoningStrategySpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasoningStrategySpec {
+    #[serde(rename = "type")]
+    pub strategy_type: String,
+    #[serde(default)]
+    pub config: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySpec {
+    #[serde(default)]
+    pub enabled: bool,
+    /// memory | sqlite | postgresql | otlp
+    #[serde(default)]
+    pub backend: Option<String>,
+    #[serde(default)]
+    pub db_path: Option<String>,
+    #[serde(default)]
+    pub sampling_rate: Option<f64>,
+    #[serde(default)]
+    pub buffer_size: Option<u64>,
+    #[serde(default)]
+    pub export_interval: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentSpec {
+    /// development | staging | production
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    #[serde(default)]
+    pub resources: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub health_check_interval: Option<u64>,
+    #[serde(default)]
+    pub restart_policy: Option<String>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSpec {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub tools: Vec<SimulationToolOverrideSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationToolOverrideSpec {
+    pub name: String,
+    #[serde(default)]
+    pub static_response: Value,
+}
+
+/// Converts a MissionSpec to a native mission, noting what was mapped and dropped.
+pub fn convert(spec: &SparkMissionSpec) -> Imported {
+    let mut notes = Vec::new();
+    let name = spec
+        .mission_id
+        .rsplit('.')
+        .find(|part| !part.trim().is_empty())
+        .unwrap_or(&spec.mission_id)
+        .to_string();
+    notes.push(ImportNote::mapped(
+        "mission_id",
+        format!("to `id`, and its last part to `name` (`{name}`)"),
+    ));
+    if let Some(v) = &spec.spark_version {
+        notes.push(ImportNote::dropped(
+            "spark_version",
+            format!("`{v}` is the Spark format's version; the native format has its own"),
+        ));
+    }
+    notes.push(ImportNote::dropped(
+        "version",
+        format!(
+            "`{}` is the mission's own version; the native `version` is the format's",
+            spec.version
+        ),
+    ));
+    let graph = &spec.graph;
+    if let Some(id) = &graph.id {
+        notes.push(ImportNote::dropped(
+            "graph.id",
+            format!("`{id}`: the mission id names the graph"),
+        ));
+    }
+    if graph.description.is_some() {
+        notes.push(ImportNote::dropped(
+            "graph.description",
+            "the mission's `description` describes it",
+        ));
+    }
+    if let Some(start) = &graph.start {
+        notes.push(ImportNote::dropped(
+            "graph.start",
+            format!("`{start}`: steps start as soon as their dependencies end"),
+        ));
+    }
+
+    let plan_steps: &[PlanStepSpec] = spec.plan.as_ref().map_or(&[], |p| &p.steps);
+    let mut steps: Vec<Step> = Vec::with_capacity(graph.nodes.len() + plan_steps.len());
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let field = format!("graph.nodes[{i}]");
+        let known = crate::step_types::step_type(&node.node_type).is_some();
+        let mut parameters = node
+            .config
+            .clone()
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        let step_type = if known {
+            node.node_type.clone()
+        } else {
+            notes.push(ImportNote::mapped(
+                field.clone(),
+                format!(
+                    "(`{}`, type `{}`) to a `noop` step: `{}` is not a step type of this \
+                     format; its config is kept as the step's parameters",
+                    node.id, node.node_type, node.node_type
+                ),
+            ));
+            "noop".to_string()
+        };
+        if !parameters.is_object() && step_type == "noop" {
+            parameters = serde_json::json!({ "config": parameters });
+        }
+        steps.push(Step {
+            id: node.id.clone(),
+            name: None,
+            description: non_blank(node.description.as_deref()),
+            step_type,
+            depends_on: Vec::new(),
+            timeout_seconds: None,
+            continue_on_error: None,
+            retry_attempts: None,
+            parameters,
+            approval: None,
+            state: BTreeMap::new(),
+        });
+    }
+    if !graph.edges.is_empty() {
+        notes.push(ImportNote::mapped(
+            "graph.edges",
+            "to `depends_on`: a step runs once every step with an edge to it has ended",
+        ));
+    }
+    for (i, edge) in graph.edges.iter().enumerate() {
+        if edge.condition.is_some() {
+            notes.push(ImportNote::dropped(
+                format!("graph.edges[{i}].condition"),
+                format!(
+                    "the edge `{}` -> `{}` is followed unconditionally (a mission's DAG runs \
+                     every step whose dependencies succeeded)",
+                    edge.from_node, edge.to_node
+                ),
+            ));
+        }
+        if let Some(step) = steps.iter_mut().find(|s| s.id == edge.to_node) {
+            push_unique(&mut step.depends_on, &edge.from_node);
+        } else {
+            notes.push(ImportNote::dropped(
+                format!("graph.edges[{i}]"),
+                format!("it leads to `{}`, which is not a node", edge.to_node),
+            ));
+        }
+    }
+    for (i, item) in plan_steps.iter().enumerate() {
+        match steps.iter_mut().find(|s| s.id == item.id) {
+            Some(step) => {
+                for dep in &item.depends_on {
+                    push_unique(&mut step.depends_on, dep);
+                }
+                if step.description.is_none() {
+                    step.description = non_blank(item.description.as_deref());
+                }
+            }
+            None => {
+                notes.push(ImportNote::mapped(
+                    format!("plan.steps[{i}]"),
+                    format!(
+                        "(`{}`) to a `noop` step: no graph node has this id",
+                        item.id
+                    ),
+                ));
+                steps.push(Step {
+                    id: item.id.clone(),
+                    name: None,
+                    description: non_blank(item.description.as_deref()),
+                    step_type: "noop".into(),
+                    depends_on: item.depends_on.clone(),
+                    timeout_seconds: None,
+                    continue_on_error: None,
+                    retry_attempts: None,
+                    parameters: Value::Object(Default::default()),
+                    approval: None,
+                    state: BTreeMap::new(),
+                });
+            }
+        }
+    }
+    let plan = spec.plan.as_ref().map(|p| {
+        notes.push(ImportNote::mapped(
+            "plan",
+            "to `plan` (its `depends_on` also joins the steps')",
+        ));
+        Plan {
+            steps: p
+                .steps
+                .iter()
+                .map(|s| PlanStep {
+                    id: s.id.clone(),
+                    description: non_blank(s.description.as_deref()),
+                    depends_on: s.depends_on.clone(),
+                })
+                .collect(),
+        }
+    });
+
+    let state_schema = spec
+        .state_schema
+        .as_ref()
+        .map(|schema| convert_state(schema, &mut notes));
+    if !spec.strategies.is_empty() {
+        let targets: Vec<&str> = spec.strategies.iter().map(|s| s.target.as_str()).collect();
+        notes.push(ImportNote::dropped(
+            "strategies",
+            format!(
+                "reasoning strategies for {} have no native counterpart (an `llm` step is one \
+                 model call)",
+                targets.join(", ")
+            ),
+        ));
+    }
+    if let Some(t) = &spec.telemetry {
+        notes.push(ImportNote::dropped(
+            "telemetry",
+            format!(
+                "backend `{}`: every run's events go to its `events.jsonl` and the history \
+                 database",
+                t.backend.as_deref().unwrap_or("default")
+            ),
+        ));
+    }
+    if let Some(d) = &spec.deployment {
+        notes.push(ImportNote::dropped(
+            "deployment",
+            format!(
+                "target `{}`: missions run locally, without replicas, resources or restart \
+                 policy",
+                d.target.as_deref().unwrap_or("unset")
+            ),
+        ));
+        if !d.environment.is_empty() {
+            let names: Vec<&str> = d.environment.keys().map(String::as_str).collect();
+            notes.push(ImportNote::dropped(
+                "deployment.environment",
+                format!(
+                    "{} are not set by the mission; steps read the host's variables with \
+                     `{{{{env.NAME}}}}`",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    let simulation = spec.simulation.as_ref().map(|s| {
+        notes.push(ImportNote::mapped("simulation", "to `simulation`"));
+        Simulation {
+            enabled: s.enabled,
+            tools: s
+                .tools
+                .iter()
+                .map(|t| SimulatedTool {
+                    name: t.name.clone(),
+                    static_response: t.static_response.clone(),
+                })
+                .collect(),
+        }
+    });
+
+    let mission = Mission {
+        id: Some(spec.mission_id.clone()),
+        name,
+        description: non_blank(spec.description.as_deref()),
+        state_schema,
+        simulation,
+        plan,
+        steps,
+        ..Mission::default()
+    };
+    Imported { mission, notes }
+}
+
+fn push_unique(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_string());
+    }
+}
+
+fn convert_state(schema: &StateSchemaSpec, notes: &mut Vec<ImportNote>) -> StateSchema {
+    if let Some(class) = &schema.schema_class {
+        notes.push(ImportNote::dropped(
+            "state_schema.schema_class",
+            format!("`{class}` is a Python class; the fields are typed here instead"),
+        ));
+    }
+    let mut fields = BTreeMap::new();
+    let mut described = Vec::new();
+    for (name, field) in &schema.fields {
+        let (native, changed) = state_type(&field.field_type);
+        if changed {
+            notes.push(ImportNote::mapped(
+                format!("state_schema.fields.{name}.type"),
+                format!("`{}` to `{native}`", field.field_type),
+            ));
+        }
+        if field.description.is_some() {
+            described.push(name.as_str());
+        }
+        fields.insert(
+            name.clone(),
+            StateField {
+                field_type: native,
+                required: field.required,
+                default: field.default.clone(),
+            },
+        );
+    }
+    if !described.is_empty() {
+        notes.push(ImportNote::dropped(
+            "state_schema.fields.*.description",
+            format!(
+                "of {}: state fields carry no description",
+                described.join(", ")
+            ),
+        ));
+    }
+    StateSchema { fields }
+}
+
+/// The native type of a Spark state field type, and whether the name changed. An unknown
+/// type is kept (validation then reports it).
+fn state_type(spark: &str) -> (String, bool) {
+    let native = match spark.trim().to_ascii_lowercase().as_str() {
+        "int" | "integer" => "int",
+        "float" | "number" => "float",
+        "str" | "string" => "string",
+        "bool" | "boolean" => "bool",
+        "list" | "array" => "list",
+        "dict" | "object" | "mapping" => "object",
+        "datetime" | "date" | "time" => "string",
+        _ => return (spark.to_string(), false),
+    };
+    (native.to_string(), native != spark)
+}
