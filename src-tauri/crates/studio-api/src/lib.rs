@@ -10,6 +10,7 @@ pub mod error;
 pub mod evidence;
 pub mod history;
 pub mod history_dto;
+pub mod library;
 pub mod live;
 pub mod paths;
 pub mod runs;
@@ -26,8 +27,9 @@ pub use history_dto::{
     MissionFacet, ResumeStarted, RunCompare, RunDetail, RunList, RunListItem, RunListQuery,
     RunSortKey, RunStepItem, StepCompare, StepSideItem,
 };
+pub use library::{IndexReport, SortKey, TemplateDetail, TemplateQuery, TemplateSummary};
 pub use live::{LiveNotice, LiveRuns, RunSource};
-pub use paths::{AppPaths, DATA_DIR_ENV};
+pub use paths::{AppPaths, DATA_DIR_ENV, TEMPLATES_DIR_ENV};
 pub use runs::{ResumePlan, RunOutcome};
 pub use settings::{Settings, Theme};
 pub use studio_store::{ApprovalRow, RunFilter, RunSummary, StepRow};
@@ -42,6 +44,8 @@ pub struct StudioApi {
     settings_lock: Arc<Mutex<()>>,
     /// The history database, opened (and recovered) on first use.
     history: Arc<history::HistoryState>,
+    /// The template library, opened on first use.
+    library: Arc<library::LibraryState>,
 }
 
 impl StudioApi {
@@ -52,6 +56,7 @@ impl StudioApi {
             paths,
             settings_lock: Arc::default(),
             history: Arc::default(),
+            library: Arc::default(),
         })
     }
 

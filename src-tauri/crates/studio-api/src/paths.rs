@@ -7,11 +7,16 @@ use std::path::{Path, PathBuf};
 /// Environment variable that overrides the data folder (tests use it).
 pub const DATA_DIR_ENV: &str = "MISSION_STUDIO_DATA_DIR";
 
+/// Environment variable that names the builtin template library (`missions/templates`).
+pub const TEMPLATES_DIR_ENV: &str = "MISSION_STUDIO_TEMPLATES_DIR";
+
 /// The data folder and the paths inside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppPaths {
     data_dir: PathBuf,
     from_env: bool,
+    /// The builtin template library, when set explicitly (the app's bundled resources).
+    builtin_templates: Option<PathBuf>,
 }
 
 impl AppPaths {
@@ -20,6 +25,7 @@ impl AppPaths {
         Self {
             data_dir: dir.into(),
             from_env: false,
+            builtin_templates: None,
         }
     }
 
@@ -34,6 +40,7 @@ impl AppPaths {
             return Ok(Self {
                 data_dir: absolute(Path::new(&dir)),
                 from_env: true,
+                builtin_templates: None,
             });
         }
         let dirs = directories::ProjectDirs::from("dev", "missionstudio", "mission-studio")
@@ -79,6 +86,42 @@ impl AppPaths {
         self.data_dir.join("templates")
     }
 
+    /// Uses this folder as the builtin template library (the app passes its bundled copy).
+    pub fn with_builtin_templates(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.builtin_templates = Some(dir.into());
+        self
+    }
+
+    /// The builtin template library, the first of: the folder given to
+    /// [`AppPaths::with_builtin_templates`]; `MISSION_STUDIO_TEMPLATES_DIR`; a
+    /// `missions/templates` folder beside the executable or in one of its parent folders; the
+    /// same beside the current folder or its parents; the source tree this build was made
+    /// from. `None` when none of these exists: the library then holds the user's templates
+    /// only.
+    pub fn builtin_templates_dir(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.builtin_templates {
+            return Some(dir.clone());
+        }
+        if let Some(dir) = std::env::var_os(TEMPLATES_DIR_ENV).filter(|v| !v.is_empty()) {
+            return Some(absolute(Path::new(&dir)));
+        }
+        let exe_dir = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(Path::to_path_buf));
+        let cwd = std::env::current_dir().ok();
+        let found = [exe_dir, cwd]
+            .into_iter()
+            .flatten()
+            .find_map(|start| find_upwards(&start, Path::new("missions/templates")));
+        found.or_else(|| {
+            let built_from =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../missions/templates");
+            built_from
+                .is_dir()
+                .then(|| std::path::absolute(&built_from).unwrap_or(built_from))
+        })
+    }
+
     /// Creates the data, log and runs folders if they are missing.
     pub fn ensure(&self) -> Result<(), ApiError> {
         for dir in [self.data_dir.clone(), self.log_dir(), self.runs_dir()] {
@@ -87,6 +130,14 @@ impl AppPaths {
         }
         Ok(())
     }
+}
+
+/// `start/rel`, `start/../rel`, … : the first that is a folder.
+fn find_upwards(start: &Path, rel: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(rel))
+        .find(|candidate| candidate.is_dir())
 }
 
 fn absolute(dir: &Path) -> PathBuf {
@@ -111,6 +162,29 @@ mod tests {
         assert_eq!(p.database_path(), Path::new("/d/mission-studio.db"));
         assert_eq!(p.log_dir(), Path::new("/d/logs"));
         assert_eq!(p.runs_dir(), Path::new("/d/runs"));
+    }
+
+    #[test]
+    fn the_builtin_templates_are_found_explicitly_or_from_the_source_tree() {
+        let p = AppPaths::at("/d").with_builtin_templates("/lib/templates");
+        assert_eq!(
+            p.builtin_templates_dir().as_deref(),
+            Some(Path::new("/lib/templates"))
+        );
+        // Tests run inside the repository: the library is found above the test binary.
+        let found = AppPaths::at("/d")
+            .builtin_templates_dir()
+            .expect("missions/templates is found");
+        assert!(found.ends_with("missions/templates"), "{}", found.display());
+        assert!(found.join("hr").is_dir(), "{}", found.display());
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(dir.path().join("missions/templates")).unwrap();
+        std::fs::create_dir_all(&nested).unwrap();
+        assert_eq!(
+            find_upwards(&nested, Path::new("missions/templates")),
+            Some(dir.path().join("missions/templates"))
+        );
     }
 
     #[test]

@@ -20,6 +20,24 @@ pub enum TemplateSource {
     User,
 }
 
+impl TemplateSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Builtin => "builtin",
+            Self::User => "user",
+        }
+    }
+
+    /// The stored form back (`builtin` | `user`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "builtin" => Some(Self::Builtin),
+            "user" => Some(Self::User),
+            _ => None,
+        }
+    }
+}
+
 /// Measured performance of one template, computed by the batch from the run history and stored
 /// as JSON in `mission_templates.stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,4 +88,39 @@ pub struct TemplateSummary {
     pub roi: Option<f64>,
     /// True when `roi` is the declared estimate (no measured runs yet).
     pub roi_is_estimate: bool,
+    /// The risk to show: derived from history by the batch when it has computed one, else
+    /// the declared `risk`. The `risk` filter matches this.
+    #[serde(default)]
+    pub risk_level: Option<String>,
+}
+
+/// One step of a template, as the library's detail view shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepSummary {
+    pub id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub step_type: String,
+    pub depends_on: Vec<String>,
+}
+
+/// One template in full (`mission templates show`, the library's detail pane): the summary
+/// plus the mission's texts, steps, parallel levels and perimeter, read from its file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateDetail {
+    #[serde(flatten)]
+    pub summary: TemplateSummary,
+    pub description: Option<String>,
+    pub objective: Option<String>,
+    pub done_definition: Option<String>,
+    pub context: Option<String>,
+    pub constraints: Option<String>,
+    pub steps: Vec<StepSummary>,
+    /// The steps as parallel levels (step ids): every step of a level can run once the
+    /// levels before it are done.
+    pub levels: Vec<Vec<String>>,
+    /// The template's default perimeter (an operator's perimeter can only tighten it).
+    pub perimeter: Option<studio_core::Perimeter>,
+    /// Workspace files the mission delivers.
+    pub outputs: Vec<String>,
 }
