@@ -173,3 +173,106 @@ fn history_and_evidence_commands_read_a_recorded_run() {
         assert_eq!(err["code"], "invalid_input", "{path}: {err}");
     }
 }
+
+/// Events a `Channel` argument received, as the page would get them.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(u32, Value)>>>;
+
+fn app_with_channels(
+    dir: &std::path::Path,
+) -> (tauri::App<tauri::test::MockRuntime>, Received) {
+    let received: Received = Default::default();
+    let sink = received.clone();
+    let builder = mock_builder().channel_interceptor(move |_webview, callback, _index, body| {
+        if let tauri::ipc::InvokeResponseBody::Json(text) = body {
+            let value: Value = serde_json::from_str(text).expect("channel messages are JSON");
+            sink.lock().unwrap().push((callback.0, value));
+        }
+        true
+    });
+    let api = StudioApi::open(AppPaths::at(dir)).expect("open the API");
+    let app = mission_studio_lib::with_api(builder, api)
+        .build(tauri::generate_context!())
+        .expect("build the app");
+    (app, received)
+}
+
+/// Waits until the channel `id` received the run's final event; returns its events.
+fn events_until_final(received: &Received, id: u32) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let events: Vec<Value> = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(cb, _)| *cb == id)
+            .map(|(_, v)| v.clone())
+            .collect();
+        let done = events.last().is_some_and(|e| {
+            e["eventType"]
+                .as_str()
+                .is_some_and(|t| ["mission.completed", "mission.failed"].contains(&t))
+        });
+        if done {
+            return events;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no final event on channel {id}: {events:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn start_run_and_attach_run_stream_every_event_over_a_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mission = dir.path().join("two-steps.yaml");
+    std::fs::write(
+        &mission,
+        "version: \"1.0\"\nname: Two steps\nsteps:\n  - {id: a, step_type: command, parameters: {command: echo, args: [hi]}}\n  - {id: b, step_type: noop, depends_on: [a]}\n",
+    )
+    .unwrap();
+    let (app, received) = app_with_channels(&dir.path().join("data"));
+    let run_id = invoke(
+        &app,
+        "start_run",
+        json!({"request": {"path": mission.display().to_string()}}),
+    )
+    .expect("start_run succeeds");
+    let run_id = run_id.as_str().expect("a run id").to_string();
+    invoke(
+        &app,
+        "attach_run",
+        json!({"runId": run_id, "afterSeq": 0, "onEvent": "__CHANNEL__:7"}),
+    )
+    .expect("attach_run succeeds");
+    let events = events_until_final(&received, 7);
+    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "gapless");
+    assert_eq!(events[0]["eventType"], "mission.accepted");
+    assert_eq!(events.last().unwrap()["eventType"], "mission.completed");
+    assert_eq!(events.last().unwrap()["runId"], json!(run_id));
+    assert!(events
+        .iter()
+        .any(|e| e["stepId"] == "a" && e["stepStatus"] == "success"));
+
+    // A second window attaching later from seq 2 gets the rest, replayed.
+    invoke(
+        &app,
+        "attach_run",
+        json!({"runId": run_id, "afterSeq": 2, "onEvent": "__CHANNEL__:8"}),
+    )
+    .expect("attach_run again");
+    let later = events_until_final(&received, 8);
+    assert_eq!(&later[..], &events[2..]);
+
+    let view = invoke(&app, "run_view", json!({"runId": run_id})).expect("run_view");
+    assert_eq!(view["steps"][1]["dependsOn"], json!(["a"]));
+    let err = invoke(
+        &app,
+        "attach_run",
+        json!({"runId": "nope", "afterSeq": 0, "onEvent": "__CHANNEL__:9"}),
+    )
+    .expect_err("an unknown run is refused");
+    assert!(err.to_string().contains("not_found"), "{err}");
+}

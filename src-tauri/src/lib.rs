@@ -3,6 +3,7 @@
 
 pub mod commands;
 mod logging;
+mod notify;
 
 use studio_api::{AppPaths, StudioApi};
 use tauri::{Manager, Runtime};
@@ -10,10 +11,19 @@ use tauri::{Manager, Runtime};
 /// Registers the API state and every command on a builder. The app and the tests (which use
 /// Tauri's mock runtime) share this, so a test reaches the real commands.
 pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri::Builder<R> {
-    builder.manage(api).invoke_handler(tauri::generate_handler![
+    let live = studio_api::LiveRuns::new(api.clone());
+    builder.manage(api).manage(live).invoke_handler(tauri::generate_handler![
         commands::diagnostics,
         commands::get_settings,
         commands::set_theme,
+        commands::runs::start_run,
+        commands::runs::attach_run,
+        commands::runs::cancel_run,
+        commands::runs::list_live_runs,
+        commands::runs::pending_approvals,
+        commands::runs::answer_approval,
+        commands::runs::run_view,
+        commands::runs::step_detail,
         commands::history::list_runs,
         commands::history::get_run,
         commands::history::diff_runs,
@@ -47,7 +57,8 @@ pub fn run() {
                 let _ = window.set_focus();
             }
         }))
-        .plugin(tauri_plugin_window_state::Builder::default().build());
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init());
 
     if let Err(err) = with_api(builder, api).run(tauri::generate_context!()) {
         tracing::error!(%err, "the app stopped with an error");

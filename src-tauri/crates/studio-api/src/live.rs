@@ -390,6 +390,26 @@ impl LiveRuns {
             .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(listener));
     }
 
+    /// Sets the listener unless one is set already.
+    pub fn set_listener_once(&self, listener: impl Fn(LiveNotice) + Send + Sync + 'static) {
+        let mut slot = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(Arc::new(listener));
+        }
+    }
+
+    /// `NotFound` unless the run is one of ours or is in the history.
+    pub fn check_known(&self, run_id: &str) -> Result<(), ApiError> {
+        if self.find(run_id).is_some() {
+            return Ok(());
+        }
+        self.api.with_store(|s| Ok(s.run(run_id).map(|_| ())?))
+    }
+
     fn notify(&self, notice: LiveNotice) {
         let listener = self
             .inner

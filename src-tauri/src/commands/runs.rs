@@ -1,0 +1,185 @@
+//! Live runs: start a mission, follow its events over a `Channel`, cancel it, answer its
+//! approvals. Each command converts its arguments and calls one `studio_api::LiveRuns` function.
+//!
+//! The window hears `approvals-changed` (the number waiting) for the navigation badge; a desktop
+//! notification says when a run blocks or ends while the window is not focused (sent from here:
+//! the page itself has no notification permission).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use studio_api::live::{ApprovalDto, LiveRunDto, RunEventDto, RunViewDto, StepDetailDto};
+use studio_api::{ApiError, ErrorCode, LiveNotice, LiveRuns, RunSource};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+/// The window event that carries the number of approval requests waiting.
+pub const APPROVALS_CHANGED: &str = "approvals-changed";
+
+/// What to run: exactly one of a mission file, a template id of the library.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartRunRequest {
+    pub path: Option<String>,
+    pub template_id: Option<String>,
+    /// Run inputs (`{{context.<name>}}`).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+}
+
+/// Hooks the registry's notices to the window once (the first command that needs it).
+fn listen<R: Runtime>(app: &AppHandle<R>, live: &LiveRuns) {
+    let handle = app.clone();
+    live.set_listener_once(move |notice| on_notice(&handle, notice));
+}
+
+fn on_notice<R: Runtime>(app: &AppHandle<R>, notice: LiveNotice) {
+    match notice {
+        LiveNotice::ApprovalsChanged { pending } => {
+            let _ = app.emit(APPROVALS_CHANGED, pending);
+        }
+        LiveNotice::Blocked {
+            mission_name,
+            step_id,
+            ..
+        } => notify_unfocused(
+            app,
+            "Approval needed",
+            &format!("{mission_name}: step {step_id} waits for your approval"),
+        ),
+        LiveNotice::Ended {
+            mission_name,
+            status,
+            ..
+        } => notify_unfocused(
+            app,
+            "Run finished",
+            &format!("{mission_name}: {}", status.replace('_', " ")),
+        ),
+    }
+}
+
+/// A desktop notification, only when the main window is not focused.
+fn notify_unfocused<R: Runtime>(app: &AppHandle<R>, title: &str, body: &str) {
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    if focused {
+        return;
+    }
+    crate::notify::show(app, title, body);
+}
+
+/// Starts a run in the background; returns its id at once.
+#[tauri::command]
+pub async fn start_run<R: Runtime>(
+    app: AppHandle<R>,
+    live: State<'_, LiveRuns>,
+    request: StartRunRequest,
+) -> Result<String, ApiError> {
+    listen(&app, &live);
+    let source = match (request.path, request.template_id) {
+        (Some(path), None) => RunSource::File(PathBuf::from(path)),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                "give exactly one of a mission file path or a template id",
+            ))
+        }
+    };
+    let context = request
+        .vars
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    let live = live.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || live.start(source, context))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+}
+
+/// Sends the run's events with `seq > after_seq` on `on_event`: the history's first, then the
+/// live ones, until the final event. Returns once following started.
+#[tauri::command]
+pub async fn attach_run<R: Runtime>(
+    app: AppHandle<R>,
+    live: State<'_, LiveRuns>,
+    run_id: String,
+    after_seq: u64,
+    on_event: Channel<RunEventDto>,
+) -> Result<(), ApiError> {
+    listen(&app, &live);
+    live.check_known(&run_id)?;
+    let live = live.inner().clone();
+    tauri::async_runtime::spawn(async move {
+        let followed = live
+            .follow(&run_id, after_seq, |e| {
+                on_event.send(RunEventDto::from(e)).is_ok()
+            })
+            .await;
+        if let Err(e) = followed {
+            tracing::warn!(run_id, error = %e, "following a run stopped");
+        }
+    });
+    Ok(())
+}
+
+/// Cancels a run: running steps stop and their process trees are killed.
+#[tauri::command]
+pub fn cancel_run(live: State<'_, LiveRuns>, run_id: String) -> Result<(), ApiError> {
+    live.cancel(&run_id)
+}
+
+/// The runs started from this window, newest first.
+#[tauri::command]
+pub fn list_live_runs<R: Runtime>(
+    app: AppHandle<R>,
+    live: State<'_, LiveRuns>,
+) -> Result<Vec<LiveRunDto>, ApiError> {
+    listen(&app, &live);
+    Ok(live.list())
+}
+
+/// Every approval request waiting, oldest first.
+#[tauri::command]
+pub fn pending_approvals<R: Runtime>(
+    app: AppHandle<R>,
+    live: State<'_, LiveRuns>,
+) -> Result<Vec<ApprovalDto>, ApiError> {
+    listen(&app, &live);
+    Ok(live.pending_approvals())
+}
+
+/// Approves or denies a waiting step.
+#[tauri::command]
+pub fn answer_approval(
+    live: State<'_, LiveRuns>,
+    run_id: String,
+    step_id: String,
+    approve: bool,
+    note: Option<String>,
+) -> Result<(), ApiError> {
+    live.answer_approval(&run_id, &step_id, approve, note)
+}
+
+/// A run's graph and its state now.
+#[tauri::command]
+pub async fn run_view(live: State<'_, LiveRuns>, run_id: String) -> Result<RunViewDto, ApiError> {
+    let live = live.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || live.run_view(&run_id))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+}
+
+/// One step in full, for the step drawer.
+#[tauri::command]
+pub async fn step_detail(
+    live: State<'_, LiveRuns>,
+    run_id: String,
+    step_id: String,
+) -> Result<StepDetailDto, ApiError> {
+    let live = live.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || live.step_detail(&run_id, &step_id))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+}
