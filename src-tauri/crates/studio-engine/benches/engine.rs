@@ -202,6 +202,20 @@ fn main() {
     println!("| benchmark | baseline | studio-engine | ratio | target |");
     println!("|---|---|---|---|---|");
 
+    // 0. Only our engine on the 10k DAG, many times (`-- profile`, for a profiler).
+    if std::env::args().any(|a| a == "profile") {
+        let m = mission(layered(100, 100), 64);
+        let t = Instant::now();
+        for _ in 0..50 {
+            let r = rt
+                .block_on(run_mission(&m, RunOptions::new(ws.path()), &mut NullSink))
+                .unwrap();
+            assert_eq!(r.status, studio_core::RunStatus::Completed);
+        }
+        println!("profile: {:.2?} per step", t.elapsed() / 500_000);
+        return;
+    }
+
     // 1. 10,000-step layered DAG of no-op steps.
     if wanted("dag") {
         let steps = layered(100, 100);

@@ -12,7 +12,7 @@ use crate::governance::{self, Governance, Prepared};
 use crate::graph::Dag;
 use crate::plan::Plan;
 use crate::redact::Redactor;
-use crate::result::{Link, RunResult, StepResult};
+use crate::result::{Link, RunResult, StepResult, StepResults};
 use crate::state::MissionState;
 use crate::steps::{
     self, Failure, FailureKind, RunSetup, Shared, StepCtx, StepKind, StepOutput, Workspace,
@@ -240,7 +240,7 @@ struct Run<'a> {
     specs: Vec<StepSpec>,
     slots: Vec<Slot>,
     /// Step ids to indexes, built the first time a reference needs it.
-    index: Option<HashMap<&'a str, u32>>,
+    index: Option<crate::graph::IdIndex<'a>>,
     ready: BinaryHeap<Reverse<u32>>,
     /// Scratch list of [`Run::release`], kept between calls.
     releasing: Vec<(u32, bool)>,
@@ -317,6 +317,7 @@ impl<'a> Run<'a> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mission_id: Arc<str> = Arc::from(mission.mission_id().as_str());
         let started = Instant::now();
+        let started_at = timefmt::now();
         let governance = options.governance;
         let perimeter = governance.effective_perimeter(mission);
         let runtime_cap = perimeter
@@ -400,18 +401,16 @@ impl<'a> Run<'a> {
             user_cancel: options.cancel,
             tx,
             rx,
-            emitter: Emitter {
+            emitter: Emitter::new(
                 sink,
-                seq: 0,
                 mission_id,
-                run_id: Arc::from(options.run_id.as_str()),
-                trace_id: Arc::from(options.trace_id.as_str()),
-                started,
-                warned: false,
-                clock: TextClock::default(),
+                Arc::from(options.run_id.as_str()),
+                Arc::from(options.trace_id.as_str()),
                 gate,
-            },
-            started_at: timefmt::now(),
+                started_at,
+                started,
+            ),
+            started_at,
             started,
             dag,
             specs,
@@ -505,7 +504,12 @@ impl<'a> Run<'a> {
                 return self.complete(i, 0, Ok(StepOutput::new(reused.output)));
             }
         }
-        let launch = match self.approved_launch.remove(&i) {
+        let approved = if self.approved_launch.is_empty() {
+            None
+        } else {
+            self.approved_launch.remove(&i)
+        };
+        let launch = match approved {
             Some(launch) => launch,
             None => {
                 let params = match self.resolve_params(idx) {
@@ -536,24 +540,19 @@ impl<'a> Run<'a> {
         } else {
             std::mem::take(&mut prepared.params)
         };
-        let now = Now::read();
+        let now = self.emitter.now();
         let slot = &mut self.slots[idx];
         slot.status = StepStatus::Running;
         slot.started_at = Some(now.at);
         slot.started = Some(now.instant);
         slot.attempts = 1;
         let spec = &self.specs[idx];
-        let step_id = Arc::clone(&spec.id);
-        self.emitter.emit_at(
-            now,
-            EventType::Progress,
-            Some((&step_id, 1)),
-            "started",
-            RunStatus::Running,
-            Some(StepStatus::Running),
-            step_summary(&step_id, " started", 0),
-            Vec::new(),
-        );
+        let step_id = &spec.id;
+        self.emitter
+            .emit_step(now, (step_id, 1), "started", StepStatus::Running, |s| {
+                push_step_summary(s, step_id, " started")
+            });
+        let step_id = Arc::clone(step_id);
         enum Dispatch {
             Now(Result<StepOutput, Failure>),
             Spawn(StepKind),
@@ -638,14 +637,9 @@ impl<'a> Run<'a> {
             None => std::env::var(name).ok(),
         };
         let mission = self.mission;
-        let index = &*self.index.get_or_insert_with(|| {
-            mission
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.id.as_str(), i as u32))
-                .collect()
-        });
+        let index = &*self
+            .index
+            .get_or_insert_with(|| crate::graph::id_index(&mission.steps));
         let slots = &self.slots;
         let step = |id: &str| match index.get(id) {
             Some(&i) => {
@@ -668,8 +662,8 @@ impl<'a> Run<'a> {
                 .map(|(st, _)| st.id.clone())
                 .collect::<Vec<_>>()
         };
-        let mission_id = self.emitter.mission_id.clone();
-        let run_id = self.emitter.run_id.clone();
+        let mission_id = self.emitter.mission_id().clone();
+        let run_id = self.emitter.run_id().clone();
         let scope = Scope {
             env: &env,
             context: &self.context,
@@ -763,7 +757,7 @@ impl<'a> Run<'a> {
         let step_id = Arc::clone(&spec.id);
         let continue_on_error = spec.continue_on_error;
         let mut budget_exceeded = false;
-        let now = Now::read();
+        let now = self.emitter.now();
         let slot = &mut self.slots[idx];
         slot.attempts = attempts;
         slot.finished_at = Some(now.at);
@@ -788,15 +782,11 @@ impl<'a> Run<'a> {
                         });
                     }
                 }
-                let summary = match &slot.reused_from {
-                    Some(run) => format!("step `{step_id}` reused the output of run {run}"),
-                    None => {
-                        let mut s = step_summary(&step_id, " succeeded in ", 24);
-                        push_u64(&mut s, slot.duration_ms);
-                        s.push_str(" ms");
-                        s
-                    }
-                };
+                // `None`: the usual summary, written straight into the event.
+                let summary = slot
+                    .reused_from
+                    .as_ref()
+                    .map(|run| format!("step `{step_id}` reused the output of run {run}"));
                 (StepStatus::Success, summary, out.artifacts)
             }
             Err(f) if f.kind == FailureKind::Interrupted => {
@@ -810,7 +800,7 @@ impl<'a> Run<'a> {
                 slot.error = Some(format!("cancelled: {why}"));
                 (
                     StepStatus::Cancelled,
-                    format!("step `{step_id}` cancelled: {why}"),
+                    Some(format!("step `{step_id}` cancelled: {why}")),
                     Vec::new(),
                 )
             }
@@ -828,29 +818,47 @@ impl<'a> Run<'a> {
                 if continue_on_error {
                     summary.push_str(" (continue_on_error: the run goes on)");
                 }
-                (StepStatus::Failed, summary, Vec::new())
+                (StepStatus::Failed, Some(summary), Vec::new())
             }
         };
-        let summary = if self.secrets.is_empty() {
-            summary
-        } else {
-            self.secrets.text(&summary)
+        let duration_ms = slot.duration_ms;
+        let succeeded = |s: &mut String| {
+            push_step_summary(s, &step_id, " succeeded in ");
+            push_u64(s, duration_ms);
+            s.push_str(" ms");
+        };
+        let summary = match summary {
+            None if self.secrets.is_empty() => None,
+            None => {
+                let mut text = String::new();
+                succeeded(&mut text);
+                Some(self.secrets.text(&text))
+            }
+            Some(text) if self.secrets.is_empty() => Some(text),
+            Some(text) => Some(self.secrets.text(&text)),
         };
         // A budget breach ends the run, continue_on_error or not.
         let fails_run = status == StepStatus::Failed && (!continue_on_error || budget_exceeded);
         // The first failure's summary becomes the run's reason.
-        let reason = (fails_run && self.reason.is_none()).then(|| summary.clone());
+        let reason =
+            (fails_run && self.reason.is_none()).then(|| summary.clone().unwrap_or_default());
         self.record_step(idx);
-        self.emitter.emit_at(
-            now,
-            EventType::Progress,
-            Some((&step_id, attempts)),
-            "finished",
-            RunStatus::Running,
-            Some(status),
-            summary,
-            Vec::new(),
-        );
+        match summary {
+            Some(summary) => self.emitter.emit_at(
+                now,
+                EventType::Progress,
+                Some((&step_id, attempts)),
+                "finished",
+                RunStatus::Running,
+                Some(status),
+                summary,
+                Vec::new(),
+            ),
+            None => {
+                self.emitter
+                    .emit_step(now, (&step_id, attempts), "finished", status, succeeded)
+            }
+        }
         if !artifacts.is_empty() {
             self.emitter.emit(
                 EventType::Artifact,
@@ -1061,62 +1069,61 @@ impl<'a> Run<'a> {
         let mut plan = Plan::from_mission(self.mission);
         let secrets = &self.secrets;
         let redact = !secrets.is_empty();
-        let results: Vec<(String, StepResult)> = self
-            .mission
-            .steps
-            .iter()
-            .zip(self.slots)
-            .map(|(step, slot)| {
-                let result = StepResult {
-                    step_type: step.step_type.clone(),
-                    name: step.name.clone(),
-                    status: slot.status,
-                    output: match slot.output {
-                        Some(o) if redact => secrets.value(&o),
-                        Some(o) => o,
-                        None => Value::Null,
-                    },
-                    error: slot
-                        .error
-                        .map(|e| if redact { secrets.text(&e) } else { e }),
-                    attempts: slot.attempts,
-                    started_at: slot.started_at,
-                    finished_at: slot.finished_at,
-                    duration_ms: slot.duration_ms,
-                    reused_from: slot.reused_from,
-                };
-                (step.id.clone(), result)
-            })
-            .collect();
+        let steps = &self.mission.steps;
         // A plan derived from the steps lists them in step order: no lookups by id needed.
-        let aligned = plan.items.len() == results.len()
+        let aligned = plan.items.len() == steps.len()
             && plan
                 .items
                 .iter()
-                .zip(&results)
-                .all(|(item, (id, _))| item.id == *id);
+                .zip(steps)
+                .all(|(item, step)| item.id == step.id);
         if aligned {
-            for (item, (_, r)) in plan.items.iter_mut().zip(&results) {
-                item.set_from_step(r.status, r.error.as_deref());
+            for (item, slot) in plan.items.iter_mut().zip(&self.slots) {
+                match &slot.error {
+                    Some(e) if redact => item.set_from_step(slot.status, Some(&secrets.text(e))),
+                    e => item.set_from_step(slot.status, e.as_deref()),
+                }
             }
         }
-        // The map is built from a list already in key order: collecting only checks the order
-        // and fills the tree, instead of moving whole results around to sort them.
-        let mut by_id: Vec<u32> = (0..results.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| results[a as usize].0.cmp(&results[b as usize].0));
-        let mut results: Vec<Option<(String, StepResult)>> =
-            results.into_iter().map(Some).collect();
-        let step_results: BTreeMap<String, StepResult> = by_id
-            .iter()
-            .filter_map(|&i| results[i as usize].take())
-            .collect();
+        // The results are made one at a time in id order, straight from the slots, into one
+        // list: no intermediate list, no tree.
+        let by_id = sorted_by_id(steps);
+        let slots = &mut self.slots;
+        let step_results = StepResults::from_sorted(
+            by_id
+                .iter()
+                .map(|&i| {
+                    let (step, slot) = (&steps[i as usize], &mut slots[i as usize]);
+                    let result = StepResult {
+                        step_type: step.step_type.clone(),
+                        name: step.name.clone(),
+                        status: slot.status,
+                        output: match slot.output.take() {
+                            Some(o) if redact => secrets.value(&o),
+                            Some(o) => o,
+                            None => Value::Null,
+                        },
+                        error: slot
+                            .error
+                            .take()
+                            .map(|e| if redact { secrets.text(&e) } else { e }),
+                        attempts: slot.attempts,
+                        started_at: slot.started_at,
+                        finished_at: slot.finished_at,
+                        duration_ms: slot.duration_ms,
+                        reused_from: slot.reused_from.take(),
+                    };
+                    (step.id.clone(), result)
+                })
+                .collect(),
+        );
         if !aligned {
             plan.apply(|id| step_results.get(id).map(|r| (r.status, r.error.clone())));
         }
         RunResult {
-            run_id: self.emitter.run_id.to_string(),
-            mission_id: self.emitter.mission_id.to_string(),
-            trace_id: self.emitter.trace_id.to_string(),
+            run_id: self.emitter.run_id().to_string(),
+            mission_id: self.emitter.mission_id().to_string(),
+            trace_id: self.emitter.trace_id().to_string(),
             status,
             reason: self.reason.map(|r| self.secrets.text(&r)),
             started_at: self.started_at,
@@ -1135,6 +1142,38 @@ impl<'a> Run<'a> {
             artifacts: self.artifacts,
         }
     }
+}
+
+/// Step indexes in the order of their ids. Ids are compared by their first 8 bytes as one
+/// integer first (a short id padded with zeros sorts before its extensions, as text does);
+/// only ids that share those bytes are compared as text.
+fn sorted_by_id(steps: &[studio_core::Step]) -> Vec<u32> {
+    let prefix = |id: &str| {
+        let mut bytes = [0u8; 8];
+        let n = id.len().min(8);
+        bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
+        u64::from_be_bytes(bytes)
+    };
+    let mut keyed: Vec<(u64, u32)> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (prefix(&s.id), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    let mut at = 0;
+    while at < keyed.len() {
+        let end = at
+            + keyed[at..]
+                .iter()
+                .take_while(|k| k.0 == keyed[at].0)
+                .count();
+        if end - at > 1 {
+            keyed[at..end]
+                .sort_unstable_by(|a, b| steps[a.1 as usize].id.cmp(&steps[b.1 as usize].id));
+        }
+        at = end;
+    }
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// One step's attempts, run as a tokio task.
@@ -1294,21 +1333,24 @@ impl Job {
 }
 
 /// Numbers events and hands them to the sink.
+///
+/// The emitter owns one [`Event`] that it fills in again for each event: the run's ids are
+/// set once, the text fields (idempotency key, summary, timestamp) are rewritten in their own
+/// buffers, so an event costs no allocation. Sinks get it by reference and copy what they keep.
 struct Emitter<'a> {
     sink: &'a mut dyn EventSink,
-    seq: u64,
-    mission_id: Arc<str>,
-    run_id: Arc<str>,
-    trace_id: Arc<str>,
+    event: Event,
+    /// The millisecond that `event.emitted_at` holds the text of.
+    clock_millis: i64,
+    started_at: DateTime<Utc>,
     started: Instant,
     warned: bool,
-    clock: TextClock,
     /// Where the run's spending is counted (usage of every event).
     gate: Arc<Gate>,
 }
 
-/// One reading of both clocks, shared by a step's record and the event that reports it (so
-/// `finished_at` and the event's `emitted_at` agree, and the clocks are read once).
+/// One reading of the clock, shared by a step's record and the event that reports it (so
+/// `finished_at` and the event's `emitted_at` agree, and the clock is read once).
 #[derive(Debug, Clone, Copy)]
 struct Now {
     at: DateTime<Utc>,
@@ -1316,30 +1358,15 @@ struct Now {
 }
 
 impl Now {
-    fn read() -> Self {
+    /// The monotonic clock, with the wall-clock time derived from it and the run's start (one
+    /// clock read instead of two; times within a run never go backwards).
+    fn read(started_at: DateTime<Utc>, started: Instant) -> Self {
+        let instant = Instant::now();
+        let since = instant.saturating_duration_since(started);
         Self {
-            at: timefmt::now(),
-            instant: Instant::now(),
+            at: started_at + chrono::TimeDelta::from_std(since).unwrap_or_default(),
+            instant,
         }
-    }
-}
-
-/// RFC 3339 text of a time, formatted once per millisecond: a burst of events from short steps
-/// shares the text instead of formatting it again for each event.
-#[derive(Default)]
-struct TextClock {
-    millis: i64,
-    text: String,
-}
-
-impl TextClock {
-    fn text(&mut self, at: DateTime<Utc>) -> String {
-        let millis = at.timestamp_millis();
-        if millis != self.millis || self.text.is_empty() {
-            self.millis = millis;
-            self.text = timefmt::rfc3339(at);
-        }
-        self.text.clone()
     }
 }
 
@@ -1360,17 +1387,66 @@ fn push_u64(out: &mut String, mut n: u64) {
     }
 }
 
-/// `step `<id>`<rest>`: the opening of every step summary, built in one allocation.
-fn step_summary(step_id: &str, rest: &str, extra: usize) -> String {
-    let mut s = String::with_capacity(step_id.len() + rest.len() + extra + 8);
-    s.push_str("step `");
-    s.push_str(step_id);
-    s.push('`');
-    s.push_str(rest);
-    s
+/// Writes `step `<id>`<rest>`, the opening of every step summary.
+fn push_step_summary(out: &mut String, step_id: &str, rest: &str) {
+    out.push_str("step `");
+    out.push_str(step_id);
+    out.push('`');
+    out.push_str(rest);
 }
 
-impl Emitter<'_> {
+impl<'a> Emitter<'a> {
+    fn new(
+        sink: &'a mut dyn EventSink,
+        mission_id: Arc<str>,
+        run_id: Arc<str>,
+        trace_id: Arc<str>,
+        gate: Arc<Gate>,
+        started_at: DateTime<Utc>,
+        started: Instant,
+    ) -> Self {
+        Self {
+            sink,
+            event: Event {
+                event_type: EventType::Accepted,
+                mission_id,
+                run_id,
+                trace_id,
+                seq: 0,
+                idempotency_key: String::new(),
+                step_id: None,
+                attempt: None,
+                status: RunStatus::Running,
+                step_status: None,
+                summary: String::new(),
+                artifact_refs: Vec::new(),
+                usage: Usage::default(),
+                emitted_at: String::new(),
+            },
+            clock_millis: i64::MIN,
+            started_at,
+            started,
+            warned: false,
+            gate,
+        }
+    }
+
+    fn mission_id(&self) -> &Arc<str> {
+        &self.event.mission_id
+    }
+
+    fn run_id(&self) -> &Arc<str> {
+        &self.event.run_id
+    }
+
+    fn trace_id(&self) -> &Arc<str> {
+        &self.event.trace_id
+    }
+
+    fn now(&self) -> Now {
+        Now::read(self.started_at, self.started)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn emit(
         &mut self,
@@ -1382,8 +1458,9 @@ impl Emitter<'_> {
         summary: String,
         artifact_refs: Vec<String>,
     ) {
+        let now = self.now();
         self.emit_at(
-            Now::read(),
+            now,
             event_type,
             step,
             phase,
@@ -1407,60 +1484,98 @@ impl Emitter<'_> {
         summary: String,
         artifact_refs: Vec<String>,
     ) {
-        self.seq += 1;
-        let (step_id, attempt) = match step {
-            Some((id, attempt)) => (Some(Arc::clone(id)), Some(attempt)),
-            None => (None, None),
-        };
-        // `<run>:<step or ->:<attempt>:<event type>/<phase>`
-        let step_text = step_id.as_deref().unwrap_or("-");
-        let type_text = event_type.as_str();
-        let mut idempotency_key = String::with_capacity(
-            self.run_id.len() + step_text.len() + type_text.len() + phase.len() + 14,
+        self.event.summary = summary;
+        self.event.artifact_refs = artifact_refs;
+        self.send(now, event_type, step, phase, status, step_status);
+    }
+
+    /// A step event whose summary is written straight into the event's buffer.
+    fn emit_step(
+        &mut self,
+        now: Now,
+        step: (&Arc<str>, u32),
+        phase: &str,
+        step_status: StepStatus,
+        summary: impl FnOnce(&mut String),
+    ) {
+        self.event.summary.clear();
+        summary(&mut self.event.summary);
+        if !self.event.artifact_refs.is_empty() {
+            self.event.artifact_refs = Vec::new();
+        }
+        self.send(
+            now,
+            EventType::Progress,
+            Some(step),
+            phase,
+            RunStatus::Running,
+            Some(step_status),
         );
-        idempotency_key.push_str(&self.run_id);
-        idempotency_key.push(':');
-        idempotency_key.push_str(step_text);
-        idempotency_key.push(':');
-        push_u64(&mut idempotency_key, u64::from(attempt.unwrap_or(0)));
-        idempotency_key.push(':');
-        idempotency_key.push_str(type_text);
-        idempotency_key.push('/');
-        idempotency_key.push_str(phase);
-        let event = Event {
-            event_type,
-            mission_id: Arc::clone(&self.mission_id),
-            run_id: Arc::clone(&self.run_id),
-            trace_id: Arc::clone(&self.trace_id),
-            seq: self.seq,
-            idempotency_key,
-            step_id,
-            attempt,
-            status,
-            step_status,
-            summary,
-            artifact_refs,
-            usage: match self.gate.spending() {
-                None => Usage {
-                    runtime_ms: now
-                        .instant
-                        .saturating_duration_since(self.started)
-                        .as_millis() as u64,
-                    ..Usage::default()
-                },
-                Some(spent) => Usage {
-                    runtime_ms: now
-                        .instant
-                        .saturating_duration_since(self.started)
-                        .as_millis() as u64,
-                    llm_calls: spent.llm_calls,
-                    tokens: spent.tokens,
-                    cost_usd: spent.cost_usd(),
-                },
+    }
+
+    /// Fills in the rest of the event and hands it to the sink.
+    fn send(
+        &mut self,
+        now: Now,
+        event_type: EventType,
+        step: Option<(&Arc<str>, u32)>,
+        phase: &str,
+        status: RunStatus,
+        step_status: Option<StepStatus>,
+    ) {
+        let event = &mut self.event;
+        event.seq += 1;
+        event.event_type = event_type;
+        event.status = status;
+        event.step_status = step_status;
+        match step {
+            Some((id, attempt)) => {
+                if !event.step_id.as_ref().is_some_and(|s| Arc::ptr_eq(s, id)) {
+                    event.step_id = Some(Arc::clone(id));
+                }
+                event.attempt = Some(attempt);
+            }
+            None => {
+                event.step_id = None;
+                event.attempt = None;
+            }
+        }
+        // `<run>:<step or ->:<attempt>:<event type>/<phase>`
+        let key = &mut event.idempotency_key;
+        key.clear();
+        key.push_str(&event.run_id);
+        key.push(':');
+        key.push_str(event.step_id.as_deref().unwrap_or("-"));
+        key.push(':');
+        push_u64(key, u64::from(event.attempt.unwrap_or(0)));
+        key.push(':');
+        key.push_str(event_type.as_str());
+        key.push('/');
+        key.push_str(phase);
+        let runtime_ms = now
+            .instant
+            .saturating_duration_since(self.started)
+            .as_millis() as u64;
+        event.usage = match self.gate.spending() {
+            None => Usage {
+                runtime_ms,
+                ..Usage::default()
             },
-            emitted_at: self.clock.text(now.at),
+            Some(spent) => Usage {
+                runtime_ms,
+                llm_calls: spent.llm_calls,
+                tokens: spent.tokens,
+                cost_usd: spent.cost_usd(),
+            },
         };
-        if let Err(e) = self.sink.emit(&event) {
+        // The text of a timestamp is made once per millisecond: a burst of events from short
+        // steps shares it.
+        let millis = now.at.timestamp_millis();
+        if millis != self.clock_millis {
+            self.clock_millis = millis;
+            event.emitted_at = timefmt::rfc3339(now.at);
+        }
+        if let Err(e) = self.sink.emit(&self.event) {
             if !self.warned {
                 tracing::warn!("event sink failed (the run goes on): {e}");
                 self.warned = true;
@@ -1652,5 +1767,45 @@ impl Run<'_> {
             }
         }
         self.release(i, false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_ordered_by_id_as_text_orders_them() {
+        let ids = [
+            "s10_1",
+            "s1_10",
+            "s1",
+            "a",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefgh2",
+            "abcdefgg",
+            "abcdefgz",
+            "s1_",
+            "",
+            "Z",
+            "é",
+            "s1_2",
+            "abcdefghi\u{0}",
+            "a\u{0}",
+        ];
+        let steps: Vec<studio_core::Step> = ids
+            .iter()
+            .map(|id| {
+                serde_json::from_value(serde_json::json!({"id": id, "step_type": "noop"})).unwrap()
+            })
+            .collect();
+        let ours: Vec<&str> = sorted_by_id(&steps)
+            .into_iter()
+            .map(|i| ids[i as usize])
+            .collect();
+        let mut expected = ids.to_vec();
+        expected.sort_unstable();
+        assert_eq!(ours, expected);
     }
 }

@@ -3,7 +3,88 @@
 
 use crate::EngineError;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use studio_core::Step;
+
+/// Step ids to their indexes, hashed with [`IdHasher`].
+pub(crate) type IdIndex<'a> = HashMap<&'a str, u32, IdHashState>;
+
+/// The index of `steps` by id (ids are unique once the graph is sealed).
+pub(crate) fn id_index(steps: &[Step]) -> IdIndex<'_> {
+    let mut index = IdIndex::with_capacity_and_hasher(steps.len(), IdHashState::new());
+    for (i, s) in steps.iter().enumerate() {
+        index.insert(s.id.as_str(), i as u32);
+    }
+    index
+}
+
+/// A multiply-rotate hash of step ids, 8 bytes per round (the default SipHash costs more than
+/// the rest of sealing a graph). It starts from a per-process random seed, so the bucket
+/// layout cannot be chosen by whoever writes a mission file.
+#[derive(Clone, Copy)]
+pub(crate) struct IdHashState(u64);
+
+impl IdHashState {
+    pub(crate) fn new() -> Self {
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        Self(*SEED.get_or_init(|| {
+            std::collections::hash_map::RandomState::new().hash_one(0x5EED_u64) | 1
+        }))
+    }
+}
+
+impl BuildHasher for IdHashState {
+    type Hasher = IdHasher;
+
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(self.0)
+    }
+}
+
+pub(crate) struct IdHasher(u64);
+
+impl IdHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(Self::K).rotate_left(26);
+    }
+}
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // A last multiply spreads the rotation into the high bits the table reads.
+        self.0.wrapping_mul(Self::K)
+    }
+}
 
 /// A sealed dependency graph over a mission's steps, indexed by declaration order.
 #[derive(Debug, Clone)]
@@ -20,7 +101,7 @@ impl Dag {
     /// Builds the graph, refusing duplicate ids, unknown dependencies and cycles (with the path).
     pub fn build(steps: &[Step]) -> Result<Self, EngineError> {
         let len = steps.len();
-        let mut index: HashMap<&str, u32> = HashMap::with_capacity(len);
+        let mut index = IdIndex::with_capacity_and_hasher(len, IdHashState::new());
         for (i, step) in steps.iter().enumerate() {
             if index.insert(step.id.as_str(), i as u32).is_some() {
                 return Err(EngineError::DuplicateStep(step.id.clone()));
@@ -114,10 +195,29 @@ impl Dag {
         order
     }
 
+    /// Whether every step can be ordered (Kahn's count, any order: no priority queue).
+    fn is_acyclic(&self) -> bool {
+        let mut remaining = self.indegree.clone();
+        let mut stack: Vec<u32> = (0..self.len as u32)
+            .filter(|&i| remaining[i as usize] == 0)
+            .collect();
+        let mut seen = 0;
+        while let Some(i) = stack.pop() {
+            seen += 1;
+            for &d in self.dependents(i as usize) {
+                remaining[d as usize] -= 1;
+                if remaining[d as usize] == 0 {
+                    stack.push(d);
+                }
+            }
+        }
+        seen == self.len
+    }
+
     /// Returns one cycle as a closed path (`a, b, c, a`), if the graph has one.
     fn find_cycle(&self) -> Option<Vec<u32>> {
         // Kahn first: linear, and most graphs have no cycle.
-        if self.topo_order().len() == self.len {
+        if self.is_acyclic() {
             return None;
         }
         // Iterative DFS with colours to extract the path.

@@ -41,7 +41,7 @@ pub use governance::Governance;
 pub use graph::Dag;
 pub use plan::{Plan, PlanItem, PlanStatus};
 pub use redact::is_secret_name;
-pub use result::{Link, RunResult, StepResult};
+pub use result::{Link, RunResult, StepResult, StepResults};
 pub use steps::{implemented_step_types, is_implemented};
 pub use tokio_util::sync::CancellationToken;
 
