@@ -34,3 +34,4 @@ export const ipc = {
 export function inDesktopApp(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
 }
+export * from "./history";
