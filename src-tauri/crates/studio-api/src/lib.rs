@@ -4,6 +4,7 @@
 //! here. Transport types (DTOs, camelCase over IPC) live in [`dto`]; errors cross the boundary as
 //! one shape, [`ApiError`] `{code, message}`.
 
+pub mod active;
 mod audit;
 pub mod dto;
 pub mod error;

@@ -87,7 +87,7 @@ pub fn run(args: &RunArgs) -> u8 {
         json: args.json,
         events: args.events.clone(),
     };
-    launch(&api, &loaded.mission, options, None, &output)
+    launch(&api, &loaded.mission, options, Source::File, &output)
 }
 
 /// What `mission resume` was asked to do.
@@ -146,7 +146,7 @@ pub fn resume(args: &ResumeArgs) -> u8 {
         json: args.json,
         events: args.events.clone(),
     };
-    launch(&api, &plan.mission, options, Some(&plan), &output)
+    launch(&api, &plan.mission, options, Source::Resume(&plan), &output)
 }
 
 /// Opens the API over the data folder; recovery of interrupted runs happens here, before
@@ -183,16 +183,24 @@ pub fn open_api(data_dir: Option<&Path>) -> Result<StudioApi, u8> {
 }
 
 /// Where a run's result and events go.
-struct Output {
-    json: bool,
-    events: Option<PathBuf>,
+pub(crate) struct Output {
+    pub(crate) json: bool,
+    pub(crate) events: Option<PathBuf>,
 }
 
-fn launch(
+/// What a run starts from: a mission file, an earlier run (resume), an active mission.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    File,
+    Resume(&'a ResumePlan),
+    Active(&'a studio_api::active::ActivePlan),
+}
+
+pub(crate) fn launch(
     api: &StudioApi,
     mission: &Mission,
     options: RunOptions,
-    resume: Option<&ResumePlan>,
+    source: Source<'_>,
     output: &Output,
 ) -> u8 {
     let mut extra = FanOutSink::new();
@@ -225,9 +233,10 @@ fn launch(
                 cancel.cancel();
             }
         });
-        match resume {
-            Some(plan) => api.resume_recorded(plan, options, extra).await,
-            None => api.run_recorded(mission, options, extra).await,
+        match source {
+            Source::Resume(plan) => api.resume_recorded(plan, options, extra).await,
+            Source::Active(plan) => api.run_active(plan, options, extra).await,
+            Source::File => api.run_recorded(mission, options, extra).await,
         }
     });
     let outcome = match outcome {
@@ -244,8 +253,10 @@ fn launch(
     let (result, evidence_dir) = (&outcome.result, &outcome.evidence_dir);
     let printed = if output.json {
         let mut doc = result_document(result, evidence_dir);
-        if let Some(plan) = resume {
-            doc["resumed_from"] = json!(plan.from_run);
+        match source {
+            Source::Resume(plan) => doc["resumed_from"] = json!(plan.from_run),
+            Source::Active(plan) => doc["active_id"] = json!(plan.active.id),
+            Source::File => {}
         }
         serde_json::to_string_pretty(&doc)
             .map_err(std::io::Error::other)

@@ -5,9 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use studio_api::{AppPaths, StudioApi};
 
+mod cmd_active;
 mod cmd_audit;
+mod cmd_batch;
 mod cmd_history;
 mod cmd_keyring;
+mod cmd_review;
 mod cmd_run;
 mod cmd_validate;
 mod perimeter_args;
@@ -50,8 +53,12 @@ enum Command {
     /// exceeded, 6 timed out, 130 cancelled.
     Run {
         /// The mission file (YAML or JSON).
-        #[arg(value_name = "FILE")]
-        file: PathBuf,
+        #[arg(value_name = "FILE", required_unless_present = "active")]
+        file: Option<PathBuf>,
+        /// Run a saved active mission (see `mission deploy`) instead of a file: its template
+        /// with its perimeter (flags can only tighten it) and inputs (`--var` overrides them).
+        #[arg(long, value_name = "ACTIVE_ID", conflicts_with = "file")]
+        active: Option<String>,
         /// Validate and print the plan as parallel levels; run nothing.
         #[arg(long)]
         dry_run: bool,
@@ -89,6 +96,35 @@ enum Command {
         #[command(flatten)]
         perimeter: perimeter_args::PerimeterArgs,
     },
+    /// Save a library template with a perimeter and inputs as an active mission, runnable
+    /// later with `mission run --active ID`. Prints its id. A perimeter above a global hard
+    /// cap (perimeter.yaml in the data folder) is refused, naming field, value and cap: exit 2.
+    Deploy {
+        /// The template's id (see `mission templates list`).
+        #[arg(value_name = "TEMPLATE_ID")]
+        template_id: String,
+        /// The perimeter (native, mission-pack or envelope form).
+        #[arg(long, value_name = "FILE")]
+        perimeter: Option<PathBuf>,
+        /// A run input saved with it, read as `{{context.NAME}}` (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// A name for it [default: the template's name].
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Print the active mission as one JSON document (with `created`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Active missions: templates saved with a perimeter and inputs.
+    #[command(subcommand)]
+    Active(cmd_active::ActiveCommand),
+    /// The daily batch: per-template stats, badges and failure patterns from the history.
+    #[command(subcommand)]
+    Batch(cmd_batch::BatchCommand),
+    /// The Orchestrator's review queue of failure patterns.
+    #[command(subcommand)]
+    Review(cmd_review::ReviewCommand),
     /// List recorded runs, newest first.
     History {
         /// Only runs with this status (completed, failed, cancelled, timed_out, running, ...).
@@ -179,7 +215,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(cmd_keyring::keyring(command)));
     }
     if let Command::Run {
-        file,
+        file: _,
+        active: Some(active),
+        dry_run,
+        json,
+        events,
+        vars,
+        perimeter,
+    } = &cli.command
+    {
+        let args = cmd_active::RunActiveArgs {
+            id: active.clone(),
+            dry_run: *dry_run,
+            json: *json,
+            events: events.clone(),
+            vars: vars.clone(),
+            data_dir: cli.data_dir.clone(),
+            perimeter: perimeter.clone(),
+        };
+        return Ok(ExitCode::from(cmd_active::run(&args)));
+    }
+    if let Command::Run {
+        file: Some(file),
+        active: None,
         dry_run,
         json,
         events,
@@ -251,6 +309,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 *json,
             )));
         }
+        Command::Deploy {
+            template_id,
+            perimeter,
+            vars,
+            name,
+            json,
+        } => {
+            let args = cmd_active::DeployArgs {
+                template_id: template_id.clone(),
+                perimeter: perimeter.clone(),
+                vars: vars.clone(),
+                name: name.clone(),
+                json: *json,
+            };
+            return Ok(ExitCode::from(cmd_active::deploy(data_dir, &args)));
+        }
+        Command::Active(command) => {
+            return Ok(ExitCode::from(cmd_active::active(data_dir, command)));
+        }
+        Command::Batch(command) => {
+            return Ok(ExitCode::from(cmd_batch::batch(data_dir, command)));
+        }
+        Command::Review(command) => {
+            return Ok(ExitCode::from(cmd_review::review(data_dir, command)));
+        }
         _ => {}
     }
     let api = StudioApi::open(AppPaths::resolve(cli.data_dir.as_deref())?)?;
@@ -262,6 +345,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::Show { .. }
         | Command::Diff { .. }
         | Command::Audit { .. }
+        | Command::Deploy { .. }
+        | Command::Active(_)
+        | Command::Batch(_)
+        | Command::Review(_)
         | Command::Keyring(_) => {
             unreachable!("handled before")
         }
