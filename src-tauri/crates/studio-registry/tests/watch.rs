@@ -54,7 +54,7 @@ fn the_index_follows_add_edit_rename_and_delete() {
         .unwrap();
     assert_eq!(
         watcher.dirs(),
-        [user.clone()],
+        std::slice::from_ref(&user),
         "the user folder is created and watched"
     );
     let mut latencies = Vec::new();
