@@ -537,6 +537,42 @@ mod tests {
         assert_eq!(percentile(&[], 50.0), 0);
     }
 
+    fn figures(runs: u64, success_rate: f64, roi: Option<f64>) -> TemplateStats {
+        TemplateStats {
+            runs,
+            success_rate,
+            avg_cost_usd: 1.0,
+            avg_profit_usd: roi.unwrap_or(0.0),
+            measured_roi: roi,
+            p50_duration_ms: 0,
+            p95_duration_ms: 0,
+            derived_risk: "low".into(),
+            last_run_at: None,
+            computed_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_badge_goes_to_the_top_tenth_of_the_eligible_with_ties() {
+        // 13 eligible: ROI 1..=12 and a second 11. ⌈13/10⌉ = 2 places (ROI 12, then 11) …
+        let mut all: Vec<(String, TemplateStats)> = (1..=12)
+            .map(|i| (format!("t{i:02}"), figures(5, 0.8, Some(i as f64))))
+            .collect();
+        // … and the one tying with the last admitted gets it too; three miss a bar.
+        all.push(("tie".into(), figures(9, 1.0, Some(11.0))));
+        all.push(("few".into(), figures(4, 1.0, Some(99.0))));
+        all.push(("unreliable".into(), figures(50, 0.79, Some(99.0))));
+        all.push(("loss".into(), figures(50, 1.0, Some(-1.0))));
+        let top = top_performers(all.iter().map(|(id, s)| (id.as_str(), s)));
+        assert_eq!(top, vec!["t11", "t12", "tie"]);
+        let one = [("only".to_string(), figures(5, 1.0, Some(0.1)))];
+        assert_eq!(
+            top_performers(one.iter().map(|(id, s)| (id.as_str(), s))),
+            vec!["only"],
+            "at least one"
+        );
+    }
+
     #[test]
     fn risk_adds_failure_and_tool_points() {
         let none: [&str; 0] = [];
