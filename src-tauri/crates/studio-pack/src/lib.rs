@@ -23,6 +23,7 @@ mod atomic;
 mod error;
 mod folder;
 mod meta;
+mod package;
 mod recovery;
 mod render;
 mod run;
@@ -31,5 +32,9 @@ mod seed;
 pub use error::PackError;
 pub use folder::{folder_name, EvidenceFolder, RunIdentity};
 pub use meta::{Environment, Meta};
+pub use package::{
+    list_files, manifest_of, package_run, read_meta, read_package, sha256_hex, unpack, Manifest,
+    ManifestFile, Package, PackageError, MANIFEST, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION,
+};
 pub use recovery::{clean_temp_files, mark_interrupted};
 pub use run::run_with_evidence;
