@@ -23,6 +23,19 @@ const APP_COMMANDS: &[&str] = &[
     "open_evidence_folder",
     "watch_evidence",
     "unwatch_evidence",
+    "list_templates",
+    "get_template",
+    "template_runs",
+    "approval_preview",
+    "list_active_missions",
+    "deploy_mission",
+    "delete_active_mission",
+    "run_active_mission",
+    "get_caps",
+    "set_caps",
+    "list_llm_providers",
+    "save_llm_provider",
+    "delete_llm_provider",
 ];
 
 fn main() {

@@ -12,28 +12,44 @@ use tauri::{Manager, Runtime};
 /// Tauri's mock runtime) share this, so a test reaches the real commands.
 pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri::Builder<R> {
     let live = studio_api::LiveRuns::new(api.clone());
-    builder.manage(api).manage(live).invoke_handler(tauri::generate_handler![
-        commands::diagnostics,
-        commands::get_settings,
-        commands::set_theme,
-        commands::runs::start_run,
-        commands::runs::attach_run,
-        commands::runs::cancel_run,
-        commands::runs::list_live_runs,
-        commands::runs::pending_approvals,
-        commands::runs::answer_approval,
-        commands::runs::run_view,
-        commands::runs::step_detail,
-        commands::history::list_runs,
-        commands::history::get_run,
-        commands::history::diff_runs,
-        commands::history::resume_run,
-        commands::history::evidence_tree,
-        commands::history::read_evidence_file,
-        commands::history::open_evidence_folder,
-        commands::history::watch_evidence,
-        commands::history::unwatch_evidence,
-    ])
+    builder
+        .manage(api)
+        .manage(live)
+        .invoke_handler(tauri::generate_handler![
+            commands::diagnostics,
+            commands::get_settings,
+            commands::set_theme,
+            commands::runs::start_run,
+            commands::runs::attach_run,
+            commands::runs::cancel_run,
+            commands::runs::list_live_runs,
+            commands::runs::pending_approvals,
+            commands::runs::answer_approval,
+            commands::runs::run_view,
+            commands::runs::step_detail,
+            commands::history::list_runs,
+            commands::history::get_run,
+            commands::history::diff_runs,
+            commands::history::resume_run,
+            commands::history::evidence_tree,
+            commands::history::read_evidence_file,
+            commands::history::open_evidence_folder,
+            commands::history::watch_evidence,
+            commands::history::unwatch_evidence,
+            commands::library::list_templates,
+            commands::library::get_template,
+            commands::library::template_runs,
+            commands::library::approval_preview,
+            commands::library::list_active_missions,
+            commands::library::deploy_mission,
+            commands::library::delete_active_mission,
+            commands::library::run_active_mission,
+            commands::library::get_caps,
+            commands::library::set_caps,
+            commands::library::list_llm_providers,
+            commands::library::save_llm_provider,
+            commands::library::delete_llm_provider,
+        ])
 }
 
 /// Starts the desktop app.
@@ -58,7 +74,12 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
-        .plugin(tauri_plugin_notification::init());
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            // The Library follows template file edits live.
+            commands::library::watch_templates(app.handle());
+            Ok(())
+        });
 
     if let Err(err) = with_api(builder, api).run(tauri::generate_context!()) {
         tracing::error!(%err, "the app stopped with an error");

@@ -2,6 +2,7 @@
 //! error to `{code, message}`.
 
 pub mod history;
+pub mod library;
 pub mod runs;
 
 use studio_api::{ApiError, Diagnostics, Settings, StudioApi, Theme};

@@ -6,14 +6,18 @@
 
 pub mod active;
 mod audit;
+pub mod caps;
 pub mod dto;
 pub mod error;
 pub mod evidence;
 pub mod history;
 pub mod history_dto;
 pub mod library;
+pub mod library_app;
+pub mod library_dto;
 pub mod live;
 pub mod paths;
+pub mod providers;
 pub mod runs;
 pub mod settings;
 pub mod ts_bindings;

@@ -40,6 +40,21 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::live::RunStepDto>(&cfg, &mut out);
     add::<crate::live::RunViewDto>(&cfg, &mut out);
     add::<crate::live::StepDetailDto>(&cfg, &mut out);
+    // The library, the perimeter configurator and the settings.
+    add::<crate::library_dto::LibraryTemplateStats>(&cfg, &mut out);
+    add::<crate::library_dto::LibraryTemplate>(&cfg, &mut out);
+    add::<crate::library_dto::LibraryStep>(&cfg, &mut out);
+    add::<crate::library_dto::LibraryTemplateDetail>(&cfg, &mut out);
+    add::<crate::library_dto::ApprovalModeDto>(&cfg, &mut out);
+    add::<crate::library_dto::SandboxDto>(&cfg, &mut out);
+    add::<crate::library_dto::BudgetDto>(&cfg, &mut out);
+    add::<crate::library_dto::PerimeterDto>(&cfg, &mut out);
+    add::<crate::library_dto::ActiveMissionDto>(&cfg, &mut out);
+    add::<crate::library_dto::TemplateRun>(&cfg, &mut out);
+    add::<crate::library_dto::StepApprovalPreview>(&cfg, &mut out);
+    add::<crate::providers::KeyStorage>(&cfg, &mut out);
+    add::<crate::providers::LlmProvider>(&cfg, &mut out);
+    add::<crate::providers::LlmProviderInput>(&cfg, &mut out);
     out
 }
 

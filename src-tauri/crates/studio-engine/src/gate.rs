@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use studio_core::perimeter::EffectivePerimeter;
-use studio_core::{ApprovalMode, Sandbox, StepApproval};
+use studio_core::{Approval, ApprovalMode, Sandbox, StepApproval};
 
 /// The sector of a mission that declares none.
 pub const DEFAULT_SECTOR: &str = "default";
@@ -433,42 +433,19 @@ impl Gate {
     }
 
     fn approval_rule(&self, req: &GateRequest<'_>, cost_usd: f64) -> Option<String> {
-        if req.step_approval == Some(StepApproval::Required) {
-            return Some("the step asks for approval".into());
-        }
-        let a = &self.perimeter.approval;
         let side_effects = if req.simulated {
             SideEffects::None
         } else {
             req.tool.side_effects
         };
-        match a.mode {
-            ApprovalMode::Auto => None,
-            ApprovalMode::Strict if side_effects != SideEffects::None => Some(format!(
-                "strict approval: `{}` has {} side effects",
-                req.tool.name,
-                side_effects.as_str()
-            )),
-            mode => {
-                if let Some(t) = a
-                    .required_for
-                    .iter()
-                    .find(|t| t.as_str() == req.tool.name || t.as_str() == req.step_type)
-                {
-                    return Some(format!("`{t}` is in approval.required_for"));
-                }
-                match (mode, a.threshold_usd) {
-                    (ApprovalMode::Threshold, Some(t))
-                        if cost_usd >= t && req.step_approval != Some(StepApproval::Never) =>
-                    {
-                        Some(format!(
-                            "threshold approval: estimated cost {cost_usd:.6} USD ≥ {t} USD"
-                        ))
-                    }
-                    _ => None,
-                }
-            }
-        }
+        approval_reason(
+            &self.perimeter.approval,
+            req.step_approval,
+            &req.tool.name,
+            req.step_type,
+            side_effects,
+            cost_usd,
+        )
     }
 
     /// The audit row of a decision, when someone records them (no sinks: no work).
@@ -535,6 +512,48 @@ impl Gate {
         for sink in &self.audit {
             if let Err(e) = sink.record(&row) {
                 tracing::warn!("audit sink failed: {e}");
+            }
+        }
+    }
+}
+
+/// Step 5 of the gate on its own: why an attempt of this step needs approval, or `None`.
+/// `side_effects` is the tool's (none for a simulated call); `cost_usd` the attempt's
+/// estimated cost. The gate and the app's approval preview both use this rule.
+pub fn approval_reason(
+    approval: &Approval,
+    step_approval: Option<StepApproval>,
+    tool_name: &str,
+    step_type: &str,
+    side_effects: SideEffects,
+    cost_usd: f64,
+) -> Option<String> {
+    if step_approval == Some(StepApproval::Required) {
+        return Some("the step asks for approval".into());
+    }
+    match approval.mode {
+        ApprovalMode::Auto => None,
+        ApprovalMode::Strict if side_effects != SideEffects::None => Some(format!(
+            "strict approval: `{tool_name}` has {} side effects",
+            side_effects.as_str()
+        )),
+        mode => {
+            if let Some(t) = approval
+                .required_for
+                .iter()
+                .find(|t| t.as_str() == tool_name || t.as_str() == step_type)
+            {
+                return Some(format!("`{t}` is in approval.required_for"));
+            }
+            match (mode, approval.threshold_usd) {
+                (ApprovalMode::Threshold, Some(t))
+                    if cost_usd >= t && step_approval != Some(StepApproval::Never) =>
+                {
+                    Some(format!(
+                        "threshold approval: estimated cost {cost_usd:.6} USD ≥ {t} USD"
+                    ))
+                }
+                _ => None,
             }
         }
     }

@@ -1,0 +1,182 @@
+//! What the app's Library page asks of the library, in its transport types: the cards, one
+//! template in full, a template's runs, and which steps of a template will wait for approval
+//! under a perimeter (the engine gate's own rule, [`studio_engine::gate::approval_reason`]).
+
+use crate::library_dto::{
+    ActiveMissionDto, LibraryTemplate, LibraryTemplateDetail, PerimeterDto, StepApprovalPreview,
+    TemplateRun,
+};
+use crate::{ApiError, StudioApi};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use studio_core::perimeter::merge;
+use studio_core::Perimeter;
+use studio_engine::gate::approval_reason;
+use studio_engine::tools::{builtin_identity, SideEffects, ToolRegistry};
+use studio_registry::TemplateQuery;
+use studio_store::RunFilter;
+
+impl StudioApi {
+    /// Every valid template, as the Library's cards (the page filters them as one types).
+    pub fn library_templates(
+        &self,
+        query: &TemplateQuery,
+    ) -> Result<Vec<LibraryTemplate>, ApiError> {
+        Ok(self.list_templates(query)?.iter().map(Into::into).collect())
+    }
+
+    /// One template in full, for the detail panel.
+    pub fn library_template(&self, id: &str) -> Result<LibraryTemplateDetail, ApiError> {
+        Ok((&self.get_template(id)?).into())
+    }
+
+    /// The newest runs of a template (at most 60), for its history chart.
+    pub fn template_runs(&self, id: &str) -> Result<Vec<TemplateRun>, ApiError> {
+        let runs = self.history(&RunFilter {
+            mission_id: Some(id.to_string()),
+            limit: Some(60),
+            ..Default::default()
+        })?;
+        Ok(runs
+            .into_iter()
+            .map(|r| TemplateRun {
+                status: serde_json::to_value(r.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                run_id: r.run_id,
+                started_at: r.started_at,
+                finished_at: r.finished_at,
+                cost_usd: r.usage.cost_usd,
+                duration_ms: r.usage.runtime_ms,
+            })
+            .collect())
+    }
+
+    /// For each step of the template, whether it will wait for approval under `operator`
+    /// (merged with the global caps and the template's defaults, as a run would be), and why.
+    /// Estimated costs are the tools' own estimates; simulated steps cost nothing and have no
+    /// side effects, as in the gate.
+    pub fn approval_preview(
+        &self,
+        template_id: &str,
+        operator: &PerimeterDto,
+    ) -> Result<Vec<StepApprovalPreview>, ApiError> {
+        let (summary, loaded) = self.template_registry()?.load(template_id)?;
+        let mission = &loaded.mission;
+        let global = self.global_perimeter()?;
+        let template = mission.perimeter.clone().unwrap_or_default();
+        let effective = merge(&global, &template, &Perimeter::from(operator));
+        let tools = ToolRegistry::load_dirs(&self.tool_dirs(&summary.path)).unwrap_or_default();
+        let simulation = mission.simulation.as_ref().filter(|s| s.enabled);
+        Ok(mission
+            .steps
+            .iter()
+            .map(|step| {
+                let tool_name = (step.step_type == "tool")
+                    .then(|| step.parameters.get("name").and_then(Value::as_str))
+                    .flatten();
+                let simulated = simulation.is_some_and(|s| {
+                    s.tools.iter().any(|t| {
+                        t.name == step.step_type
+                            || t.name == step.id
+                            || Some(t.name.as_str()) == tool_name
+                    })
+                });
+                let (name, side_effects, cost_usd) = match tool_name.and_then(|n| tools.get(n)) {
+                    Some(def) => (def.name.clone(), def.side_effects, def.cost_usd),
+                    None => {
+                        let id = builtin_identity(&step.step_type, &step.parameters);
+                        (id.name.into_owned(), id.side_effects, id.cost_usd)
+                    }
+                };
+                let (side_effects, cost_usd) = if simulated {
+                    (SideEffects::None, 0.0)
+                } else {
+                    (side_effects, cost_usd)
+                };
+                let reason = approval_reason(
+                    &effective.approval,
+                    step.approval,
+                    &name,
+                    &step.step_type,
+                    side_effects,
+                    cost_usd,
+                );
+                StepApprovalPreview {
+                    step_id: step.id.clone(),
+                    needs_approval: reason.is_some(),
+                    reason,
+                }
+            })
+            .collect())
+    }
+
+    /// Where registry tools live for a template: the library's `tools/` folder beside its
+    /// `templates/`, then `<data dir>/tools`.
+    fn tool_dirs(&self, template_path: &std::path::Path) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        if let Some(lib) = template_path
+            .ancestors()
+            .find(|d| d.file_name().is_some_and(|n| n == "templates"))
+            .and_then(|d| d.parent())
+        {
+            let tools = lib.join("tools");
+            if tools.is_dir() {
+                dirs.push(tools);
+            }
+        }
+        let user = self.paths().data_dir().join("tools");
+        if user.is_dir() {
+            dirs.push(user);
+        }
+        dirs
+    }
+}
+
+impl StudioApi {
+    /// Active missions for the app, newest first.
+    pub fn active_missions(&self) -> Result<Vec<ActiveMissionDto>, ApiError> {
+        Ok(self.list_active()?.iter().map(Into::into).collect())
+    }
+
+    /// Saves a Quick Deploy from the app (no inputs); refused above the global hard caps.
+    pub fn deploy_from_app(
+        &self,
+        template_id: &str,
+        perimeter: &PerimeterDto,
+        name: Option<&str>,
+    ) -> Result<ActiveMissionDto, ApiError> {
+        let deployed = self.deploy(
+            template_id,
+            &Perimeter::from(perimeter),
+            &BTreeMap::new(),
+            name,
+        )?;
+        Ok((&deployed.active).into())
+    }
+
+    /// What a live run of an active mission starts from: the template as its file is now,
+    /// carrying the active mission's perimeter (tightening the template's own), and its inputs.
+    /// The global hard caps are applied by the run as always.
+    pub fn active_run_source(
+        &self,
+        id: &str,
+    ) -> Result<(crate::RunSource, BTreeMap<String, Value>), ApiError> {
+        let plan = self.prepare_active(id)?;
+        let mut mission = plan.mission;
+        let template = mission.perimeter.clone().unwrap_or_default();
+        let mut perimeter =
+            merge(&Perimeter::default(), &template, &plan.active.perimeter).to_perimeter();
+        perimeter.connected_sectors = plan.active.perimeter.connected_sectors.clone();
+        mission.perimeter = Some(perimeter);
+        Ok((
+            crate::RunSource::Mission {
+                mission: Box::new(mission),
+                origin: Some(plan.template_path),
+            },
+            plan.active.inputs,
+        ))
+    }
+}
