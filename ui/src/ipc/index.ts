@@ -35,3 +35,4 @@ export function inDesktopApp(): boolean {
   return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
 }
 export * from "./history";
+export * from "./library";

@@ -1,0 +1,76 @@
+import { memo, type KeyboardEvent } from "react";
+import type { TemplateSummary } from "../../ipc/library";
+import { isTop } from "./filter";
+import { formatPct, formatRoi, formatUsd, RiskBadge, SectorMark, TopBadge } from "./parts";
+
+interface Props {
+  template: TemplateSummary;
+  index: number;
+  selected: boolean;
+  /** The card that takes Tab focus (roving tabindex). */
+  tabbable: boolean;
+  onOpen: (id: string) => void;
+  onKey: (e: KeyboardEvent<HTMLElement>, index: number) => void;
+}
+
+export const TemplateCard = memo(function TemplateCard({ template: t, index, selected, tabbable, onOpen, onKey }: Props) {
+  const roi = formatRoi(t);
+  const measured = Boolean(t.stats && t.stats.runs > 0);
+  return (
+    <article
+      className={`tcard${selected ? " is-selected" : ""}`}
+      data-testid={`template-card-${t.id}`}
+      data-sector={t.sector ?? "Other"}
+      data-index={index}
+      tabIndex={tabbable ? 0 : -1}
+      role="listitem"
+      aria-label={`${t.name}, ${t.sector ?? "no sector"}`}
+      onClick={() => onOpen(t.id)}
+      onKeyDown={(e) => onKey(e, index)}
+    >
+      <header className="tcard-head">
+        <SectorMark sector={t.sector ?? "Other"} size={24} />
+        <span className="tcard-sector">{t.sector ?? "Other"}</span>
+        {isTop(t) ? <TopBadge /> : null}
+      </header>
+      <h3 className="tcard-name">{t.name}</h3>
+      <p className="tcard-goal" title={t.goal ?? undefined}>
+        {t.goal ?? "No goal written."}
+      </p>
+      {t.requiredDepts.length > 0 ? (
+        <ul className="tcard-depts" aria-label="Required departments">
+          {t.requiredDepts.map((d) => (
+            <li key={d}>{d}</li>
+          ))}
+        </ul>
+      ) : null}
+      <dl className="tcard-stats">
+        <div>
+          <dt>{roi.estimate ? "Est. ROI" : "ROI"}</dt>
+          <dd>
+            {roi.value}
+            {roi.estimate ? (
+              <span className="est" title="Estimate declared by the template; measured once it has runs">
+                est.
+              </span>
+            ) : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Risk</dt>
+          <dd>
+            <RiskBadge template={t} compact />
+          </dd>
+        </div>
+        <div>
+          <dt>Success</dt>
+          <dd className={measured ? "" : "dim"}>{measured ? formatPct(t.stats?.successRate) : "no runs"}</dd>
+        </div>
+        <div>
+          <dt>Avg cost</dt>
+          <dd className={measured ? "" : "dim"}>{measured ? formatUsd(t.stats?.avgCostUsd) : "—"}</dd>
+        </div>
+      </dl>
+    </article>
+  );
+});

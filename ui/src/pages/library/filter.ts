@@ -1,0 +1,121 @@
+// Pure search, filter, facet and sort of the template list (fast enough to run on every key).
+import type { TemplateSummary } from "../../ipc/library";
+
+export type SortKey = "name" | "roi" | "success" | "cost" | "risk" | "runs";
+export type RiskFilter = "low" | "medium" | "high";
+export type BadgeFilter = "top_performance" | "measured" | "untested";
+
+export interface LibraryFilter {
+  text: string;
+  sector: string | null;
+  risks: ReadonlySet<RiskFilter>;
+  badge: BadgeFilter | null;
+  sort: SortKey;
+}
+
+export const EMPTY_FILTER: LibraryFilter = {
+  text: "",
+  sector: null,
+  risks: new Set(),
+  badge: null,
+  sort: "name",
+};
+
+export const TOP_PERFORMANCE = "top_performance";
+
+/** The risk shown for a template: measured when the batch derived one, else declared. */
+export function riskOf(t: TemplateSummary): RiskFilter | null {
+  const r = (t.riskLevel ?? t.stats?.derivedRisk ?? t.risk ?? "").toLowerCase();
+  return r === "low" || r === "medium" || r === "high" ? r : null;
+}
+
+export function isTop(t: TemplateSummary): boolean {
+  return t.badges.includes(TOP_PERFORMANCE);
+}
+
+/** Lower-cased text searched by the box: name, id, sector, goal, departments and tags. */
+export function searchText(t: TemplateSummary): string {
+  return [t.name, t.id, t.sector ?? "", t.goal ?? "", t.requiredDepts.join(" "), t.tags.join(" ")]
+    .join("\u0001")
+    .toLowerCase();
+}
+
+/** A search index built once per list: every query only scans the prepared strings. */
+export interface Indexed {
+  t: TemplateSummary;
+  text: string;
+  risk: RiskFilter | null;
+  name: string;
+}
+
+export function indexTemplates(list: readonly TemplateSummary[]): Indexed[] {
+  return list.map((t) => ({ t, text: searchText(t), risk: riskOf(t), name: t.name.toLowerCase() }));
+}
+
+const RISK_ORDER: Record<RiskFilter, number> = { low: 0, medium: 1, high: 2 };
+
+function matchesExceptSector(i: Indexed, f: LibraryFilter, words: string[]): boolean {
+  if (f.risks.size > 0 && (i.risk === null || !f.risks.has(i.risk))) return false;
+  if (f.badge === "top_performance" && !isTop(i.t)) return false;
+  if (f.badge === "measured" && !(i.t.stats && i.t.stats.runs > 0)) return false;
+  if (f.badge === "untested" && i.t.stats && i.t.stats.runs > 0) return false;
+  for (const w of words) if (!i.text.includes(w)) return false;
+  return true;
+}
+
+export function queryWords(text: string): string[] {
+  return text.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+/** Templates matching the filter, sorted; plus the count per sector of the matches ignoring the sector chip. */
+export function applyFilter(
+  index: readonly Indexed[],
+  f: LibraryFilter,
+): { items: TemplateSummary[]; sectorCounts: Map<string, number>; total: number } {
+  const words = queryWords(f.text);
+  const sectorCounts = new Map<string, number>();
+  const picked: Indexed[] = [];
+  let total = 0;
+  for (const i of index) {
+    if (!matchesExceptSector(i, f, words)) continue;
+    total += 1;
+    const s = i.t.sector ?? "Other";
+    sectorCounts.set(s, (sectorCounts.get(s) ?? 0) + 1);
+    if (f.sector === null || s === f.sector) picked.push(i);
+  }
+  picked.sort(comparator(f.sort, words));
+  return { items: picked.map((i) => i.t), sectorCounts, total };
+}
+
+function comparator(sort: SortKey, words: string[]): (a: Indexed, b: Indexed) => number {
+  const byName = (a: Indexed, b: Indexed) => a.name.localeCompare(b.name);
+  // While searching by name, a name that starts with the query comes first.
+  const first = words.join(" ");
+  const prefix = (a: Indexed, b: Indexed) =>
+    first ? Number(b.name.startsWith(first)) - Number(a.name.startsWith(first)) : 0;
+  const desc = (get: (t: TemplateSummary) => number | null | undefined) => (a: Indexed, b: Indexed) =>
+    (get(b.t) ?? -Infinity) - (get(a.t) ?? -Infinity) || byName(a, b);
+  const asc = (get: (t: TemplateSummary) => number | null | undefined) => (a: Indexed, b: Indexed) =>
+    (get(a.t) ?? Infinity) - (get(b.t) ?? Infinity) || byName(a, b);
+  switch (sort) {
+    case "roi":
+      return desc((t) => t.roi);
+    case "success":
+      return desc((t) => t.stats?.successRate);
+    case "runs":
+      return desc((t) => t.stats?.runs);
+    case "cost":
+      return asc((t) => t.stats?.avgCostUsd);
+    case "risk":
+      return (a, b) => (a.risk ? RISK_ORDER[a.risk] : 3) - (b.risk ? RISK_ORDER[b.risk] : 3) || byName(a, b);
+    default:
+      return (a, b) => prefix(a, b) || byName(a, b);
+  }
+}
+
+/** Sectors in a stable order (most templates first), for the chips. */
+export function sectorsOf(list: readonly TemplateSummary[]): string[] {
+  const counts = new Map<string, number>();
+  for (const t of list) counts.set(t.sector ?? "Other", (counts.get(t.sector ?? "Other") ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s]) => s);
+}
