@@ -12,6 +12,7 @@ mod cmd_history;
 mod cmd_keyring;
 mod cmd_review;
 mod cmd_run;
+mod cmd_templates;
 mod cmd_validate;
 mod perimeter_args;
 
@@ -53,8 +54,12 @@ enum Command {
     /// exceeded, 6 timed out, 130 cancelled.
     Run {
         /// The mission file (YAML or JSON).
-        #[arg(value_name = "FILE", required_unless_present = "active")]
+        #[arg(value_name = "FILE", required_unless_present_any = ["active", "template"])]
         file: Option<PathBuf>,
+        /// Run a template of the library by id (see `mission templates list`) instead of a
+        /// file.
+        #[arg(long, value_name = "TEMPLATE_ID", conflicts_with_all = ["file", "active"])]
+        template: Option<String>,
         /// Run a saved active mission (see `mission deploy`) instead of a file: its template
         /// with its perimeter (flags can only tighten it) and inputs (`--var` overrides them).
         #[arg(long, value_name = "ACTIVE_ID", conflicts_with = "file")]
@@ -116,6 +121,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The template library: `list` (search, filter, sort) and `show`.
+    #[command(subcommand)]
+    Templates(cmd_templates::TemplatesCommand),
     /// Active missions: templates saved with a perimeter and inputs.
     #[command(subcommand)]
     Active(cmd_active::ActiveCommand),
@@ -215,7 +223,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(cmd_keyring::keyring(command)));
     }
     if let Command::Run {
+        template: Some(template),
+        dry_run,
+        json,
+        events,
+        vars,
+        perimeter,
+        ..
+    } = &cli.command
+    {
+        let args = cmd_run::RunArgs {
+            file: PathBuf::new(),
+            dry_run: *dry_run,
+            json: *json,
+            events: events.clone(),
+            vars: vars.clone(),
+            data_dir: cli.data_dir.clone(),
+            perimeter: perimeter.clone(),
+        };
+        return Ok(ExitCode::from(cmd_templates::run_template(template, &args)));
+    }
+    if let Command::Run {
         file: _,
+        template: _,
         active: Some(active),
         dry_run,
         json,
@@ -237,6 +267,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if let Command::Run {
         file: Some(file),
+        template: None,
         active: None,
         dry_run,
         json,
@@ -334,6 +365,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(command) => {
             return Ok(ExitCode::from(cmd_review::review(data_dir, command)));
         }
+        Command::Templates(command) => {
+            return Ok(ExitCode::from(cmd_templates::templates(data_dir, command)));
+        }
         _ => {}
     }
     let api = StudioApi::open(AppPaths::resolve(cli.data_dir.as_deref())?)?;
@@ -349,6 +383,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::Active(_)
         | Command::Batch(_)
         | Command::Review(_)
+        | Command::Templates(_)
         | Command::Keyring(_) => {
             unreachable!("handled before")
         }
