@@ -3,6 +3,7 @@ import { MemoryRouter } from "react-router";
 import { clearMocks, mockCommands } from "../../ipc/testing";
 import { applyFilter, EMPTY_FILTER, indexTemplates } from "./filter";
 import { LibraryPage } from "./LibraryPage";
+import type { TemplateSummary } from "../../ipc/library";
 import { CAPS, detailOf, TEMPLATES } from "./testdata";
 
 beforeAll(() => {
@@ -15,11 +16,13 @@ beforeAll(() => {
   }
 });
 
+const first = TEMPLATES[0] as TemplateSummary;
+
 function mockLibrary() {
   return mockCommands({
     list_templates: () => TEMPLATES,
     list_active_missions: () => [],
-    get_template: (a) => detailOf(TEMPLATES.find((t) => t.id === a.id) ?? TEMPLATES[0]!),
+    get_template: (a) => detailOf(TEMPLATES.find((t) => t.id === a.id) ?? first),
     template_runs: () => [],
     get_caps: () => CAPS,
     approval_preview: () => [],

@@ -1,8 +1,8 @@
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockCommands } from "../../ipc/testing";
-import type { PerimeterDto } from "../../ipc/library";
+import type { PerimeterDto, TemplateSummary } from "../../ipc/library";
 import { PerimeterModal } from "./PerimeterModal";
-import { clampValue, BUDGET_FIELDS } from "./perimeter";
+import { clampValue, BUDGET_FIELDS, type BudgetField } from "./perimeter";
 import { CAPS, detailOf, TEMPLATES } from "./testdata";
 
 beforeAll(() => {
@@ -16,7 +16,7 @@ beforeAll(() => {
 });
 afterEach(() => clearMocks());
 
-const T = TEMPLATES[0]!;
+const T = TEMPLATES[0] as TemplateSummary;
 
 function setup(onDeploy?: (args: Record<string, unknown>) => unknown) {
   const previews: PerimeterDto[] = [];
@@ -45,7 +45,7 @@ function setup(onDeploy?: (args: Record<string, unknown>) => unknown) {
 
 describe("budget caps", () => {
   it("clamps to the global cap and keeps integers whole", () => {
-    const steps = BUDGET_FIELDS.find((f) => f.key === "maxSteps")!;
+    const steps = BUDGET_FIELDS.find((f) => f.key === "maxSteps") as BudgetField;
     expect(clampValue(steps, 500, CAPS)).toBe(20);
     expect(clampValue(steps, 3.7, CAPS)).toBe(3);
     expect(clampValue(steps, -4, CAPS)).toBe(0);
