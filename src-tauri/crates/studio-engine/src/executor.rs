@@ -1066,17 +1066,28 @@ impl<'a> Run<'a> {
         );
         self.emitter.flush();
 
-        let mut plan = Plan::from_mission(self.mission);
+        let steps = &self.mission.steps;
+        // A plan derived from the steps lists them in step order (no lookups by id needed) and
+        // shares the run's copy of their ids.
+        let (mut plan, aligned) = if Plan::is_declared(self.mission) {
+            let plan = Plan::from_mission(self.mission);
+            let aligned = plan.items.len() == steps.len()
+                && plan
+                    .items
+                    .iter()
+                    .zip(steps)
+                    .all(|(item, step)| *item.id == *step.id);
+            (plan, aligned)
+        } else {
+            let ids: Vec<&Arc<str>> = self.specs.iter().map(|s| &s.id).collect();
+            let dag = &self.dag;
+            (
+                Plan::derived(self.mission, &ids, |i| dag.dependencies(i)),
+                true,
+            )
+        };
         let secrets = &self.secrets;
         let redact = !secrets.is_empty();
-        let steps = &self.mission.steps;
-        // A plan derived from the steps lists them in step order: no lookups by id needed.
-        let aligned = plan.items.len() == steps.len()
-            && plan
-                .items
-                .iter()
-                .zip(steps)
-                .all(|(item, step)| item.id == step.id);
         if aligned {
             for (item, slot) in plan.items.iter_mut().zip(&self.slots) {
                 match &slot.error {
@@ -1807,5 +1818,44 @@ mod tests {
         let mut expected = ids.to_vec();
         expected.sort_unstable();
         assert_eq!(ours, expected);
+    }
+
+    #[test]
+    fn the_derived_plan_lists_each_steps_dependencies_as_written() {
+        let mission: Mission = serde_json::from_value(serde_json::json!({
+            "name": "m",
+            "steps": [
+                {"id": "b", "step_type": "noop", "name": "Second", "depends_on": ["a", "a"]},
+                {"id": "a", "step_type": "noop"},
+                {"id": "c", "step_type": "noop", "depends_on": ["b", "a"]}
+            ]
+        }))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let result = rt
+            .block_on(run_mission(
+                &mission,
+                RunOptions::new(dir.path()),
+                &mut crate::NullSink,
+            ))
+            .unwrap();
+        let mut expected = Plan::from_mission(&mission);
+        for item in &mut expected.items {
+            item.set_from_step(StepStatus::Success, None);
+        }
+        assert_eq!(result.plan, expected);
+        assert_eq!(
+            serde_json::to_value(&result.plan.items[0]).unwrap(),
+            serde_json::json!({"id": "b", "description": "Second", "depends_on": ["a", "a"],
+                               "status": "completed"})
+        );
+        assert_eq!(
+            result.step_results.keys().collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
     }
 }

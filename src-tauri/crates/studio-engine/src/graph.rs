@@ -95,6 +95,10 @@ pub struct Dag {
     dependents: Vec<u32>,
     /// Number of dependencies of each step (duplicates in `depends_on` count once).
     indegree: Vec<u32>,
+    /// `dependencies[dependencies_at[i]..dependencies_at[i + 1]]` are the steps in step `i`'s
+    /// `depends_on`, as written (duplicates included).
+    dependencies_at: Vec<u32>,
+    dependencies: Vec<u32>,
 }
 
 impl Dag {
@@ -110,6 +114,9 @@ impl Dag {
         let mut indegree = vec![0u32; len];
         let mut out_count = vec![0u32; len + 1];
         let mut edges: Vec<(u32, u32)> = Vec::with_capacity(len);
+        let mut dependencies_at = Vec::with_capacity(len + 1);
+        let mut dependencies = Vec::with_capacity(len);
+        dependencies_at.push(0);
         for (i, step) in steps.iter().enumerate() {
             let first_edge = edges.len();
             for dep in &step.depends_on {
@@ -119,6 +126,7 @@ impl Dag {
                         missing: dep.clone(),
                     });
                 };
+                dependencies.push(d);
                 // A dependency listed twice is one edge.
                 if edges[first_edge..].iter().any(|&(from, _)| from == d) {
                     continue;
@@ -127,6 +135,7 @@ impl Dag {
                 out_count[d as usize] += 1;
                 indegree[i] += 1;
             }
+            dependencies_at.push(dependencies.len() as u32);
         }
         // Prefix sums give each step its slice of dependents; filling in edge order keeps each
         // slice in declaration order of the dependents.
@@ -145,6 +154,8 @@ impl Dag {
             dependents_at,
             dependents,
             indegree,
+            dependencies_at,
+            dependencies,
         };
         if let Some(cycle) = dag.find_cycle() {
             return Err(EngineError::Cycle(
@@ -168,6 +179,11 @@ impl Dag {
     /// The steps that depend on step `i`.
     pub fn dependents(&self, i: usize) -> &[u32] {
         &self.dependents[self.dependents_at[i] as usize..self.dependents_at[i + 1] as usize]
+    }
+
+    /// The steps that step `i` depends on, as its `depends_on` lists them.
+    pub fn dependencies(&self, i: usize) -> &[u32] {
+        &self.dependencies[self.dependencies_at[i] as usize..self.dependencies_at[i + 1] as usize]
     }
 
     /// The number of distinct dependencies of each step.

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
+use std::sync::Arc;
 use studio_core::{Mission, StepStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,11 +40,12 @@ impl PlanStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanItem {
-    pub id: String,
+    /// Shared with the run's own copy of the step ids (an item costs no copy of its texts).
+    pub id: Arc<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<Arc<str>>,
     pub status: PlanStatus,
     /// Why the item is blocked (the step's status or error), when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,9 +76,9 @@ impl Plan {
                 .steps
                 .iter()
                 .map(|p| PlanItem {
-                    id: p.id.clone(),
+                    id: Arc::from(p.id.as_str()),
                     description: p.description.clone(),
-                    depends_on: p.depends_on.clone(),
+                    depends_on: p.depends_on.iter().map(|d| Arc::from(d.as_str())).collect(),
                     status: PlanStatus::Pending,
                     note: None,
                 })
@@ -85,9 +87,9 @@ impl Plan {
                 .steps
                 .iter()
                 .map(|s| PlanItem {
-                    id: s.id.clone(),
+                    id: Arc::from(s.id.as_str()),
                     description: s.description.clone().or_else(|| s.name.clone()),
-                    depends_on: s.depends_on.clone(),
+                    depends_on: s.depends_on.iter().map(|d| Arc::from(d.as_str())).collect(),
                     status: PlanStatus::Pending,
                     note: None,
                 })
@@ -96,9 +98,40 @@ impl Plan {
         Self { items }
     }
 
+    /// Whether the mission declares its own plan (otherwise the plan is derived from the steps).
+    pub fn is_declared(mission: &Mission) -> bool {
+        mission.plan.as_ref().is_some_and(|p| !p.steps.is_empty())
+    }
+
+    /// The plan derived from the steps, sharing the run's step ids: `ids[i]` is the id of step
+    /// `i`, `dependencies(i)` the indexes of its `depends_on`, as written.
+    pub(crate) fn derived<'d>(
+        mission: &Mission,
+        ids: &[&'d Arc<str>],
+        dependencies: impl Fn(usize) -> &'d [u32],
+    ) -> Self {
+        let items = mission
+            .steps
+            .iter()
+            .zip(ids)
+            .enumerate()
+            .map(|(i, (s, &id))| PlanItem {
+                id: Arc::clone(id),
+                description: s.description.clone().or_else(|| s.name.clone()),
+                depends_on: dependencies(i)
+                    .iter()
+                    .map(|&d| Arc::clone(ids[d as usize]))
+                    .collect(),
+                status: PlanStatus::Pending,
+                note: None,
+            })
+            .collect();
+        Self { items }
+    }
+
     /// Records a step's new status on the item with the same id (if the plan has one).
     pub fn update(&mut self, step_id: &str, status: StepStatus, note: Option<&str>) {
-        if let Some(item) = self.items.iter_mut().find(|i| i.id == step_id) {
+        if let Some(item) = self.items.iter_mut().find(|i| *i.id == *step_id) {
             item.status = PlanStatus::of_step(status);
             item.note = match item.status {
                 PlanStatus::Blocked => Some(note.unwrap_or(status.as_str()).to_string()),
