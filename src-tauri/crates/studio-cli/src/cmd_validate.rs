@@ -267,6 +267,7 @@ fn check_json(check: &FileCheck) -> Value {
         "logic_hash": check.logic_hash(),
         "steps": check.loaded.as_ref().map(|l| l.mission.steps.len()),
         "diagnostics": check.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        "import": check.loaded.as_ref().and_then(|l| l.import.as_ref()),
     })
 }
 
@@ -282,6 +283,25 @@ pub fn diagnostic_json(d: &Diagnostic) -> Value {
         "field": d.field,
         "help": d.help,
     })
+}
+
+/// What the conversion of an imported mission (Spark MissionSpec, mission pack directory,
+/// Mission Envelope payload) mapped and dropped, one `note:` block on stderr.
+pub fn write_import_notes(out: &mut dyn Write, check: &FileCheck) -> std::io::Result<()> {
+    let Some(report) = check.loaded.as_ref().and_then(|l| l.import.as_ref()) else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "note: {} was converted from a {} ({} note(s)):",
+        check.file,
+        report.kind.label(),
+        report.notes.len()
+    )?;
+    for note in &report.notes {
+        writeln!(out, "  - {note}")?;
+    }
+    Ok(())
 }
 
 /// How reports are drawn: colours and Unicode on a terminal, plain ASCII otherwise.
@@ -311,10 +331,17 @@ pub fn render_diagnostics(
             .with_width(100)
             .with_wrap_lines(false)
     };
+    write_import_notes(out, check)?;
+    // A converted mission's diagnostics point into its converted (JSON) form.
+    let name = check
+        .loaded
+        .as_ref()
+        .filter(|l| l.import.is_some())
+        .map_or(check.file.as_str(), |l| l.source.name.as_str());
     let source = check
         .source
         .as_ref()
-        .map(|text| NamedSource::new(&check.file, Arc::clone(text)));
+        .map(|text| NamedSource::new(name, Arc::clone(text)));
     for d in &check.diagnostics {
         let report = Report {
             d,

@@ -9,7 +9,10 @@ mod cmd_active;
 mod cmd_audit;
 mod cmd_batch;
 mod cmd_history;
+mod cmd_ingest;
 mod cmd_keyring;
+mod cmd_new;
+mod cmd_package;
 mod cmd_review;
 mod cmd_run;
 mod cmd_templates;
@@ -188,6 +191,41 @@ enum Command {
     /// `api_key_keyring`.
     #[command(subcommand)]
     Keyring(cmd_keyring::KeyringCommand),
+    /// Write a new native mission file to start from (`DIR/<slug>.yaml`, valid as written);
+    /// an existing file is never overwritten (exit 2). Prints its path.
+    New {
+        /// The mission's name (its slug names the file).
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// The owning sector (Finance, Intelligence, Operations, ...).
+        #[arg(long, value_name = "SECTOR")]
+        sector: Option<String>,
+        /// Where to write it [default: the current folder].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Pack a finished run's evidence folder into one portable .tar.gz with a manifest of
+    /// every file's SHA-256. Exit code 2 when the run is unknown or has not ended.
+    Package {
+        #[arg(value_name = "RUN_ID")]
+        run_id: String,
+        /// The archive to write [default: ./<evidence folder name>.tar.gz]; never overwritten.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print the manifest (plus `archive`) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a run made elsewhere to this history: a package from `mission package` (every
+    /// file checked against its SHA-256) or a finished run's evidence folder. It then shows in
+    /// `history` and `show`. Exit code 2 when it is damaged, unfinished or already there.
+    Ingest {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+        /// Print {run_id, evidence_dir, steps, events, files} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the version and where data, history and logs live.
     Info {
         /// Print one JSON document on stdout.
@@ -368,6 +406,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Templates(command) => {
             return Ok(ExitCode::from(cmd_templates::templates(data_dir, command)));
         }
+        Command::New { name, sector, dir } => {
+            return Ok(ExitCode::from(cmd_new::new_mission(
+                name,
+                sector.as_deref(),
+                dir.as_deref(),
+            )));
+        }
+        Command::Package { run_id, out, json } => {
+            return Ok(ExitCode::from(cmd_package::package(
+                data_dir,
+                run_id,
+                out.as_deref(),
+                *json,
+            )));
+        }
+        Command::Ingest { path, json } => {
+            return Ok(ExitCode::from(cmd_ingest::ingest(data_dir, path, *json)));
+        }
         _ => {}
     }
     let api = StudioApi::open(AppPaths::resolve(cli.data_dir.as_deref())?)?;
@@ -384,6 +440,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::Batch(_)
         | Command::Review(_)
         | Command::Templates(_)
+        | Command::New { .. }
+        | Command::Package { .. }
+        | Command::Ingest { .. }
         | Command::Keyring(_) => {
             unreachable!("handled before")
         }

@@ -13,6 +13,7 @@ mod batch;
 mod connection;
 mod error;
 mod event_row;
+mod ingest;
 mod history_query;
 mod migrations;
 mod model;
@@ -30,6 +31,7 @@ pub use batch::{
 };
 pub use connection::{Store, BUSY_TIMEOUT};
 pub use error::StoreError;
+pub use ingest::{IngestError, IngestRun, Ingested};
 pub use history_query::{HistoryFacets, HistoryQuery, HistoryRow, HistorySortKey};
 pub use migrations::SCHEMA_VERSION;
 pub use model::{NewRun, RecoveredRun, ResumeSource, RunFilter, RunSummary, StepRow, INTERRUPTED};
