@@ -80,6 +80,7 @@ pub async fn start_run<R: Runtime>(
     listen(&app, &live);
     let source = match (request.path, request.template_id) {
         (Some(path), None) => RunSource::File(PathBuf::from(path)),
+        (None, Some(id)) => RunSource::Template(id),
         _ => {
             return Err(ApiError::new(
                 ErrorCode::InvalidInput,

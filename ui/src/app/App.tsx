@@ -35,7 +35,7 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/library" replace />} />
           <Route path="/library" element={<LibraryPage />} />
-          <Route path="/runs" element={<RunsPage />} />
+          <Route path="/runs/*" element={<RunsPage />} />
           <Route path="/history/*" element={<HistoryPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/about" element={<AboutPage />} />

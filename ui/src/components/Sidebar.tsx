@@ -1,10 +1,11 @@
 import { Monitor, Moon, Sun } from "lucide-react";
 import { NavLink } from "react-router";
 import { ABOUT_ITEM, NAV_ITEMS, type NavItem } from "../app/nav";
+import { usePendingCount } from "../pages/runs/usePendingApprovals";
 import { useTheme } from "../theme/useTheme";
 import type { Theme } from "../ipc";
 
-function NavEntry({ item }: { item: NavItem }) {
+function NavEntry({ item, badge = 0 }: { item: NavItem; badge?: number }) {
   const Icon = item.icon;
   return (
     <NavLink
@@ -15,6 +16,11 @@ function NavEntry({ item }: { item: NavItem }) {
     >
       <Icon size={18} aria-hidden />
       <span className="nav-label">{item.label}</span>
+      {badge > 0 ? (
+        <span className="nav-badge" data-testid={`nav-${item.id}-badge`} title={`${badge} waiting for approval`}>
+          {badge}
+        </span>
+      ) : null}
       <kbd className="nav-kbd" aria-hidden>
         Ctrl {item.shortcut}
       </kbd>
@@ -28,6 +34,7 @@ const THEME_ICON = { system: Monitor, light: Sun, dark: Moon };
 export function Sidebar() {
   const { theme, setTheme } = useTheme();
   const ThemeIcon = THEME_ICON[theme];
+  const pendingApprovals = usePendingCount();
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
@@ -40,7 +47,7 @@ export function Sidebar() {
       <div className="nav-section-label">Workspace</div>
       <div className="nav-list">
         {NAV_ITEMS.map((item) => (
-          <NavEntry key={item.id} item={item} />
+          <NavEntry key={item.id} item={item} badge={item.id === "runs" ? pendingApprovals : 0} />
         ))}
       </div>
       <div className="sidebar-footer">

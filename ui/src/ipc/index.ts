@@ -36,3 +36,4 @@ export function inDesktopApp(): boolean {
 }
 export * from "./history";
 export * from "./library";
+export * from "./runs";

@@ -255,6 +255,8 @@ pub struct StepDetailDto {
 pub enum RunSource {
     /// A mission file (YAML or JSON), validated first.
     File(PathBuf),
+    /// A template of the library, by id.
+    Template(String),
     /// A mission already loaded; `origin` (its file, when it has one) finds the library's tools.
     Mission {
         mission: Box<Mission>,
@@ -441,6 +443,10 @@ impl LiveRuns {
     ) -> Result<String, ApiError> {
         let (mission, origin) = match source {
             RunSource::File(path) => (load_valid(&path)?, Some(path)),
+            RunSource::Template(id) => {
+                let path = self.api.get_template(&id)?.summary.path;
+                (load_valid(&path)?, Some(path))
+            }
             RunSource::Mission { mission, origin } => {
                 let name = origin
                     .as_ref()

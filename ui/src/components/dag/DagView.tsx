@@ -48,6 +48,8 @@ export interface DagViewProps {
   className?: string;
   testId?: string;
   ariaLabel?: string;
+  /** Renders only the nodes and edges in view (large graphs). */
+  onlyRenderVisible?: boolean;
 }
 
 type StepNode = Node<DagNodeData & { selected?: boolean }, "step">;
@@ -112,6 +114,9 @@ const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>) {
 
 const nodeTypes = { step: StepNodeView };
 
+/** React Flow nodes built for an input node object (its identity marks "unchanged"). */
+const rfNodeCache = new WeakMap<DagNodeData, { selected: boolean; rf: StepNode }>();
+
 export function DagView({
   nodes,
   edges,
@@ -123,6 +128,7 @@ export function DagView({
   className,
   testId = "dag-view",
   ariaLabel = "Step graph",
+  onlyRenderVisible = false,
 }: DagViewProps) {
   // Layout depends only on the graph's shape, not on statuses: live updates do not move nodes.
   const shapeKey = useMemo(
@@ -136,20 +142,30 @@ export function DagView({
   );
   const statusById = useMemo(() => new Map(nodes.map((n) => [n.id, n.status])), [nodes]);
 
+  // A node whose input object, position and selection did not change keeps its identity, so a live
+  // update of a large graph re-renders only the nodes that changed.
   const rfNodes: StepNode[] = useMemo(
     () =>
-      nodes.map((n) => ({
+      nodes.map((n) => {
+        const selected = n.id === selectedId;
+        const hit = rfNodeCache.get(n);
+        const position = positions.get(n.id) ?? { x: 0, y: 0 };
+        if (hit && hit.selected === selected && hit.rf.position === position) return hit.rf;
+        const rf: StepNode = {
         id: n.id,
         type: "step",
-        position: positions.get(n.id) ?? { x: 0, y: 0 },
-        data: { ...n, selected: n.id === selectedId },
+        position,
+        data: { ...n, selected },
         width: NODE_WIDTH,
         height: NODE_HEIGHT,
         draggable: false,
         connectable: false,
         selectable: false,
         ariaLabel: `${n.label} (${n.stepType}${n.status ? `, ${n.status}` : ""})`,
-      })),
+        };
+        rfNodeCache.set(n, { selected, rf });
+        return rf;
+      }),
     [nodes, positions, selectedId],
   );
   const rfEdges: Edge[] = useMemo(
@@ -158,14 +174,15 @@ export function DagView({
         const src = statusById.get(e.source);
         const dst = statusById.get(e.target);
         const live = dst === "running" || (src === "running" && dst === undefined);
-        const done = src === "succeeded" || src === "completed";
+        const done = src === "succeeded" || src === "completed" || src === "success";
+        const broken = src === "failed" || src === "skipped" || src === "cancelled";
         return {
           id: `${e.source}->${e.target}`,
           source: e.source,
           target: e.target,
           type: "smoothstep",
           animated: live,
-          className: live ? "dag-edge-live" : done ? "dag-edge-done" : "",
+          className: live ? "dag-edge-live" : done ? "dag-edge-done" : broken ? "dag-edge-broken" : "",
           focusable: false,
           selectable: false,
         } satisfies Edge;
@@ -202,6 +219,7 @@ export function DagView({
           panOnScroll={false}
           preventScrolling={false}
           {...(onNodeClick ? { onNodeClick: (_e: unknown, node: StepNode) => onNodeClick(node.id) } : {})}
+          onlyRenderVisibleElements={onlyRenderVisible}
           proOptions={{ hideAttribution: true }}
         >
           <Background variant={BackgroundVariant.Dots} gap={16} size={1} />

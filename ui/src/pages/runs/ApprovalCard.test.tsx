@@ -1,0 +1,89 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import type { ApprovalDto } from "../../ipc";
+import { ApprovalCard } from "./ApprovalCard";
+
+function approval(over: Partial<ApprovalDto>): ApprovalDto {
+  return {
+    runId: "r1",
+    missionId: "m",
+    missionName: "Nightly",
+    stepId: "deploy",
+    stepType: "command",
+    tool: "command",
+    toolSector: "common",
+    sideEffects: "external",
+    estimatedCostUsd: 0,
+    why: "threshold: tool `command` is in required_for",
+    preview: { command: "rm", args: ["-rf", "<b>build</b>; echo hi"] },
+    stepHash: "sha256:0123456789abcdef",
+    requestedAt: "2026-01-01T00:00:00.000Z",
+    ...over,
+  };
+}
+
+describe("ApprovalCard", () => {
+  it("shows the program and each argument exactly, as text", () => {
+    render(<ApprovalCard approval={approval({})} onAnswer={async () => {}} />);
+    expect(screen.getByTestId("approval-program")).toHaveTextContent("rm");
+    const args = screen.getByTestId("approval-args").querySelectorAll("li");
+    expect([...args].map((a) => a.textContent)).toEqual(["-rf", "<b>build</b>; echo hi"]);
+    expect(screen.getByTestId("approval-args").querySelector("b")).toBeNull();
+    expect(screen.getByText(/required_for/)).toBeInTheDocument();
+  });
+
+  it("shows an HTTP request with masked headers and its body", () => {
+    render(
+      <ApprovalCard
+        approval={approval({
+          stepType: "http",
+          tool: "http",
+          preview: { method: "post", url: "https://api.example/orders", headers: { Authorization: "***" }, body: "{\"qty\":1}" },
+        })}
+        onAnswer={async () => {}}
+      />,
+    );
+    expect(screen.getByTestId("approval-http")).toHaveTextContent("POST https://api.example/orders");
+    expect(screen.getByText("Authorization")).toBeInTheDocument();
+    expect(screen.getByText("***")).toBeInTheDocument();
+    expect(screen.getByText("{\"qty\":1}")).toBeInTheDocument();
+  });
+
+  it("shows an LLM prompt with its estimated cost", () => {
+    render(
+      <ApprovalCard
+        approval={approval({ stepType: "llm", tool: "llm", estimatedCostUsd: 0.42, preview: { prompt: "Summarise the report", max_tokens: 500 } })}
+        onAnswer={async () => {}}
+      />,
+    );
+    expect(screen.getByTestId("approval-prompt")).toHaveTextContent("Summarise the report");
+    expect(screen.getAllByText(/\$0\.42/).length).toBeGreaterThan(0);
+  });
+
+  it("answers approve and deny with the note", async () => {
+    const answers: [boolean, string][] = [];
+    const { unmount } = render(
+      <ApprovalCard approval={approval({})} onAnswer={async (a, n) => void answers.push([a, n])} />,
+    );
+    fireEvent.change(screen.getByLabelText("Note for the audit log"), { target: { value: "ok by me" } });
+    fireEvent.click(screen.getByTestId("approve-deploy"));
+    await waitFor(() => expect(answers).toEqual([[true, "ok by me"]]));
+    unmount();
+    render(<ApprovalCard approval={approval({})} onAnswer={async (a, n) => void answers.push([a, n])} />);
+    fireEvent.click(screen.getByTestId("deny-deploy"));
+    await waitFor(() => expect(answers[1]).toEqual([false, ""]));
+  });
+
+  it("shows a refused answer and lets the operator try again", async () => {
+    render(
+      <ApprovalCard
+        approval={approval({})}
+        onAnswer={async () => {
+          throw { code: "not_found", message: "step `deploy` is not waiting for approval" };
+        }}
+      />,
+    );
+    fireEvent.click(screen.getByTestId("approve-deploy"));
+    expect(await screen.findByText(/not waiting for approval/)).toBeInTheDocument();
+    expect(screen.getByTestId("approve-deploy")).not.toBeDisabled();
+  });
+});

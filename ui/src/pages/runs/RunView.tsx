@@ -1,0 +1,507 @@
+// One run, live: the mission's DAG with each step's status, budget gauges, approvals, the event
+// log, a Cancel button that is always visible, and a drawer with a step's details.
+import { ArrowLeft, CircleStop, History as HistoryIcon, ListTree, X } from "lucide-react";
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Link } from "react-router";
+import { CopyButton } from "../../components/CopyButton";
+import { DagView, StatusIcon, StepTypeIcon, type DagNodeData } from "../../components/dag";
+import { runsIpc, toApiError, type ApprovalDto, type RunViewDto, type StepDetailDto } from "../../ipc";
+import { ApprovalCard } from "./ApprovalCard";
+import { formatClock, formatCount, formatDuration, formatUsd } from "./format";
+import { countByStatus, isFinalStep, type LogEntry, type RunState, type StepState } from "./runState";
+import { useNow, useRunStream } from "./useRunStream";
+import { usePendingApprovals } from "./usePendingApprovals";
+
+const LARGE_GRAPH = 150;
+
+/** Node data built for a step state object: a step that did not change keeps its node. */
+const nodeCache = new WeakMap<StepState, RunNodeData>();
+
+function blankStep(id: string): StepState {
+  return { id, status: "pending", attempts: 0, startedAt: null, finishedAt: null, costUsd: 0, changedAt: null };
+}
+
+// ---------- the node ----------
+
+type RunNodeData = DagNodeData & { step: StepState; large: boolean };
+
+function Elapsed({ since }: { since: number }) {
+  const now = useNow(true);
+  return <>{formatDuration(Math.max(0, now - since))}</>;
+}
+
+const RunNodeBody = memo(function RunNodeBody({ data }: { data: RunNodeData }) {
+  const s = data.step;
+  const meta: string[] = [];
+  if (s.attempts > 1) meta.push(`×${s.attempts}`);
+  if (s.costUsd > 0) meta.push(formatUsd(s.costUsd));
+  return (
+    <>
+      <span className="dag-node-icon" aria-hidden>
+        <StepTypeIcon stepType={data.stepType} size={14} />
+      </span>
+      <span className="dag-node-text">
+        <span className="dag-node-label" title={data.label}>
+          {data.label}
+        </span>
+        <span className="run-node-meta">
+          <span className="dag-node-type">{data.stepType}</span>
+          {s.status === "running" && s.startedAt !== null ? (
+            <span className="run-node-elapsed">
+              <Elapsed since={s.startedAt} />
+            </span>
+          ) : s.finishedAt !== null && s.startedAt !== null && isFinalStep(s.status) ? (
+            <span className="run-node-time">{formatDuration(s.finishedAt - s.startedAt)}</span>
+          ) : null}
+          {meta.length > 0 ? <span className="run-node-extra">{meta.join(" · ")}</span> : null}
+        </span>
+      </span>
+      <span
+        className={`dag-node-status run-status status-${s.status}`}
+        title={s.status}
+        aria-label={s.status}
+        data-step-status={s.status}
+        data-changed-at={s.changedAt ?? undefined}
+      >
+        <StatusIcon status={s.status} size={14} />
+      </span>
+    </>
+  );
+});
+
+function renderRunNode(data: DagNodeData) {
+  return <RunNodeBody data={data as RunNodeData} />;
+}
+
+// ---------- gauges ----------
+
+function Gauge({
+  label,
+  spent,
+  cap,
+  format,
+  testId,
+}: {
+  label: string;
+  spent: number;
+  cap: number | null;
+  format: (v: number) => string;
+  testId: string;
+}) {
+  const ratio = cap && cap > 0 ? Math.min(1, spent / cap) : 0;
+  const level = ratio >= 0.9 ? "hot" : ratio >= 0.7 ? "warm" : "ok";
+  return (
+    <div className={`gauge gauge-${cap === null ? "uncapped" : level}`} data-testid={testId}>
+      <div className="gauge-head">
+        <span className="gauge-label">{label}</span>
+        <span className="gauge-cap">{cap === null ? "no cap" : `of ${format(cap)}`}</span>
+      </div>
+      <div className="gauge-value">{format(spent)}</div>
+      <div className="gauge-bar" role="meter" aria-valuemin={0} aria-valuemax={cap ?? 0} aria-valuenow={spent} aria-label={label}>
+        <div className="gauge-fill" style={{ width: `${cap === null ? 0 : Math.max(ratio * 100, spent > 0 ? 2 : 0)}%` }} />
+      </div>
+    </div>
+  );
+}
+
+function Gauges({ view, state }: { view: RunViewDto; state: RunState }) {
+  const live = !state.final && state.startedAt !== null;
+  const now = useNow(live);
+  const caps = view.caps;
+  const counts = countByStatus(state);
+  const stepsRun = counts.success + counts.failed + counts.running + counts.blocked + counts.cancelled;
+  const runtime = state.startedAt === null ? 0 : (state.finishedAt ?? (live ? now : state.startedAt)) - state.startedAt;
+  return (
+    <div className="gauges" data-testid="run-gauges">
+      <Gauge label="Cost" spent={state.usage.costUsd} cap={caps.maxCostUsd} format={formatUsd} testId="gauge-cost" />
+      <Gauge label="Tokens" spent={state.usage.tokens} cap={caps.maxTokens} format={formatCount} testId="gauge-tokens" />
+      <Gauge label="LLM calls" spent={state.usage.llmCalls} cap={caps.maxLlmCalls} format={formatCount} testId="gauge-llm" />
+      <Gauge label="Steps" spent={stepsRun} cap={caps.maxSteps} format={formatCount} testId="gauge-steps" />
+      <Gauge
+        label="Runtime"
+        spent={Math.max(runtime, state.usage.runtimeMs)}
+        cap={caps.maxRuntimeMinutes === null ? null : caps.maxRuntimeMinutes * 60_000}
+        format={formatDuration}
+        testId="gauge-runtime"
+      />
+    </div>
+  );
+}
+
+// ---------- event log ----------
+
+const EventLog = memo(function EventLog({ log, onPick }: { log: LogEntry[]; onPick: (id: string) => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  useEffect(() => {
+    const el = box.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [log]);
+  return (
+    <div
+      className="event-log"
+      ref={box}
+      data-testid="event-log"
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+      }}
+    >
+      {log.length === 0 ? <p className="muted event-empty">Waiting for the first event…</p> : null}
+      {log.map((l) => (
+        <div key={l.seq} className={`event-row ev-${l.stepStatus ?? l.phase}`}>
+          <span className="event-seq mono">{l.seq}</span>
+          <span className="event-time mono">{l.at ? formatClock(l.at) : ""}</span>
+          <span className="event-icon" aria-hidden>
+            {l.stepStatus ? <StatusIcon status={l.stepStatus} size={12} /> : null}
+          </span>
+          <span className="event-text">
+            {l.stepId ? (
+              <button type="button" className="event-step" onClick={() => onPick(l.stepId ?? "")}>
+                {l.stepId}
+              </button>
+            ) : (
+              <span className="event-kind">{l.eventType.replace("mission.", "")}</span>
+            )}{" "}
+            {l.summary}
+          </span>
+        </div>
+      ))}
+    </div>
+  );
+});
+
+// ---------- step drawer ----------
+
+function tail(text: string, lines = 40): string {
+  const all = text.split("\n");
+  return all.length > lines ? `… ${all.length - lines} earlier lines\n` + all.slice(-lines).join("\n") : text;
+}
+
+function StepDrawer({
+  runId,
+  stepId,
+  step,
+  onClose,
+}: {
+  runId: string;
+  stepId: string;
+  step: StepState | undefined;
+  onClose: () => void;
+}) {
+  const [detail, setDetail] = useState<StepDetailDto | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const status = step?.status;
+  useEffect(() => {
+    let alive = true;
+    runsIpc
+      .stepDetail(runId, stepId)
+      .then((d) => alive && setDetail(d))
+      .catch((e) => alive && setError(toApiError(e).message));
+    return () => {
+      alive = false;
+    };
+  }, [runId, stepId, status]);
+  const out = detail?.output as Record<string, unknown> | null | undefined;
+  const stdout = typeof out?.stdout === "string" ? out.stdout : null;
+  const stderr = typeof out?.stderr === "string" ? out.stderr : null;
+  const running = status === "running";
+  const now = useNow(running);
+  const d = detail?.step;
+  return (
+    <aside className="step-drawer" data-testid="step-drawer" aria-label={`Step ${stepId}`}>
+      <header className="drawer-head">
+        <div className="drawer-title">
+          <StatusIcon status={status ?? "pending"} size={16} />
+          <div>
+            <div className="drawer-name">{d?.name ?? stepId}</div>
+            <div className="drawer-id mono">
+              {stepId} · {d?.stepType ?? ""}
+            </div>
+          </div>
+        </div>
+        <button type="button" className="icon-button" onClick={onClose} aria-label="Close the step drawer">
+          <X size={15} />
+        </button>
+      </header>
+      {error ? <p className="error-text">{error}</p> : null}
+      <div className="drawer-body">
+        <dl className="drawer-facts">
+          <dt>Status</dt>
+          <dd>
+            <span className={`status-pill status-${status ?? "pending"}`}>{status ?? "pending"}</span>
+          </dd>
+          <dt>Attempts</dt>
+          <dd>{Math.max(step?.attempts ?? 0, d?.attempts ?? 0)}</dd>
+          <dt>Started</dt>
+          <dd className="mono">{step?.startedAt ? formatClock(step.startedAt) : "—"}</dd>
+          <dt>Duration</dt>
+          <dd className="mono">
+            {running && step?.startedAt
+              ? formatDuration(now - step.startedAt)
+              : d && d.durationMs > 0
+                ? formatDuration(d.durationMs)
+                : step?.finishedAt && step.startedAt
+                  ? formatDuration(step.finishedAt - step.startedAt)
+                  : "—"}
+          </dd>
+          {d?.timeoutSeconds ? (
+            <>
+              <dt>Timeout</dt>
+              <dd className="mono">{d.timeoutSeconds} s</dd>
+            </>
+          ) : null}
+          {step && step.costUsd > 0 ? (
+            <>
+              <dt>Cost</dt>
+              <dd className="mono">{formatUsd(step.costUsd)}</dd>
+            </>
+          ) : null}
+          {d?.dependsOn.length ? (
+            <>
+              <dt>Depends on</dt>
+              <dd className="mono">{d.dependsOn.join(", ")}</dd>
+            </>
+          ) : null}
+          {detail?.reusedFrom ? (
+            <>
+              <dt>Reused from</dt>
+              <dd className="mono">{detail.reusedFrom}</dd>
+            </>
+          ) : null}
+        </dl>
+        {detail?.error ? (
+          <section className="drawer-section">
+            <h4>Error</h4>
+            <pre className="drawer-pre drawer-error" data-testid="step-error">
+              {detail.error}
+            </pre>
+          </section>
+        ) : null}
+        {detail?.resolvedParameters ? (
+          <section className="drawer-section">
+            <h4>Resolved parameters</h4>
+            <pre className="drawer-pre">{JSON.stringify(detail.resolvedParameters, null, 2)}</pre>
+          </section>
+        ) : null}
+        <section className="drawer-section">
+          <h4>{detail?.resolvedParameters ? "Declared parameters" : "Parameters"}</h4>
+          <pre className="drawer-pre">{detail ? JSON.stringify(detail.parameters, null, 2) : "…"}</pre>
+        </section>
+        {stdout !== null ? (
+          <section className="drawer-section">
+            <h4>stdout (tail)</h4>
+            <pre className="drawer-pre" data-testid="step-stdout">
+              {stdout === "" ? "(empty)" : tail(stdout)}
+            </pre>
+          </section>
+        ) : null}
+        {stderr ? (
+          <section className="drawer-section">
+            <h4>stderr (tail)</h4>
+            <pre className="drawer-pre drawer-error">{tail(stderr)}</pre>
+          </section>
+        ) : null}
+        {out !== undefined && out !== null ? (
+          <section className="drawer-section">
+            <h4>Output</h4>
+            <pre className="drawer-pre">{JSON.stringify(out, null, 2)}</pre>
+          </section>
+        ) : null}
+      </div>
+    </aside>
+  );
+}
+
+// ---------- the view ----------
+
+const RUN_STATUS_LABEL: Record<string, string> = {
+  queued: "Queued",
+  running: "Running",
+  blocked: "Waiting for approval",
+  completed: "Completed",
+  failed: "Failed",
+  cancelled: "Cancelled",
+  timed_out: "Timed out",
+};
+
+export function RunView({ runId }: { runId: string }) {
+  const [view, setView] = useState<RunViewDto | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let alive = true;
+    runsIpc
+      .runView(runId)
+      .then((v) => alive && setView(v))
+      .catch((e) => alive && setLoadError(toApiError(e).message));
+    return () => {
+      alive = false;
+    };
+  }, [runId]);
+
+  const stepIds = useMemo(() => (view ? view.steps.map((s) => s.id) : null), [view]);
+  const { state, error: streamError } = useRunStream(runId, stepIds);
+  const { approvals, answer } = usePendingApprovals();
+  const mine = useMemo(() => approvals.filter((a) => a.runId === runId), [approvals, runId]);
+
+  const edges = useMemo(
+    () => (view ? view.steps.flatMap((s) => s.dependsOn.map((d) => ({ source: d, target: s.id }))) : []),
+    [view],
+  );
+  const large = (view?.steps.length ?? 0) > LARGE_GRAPH;
+  // Node data objects are rebuilt only for steps whose state object changed.
+  const nodes = useMemo(() => {
+    if (!view || !state) return [];
+    return view.steps.map((s) => {
+      const step = state.steps[s.id] ?? blankStep(s.id);
+      const hit = nodeCache.get(step);
+      if (hit) return hit;
+      const node: RunNodeData = {
+        id: s.id,
+        label: s.name ?? s.id,
+        stepType: s.stepType,
+        status: step.status,
+        step,
+        large,
+        ...(step.status === "blocked" ? { badge: "approval" } : {}),
+      };
+      nodeCache.set(step, node);
+      return node;
+    });
+  }, [view, state, large]);
+
+  const onCancel = useCallback(async () => {
+    setCancelling(true);
+    setCancelError(null);
+    try {
+      await runsIpc.cancelRun(runId);
+    } catch (e) {
+      setCancelError(toApiError(e).message);
+      setCancelling(false);
+    }
+  }, [runId]);
+
+  if (loadError) {
+    return (
+      <div className="page run-page" data-testid="run-view">
+        <Link to="/runs" className="back-link">
+          <ArrowLeft size={14} /> Runs
+        </Link>
+        <div className="card error-card">
+          <div>
+            <strong>This run cannot be shown</strong>
+            <p>{loadError}</p>
+          </div>
+        </div>
+      </div>
+    );
+  }
+
+  const status = state?.status ?? (view?.status as RunState["status"] | undefined) ?? "queued";
+  const final = state?.final ?? false;
+  const counts = state ? countByStatus(state) : null;
+  const total = view?.steps.length ?? 0;
+  const done = counts ? counts.success + counts.failed + counts.skipped + counts.cancelled : 0;
+
+  return (
+    <div className="run-page" data-testid="run-view" data-run-status={status} data-final={final ? "true" : "false"} data-last-seq={state?.lastSeq ?? 0}>
+      <header className="run-header">
+        <div className="run-header-main">
+          <Link to="/runs" className="back-link" aria-label="Back to the runs">
+            <ArrowLeft size={14} /> Runs
+          </Link>
+          <div className="run-title-row">
+            <h1 className="run-title" data-testid="page-title">
+              {view?.missionName ?? "Run"}
+            </h1>
+            <span className={`status-pill status-${status}`} data-testid="run-status">
+              <StatusIcon status={status === "blocked" ? "blocked" : status} size={13} />
+              {RUN_STATUS_LABEL[status] ?? status}
+            </span>
+          </div>
+          <div className="run-sub">
+            <span className="mono run-id">{runId}</span>
+            <CopyButton value={runId} label="Copy the run id" />
+            {counts ? (
+              <span className="run-progress-text">
+                {done} / {total} steps done
+                {counts.running ? ` · ${counts.running} running` : ""}
+                {counts.failed ? ` · ${counts.failed} failed` : ""}
+              </span>
+            ) : null}
+          </div>
+        </div>
+        <div className="run-actions">
+          <Link to="/history" className="rbtn rbtn-ghost" title="All runs in the history">
+            <HistoryIcon size={15} aria-hidden /> History
+          </Link>
+          <button
+            type="button"
+            className="rbtn rbtn-danger"
+            onClick={() => void onCancel()}
+            disabled={final || cancelling || !view?.live}
+            data-testid="cancel-run"
+            title={final ? "The run has ended" : "Stop the run: running steps are cancelled and their processes killed"}
+          >
+            <CircleStop size={15} aria-hidden /> {cancelling && !final ? "Cancelling…" : "Cancel run"}
+          </button>
+        </div>
+      </header>
+      <div className="run-progress" aria-hidden>
+        <div className="run-progress-fill" style={{ width: `${total ? (done / total) * 100 : 0}%` }} />
+      </div>
+      {cancelError || streamError ? <p className="error-text run-error">{cancelError ?? streamError}</p> : null}
+      {final && state?.outcome ? (
+        <div className={`run-outcome outcome-${status}`} data-testid="run-outcome">
+          <StatusIcon status={status} size={15} /> {state.outcome}
+        </div>
+      ) : null}
+      {mine.length > 0 ? (
+        <div className="run-approvals" data-testid="run-approvals">
+          {mine.map((a: ApprovalDto) => (
+            <ApprovalCard key={`${a.runId}/${a.stepId}`} approval={a} onAnswer={(ok, note) => answer(a, ok, note)} />
+          ))}
+        </div>
+      ) : null}
+      {view && state ? <Gauges view={view} state={state} /> : null}
+      <div className="run-body">
+        <div className="run-graph card-flat">
+          {view && state ? (
+            <DagView
+              nodes={nodes}
+              edges={edges}
+              renderNode={renderRunNode}
+              onNodeClick={setSelected}
+              selectedId={selected ?? undefined}
+              controls
+              height="100%"
+              className="run-dag"
+              testId="run-dag"
+              ariaLabel="The run's step graph"
+              onlyRenderVisible={large}
+            />
+          ) : (
+            <div className="run-loading muted">Loading the mission…</div>
+          )}
+        </div>
+        <div className="run-side">
+          {selected ? (
+            <StepDrawer runId={runId} stepId={selected} step={state?.steps[selected]} onClose={() => setSelected(null)} />
+          ) : (
+            <section className="side-panel">
+              <header className="side-head">
+                <ListTree size={14} aria-hidden /> Events
+                <span className="muted side-count">{state?.lastSeq ?? 0}</span>
+              </header>
+              <EventLog log={state?.log ?? []} onPick={setSelected} />
+            </section>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}

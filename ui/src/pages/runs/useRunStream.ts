@@ -1,0 +1,91 @@
+// Follows a run over its Channel. Events are queued as they arrive and applied once per animation
+// frame; the state (with its last seq) is kept in sessionStorage so a reloaded window re-attaches
+// after the last event it applied and misses nothing.
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { runsIpc, toApiError, type RunEventDto } from "../../ipc";
+import { applyEvents, initialRunState, loadRunState, saveRunState, type RunState } from "./runState";
+
+const SAVE_EVERY_MS = 400;
+
+export function useRunStream(runId: string, stepIds: readonly string[] | null) {
+  const [state, setState] = useState<RunState | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const stateRef = useRef<RunState | null>(null);
+
+  useEffect(() => {
+    if (stepIds === null) return;
+    let alive = true;
+    const start = loadRunState(runId, stepIds) ?? initialRunState(runId, stepIds);
+    stateRef.current = start;
+    // The saved (or blank) state shows at once, before the first event arrives.
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- reset for a new run/graph
+    setState(start);
+    const queue: RunEventDto[] = [];
+    let frame = 0;
+    let lastSave = 0;
+    const save = () => {
+      if (stateRef.current) saveRunState(stateRef.current);
+      lastSave = performance.now();
+    };
+    const flush = () => {
+      frame = 0;
+      if (!alive || queue.length === 0 || !stateRef.current) return;
+      const next = applyEvents(stateRef.current, queue.splice(0));
+      if (next !== stateRef.current) {
+        stateRef.current = next;
+        setState(next);
+        if (next.final || performance.now() - lastSave > SAVE_EVERY_MS) save();
+      }
+    };
+    const onEvent = (e: RunEventDto) => {
+      queue.push(e);
+      if (frame === 0) frame = requestAnimationFrame(flush);
+    };
+    runsIpc.attachRun(runId, start.lastSeq, onEvent).catch((e) => alive && setError(toApiError(e).message));
+    // Whatever was applied is saved when the page goes away (reload, close).
+    window.addEventListener("pagehide", save);
+    window.addEventListener("beforeunload", save);
+    return () => {
+      alive = false;
+      if (frame) cancelAnimationFrame(frame);
+      save();
+      window.removeEventListener("pagehide", save);
+      window.removeEventListener("beforeunload", save);
+    };
+  }, [runId, stepIds]);
+
+  return { state, error };
+}
+
+// ---------- one shared clock for elapsed times (a tick per second while something runs) ----------
+
+let now = Date.now();
+const listeners = new Set<() => void>();
+let timer: ReturnType<typeof setInterval> | null = null;
+
+function subscribe(cb: () => void) {
+  now = Date.now();
+  listeners.add(cb);
+  if (timer === null) {
+    timer = setInterval(() => {
+      now = Date.now();
+      listeners.forEach((l) => l());
+    }, 500);
+  }
+  return () => {
+    listeners.delete(cb);
+    if (listeners.size === 0 && timer !== null) {
+      clearInterval(timer);
+      timer = null;
+    }
+  };
+}
+
+/** The current time, updated twice a second while a component uses it. */
+export function useNow(active: boolean): number {
+  return useSyncExternalStore(active ? subscribe : noopSubscribe, () => (active ? now : 0));
+}
+
+function noopSubscribe() {
+  return () => {};
+}
