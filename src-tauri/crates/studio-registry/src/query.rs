@@ -146,8 +146,13 @@ impl Snapshot {
             .map(|e| &e.summary)
     }
 
-    /// The templates that match, in the query's order.
+    /// The templates that match, in the query's order (copies).
     pub fn query(&self, q: &TemplateQuery) -> Vec<TemplateSummary> {
+        self.search(q).into_iter().cloned().collect()
+    }
+
+    /// [`Snapshot::query`] without the copies: references into the snapshot.
+    pub fn search(&self, q: &TemplateQuery) -> Vec<&TemplateSummary> {
         let filter = Filter::of(q);
         let mut hits: Vec<&Entry> = self.entries.iter().filter(|e| filter.keeps(e)).collect();
         if q.sort != SortKey::Name {
@@ -157,7 +162,7 @@ impl Snapshot {
         if let Some(limit) = q.limit {
             hits.truncate(limit);
         }
-        hits.into_iter().map(|e| e.summary.clone()).collect()
+        hits.into_iter().map(|e| &e.summary).collect()
     }
 }
 
