@@ -584,7 +584,8 @@ impl<'a> Run<'a> {
                 if let Some(r) = &reservation {
                     self.gate.settle(r, None);
                 }
-                return self.complete(i, 1, result);
+                // It ran within the same microsecond: one clock reading for both ends.
+                return self.complete_at(i, 1, result, Some(now));
             }
             Dispatch::Spawn(kind) => kind,
         };
@@ -740,6 +741,17 @@ impl<'a> Run<'a> {
     /// Records the end of a step that started, applies its state writes, and releases its
     /// dependents.
     fn complete(&mut self, i: u32, attempts: u32, result: Result<StepOutput, Failure>) {
+        self.complete_at(i, attempts, result, None)
+    }
+
+    /// [`Self::complete`] at a moment already read (`None`: now).
+    fn complete_at(
+        &mut self,
+        i: u32,
+        attempts: u32,
+        result: Result<StepOutput, Failure>,
+        now: Option<Now>,
+    ) {
         let idx = i as usize;
         let result = match result {
             Ok(out) if !self.mission.steps[idx].state.is_empty() => {
@@ -757,7 +769,7 @@ impl<'a> Run<'a> {
         let step_id = Arc::clone(&spec.id);
         let continue_on_error = spec.continue_on_error;
         let mut budget_exceeded = false;
-        let now = self.emitter.now();
+        let now = now.unwrap_or_else(|| self.emitter.now());
         let slot = &mut self.slots[idx];
         slot.attempts = attempts;
         slot.finished_at = Some(now.at);
