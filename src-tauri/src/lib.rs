@@ -4,6 +4,7 @@
 pub mod commands;
 mod logging;
 mod notify;
+mod schedule;
 
 use studio_api::{AppPaths, StudioApi};
 use tauri::{Manager, Runtime};
@@ -78,6 +79,8 @@ pub fn run() {
         .setup(|app| {
             // The Library follows template file edits live.
             commands::library::watch_templates(app.handle());
+            // The daily batch feeds measured figures back into the Library.
+            schedule::start(app.handle());
             Ok(())
         });
 
