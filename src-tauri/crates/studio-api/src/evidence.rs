@@ -298,7 +298,8 @@ pub fn watch_folder(
         WATCH_DEBOUNCE,
         None,
         move |res: notify_debouncer_full::DebounceEventResult| {
-            if matches!(&res, Ok(events) if !events.is_empty()) {
+            // Reads (the inspector's own included) are not changes.
+            if matches!(&res, Ok(events) if events.iter().any(|e| !e.event.kind.is_access())) {
                 on_change();
             }
         },

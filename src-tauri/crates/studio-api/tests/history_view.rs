@@ -398,5 +398,14 @@ fn the_watcher_reports_changes_in_the_folder() {
     std::fs::write(root.join("outputs/answer.md"), "# Hi").unwrap();
     rx.recv_timeout(std::time::Duration::from_secs(10))
         .expect("a change is reported");
+    // Settle, then read: reading is not a change (the inspector reads what it is told about).
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    while rx.try_recv().is_ok() {}
+    let _ = read_file_in(&root, "outputs/answer.md").unwrap();
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(800))
+            .is_err(),
+        "a read is not reported as a change"
+    );
     drop(watch);
 }

@@ -168,7 +168,7 @@ export function CompareView() {
                             <Equal size={12} aria-hidden /> same
                           </span>
                         ) : (
-                          <span className="hx-differs">{!s.sameStatus ? "status differs" : "output differs"}</span>
+                          <span className="hx-differs">{!s.a ? "only in B" : !s.b ? "only in A" : !s.sameStatus ? "status differs" : "output differs"}</span>
                         )}
                       </th>
                       <SideCell side={s.a} differs={!same && outputText(s.a) !== outputText(s.b)} />

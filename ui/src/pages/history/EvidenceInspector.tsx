@@ -192,8 +192,8 @@ export function EvidenceInspector({ runId, live = false }: { runId: string; live
       <div className="hx-evidence-bar">
         <div className="hx-evidence-root">
           <FolderOpen size={15} aria-hidden />
-          <span className="mono" title={tree?.root} data-testid="evidence-root">
-            {tree?.root ?? "…"}
+          <span className="mono hx-path-start-ellipsis" title={tree?.root} data-testid="evidence-root">
+            <bdi dir="ltr">{tree?.root ?? "…"}</bdi>
           </span>
           {tree ? <CopyButton value={tree.root} label="folder path" /> : null}
         </div>

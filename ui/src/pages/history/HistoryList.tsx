@@ -187,14 +187,28 @@ export function HistoryList() {
             ))}
           </select>
         </label>
-        <label className="hx-select hx-date">
-          <span>From</span>
-          <input type="date" value={filters.from} max={filters.to || undefined} onChange={(e) => update({ from: e.target.value })} data-testid="filter-from" />
-        </label>
-        <label className="hx-select hx-date">
-          <span>To</span>
-          <input type="date" value={filters.to} min={filters.from || undefined} onChange={(e) => update({ to: e.target.value })} data-testid="filter-to" />
-        </label>
+        <div className="hx-select hx-date" role="group" aria-label="Started between">
+          <span>Started</span>
+          <input
+            type="date"
+            aria-label="From"
+            className={filters.from ? "" : "is-empty"}
+            value={filters.from}
+            max={filters.to || undefined}
+            onChange={(e) => update({ from: e.target.value })}
+            data-testid="filter-from"
+          />
+          <span aria-hidden>–</span>
+          <input
+            type="date"
+            aria-label="To"
+            className={filters.to ? "" : "is-empty"}
+            value={filters.to}
+            min={filters.from || undefined}
+            onChange={(e) => update({ to: e.target.value })}
+            data-testid="filter-to"
+          />
+        </div>
         {active ? (
           <button
             type="button"
