@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use studio_api::{
-    ApiError, ErrorCode, EvidenceFile, EvidenceTree, EvidenceWatch, ResumeStarted, RunCompare,
-    RunDetail, RunList, RunListQuery, StudioApi,
+    ApiError, EvidenceFile, EvidenceTree, EvidenceWatch, LiveRuns, ResumeStarted, RunCompare,
+    RunDetail, RunList, RunListQuery, RunSource, StudioApi,
 };
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
@@ -39,25 +39,19 @@ pub async fn diff_runs(
     api.compare_runs(&a, &b)
 }
 
-/// "Resume from failure": starts a new run linked to `run_id` in the background (steps that
-/// succeeded are reused) and returns once the new run is in the history.
+/// "Resume from failure": starts a new live run linked to `run_id` (steps that succeeded are
+/// reused) under the app's perimeter, so the Run view can follow it; returns once the new run
+/// is in the history.
 #[tauri::command]
-pub async fn resume_run(
+pub async fn resume_run<R: Runtime>(
+    app: AppHandle<R>,
     api: State<'_, StudioApi>,
+    live: State<'_, LiveRuns>,
     run_id: String,
 ) -> Result<ResumeStarted, ApiError> {
-    let api: StudioApi = api.inner().clone();
-    let (plan, options, started) = api.prepare_resume_start(&run_id)?;
-    let runner = api.clone();
-    std::thread::Builder::new()
-        .name("resume".into())
-        .spawn(move || {
-            let outcome = tauri::async_runtime::block_on(runner.run_resume(&plan, options));
-            if let Err(err) = outcome {
-                tracing::warn!(%err, from = %plan.from_run, "resume failed to run");
-            }
-        })
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("cannot start the run: {e}")))?;
+    super::runs::listen(&app, &live);
+    let (_, _, mut started) = api.prepare_resume_start(&run_id)?;
+    started.run_id = live.start(RunSource::Resume(run_id), Default::default())?;
     // The run is recorded before its first step; wait for it so the UI can open it at once.
     let deadline = Instant::now() + Duration::from_secs(5);
     while api.run_detail(&started.run_id).is_err() && Instant::now() < deadline {

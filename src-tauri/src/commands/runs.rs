@@ -27,7 +27,7 @@ pub struct StartRunRequest {
 }
 
 /// Hooks the registry's notices to the window once (the first command that needs it).
-fn listen<R: Runtime>(app: &AppHandle<R>, live: &LiveRuns) {
+pub(crate) fn listen<R: Runtime>(app: &AppHandle<R>, live: &LiveRuns) {
     let handle = app.clone();
     live.set_listener_once(move |notice| on_notice(&handle, notice));
 }

@@ -11,7 +11,7 @@
 //! event missed by the subscription is in the replay: no gap and no duplicate. A finished run is
 //! replayed only; a run recorded by another process (the CLI) is followed by polling the history.
 
-use crate::{ApiError, ErrorCode, StudioApi};
+use crate::{ApiError, ErrorCode, ResumePlan, StudioApi};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -262,6 +262,9 @@ pub enum RunSource {
         mission: Box<Mission>,
         origin: Option<PathBuf>,
     },
+    /// "Resume from failure" of an earlier run, by id: a new run linked to it that reuses the
+    /// outputs of the steps that succeeded, under the same perimeter as any run of the app.
+    Resume(String),
 }
 
 /// What the host hears about (to emit window events and desktop notifications).
@@ -441,7 +444,20 @@ impl LiveRuns {
         source: RunSource,
         context: BTreeMap<String, Value>,
     ) -> Result<String, ApiError> {
+        let mut resume = None;
         let (mission, origin) = match source {
+            RunSource::Resume(from) => {
+                let plan = self.api.prepare_resume(&from)?;
+                let mission = plan.mission.clone();
+                resume = Some(plan);
+                // The library's tools, as for a template run.
+                let origin = self
+                    .api
+                    .paths()
+                    .builtin_templates_dir()
+                    .map(|d| d.join("resumed"));
+                (mission, origin)
+            }
             RunSource::File(path) => (load_valid(&path)?, Some(path)),
             RunSource::Template(id) => {
                 let path = self.api.get_template(&id)?.summary.path;
@@ -462,7 +478,13 @@ impl LiveRuns {
         let mut governance = app_governance(origin.as_deref(), &data_dir)?;
         let cancel = CancellationToken::new();
         let mut options = RunOptions::new(PathBuf::new()).with_cancel(cancel.clone());
-        options.context = context;
+        // A resume starts from the earlier run's inputs; inputs given now override them.
+        let mut inputs = resume
+            .as_ref()
+            .map(|p| p.context.clone())
+            .unwrap_or_default();
+        inputs.extend(context);
+        options.context = inputs;
         let run_id = options.run_id.clone();
         let caps = BudgetCapsDto::from(&governance.effective_perimeter(&mission).budget);
         let (tx, _) = broadcast::channel(BROADCAST_CAPACITY);
@@ -510,7 +532,7 @@ impl LiveRuns {
         };
         std::thread::Builder::new()
             .name(format!("run-{}", &run_id[..8.min(run_id.len())]))
-            .spawn(move || this.drive(run, options, sink))
+            .spawn(move || this.drive(run, options, sink, resume))
             .map_err(|e| {
                 ApiError::new(ErrorCode::Internal, format!("cannot start the run: {e}"))
             })?;
@@ -518,14 +540,27 @@ impl LiveRuns {
     }
 
     /// The run's thread: its own runtime, the recorded run, then the end.
-    fn drive(&self, run: Arc<LiveRun>, options: RunOptions, sink: LiveSink) {
+    fn drive(
+        &self,
+        run: Arc<LiveRun>,
+        options: RunOptions,
+        sink: LiveSink,
+        resume: Option<ResumePlan>,
+    ) {
         let outcome = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("run-worker")
             .enable_all()
             .build()
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
-            .and_then(|rt| rt.block_on(self.api.run_recorded(&run.mission, options, sink)));
+            .and_then(|rt| {
+                rt.block_on(async {
+                    match &resume {
+                        Some(plan) => self.api.resume_recorded(plan, options, sink).await,
+                        None => self.api.run_recorded(&run.mission, options, sink).await,
+                    }
+                })
+            });
         // Followers stop after the last event; then the run reads as finished.
         *run.tx.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let status = {

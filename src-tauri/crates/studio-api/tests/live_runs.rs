@@ -295,3 +295,53 @@ async fn an_invalid_mission_is_refused_before_it_starts() {
     assert!(err.message.contains("ghost"), "{}", err.message);
     assert!(runs.list().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_resumes_live_reusing_what_succeeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = StudioApi::open(AppPaths::at(dir.path().join("data"))).expect("open the API");
+    let runs = LiveRuns::new(api.clone());
+    let flag = dir.path().join("ready.flag");
+    let text = format!(
+        r#"
+version: "1.0"
+name: Needs a flag
+steps:
+  - {{id: prepare, step_type: command, parameters: {{command: echo, args: ["prepared"]}}}}
+  - {{id: check, step_type: command, depends_on: [prepare], parameters: {{command: test, args: ["-f", "{}"]}}}}
+  - {{id: report, step_type: noop, depends_on: [check]}}
+"#,
+        flag.display()
+    );
+    let file = write_mission(dir.path(), "flag.yaml", &text);
+    let first = runs
+        .start(RunSource::File(file), BTreeMap::new())
+        .expect("the run starts");
+    let events = follow_all(&runs, &first, 0).await;
+    assert_eq!(events.last().unwrap().event_type.as_str(), "mission.failed");
+    wait_finished(&runs, &first).await;
+
+    // The operator fixes the cause, then resumes from the failure.
+    std::fs::write(&flag, "ok").unwrap();
+    let second = runs
+        .start(RunSource::Resume(first.clone()), BTreeMap::new())
+        .expect("the resume starts");
+    assert_ne!(second, first);
+    let events = follow_all(&runs, &second, 0).await;
+    assert_gapless(&events, 0);
+    assert_eq!(
+        events.last().unwrap().event_type.as_str(),
+        "mission.completed"
+    );
+    wait_finished(&runs, &second).await;
+
+    let details = api
+        .run_details(&second)
+        .expect("the resumed run is recorded");
+    assert_eq!(details.run.resumed_from.as_deref(), Some(first.as_str()));
+    let step = |id: &str| details.steps.iter().find(|s| s.step_id == id).unwrap();
+    assert_eq!(step("prepare").reused_from.as_deref(), Some(first.as_str()));
+    assert_eq!(step("check").reused_from, None);
+    assert_eq!(step("check").status.as_str(), "success");
+    assert_eq!(step("report").status.as_str(), "success");
+}
