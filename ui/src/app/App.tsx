@@ -1,5 +1,6 @@
 import { useEffect } from "react";
 import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
+import { CommandPalette } from "../components/palette/CommandPalette";
 import { Sidebar } from "../components/Sidebar";
 import { AboutPage } from "../pages/AboutPage";
 import { HistoryPage } from "../pages/HistoryPage";
@@ -42,6 +43,7 @@ export function App() {
           <Route path="*" element={<Navigate to="/library" replace />} />
         </Routes>
       </main>
+      <CommandPalette />
     </div>
   );
 }
