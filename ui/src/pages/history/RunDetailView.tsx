@@ -233,7 +233,7 @@ export function RunDetailView({ tab }: { tab: "overview" | "evidence" }) {
             </button>
           ) : null}
           {live ? (
-            <Link className="hx-btn" to="/runs" data-testid="run-watch-live">
+            <Link className="hx-btn" to={`/runs/${encodeURIComponent(runId)}`} data-testid="run-watch-live">
               <Play size={15} aria-hidden /> Watch live
             </Link>
           ) : null}
