@@ -26,7 +26,8 @@ const MAX_BATCH: usize = 4096;
 // Events are by far the most frequent message; boxing them would cost an allocation each.
 #[allow(clippy::large_enum_variant)]
 enum Msg {
-    Event(Event),
+    /// The event and its stored body (JSON), made on the engine's thread.
+    Event(Event, Option<String>),
     StepDone(StepDone),
     /// A barrier: answered once everything sent before is committed and passed on.
     Flush(mpsc::Sender<Result<(), String>>),
@@ -43,6 +44,11 @@ struct StepDone {
     finished_at: Option<chrono::DateTime<chrono::Utc>>,
     duration_ms: u64,
     reused_from: Option<String>,
+    /// The output as stored (JSON text) and the times as stored (RFC 3339), made on the
+    /// engine's thread, which is idle while the writer works.
+    output_text: Option<String>,
+    started_text: Option<String>,
+    finished_text: Option<String>,
 }
 
 /// Records one run: the run row with `mission.accepted`, step rows as steps start and end,
@@ -119,7 +125,11 @@ impl StoreSink {
 
 impl EventSink for StoreSink {
     fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
-        self.send(Msg::Event(event.clone()))
+        let mut body = Vec::with_capacity(256);
+        let text = crate::event_row::body(event, &mut body)
+            .ok()
+            .and_then(|()| String::from_utf8(body).ok());
+        self.send(Msg::Event(event.clone(), text))
     }
 
     fn step_finished(&mut self, record: &StepRecord<'_>) -> Result<(), SinkError> {
@@ -133,6 +143,9 @@ impl EventSink for StoreSink {
             finished_at: record.finished_at,
             duration_ms: record.duration_ms,
             reused_from: record.reused_from.map(str::to_string),
+            output_text: record.output.map(|o| o.to_string()),
+            started_text: record.started_at.map(rfc3339),
+            finished_text: record.finished_at.map(rfc3339),
         }))
     }
 
@@ -173,23 +186,28 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Msg>) {
-        let mut batch = Vec::new();
+        let mut batch = Batch::default();
         let mut flushes = Vec::new();
         while let Ok(first) = rx.recv() {
             let mut next = Some(first);
             while let Some(msg) = next.take() {
                 match msg {
-                    Msg::Event(event) => self.add_event(event, &mut batch),
+                    Msg::Event(event, text) => self.add_event(event, text, &mut batch),
                     Msg::StepDone(done) => {
-                        let row = self.step_row(done);
-                        batch.push(Write::Step {
-                            run_id: self.run_id.clone(),
-                            row,
-                        });
+                        let times = (done.started_at, done.finished_at);
+                        let (row, text) = self.step_row(done);
+                        batch.push(
+                            Write::Step {
+                                run_id: self.run_id.clone(),
+                                row,
+                            },
+                            text,
+                            times,
+                        );
                     }
                     Msg::Flush(ack) => flushes.push(ack),
                 }
-                if batch.len() < MAX_BATCH {
+                if batch.writes.len() < MAX_BATCH {
                     next = rx.try_recv().ok();
                 }
             }
@@ -206,7 +224,7 @@ impl Writer {
         let _ = self.downstream.flush();
     }
 
-    fn add_event(&mut self, event: Event, batch: &mut Vec<Write>) {
+    fn add_event(&mut self, event: Event, text: Option<String>, batch: &mut Batch) {
         if event.event_type == EventType::Accepted {
             if let Some(run) = self.run.take() {
                 self.steps = run
@@ -215,7 +233,7 @@ impl Writer {
                     .enumerate()
                     .map(|(i, (id, t))| (id.clone(), (i as u32, t.clone())))
                     .collect();
-                batch.push(Write::Accept(run, event));
+                batch.push(Write::Accept(run, event), text, NO_TIMES);
                 return;
             }
         }
@@ -224,21 +242,25 @@ impl Writer {
             && event.idempotency_key.ends_with("/started");
         if let (true, Some(step_id)) = (started, &event.step_id) {
             let (position, step_type) = self.position(step_id);
-            batch.push(Write::StepStarted {
-                run_id: self.run_id.clone(),
-                step_id: step_id.to_string(),
-                position,
-                step_type,
-                attempt: event.attempt.unwrap_or(1),
-                started_at: event.emitted_at.clone(),
-            });
+            batch.push(
+                Write::StepStarted {
+                    run_id: self.run_id.clone(),
+                    step_id: step_id.to_string(),
+                    position,
+                    step_type,
+                    attempt: event.attempt.unwrap_or(1),
+                    started_at: event.emitted_at.clone(),
+                },
+                None,
+                NO_TIMES,
+            );
         }
-        batch.push(Write::Event(event));
+        batch.push(Write::Event(event), text, NO_TIMES);
     }
 
-    fn step_row(&self, done: StepDone) -> StepRow {
+    fn step_row(&self, done: StepDone) -> (StepRow, Option<String>) {
         let (position, step_type) = self.position(&done.step_id);
-        StepRow {
+        let row = StepRow {
             step_id: done.step_id,
             position,
             step_type,
@@ -246,11 +268,12 @@ impl Writer {
             output: done.output,
             error: done.error,
             attempts: done.attempts,
-            started_at: done.started_at.map(rfc3339),
-            finished_at: done.finished_at.map(rfc3339),
+            started_at: done.started_text,
+            finished_at: done.finished_text,
             duration_ms: done.duration_ms,
             reused_from: done.reused_from,
-        }
+        };
+        (row, done.output_text)
     }
 
     fn position(&self, step_id: &str) -> (u32, String) {
@@ -277,21 +300,34 @@ impl Writer {
 
     /// Commits the batch, then passes its events on. When the batch as a whole is refused,
     /// each write is tried alone, and only those committed are passed on.
-    fn commit_and_forward(&mut self, batch: &mut Vec<Write>) {
-        if batch.is_empty() {
+    fn commit_and_forward(&mut self, batch: &mut Batch) {
+        if batch.writes.is_empty() {
             return;
         }
-        match self.store.apply(batch) {
+        // A text the engine's thread could not make is made (or its error reported) here.
+        if batch
+            .texts
+            .iter()
+            .zip(&batch.writes)
+            .any(|(t, w)| t.is_none() && matches!(w, Write::Accept(..) | Write::Event(_)))
+        {
+            batch.texts.clear();
+        }
+        let applied = self.store.apply_encoded(&batch.writes, &batch.texts);
+        let texts = std::mem::take(&mut batch.texts);
+        let writes = batch.writes.drain(..).zip(batch.times.drain(..));
+        match applied {
             Ok(_) => {
-                for w in batch.drain(..) {
-                    self.forward(w);
+                for (w, times) in writes {
+                    self.forward(w, times);
                 }
             }
             Err(e) => {
                 self.fail(&e);
-                for w in batch.drain(..) {
-                    match self.store.apply(std::slice::from_ref(&w)) {
-                        Ok(_) => self.forward(w),
+                for (i, (w, times)) in writes.enumerate() {
+                    let text = texts.get(i).map(std::slice::from_ref).unwrap_or_default();
+                    match self.store.apply_encoded(std::slice::from_ref(&w), text) {
+                        Ok(_) => self.forward(w, times),
                         Err(e) => self.fail(&e),
                     }
                 }
@@ -299,25 +335,21 @@ impl Writer {
         }
     }
 
-    fn forward(&mut self, write: Write) {
+    fn forward(&mut self, write: Write, (started_at, finished_at): Times) {
         let result = match &write {
             Write::Accept(_, event) | Write::Event(event) => self.downstream.emit(event),
-            Write::Step { row, .. } => {
-                let started_at = row.started_at.as_deref().and_then(parse_time);
-                let finished_at = row.finished_at.as_deref().and_then(parse_time);
-                self.downstream.step_finished(&StepRecord {
-                    step_id: &row.step_id,
-                    step_type: &row.step_type,
-                    status: row.status,
-                    output: row.output.as_ref(),
-                    error: row.error.as_deref(),
-                    attempts: row.attempts,
-                    started_at,
-                    finished_at,
-                    duration_ms: row.duration_ms,
-                    reused_from: row.reused_from.as_deref(),
-                })
-            }
+            Write::Step { row, .. } => self.downstream.step_finished(&StepRecord {
+                step_id: &row.step_id,
+                step_type: &row.step_type,
+                status: row.status,
+                output: row.output.as_ref(),
+                error: row.error.as_deref(),
+                attempts: row.attempts,
+                started_at,
+                finished_at,
+                duration_ms: row.duration_ms,
+                reused_from: row.reused_from.as_deref(),
+            }),
             Write::StepStarted { .. } => Ok(()),
         };
         if let Err(e) = result {
@@ -326,8 +358,27 @@ impl Writer {
     }
 }
 
-fn parse_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
+/// A step's start and end as the engine reported them (passed on as they came, not parsed
+/// back from the stored text).
+type Times = (
+    Option<chrono::DateTime<chrono::Utc>>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+const NO_TIMES: Times = (None, None);
+
+/// The writes of the next transaction, with their JSON texts (see [`Store::apply_encoded`])
+/// and, for step results, the engine's times.
+#[derive(Default)]
+struct Batch {
+    writes: Vec<Write>,
+    texts: Vec<Option<String>>,
+    times: Vec<Times>,
+}
+
+impl Batch {
+    fn push(&mut self, write: Write, text: Option<String>, times: Times) {
+        self.writes.push(write);
+        self.texts.push(text);
+        self.times.push(times);
+    }
 }

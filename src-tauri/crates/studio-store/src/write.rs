@@ -48,17 +48,104 @@ impl Store {
     /// Applies the writes in one transaction: all of them or none. An idempotency conflict (same
     /// key, other payload), a taken `seq` or a second final event fails the whole batch.
     pub fn apply(&mut self, writes: &[Write]) -> Result<Applied, StoreError> {
+        self.apply_encoded(writes, &[])
+    }
+
+    /// [`Store::apply`] with the JSON text of each write already made (`texts[i]`: the body of
+    /// the event of `writes[i]`, or the output of its step; empty: made here). The event
+    /// sink makes them on the engine's thread, so the writer thread only binds them.
+    ///
+    /// The usual batch (new events, new step rows) goes in multi-row statements. When one of
+    /// them inserts fewer rows than given (a duplicate, a conflict, a second final event) or
+    /// fails, the transaction is rolled back and the batch applied again write by write,
+    /// which tells a duplicate (a no-op) from a conflict (an error).
+    pub(crate) fn apply_encoded(
+        &mut self,
+        writes: &[Write],
+        texts: &[Option<String>],
+    ) -> Result<Applied, StoreError> {
+        if let Ok(Some(applied)) = self.apply_rows(writes, texts) {
+            return Ok(applied);
+        }
+        self.apply_each(writes)
+    }
+
+    /// The fast path: `Ok(None)` when a statement inserted fewer rows than it was given.
+    fn apply_rows(
+        &mut self,
+        writes: &[Write],
+        texts: &[Option<String>],
+    ) -> Result<Option<Applied>, StoreError> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        // A step that starts and ends within one batch is written once, with its end.
-        let ended: HashSet<(&str, &str)> = writes
-            .iter()
-            .filter_map(|w| match w {
-                Write::Step { run_id, row } => Some((run_id.as_str(), row.step_id.as_str())),
-                _ => None,
-            })
-            .collect();
+        let ended = ended_steps(writes);
+        let mut events: Vec<(&Event, &str)> = Vec::with_capacity(CHUNK);
+        let mut steps: Vec<(&str, &StepRow, Option<&str>)> = Vec::with_capacity(CHUNK);
+        // Texts made here (public `apply`), kept alive for the rows that borrow them.
+        let made: Vec<Option<String>> = if texts.len() == writes.len() {
+            Vec::new()
+        } else {
+            writes.iter().map(encode).collect::<Result<_, _>>()?
+        };
+        let texts = if made.is_empty() { texts } else { &made };
+        let mut applied = Applied::default();
+        for (write, text) in writes.iter().zip(texts) {
+            match write {
+                Write::Accept(run, event) => {
+                    if !flush_events(&tx, &mut events)? {
+                        return Ok(None);
+                    }
+                    insert_run(&tx, run, event)?;
+                    events.push((event, text.as_deref().unwrap_or_default()));
+                }
+                Write::Event(event) => {
+                    if event.event_type.is_final() {
+                        // Only reached when every event of the batch is new (else rolled
+                        // back), so the run is ended exactly when its final event goes in.
+                        end_run(&tx, event)?;
+                    }
+                    events.push((event, text.as_deref().unwrap_or_default()));
+                }
+                Write::StepStarted {
+                    run_id,
+                    step_id,
+                    position,
+                    step_type,
+                    attempt,
+                    started_at,
+                } => {
+                    if ended.contains(&(run_id.as_str(), step_id.as_str())) {
+                        continue;
+                    }
+                    tx.prepare_cached(STEP_STARTED)?.execute(params![
+                        run_id, step_id, position, step_type, attempt, started_at
+                    ])?;
+                }
+                Write::Step { run_id, row } => steps.push((run_id, row, text.as_deref())),
+            }
+            applied.inserted += usize::from(matches!(write, Write::Accept(..) | Write::Event(_)));
+            if events.len() == CHUNK && !flush_events(&tx, &mut events)? {
+                return Ok(None);
+            }
+            if steps.len() == CHUNK {
+                flush_steps(&tx, &mut steps)?;
+            }
+        }
+        if !flush_events(&tx, &mut events)? {
+            return Ok(None);
+        }
+        flush_steps(&tx, &mut steps)?;
+        tx.commit()?;
+        Ok(Some(applied))
+    }
+
+    /// The careful path: one statement per write.
+    fn apply_each(&mut self, writes: &[Write]) -> Result<Applied, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let ended = ended_steps(writes);
         let mut applied = Applied::default();
         // Prepared once per batch, not looked up per write.
         let mut event_insert = tx.prepare_cached(INSERT_EVENT)?;
@@ -101,6 +188,148 @@ impl Store {
         tx.commit()?;
         Ok(applied)
     }
+}
+
+/// Rows per multi-row statement; a shorter rest goes in statements of [`TAIL`] rows, then one
+/// by one (so at most three statement shapes per table stay in the statement cache).
+const CHUNK: usize = 32;
+const TAIL: usize = 8;
+
+/// A step that starts and ends within one batch is written once, with its end.
+fn ended_steps(writes: &[Write]) -> HashSet<(&str, &str)> {
+    writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Step { run_id, row } => Some((run_id.as_str(), row.step_id.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The JSON text of a write: an event's body or a step's output.
+pub(crate) fn encode(write: &Write) -> Result<Option<String>, StoreError> {
+    Ok(match write {
+        Write::Accept(_, event) | Write::Event(event) => {
+            let mut buf = Vec::with_capacity(256);
+            crate::event_row::body(event, &mut buf)?;
+            Some(String::from_utf8(buf).map_err(|e| StoreError::corrupt("event", e))?)
+        }
+        Write::Step { row, .. } => row.output.as_ref().map(|o| o.to_string()),
+        Write::StepStarted { .. } => None,
+    })
+}
+
+/// `INSERT ... VALUES (...), (...)` with `rows` groups of `row`, then `tail`.
+fn multi_row(head: &str, row: &str, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * (row.len() + 2) + tail.len());
+    sql.push_str(head);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(row);
+    }
+    sql.push_str(tail);
+    sql
+}
+
+/// Splits `n` rows into statements of [`CHUNK`], [`TAIL`] and 1 rows.
+fn shapes(mut n: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let size = [CHUNK, TAIL, 1].into_iter().find(|&s| s <= n)?;
+        n -= size;
+        Some(size)
+    })
+}
+
+const EVENT_HEAD: &str = "INSERT INTO events
+       (run_id, seq, idempotency_key, event_type, step_id, is_final, payload, emitted_at)
+     VALUES ";
+
+/// Inserts the pending events in multi-row statements; `false` when some were not inserted
+/// (already there, or refused by a unique rule).
+fn flush_events(
+    tx: &Transaction<'_>,
+    events: &mut Vec<(&Event, &str)>,
+) -> Result<bool, StoreError> {
+    let mut rest = &events[..];
+    for size in shapes(events.len()) {
+        let (rows, next) = rest.split_at(size);
+        rest = next;
+        let sql = multi_row(
+            EVENT_HEAD,
+            "(?, ?, ?, ?, ?, ?, ?, ?)",
+            size,
+            " ON CONFLICT DO NOTHING",
+        );
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let mut i = 0;
+        for (event, payload) in rows {
+            stmt.raw_bind_parameter(i + 1, &*event.run_id)?;
+            stmt.raw_bind_parameter(i + 2, event.seq as i64)?;
+            stmt.raw_bind_parameter(i + 3, &event.idempotency_key)?;
+            stmt.raw_bind_parameter(i + 4, event.event_type.as_str())?;
+            stmt.raw_bind_parameter(i + 5, event.step_id.as_deref())?;
+            stmt.raw_bind_parameter(i + 6, event.event_type.is_final())?;
+            stmt.raw_bind_parameter(i + 7, *payload)?;
+            stmt.raw_bind_parameter(i + 8, &event.emitted_at)?;
+            i += 8;
+        }
+        if stmt.raw_execute()? != size {
+            return Ok(false);
+        }
+    }
+    events.clear();
+    Ok(true)
+}
+
+const STEP_HEAD: &str = "INSERT INTO step_results
+       (run_id, step_id, position, step_type, status, output, error, attempts, started_at,
+        finished_at, duration_ms, reused_from)
+     VALUES ";
+const STEP_TAIL: &str = " ON CONFLICT (run_id, step_id) DO UPDATE SET
+       status = excluded.status, output = excluded.output, error = excluded.error,
+       attempts = excluded.attempts,
+       started_at = COALESCE(excluded.started_at, step_results.started_at),
+       finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+       reused_from = excluded.reused_from";
+
+/// Writes the pending step rows (as [`UPSERT_STEP`]) in multi-row statements.
+fn flush_steps(
+    tx: &Transaction<'_>,
+    steps: &mut Vec<(&str, &StepRow, Option<&str>)>,
+) -> Result<(), StoreError> {
+    let mut rest = &steps[..];
+    for size in shapes(steps.len()) {
+        let (rows, next) = rest.split_at(size);
+        rest = next;
+        let sql = multi_row(
+            STEP_HEAD,
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            size,
+            STEP_TAIL,
+        );
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let mut i = 0;
+        for (run_id, row, output) in rows {
+            stmt.raw_bind_parameter(i + 1, *run_id)?;
+            stmt.raw_bind_parameter(i + 2, &row.step_id)?;
+            stmt.raw_bind_parameter(i + 3, row.position)?;
+            stmt.raw_bind_parameter(i + 4, &row.step_type)?;
+            stmt.raw_bind_parameter(i + 5, row.status.as_str())?;
+            stmt.raw_bind_parameter(i + 6, *output)?;
+            stmt.raw_bind_parameter(i + 7, &row.error)?;
+            stmt.raw_bind_parameter(i + 8, row.attempts)?;
+            stmt.raw_bind_parameter(i + 9, &row.started_at)?;
+            stmt.raw_bind_parameter(i + 10, &row.finished_at)?;
+            stmt.raw_bind_parameter(i + 11, row.duration_ms as i64)?;
+            stmt.raw_bind_parameter(i + 12, &row.reused_from)?;
+            i += 12;
+        }
+        stmt.raw_execute()?;
+    }
+    steps.clear();
+    Ok(())
 }
 
 fn count(applied: &mut Applied, outcome: Insert) {
