@@ -1,13 +1,14 @@
 // The Runs page: runs started in this window (live first) and the recent history, approvals
 // waiting across runs, and a form to run a mission file. `/runs/:runId` opens one run live.
-import { Activity, FileCode2, Hand, Play } from "lucide-react";
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { Activity, FileCode2, Hand, LayoutTemplate, Play } from "lucide-react";
+import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, Navigate, Route, Routes, useNavigate, useParams, useSearchParams } from "react-router";
 import "./runs/runs.css";
 import { EmptyState } from "../components/EmptyState";
 import { PageHeader } from "../components/PageHeader";
 import { StatusIcon } from "../components/dag";
 import { historyIpc, inDesktopApp, runsIpc, toApiError, type LiveRunDto, type RunListItem } from "../ipc";
+import { library, type TemplateSummary } from "../ipc/library";
 import { ApprovalCard } from "./runs/ApprovalCard";
 import { formatDuration, formatUsd } from "./runs/format";
 import { RunView } from "./runs/RunView";
@@ -74,7 +75,7 @@ function RunFileForm() {
     }
   };
   return (
-    <form className="run-file-form card" onSubmit={(e) => void submit(e)}>
+    <form className="run-file-form" onSubmit={(e) => void submit(e)}>
       <div className="run-file-row">
         <FileCode2 size={16} aria-hidden className="muted" />
         <input
@@ -93,6 +94,85 @@ function RunFileForm() {
       </div>
       {error ? (
         <pre className="error-text run-file-error" data-testid="run-file-error">
+          {error}
+        </pre>
+      ) : null}
+    </form>
+  );
+}
+
+/** Runs a template of the library as it is (its own perimeter), picked by sector and name. */
+function RunTemplateForm() {
+  const navigate = useNavigate();
+  const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
+  const [picked, setPicked] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!inDesktopApp()) return;
+    let alive = true;
+    library.listTemplates().then(
+      (list) => alive && setTemplates(list),
+      (e) => alive && setError(toApiError(e).message),
+    );
+    return () => {
+      alive = false;
+    };
+  }, []);
+  const groups = useMemo(() => {
+    const bySector = new Map<string, TemplateSummary[]>();
+    for (const t of templates ?? []) {
+      const sector = t.sector ?? "Other";
+      bySector.set(sector, [...(bySector.get(sector) ?? []), t]);
+    }
+    return [...bySector.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([sector, list]) => [sector, list.sort((a, b) => a.name.localeCompare(b.name))] as const);
+  }, [templates]);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!picked) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const runId = await runsIpc.startRun({ templateId: picked });
+      navigate(`/runs/${encodeURIComponent(runId)}`);
+    } catch (err) {
+      setError(toApiError(err).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="run-file-form" onSubmit={(e) => void submit(e)}>
+      <div className="run-file-row">
+        <LayoutTemplate size={16} aria-hidden className="muted" />
+        <select
+          className="text-input"
+          value={picked}
+          onChange={(e) => setPicked(e.target.value)}
+          aria-label="Template to run"
+          data-testid="run-template-select"
+          disabled={templates === null || templates.length === 0}
+        >
+          <option value="">
+            {templates === null ? "Loading the library…" : templates.length === 0 ? "No template in the library" : "Pick a template of the library…"}
+          </option>
+          {groups.map(([sector, list]) => (
+            <optgroup key={sector} label={sector}>
+              {list.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </optgroup>
+          ))}
+        </select>
+        <button type="submit" className="rbtn rbtn-primary" disabled={busy || !picked} data-testid="run-template-start">
+          <Play size={15} aria-hidden /> {busy ? "Starting…" : "Run"}
+        </button>
+      </div>
+      {error ? (
+        <pre className="error-text run-file-error" data-testid="run-template-error">
           {error}
         </pre>
       ) : null}
@@ -145,7 +225,10 @@ function RunList() {
           ))}
         </section>
       ) : null}
-      <RunFileForm />
+      <section className="run-start card" aria-label="Start a run">
+        <RunFileForm />
+        <RunTemplateForm />
+      </section>
       {error ? <p className="error-text">{error}</p> : null}
       {rows !== null && rows.length === 0 ? (
         <EmptyState icon={Activity} title="No run yet" testId="runs-empty">

@@ -116,6 +116,23 @@ const nodeTypes = { step: StepNodeView };
 
 /** React Flow nodes built for an input node object (its identity marks "unchanged"). */
 const rfNodeCache = new WeakMap<DagNodeData, { selected: boolean; rf: StepNode }>();
+/** React Flow edges built for an input edge object, kept while their look is unchanged. */
+const rfEdgeCache = new WeakMap<DagEdge, Edge>();
+
+/** Zoom a large graph opens at: readable, so that only the nodes in view are drawn. */
+const LARGE_GRAPH_ZOOM = 0.8;
+
+/** Where a large graph opens: its top-left corner (the first steps) at a readable zoom. */
+function startViewport(positions: ReadonlyMap<string, { x: number; y: number }>) {
+  let minX = Infinity;
+  let minY = Infinity;
+  for (const p of positions.values()) {
+    minX = Math.min(minX, p.x);
+    minY = Math.min(minY, p.y);
+  }
+  if (!Number.isFinite(minX)) return { x: 0, y: 0, zoom: LARGE_GRAPH_ZOOM };
+  return { x: 24 - minX * LARGE_GRAPH_ZOOM, y: 24 - minY * LARGE_GRAPH_ZOOM, zoom: LARGE_GRAPH_ZOOM };
+}
 
 export function DagView({
   nodes,
@@ -168,6 +185,7 @@ export function DagView({
       }),
     [nodes, positions, selectedId],
   );
+  // An edge whose look did not change keeps its identity (only changed edges re-render).
   const rfEdges: Edge[] = useMemo(
     () =>
       edges.map((e) => {
@@ -176,18 +194,31 @@ export function DagView({
         const live = dst === "running" || (src === "running" && dst === undefined);
         const done = src === "succeeded" || src === "completed" || src === "success";
         const broken = src === "failed" || src === "skipped" || src === "cancelled";
-        return {
-          id: `${e.source}->${e.target}`,
+        const id = `${e.source}->${e.target}`;
+        const className = live ? "dag-edge-live" : done ? "dag-edge-done" : broken ? "dag-edge-broken" : "";
+        const hit = rfEdgeCache.get(e);
+        if (hit && hit.className === className) return hit;
+        const edge = {
+          id,
           source: e.source,
           target: e.target,
           type: "smoothstep",
-          animated: live,
-          className: live ? "dag-edge-live" : done ? "dag-edge-done" : broken ? "dag-edge-broken" : "",
+          // A live edge is drawn in the running colour, not animated: a dash animation repaints
+          // the whole edge layer every frame.
+          className,
           focusable: false,
           selectable: false,
         } satisfies Edge;
+        rfEdgeCache.set(e, edge);
+        return edge;
       }),
     [edges, statusById],
+  );
+  // A large graph opens on its first steps instead of fitting everything at an unreadable zoom
+  // (which would also draw every node).
+  const largeViewport = useMemo(
+    () => (onlyRenderVisible ? startViewport(positions) : undefined),
+    [onlyRenderVisible, positions],
   );
   const ctx = useMemo(() => ({ renderNode, onNodeClick }), [renderNode, onNodeClick]);
 
@@ -206,7 +237,8 @@ export function DagView({
           nodes={rfNodes}
           edges={rfEdges}
           nodeTypes={nodeTypes}
-          fitView
+          fitView={largeViewport === undefined}
+          {...(largeViewport ? { defaultViewport: largeViewport } : {})}
           fitViewOptions={{ padding: 0.12, maxZoom: 1.1 }}
           minZoom={0.2}
           maxZoom={2}

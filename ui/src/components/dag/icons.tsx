@@ -72,10 +72,11 @@ function statusIcon(status: string): LucideIcon {
   }
 }
 
-export function StatusIcon({ status, size = 13 }: { status: string; size?: number }) {
+/** A status icon; "running" turns unless `still` (e.g. in a log of past events). */
+export function StatusIcon({ status, size = 13, still = false }: { status: string; size?: number; still?: boolean }) {
   return createElement(statusIcon(status), {
     size,
     "aria-hidden": true,
-    className: status === "running" ? "spin" : "",
+    className: status === "running" && !still ? "spin" : "",
   });
 }

@@ -130,6 +130,35 @@ function Gauges({ view, state }: { view: RunViewDto; state: RunState }) {
 
 // ---------- event log ----------
 
+/** The summary without the "step `id` " the row already shows as a link. */
+function stepSummary(l: LogEntry): string {
+  const prefix = `step \`${l.stepId}\` `;
+  return l.stepId && l.summary.startsWith(prefix) ? l.summary.slice(prefix.length) : l.summary;
+}
+
+/** One row of the log; rows never change once written, so they render once. */
+const EventRow = memo(function EventRow({ l, onPick }: { l: LogEntry; onPick: (id: string) => void }) {
+  return (
+    <div className={`event-row ev-${l.stepStatus ?? l.phase}`}>
+      <span className="event-seq mono">{l.seq}</span>
+      <span className="event-time mono">{l.at ? formatClock(l.at) : ""}</span>
+      <span className="event-icon" aria-hidden>
+        {l.stepStatus ? <StatusIcon status={l.stepStatus} size={12} still /> : null}
+      </span>
+      <span className="event-text">
+        {l.stepId ? (
+          <button type="button" className="event-step" onClick={() => onPick(l.stepId ?? "")}>
+            {l.stepId}
+          </button>
+        ) : (
+          <span className="event-kind">{l.eventType.replace("mission.", "")}</span>
+        )}{" "}
+        {stepSummary(l)}
+      </span>
+    </div>
+  );
+});
+
 const EventLog = memo(function EventLog({ log, onPick }: { log: LogEntry[]; onPick: (id: string) => void }) {
   const box = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -149,23 +178,7 @@ const EventLog = memo(function EventLog({ log, onPick }: { log: LogEntry[]; onPi
     >
       {log.length === 0 ? <p className="muted event-empty">Waiting for the first event…</p> : null}
       {log.map((l) => (
-        <div key={l.seq} className={`event-row ev-${l.stepStatus ?? l.phase}`}>
-          <span className="event-seq mono">{l.seq}</span>
-          <span className="event-time mono">{l.at ? formatClock(l.at) : ""}</span>
-          <span className="event-icon" aria-hidden>
-            {l.stepStatus ? <StatusIcon status={l.stepStatus} size={12} /> : null}
-          </span>
-          <span className="event-text">
-            {l.stepId ? (
-              <button type="button" className="event-step" onClick={() => onPick(l.stepId ?? "")}>
-                {l.stepId}
-              </button>
-            ) : (
-              <span className="event-kind">{l.eventType.replace("mission.", "")}</span>
-            )}{" "}
-            {l.summary}
-          </span>
-        </div>
+        <EventRow key={l.seq} l={l} onPick={onPick} />
       ))}
     </div>
   );

@@ -1,11 +1,13 @@
 // Follows a run over its Channel. Events are queued as they arrive and applied once per animation
-// frame; the state (with its last seq) is kept in sessionStorage so a reloaded window re-attaches
+// frame (or after 40 ms when frames are throttled); the state (with its last seq) is kept in sessionStorage so a reloaded window re-attaches
 // after the last event it applied and misses nothing.
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { runsIpc, toApiError, type RunEventDto } from "../../ipc";
 import { applyEvents, initialRunState, loadRunState, saveRunState, type RunState } from "./runState";
 
 const SAVE_EVERY_MS = 400;
+/** Events wait at most this long for an animation frame before they are applied anyway. */
+const FLUSH_AT_LATEST_MS = 40;
 
 export function useRunStream(runId: string, stepIds: readonly string[] | null) {
   const [state, setState] = useState<RunState | null>(null);
@@ -22,13 +24,17 @@ export function useRunStream(runId: string, stepIds: readonly string[] | null) {
     setState(start);
     const queue: RunEventDto[] = [];
     let frame = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
     let lastSave = 0;
     const save = () => {
       if (stateRef.current) saveRunState(stateRef.current);
       lastSave = performance.now();
     };
     const flush = () => {
+      if (frame) cancelAnimationFrame(frame);
+      if (timer !== null) clearTimeout(timer);
       frame = 0;
+      timer = null;
       if (!alive || queue.length === 0 || !stateRef.current) return;
       const next = applyEvents(stateRef.current, queue.splice(0));
       if (next !== stateRef.current) {
@@ -39,7 +45,9 @@ export function useRunStream(runId: string, stepIds: readonly string[] | null) {
     };
     const onEvent = (e: RunEventDto) => {
       queue.push(e);
+      // Once per frame; the timer covers a window whose frames are throttled (hidden, busy).
       if (frame === 0) frame = requestAnimationFrame(flush);
+      if (timer === null) timer = setTimeout(flush, FLUSH_AT_LATEST_MS);
     };
     runsIpc.attachRun(runId, start.lastSeq, onEvent).catch((e) => alive && setError(toApiError(e).message));
     // Whatever was applied is saved when the page goes away (reload, close).
@@ -48,6 +56,7 @@ export function useRunStream(runId: string, stepIds: readonly string[] | null) {
     return () => {
       alive = false;
       if (frame) cancelAnimationFrame(frame);
+      if (timer !== null) clearTimeout(timer);
       save();
       window.removeEventListener("pagehide", save);
       window.removeEventListener("beforeunload", save);
