@@ -58,6 +58,12 @@ impl Store {
         // every 4 MB: a burst of commits then rewrites far fewer pages.
         conn.pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(open_err)?;
+        // After a checkpoint lets the WAL start over, cut a file grown past 32 MB (one large
+        // transaction, a reader that held the checkpoint back) down to that size: the WAL
+        // keeps the space it needs between checkpoints, never more. The last connection to
+        // close checkpoints and removes it.
+        conn.pragma_update(None, "journal_size_limit", 32 * 1024 * 1024)
+            .map_err(open_err)?;
         migrations()
             .to_latest(&mut conn)
             .map_err(|e| StoreError::Migration {

@@ -522,3 +522,20 @@ pub(crate) fn synthetic_step(
         reused_from: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_split_into_the_three_statement_shapes() {
+        assert_eq!(shapes(0).count(), 0);
+        assert_eq!(shapes(45).collect::<Vec<_>>(), [32, 8, 1, 1, 1, 1, 1]);
+        assert_eq!(shapes(72).collect::<Vec<_>>(), [32, 32, 8]);
+        assert_eq!(
+            multi_row("V ", "(?)", 3, ";"),
+            "V (?), (?), (?);",
+            "rows separated by commas"
+        );
+    }
+}
