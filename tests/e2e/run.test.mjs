@@ -163,7 +163,10 @@ describe("run view", () => {
     // The step drawer shows the command's output.
     await (await byTestId(browser, "dag-node-fetch_a")).click();
     const stdout = await byTestId(browser, "step-stdout");
-    await browser.waitUntil(async () => (await stdout.getText()).includes("alpha"), { timeout: 5000 });
+    await browser.waitUntil(async () => String(await stdout.getProperty("textContent")).includes("alpha"), {
+      timeout: 10_000,
+      timeoutMsg: "the drawer does not show the step's stdout",
+    });
     await screenshot(browser, "run-01-completed-drawer");
   });
 

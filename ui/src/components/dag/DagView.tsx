@@ -13,7 +13,17 @@ import {
   type Node,
   type NodeProps,
 } from "@xyflow/react";
-import { createContext, memo, useContext, useMemo, type KeyboardEvent, type ReactNode } from "react";
+import {
+  createContext,
+  memo,
+  useContext,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type ReactNode,
+} from "react";
 import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 import { StepTypeIcon, StatusIcon } from "./icons";
 
@@ -50,6 +60,11 @@ export interface DagViewProps {
   ariaLabel?: string;
   /** Renders only the nodes and edges in view (large graphs). */
   onlyRenderVisible?: boolean;
+  /**
+   * A graph that would fit only below this zoom opens at it instead, on its first steps (a long
+   * chain stays readable; pan to see the rest).
+   */
+  minFitZoom?: number;
 }
 
 type StepNode = Node<DagNodeData & { selected?: boolean }, "step">;
@@ -134,6 +149,33 @@ function startViewport(positions: ReadonlyMap<string, { x: number; y: number }>)
   return { x: 24 - minX * LARGE_GRAPH_ZOOM, y: 24 - minY * LARGE_GRAPH_ZOOM, zoom: LARGE_GRAPH_ZOOM };
 }
 
+/** The viewport of a graph too wide (or tall) to fit `box` at `minZoom`: its start at `minZoom`. */
+function readableViewport(
+  positions: ReadonlyMap<string, { x: number; y: number }>,
+  box: { w: number; h: number },
+  minZoom: number,
+) {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const p of positions.values()) {
+    minX = Math.min(minX, p.x);
+    minY = Math.min(minY, p.y);
+    maxX = Math.max(maxX, p.x + NODE_WIDTH);
+    maxY = Math.max(maxY, p.y + NODE_HEIGHT);
+  }
+  if (!Number.isFinite(minX) || box.w <= 0 || box.h <= 0) return undefined;
+  const fit = Math.min((box.w * 0.76) / (maxX - minX), (box.h * 0.76) / (maxY - minY));
+  if (fit >= minZoom) return undefined;
+  const tall = (maxY - minY) * minZoom > box.h - 48;
+  return {
+    zoom: minZoom,
+    x: 24 - minX * minZoom,
+    y: tall ? 24 - minY * minZoom : box.h / 2 - ((minY + maxY) / 2) * minZoom,
+  };
+}
+
 export function DagView({
   nodes,
   edges,
@@ -146,7 +188,15 @@ export function DagView({
   testId = "dag-view",
   ariaLabel = "Step graph",
   onlyRenderVisible = false,
+  minFitZoom,
 }: DagViewProps) {
+  // The box is measured first when a readable minimum zoom is asked for.
+  const boxRef = useRef<HTMLDivElement>(null);
+  const [box, setBox] = useState<{ w: number; h: number } | null>(null);
+  useLayoutEffect(() => {
+    const el = boxRef.current;
+    if (minFitZoom !== undefined && el) setBox({ w: el.clientWidth, h: el.clientHeight });
+  }, [minFitZoom]);
   // Layout depends only on the graph's shape, not on statuses: live updates do not move nodes.
   const shapeKey = useMemo(
     () => nodes.map((n) => n.id).join("\u0000") + "\u0001" + edges.map((e) => `${e.source}>${e.target}`).join("\u0000"),
@@ -217,14 +267,21 @@ export function DagView({
   // A large graph opens on its first steps instead of fitting everything at an unreadable zoom
   // (which would also draw every node).
   const largeViewport = useMemo(
-    () => (onlyRenderVisible ? startViewport(positions) : undefined),
-    [onlyRenderVisible, positions],
+    () =>
+      onlyRenderVisible
+        ? startViewport(positions)
+        : minFitZoom !== undefined && box
+          ? readableViewport(positions, box, minFitZoom)
+          : undefined,
+    [onlyRenderVisible, positions, minFitZoom, box],
   );
+  const waitForBox = minFitZoom !== undefined && !onlyRenderVisible && box === null;
   const ctx = useMemo(() => ({ renderNode, onNodeClick }), [renderNode, onNodeClick]);
 
   return (
     <div
       className={`dag-view${className ? ` ${className}` : ""}`}
+      ref={boxRef}
       style={{ height }}
       data-testid={testId}
       data-node-count={nodes.length}
@@ -232,6 +289,7 @@ export function DagView({
       role="group"
     >
       <DagContext.Provider value={ctx}>
+        {waitForBox ? null : (
         <ReactFlow
           key={shapeKey}
           nodes={rfNodes}
@@ -257,6 +315,7 @@ export function DagView({
           <Background variant={BackgroundVariant.Dots} gap={16} size={1} />
           {controls ? <Controls showInteractive={false} position="bottom-right" /> : null}
         </ReactFlow>
+        )}
       </DagContext.Provider>
     </div>
   );

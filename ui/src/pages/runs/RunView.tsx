@@ -496,6 +496,7 @@ export function RunView({ runId }: { runId: string }) {
               testId="run-dag"
               ariaLabel="The run's step graph"
               onlyRenderVisible={large}
+              minFitZoom={0.6}
             />
           ) : (
             <div className="run-loading muted">Loading the mission…</div>
