@@ -43,7 +43,9 @@ function setup() {
 
 describe("fuzzyMatch", () => {
   it("matches characters in order and ranks prefixes and word starts first", () => {
-    expect(fuzzyMatch("brn", "Burnout Recruiter")).not.toBeNull();
+    expect(fuzzyMatch("bur rec", "Burnout Recruiter")?.positions).toEqual([0, 1, 2, 8, 9, 10]);
+    expect(fuzzyMatch("qdb", "Quick Deploy Burnout Recruiter")?.positions).toEqual([0, 6, 13]);
+    expect(fuzzyMatch("hist", "Shift Roster Gap Finder")).toBeNull();
     expect(fuzzyMatch("xyz", "Burnout Recruiter")).toBeNull();
     const prefix = fuzzyMatch("set", "Settings")?.score ?? 0;
     const inside = fuzzyMatch("set", "Reset caps")?.score ?? 0;

@@ -21,7 +21,7 @@ export function fuzzyMatch(query: string, text: string): FuzzyMatch | null {
     const score = 1000 - at + (at === 0 ? 200 : isWordStart(t, at) ? 100 : 0) - t.length * 0.1;
     return { score, positions };
   }
-  // Otherwise each character in order, greedily preferring word starts.
+  // Otherwise each character in order, preferring word starts (initials: "qd" → Quick Deploy).
   const positions: number[] = [];
   let score = 0;
   let from = 0;
@@ -41,6 +41,9 @@ export function fuzzyMatch(query: string, text: string): FuzzyMatch | null {
     const plain = t.indexOf(ch, from);
     if (plain < 0) return null;
     if (found < 0 || (plain === prev + 1 && plain !== found) || !subsequence(rest, t, found + 1)) found = plain;
+    // After the first character, each one continues a run or starts a word: scattered letters
+    // inside words ("h…i…s…t") are noise, not a match.
+    if (k > 0 && found !== prev + 1 && !isWordStart(t, found)) return null;
     score += found === prev + 1 ? 12 : isWordStart(t, found) ? 9 : 1;
     score -= Math.min(found - from, 10) * 0.5;
     positions.push(found);
