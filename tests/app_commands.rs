@@ -276,3 +276,93 @@ fn start_run_and_attach_run_stream_every_event_over_a_channel() {
     .expect_err("an unknown run is refused");
     assert!(err.to_string().contains("not_found"), "{err}");
 }
+
+#[test]
+fn list_templates_returns_the_real_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_data_dir(dir.path());
+    let list = invoke(&app, "list_templates", json!({"query": {}})).expect("list_templates");
+    let cards = list.as_array().expect("a list of template cards");
+    assert!(
+        cards.len() >= 200,
+        "the builtin library: {} templates",
+        cards.len()
+    );
+    let burnout = cards
+        .iter()
+        .find(|t| t["name"] == "Burnout Recruiter")
+        .expect("Burnout Recruiter is in the library");
+    assert_eq!(burnout["id"], "studio.hr.burnout-recruiter");
+    assert_eq!(burnout["sector"], "HR");
+}
+
+#[test]
+fn set_caps_then_get_caps_round_trips_through_the_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_data_dir(dir.path());
+    let empty = invoke(&app, "get_caps", json!({})).expect("get_caps");
+    assert_eq!(empty["budget"]["maxCostUsd"], Value::Null);
+    let caps = json!({
+        "budget": {"maxCostUsd": 3.5, "maxTokens": 120000, "maxLlmCalls": 40,
+                   "maxSteps": 25, "maxRuntimeMinutes": 30.0},
+        "approvalMode": "threshold", "thresholdUsd": 0.75, "requiredFor": [],
+        "sandbox": "read-only", "allowedTools": [], "forbiddenTools": ["shell"],
+        "connectedSectors": []
+    });
+    let saved = invoke(&app, "set_caps", json!({"caps": caps})).expect("set_caps");
+    assert_eq!(saved, caps);
+    assert_eq!(invoke(&app, "get_caps", json!({})).expect("get_caps"), caps);
+    let on_disk = std::fs::read_to_string(dir.path().join("perimeter.yaml")).unwrap();
+    assert!(on_disk.contains("3.5"), "perimeter.yaml: {on_disk}");
+
+    let mut bad = caps.clone();
+    bad["budget"]["maxSteps"] = json!(0);
+    let err = invoke(&app, "set_caps", json!({"caps": bad})).expect_err("0 steps is refused");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+    assert_eq!(
+        invoke(&app, "get_caps", json!({})).unwrap(),
+        caps,
+        "unchanged"
+    );
+}
+
+#[test]
+fn deploy_mission_above_a_hard_cap_is_refused_with_code_and_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_data_dir(dir.path());
+    let caps = json!({
+        "budget": {"maxCostUsd": 1.0, "maxTokens": null, "maxLlmCalls": null,
+                   "maxSteps": null, "maxRuntimeMinutes": null},
+        "approvalMode": null, "thresholdUsd": null, "requiredFor": [], "sandbox": null,
+        "allowedTools": [], "forbiddenTools": [], "connectedSectors": []
+    });
+    invoke(&app, "set_caps", json!({"caps": caps})).expect("set_caps");
+    let mut perimeter = caps.clone();
+    perimeter["budget"]["maxCostUsd"] = json!(5.0);
+    let err = invoke(
+        &app,
+        "deploy_mission",
+        json!({"templateId": "studio.hr.burnout-recruiter", "perimeter": perimeter}),
+    )
+    .expect_err("a perimeter above the cost cap is refused");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+    let message = err["message"].as_str().expect("a message");
+    assert!(
+        message.contains('5') && message.contains('1'),
+        "names value and cap: {message}"
+    );
+    assert_eq!(
+        invoke(&app, "list_active_missions", json!({})).unwrap(),
+        json!([]),
+        "nothing was saved"
+    );
+
+    perimeter["budget"]["maxCostUsd"] = json!(0.5);
+    let saved = invoke(
+        &app,
+        "deploy_mission",
+        json!({"templateId": "studio.hr.burnout-recruiter", "perimeter": perimeter}),
+    )
+    .expect("a perimeter within the caps is saved");
+    assert_eq!(saved["templateId"], "studio.hr.burnout-recruiter");
+}
