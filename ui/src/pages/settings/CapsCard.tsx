@@ -185,7 +185,7 @@ export function CapsCard({ enabled }: { enabled: boolean }) {
                   </option>
                 ))}
               </select>
-              <p className="st-help">Read-only keeps every run from writing outside its evidence folder.</p>
+              <p className="st-help">Read-only: runs write only to their evidence folder.</p>
             </div>
             <ListField
               id="cap-forbidden"

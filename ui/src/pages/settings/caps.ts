@@ -15,10 +15,10 @@ export interface CapField {
 }
 
 export const CAP_FIELDS: CapField[] = [
-  { key: "maxCostUsd", label: "Cost", unit: "USD", hint: "Spend on LLM calls and paid tools per run", integer: false, min: 0, placeholder: "e.g. 5.00" },
+  { key: "maxCostUsd", label: "Cost", unit: "USD", hint: "LLM and paid-tool spend per run", integer: false, min: 0, placeholder: "e.g. 5.00" },
   { key: "maxTokens", label: "Tokens", unit: "tokens", hint: "Prompt and completion tokens per run", integer: true, min: 1, placeholder: "e.g. 200000" },
   { key: "maxLlmCalls", label: "LLM calls", unit: "calls", hint: "Model requests per run", integer: true, min: 1, placeholder: "e.g. 50" },
-  { key: "maxSteps", label: "Steps", unit: "steps", hint: "Steps executed per run, retries included", integer: true, min: 1, placeholder: "e.g. 100" },
+  { key: "maxSteps", label: "Steps", unit: "steps", hint: "Steps per run, retries included", integer: true, min: 1, placeholder: "e.g. 100" },
   { key: "maxRuntimeMinutes", label: "Runtime", unit: "min", hint: "Wall-clock time per run", integer: false, min: 0, placeholder: "e.g. 60" },
 ];
 
