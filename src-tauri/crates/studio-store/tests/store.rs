@@ -197,6 +197,88 @@ fn a_duplicate_event_is_a_no_op_and_a_changed_payload_under_the_same_key_is_an_e
 }
 
 #[test]
+fn a_large_batch_with_a_duplicate_inside_is_applied_and_counted_like_write_by_write() {
+    // More rows than one multi-row statement takes, so that the chunked writes, the fallback
+    // and the tail statements are all exercised.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(db(&dir)).unwrap();
+    let accepted = event("r1", 1, EventType::Accepted, None, "accepted");
+    let mut batch = vec![Write::Accept(
+        Box::new(new_run("r1", ProcessIdentity::current())),
+        accepted.clone(),
+    )];
+    for i in 0..45u64 {
+        let step = format!("s{i}");
+        batch.push(Write::Event(event(
+            "r1",
+            2 + i,
+            EventType::Progress,
+            Some(&step),
+            "started",
+        )));
+        batch.push(Write::Step {
+            run_id: "r1".into(),
+            row: step_row(&step, i as u32, StepStatus::Success, json!({ "i": i })),
+        });
+    }
+    let applied = store.apply(&batch).unwrap();
+    assert_eq!((applied.inserted, applied.duplicates), (46, 0));
+    assert_eq!(store.events("r1", 0).unwrap().len(), 46);
+    assert_eq!(store.steps("r1").unwrap().len(), 45);
+
+    // A duplicate amid new events: the new ones go in, the duplicate is a no-op.
+    let mut again = vec![Write::Event(event(
+        "r1",
+        10,
+        EventType::Progress,
+        Some("s8"),
+        "started",
+    ))];
+    for i in 0..40u64 {
+        again.push(Write::Event(event(
+            "r1",
+            47 + i,
+            EventType::Progress,
+            Some(&format!("t{i}")),
+            "started",
+        )));
+    }
+    let applied = store.apply(&again).unwrap();
+    assert_eq!((applied.inserted, applied.duplicates), (40, 1));
+    let seqs: Vec<u64> = store
+        .events("r1", 0)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, (1..=86).collect::<Vec<_>>(), "gapless, each once");
+
+    // A second final event amid new ones refuses the whole batch.
+    let mut last = vec![Write::Event(event(
+        "r1",
+        87,
+        EventType::Completed,
+        None,
+        "final",
+    ))];
+    last.push(Write::Event(event(
+        "r1",
+        88,
+        EventType::Failed,
+        None,
+        "final2",
+    )));
+    let err = store.apply(&last).unwrap_err();
+    assert!(matches!(err, StoreError::SecondFinal { .. }), "{err:?}");
+    assert_eq!(
+        store.events("r1", 0).unwrap().len(),
+        86,
+        "rolled back whole"
+    );
+    assert_eq!(store.run("r1").unwrap().status, RunStatus::Running);
+}
+
+#[test]
 fn a_run_gets_exactly_one_final_event() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(db(&dir)).unwrap();
