@@ -333,6 +333,9 @@ impl Writer {
                 }
             }
         }
+        // Keep the allocation for the next batch.
+        batch.texts = texts;
+        batch.texts.clear();
     }
 
     fn forward(&mut self, write: Write, (started_at, finished_at): Times) {
