@@ -133,6 +133,8 @@ describe("Command palette", () => {
       timeout: 3_000,
       timeoutMsg: "History is not the first result for 'hist'",
     });
+    // Let the window paint the filtered list before the picture.
+    await browser.pause(600);
     await screenshot(browser, "palette-light");
     await browser.keys(Key.Enter);
     await waitForPage(browser, "History", "after Enter in the palette");
@@ -167,6 +169,11 @@ describe("Command palette", () => {
     await screenshot(browser, "settings-dark");
     await openPalette(browser);
     await type(browser, "li");
+    await browser.waitUntil(async () => (await (await browser.$('[role="option"][aria-selected="true"]')).getText()).includes("Library"), {
+      timeout: 3_000,
+      timeoutMsg: "Library is not the first result for 'li'",
+    });
+    await browser.pause(600);
     await screenshot(browser, "palette-dark");
     await browser.keys(Key.Escape);
     await browser.waitUntil(async () => !(await (await browser.$('[data-testid="command-palette"]')).isExisting()), {

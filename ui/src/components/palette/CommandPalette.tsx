@@ -40,6 +40,14 @@ interface Ranked {
 const MAX_RESULTS = 60;
 const GROUP_ORDER: Command["group"][] = ["Pages", "Actions", "Active missions", "Templates"];
 
+/** A keyword hit: the query starts a word of the keywords ("deploy", "theme"); ranked below title hits. */
+function keywordMatch(query: string, keywords: string | undefined): { score: number; positions: number[] } | null {
+  if (!keywords) return null;
+  const kw = ` ${keywords.toLowerCase()}`;
+  const at = kw.indexOf(` ${query.toLowerCase()}`);
+  return at < 0 ? null : { score: 400 - at, positions: [] };
+}
+
 function isPaletteKey(e: globalThis.KeyboardEvent): boolean {
   return (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k";
 }
@@ -192,8 +200,7 @@ function PaletteDialog({ onClose }: { onClose: () => void }) {
     const ranked: Ranked[] = [];
     for (const command of commands) {
       const onTitle = fuzzyMatch(q, command.title);
-      const onKeywords = onTitle ? null : fuzzyMatch(q, `${command.title} ${command.keywords ?? ""}`);
-      const m = onTitle ?? (onKeywords ? { score: onKeywords.score - 400, positions: [] } : null);
+      const m = onTitle ?? keywordMatch(q, command.keywords);
       if (!m) continue;
       const groupBoost = command.group === "Pages" ? 30 : command.group === "Templates" && command.id.startsWith("deploy-") ? -5 : 0;
       ranked.push({ command, positions: onTitle ? m.positions.filter((p) => p < command.title.length) : [], score: m.score + groupBoost });
