@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 use studio_api::live::{ApprovalDto, LiveRunDto, RunEventDto, RunViewDto, StepDetailDto};
 use studio_api::{ApiError, ErrorCode, LiveNotice, LiveRuns, RunSource};
 use tauri::ipc::Channel;
@@ -99,23 +101,59 @@ pub async fn start_run<R: Runtime>(
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
 }
 
+/// How long a batch of events waits for more before it is sent.
+const BATCH_WINDOW: Duration = Duration::from_millis(16);
+/// The most events in one message.
+const BATCH_MAX: usize = 1024;
+
+/// One message of `attach_run`: an event, or with `batch`, the events of up to one frame.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+pub enum RunEvents {
+    One(Box<RunEventDto>),
+    Many(Vec<RunEventDto>),
+}
+
 /// Sends the run's events with `seq > after_seq` on `on_event`: the history's first, then the
-/// live ones, until the final event. Returns once following started.
+/// live ones, until the final event. Returns once following started. With `batch`, each message
+/// is an array of the events of up to 16 ms (a burst of a large run, or a replay, costs the
+/// window a few messages, not one per event); without it, each message is one event.
 #[tauri::command]
 pub async fn attach_run<R: Runtime>(
     app: AppHandle<R>,
     live: State<'_, LiveRuns>,
     run_id: String,
     after_seq: u64,
-    on_event: Channel<RunEventDto>,
+    batch: Option<bool>,
+    on_event: Channel<RunEvents>,
 ) -> Result<(), ApiError> {
     listen(&app, &live);
     live.check_known(&run_id)?;
     let live = live.inner().clone();
+    if !batch.unwrap_or(false) {
+        tauri::async_runtime::spawn(async move {
+            let followed = live
+                .follow(&run_id, after_seq, |e| {
+                    on_event
+                        .send(RunEvents::One(Box::new(RunEventDto::from(e))))
+                        .is_ok()
+                })
+                .await;
+            if let Err(e) = followed {
+                tracing::warn!(run_id, error = %e, "following a run stopped");
+            }
+        });
+        return Ok(());
+    }
+    let (tx, rx) = mpsc::channel::<RunEventDto>();
+    std::thread::Builder::new()
+        .name("run-events".into())
+        .spawn(move || send_batches(&rx, &on_event))
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     tauri::async_runtime::spawn(async move {
         let followed = live
             .follow(&run_id, after_seq, |e| {
-                on_event.send(RunEventDto::from(e)).is_ok()
+                tx.send(RunEventDto::from(e)).is_ok()
             })
             .await;
         if let Err(e) = followed {
@@ -123,6 +161,24 @@ pub async fn attach_run<R: Runtime>(
         }
     });
     Ok(())
+}
+
+/// Sends what `rx` receives in batches: the first event waits at most [`BATCH_WINDOW`] for
+/// others. Ends when the follower ends or the window is gone.
+fn send_batches(rx: &mpsc::Receiver<RunEventDto>, on_event: &Channel<RunEvents>) {
+    while let Ok(first) = rx.recv() {
+        let until = Instant::now() + BATCH_WINDOW;
+        let mut batch = vec![first];
+        while batch.len() < BATCH_MAX {
+            match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(e) => batch.push(e),
+                Err(_) => break,
+            }
+        }
+        if on_event.send(RunEvents::Many(batch)).is_err() {
+            return;
+        }
+    }
 }
 
 /// Cancels a run: running steps stop and their process trees are killed.

@@ -23,11 +23,11 @@ export const APPROVALS_CHANGED = "approvals-changed";
 export const runsIpc = {
   startRun: (request: StartRunRequest, vars: Record<string, string> = {}) =>
     call<string>("start_run", { request: { ...request, vars } }),
-  /** Follows a run: every event with seq > afterSeq, replayed then live. */
+  /** Follows a run: every event with seq > afterSeq, replayed then live (sent in batches). */
   attachRun: (runId: string, afterSeq: number, onEvent: (e: RunEventDto) => void) => {
-    const channel = new Channel<RunEventDto>();
-    channel.onmessage = onEvent;
-    return call<unknown>("attach_run", { runId, afterSeq, onEvent: channel }).then(() => undefined);
+    const channel = new Channel<RunEventDto[] | RunEventDto>();
+    channel.onmessage = (m) => (Array.isArray(m) ? m.forEach(onEvent) : onEvent(m));
+    return call<unknown>("attach_run", { runId, afterSeq, batch: true, onEvent: channel }).then(() => undefined);
   },
   cancelRun: (runId: string) => call<unknown>("cancel_run", { runId }).then(() => undefined),
   listLiveRuns: () => call<LiveRunDto[]>("list_live_runs"),

@@ -46,7 +46,7 @@ const RunNodeBody = memo(function RunNodeBody({ data }: { data: RunNodeData }) {
         </span>
         <span className="run-node-meta">
           <span className="dag-node-type">{data.stepType}</span>
-          {s.status === "running" && s.startedAt !== null ? (
+          {s.status === "running" && s.startedAt !== null && !data.large ? (
             <span className="run-node-elapsed">
               <Elapsed since={s.startedAt} />
             </span>
@@ -63,7 +63,7 @@ const RunNodeBody = memo(function RunNodeBody({ data }: { data: RunNodeData }) {
         data-step-status={s.status}
         data-changed-at={s.changedAt ?? undefined}
       >
-        <StatusIcon status={s.status} size={14} />
+        <StatusIcon status={s.status} size={14} still={data.large} />
       </span>
     </>
   );
@@ -492,7 +492,7 @@ export function RunView({ runId }: { runId: string }) {
               selectedId={selected ?? undefined}
               controls
               height="100%"
-              className="run-dag"
+              className={large ? "run-dag run-dag-large" : "run-dag"}
               testId="run-dag"
               ariaLabel="The run's step graph"
               onlyRenderVisible={large}
