@@ -65,6 +65,8 @@ export interface DagViewProps {
    * chain stays readable; pan to see the rest).
    */
   minFitZoom?: number;
+  /** Left to right (default), or top to bottom for a narrow box such as a side panel. */
+  direction?: "LR" | "TB";
 }
 
 type StepNode = Node<DagNodeData & { selected?: boolean }, "step">;
@@ -72,9 +74,10 @@ type StepNode = Node<DagNodeData & { selected?: boolean }, "step">;
 interface DagCtx {
   renderNode: ((data: DagNodeData) => ReactNode) | undefined;
   onNodeClick: ((id: string) => void) | undefined;
+  vertical: boolean;
 }
 
-const DagContext = createContext<DagCtx>({ renderNode: undefined, onNodeClick: undefined });
+const DagContext = createContext<DagCtx>({ renderNode: undefined, onNodeClick: undefined, vertical: false });
 
 /** The default body of a node: step-type icon, label, type, status and badge. */
 export function DefaultStepNode({ data }: { data: DagNodeData }) {
@@ -99,7 +102,7 @@ export function DefaultStepNode({ data }: { data: DagNodeData }) {
 }
 
 const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>) {
-  const { renderNode, onNodeClick } = useContext(DagContext);
+  const { renderNode, onNodeClick, vertical } = useContext(DagContext);
   const classes = ["dag-node"];
   if (data.status) classes.push(`is-${data.status}`);
   if (data.highlight) classes.push("is-highlight");
@@ -119,10 +122,20 @@ const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>) {
       data-highlight={data.highlight ? "true" : undefined}
       onKeyDown={onKeyDown}
     >
-      <Handle type="target" position={Position.Left} isConnectable={false} className="dag-handle" />
+      <Handle
+        type="target"
+        position={vertical ? Position.Top : Position.Left}
+        isConnectable={false}
+        className="dag-handle"
+      />
       {renderNode ? renderNode(data) : <DefaultStepNode data={data} />}
       {data.badge ? <span className="dag-node-badge">{data.badge}</span> : null}
-      <Handle type="source" position={Position.Right} isConnectable={false} className="dag-handle" />
+      <Handle
+        type="source"
+        position={vertical ? Position.Bottom : Position.Right}
+        isConnectable={false}
+        className="dag-handle"
+      />
     </div>
   );
 });
@@ -189,6 +202,7 @@ export function DagView({
   ariaLabel = "Step graph",
   onlyRenderVisible = false,
   minFitZoom,
+  direction = "LR",
 }: DagViewProps) {
   // The box is measured first when a readable minimum zoom is asked for.
   const boxRef = useRef<HTMLDivElement>(null);
@@ -203,9 +217,14 @@ export function DagView({
     [nodes, edges],
   );
   const positions = useMemo(
-    () => layoutDag(nodes.map((n) => ({ id: n.id })), edges),
+    () =>
+      layoutDag(
+        nodes.map((n) => ({ id: n.id })),
+        edges,
+        direction === "TB" ? { direction, rankSep: 36, nodeSep: 16 } : {},
+      ),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the shape key captures nodes and edges
-    [shapeKey],
+    [shapeKey, direction],
   );
   const statusById = useMemo(() => new Map(nodes.map((n) => [n.id, n.status])), [nodes]);
 
@@ -276,7 +295,10 @@ export function DagView({
     [onlyRenderVisible, positions, minFitZoom, box],
   );
   const waitForBox = minFitZoom !== undefined && !onlyRenderVisible && box === null;
-  const ctx = useMemo(() => ({ renderNode, onNodeClick }), [renderNode, onNodeClick]);
+  const ctx = useMemo(
+    () => ({ renderNode, onNodeClick, vertical: direction === "TB" }),
+    [renderNode, onNodeClick, direction],
+  );
 
   return (
     <div
@@ -291,7 +313,7 @@ export function DagView({
       <DagContext.Provider value={ctx}>
         {waitForBox ? null : (
         <ReactFlow
-          key={shapeKey}
+          key={`${direction}:${shapeKey}`}
           nodes={rfNodes}
           edges={rfEdges}
           nodeTypes={nodeTypes}

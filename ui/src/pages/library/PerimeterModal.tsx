@@ -1,5 +1,5 @@
 import { AlertCircle, AlertTriangle, Hand, Lock, LockOpen, Rocket, ShieldCheck, X, Zap } from "lucide-react";
-import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { DagView } from "../../components/dag";
 import {
   library,
@@ -20,7 +20,7 @@ import {
   type BudgetField,
   type PerimeterForm,
 } from "./perimeter";
-import { dagOf } from "./TemplateDetailPanel";
+import { dagOf, detailDagHeight } from "./TemplateDetailPanel";
 
 const SECTORS = [
   "Engineering",
@@ -95,13 +95,19 @@ export function PerimeterModal({
     };
   }, [templateId]);
 
+  // The parent may pass a new onClose on every render; the focus move and the key handler must
+  // happen once per opening, or a re-render of the page would pull focus off the field in use.
+  const onCloseRef = useRef(onClose);
+  useLayoutEffect(() => {
+    onCloseRef.current = onClose;
+  });
   useEffect(() => {
     const prev = document.activeElement as HTMLElement | null;
     dialogRef.current?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") {
         e.stopPropagation();
-        onClose();
+        onCloseRef.current();
       }
     };
     window.addEventListener("keydown", onKey, true);
@@ -109,7 +115,7 @@ export function PerimeterModal({
       window.removeEventListener("keydown", onKey, true);
       prev?.focus?.();
     };
-  }, [onClose]);
+  }, []);
 
   const perimeter = useMemo(() => (form ? toPerimeter(form) : null), [form]);
   const perimeterKey = JSON.stringify(perimeter);
@@ -344,7 +350,16 @@ export function PerimeterModal({
                       : `${needCount} step${needCount === 1 ? "" : "s"} wait${needCount === 1 ? "s" : ""} for approval`}
                 </span>
               </div>
-              {dag ? <DagView nodes={dag.nodes} edges={dag.edges} height={300} testId="approval-dag" /> : null}
+              {dag && detail ? (
+                <DagView
+                  nodes={dag.nodes}
+                  edges={dag.edges}
+                  direction="TB"
+                  height={Math.min(420, detailDagHeight(detail.levels.length))}
+                  minFitZoom={0.5}
+                  testId="approval-dag"
+                />
+              ) : null}
               {preview && needCount > 0 ? (
                 <ul className="approval-reasons" data-testid="approval-reasons">
                   {preview
@@ -457,7 +472,7 @@ export function BudgetRow({
         onChange={(e) => onChange(Number(e.target.value))}
       />
       <span className="input-affix budget-num">
-        {field.key === "maxCostUsd" ? <span>$</span> : null}
+        <span aria-hidden>{field.key === "maxCostUsd" ? "$" : ""}</span>
         <input
           className="input input-num"
           type="number"
@@ -480,7 +495,7 @@ export function BudgetRow({
           }}
           onBlur={() => setDraft(null)}
         />
-        {field.key !== "maxCostUsd" ? <span>{field.unit}</span> : null}
+        <span>{field.key !== "maxCostUsd" ? field.unit : ""}</span>
       </span>
       <span className={`budget-cap${atCap ? " is-hit" : ""}`} data-testid={`cap-${field.key}`}>
         {capped ? (

@@ -1,5 +1,5 @@
 import { Copy, History, Rocket, X } from "lucide-react";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { DagView, type DagNodeData } from "../../components/dag";
 import { library, type TemplateDetail, type TemplateRun, type TemplateSummary } from "../../ipc/library";
 import { isTop } from "./filter";
@@ -24,6 +24,14 @@ export function dagOf(detail: Pick<TemplateDetail, "steps">): {
     nodes: detail.steps.map((s) => ({ id: s.id, label: s.name ?? s.id, stepType: s.stepType })),
     edges: detail.steps.flatMap((s) => s.dependsOn.map((d) => ({ source: d, target: s.id }))),
   };
+}
+
+/**
+ * Height of the panel's step graph, drawn top to bottom: room for every level at a readable zoom
+ * (about 0.75), between a short box for one or two steps and a tall one for long missions.
+ */
+export function detailDagHeight(levels: number): number {
+  return Math.round(Math.min(560, Math.max(200, 40 + levels * 68)));
 }
 
 export function TemplateDetailPanel({
@@ -64,18 +72,24 @@ export function TemplateDetailPanel({
     // The logic hash changes when the file is edited: reload the detail then.
   }, [id, logicHash]);
 
+  // Focus moves in once per opening: onClose changes with the page's URL (opening the configurator
+  // changes it), and re-running this would pull the focus back from the configurator.
+  const onCloseRef = useRef(onClose);
+  useLayoutEffect(() => {
+    onCloseRef.current = onClose;
+  });
   useEffect(() => {
     const prev = document.activeElement as HTMLElement | null;
     panelRef.current?.focus();
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape" && !document.querySelector(".modal-backdrop")) onClose();
+      if (e.key === "Escape" && !document.querySelector(".modal-backdrop")) onCloseRef.current();
     };
     window.addEventListener("keydown", onKey);
     return () => {
       window.removeEventListener("keydown", onKey);
       prev?.focus?.();
     };
-  }, [onClose]);
+  }, []);
 
   const t: TemplateSummary | null = detail ?? summary;
   const dag = useMemo(() => (detail ? dagOf(detail) : null), [detail]);
@@ -180,7 +194,15 @@ export function TemplateDetailPanel({
               ) : null}
             </h3>
             {dag ? (
-              <DagView nodes={dag.nodes} edges={dag.edges} height={260} controls testId="detail-dag" />
+              <DagView
+                nodes={dag.nodes}
+                edges={dag.edges}
+                direction="TB"
+                height={detailDagHeight(detail?.levels.length ?? 1)}
+                minFitZoom={0.6}
+                controls
+                testId="detail-dag"
+              />
             ) : (
               <div className="dag-placeholder" />
             )}

@@ -1,11 +1,17 @@
 // Render and filter timings of the library, read by the end-to-end test.
 export interface LibraryMetrics {
-  /** Time from the data's arrival to the first commit of the full list (ms). */
+  /** Data arrival to the complete list committed, styled and laid out (ms), the latest load. */
   renderMs: number | null;
+  /** Data arrival to the first screenful committed, styled and laid out (ms). */
+  firstScreenMs: number | null;
+  /** renderMs of every load (the daily batch reloads the library after it runs). */
+  renders: number[];
+  /** Data arrival to the animation frame after the complete list's commit, per load (ms). */
+  paintMs: number[];
   templateCount: number;
-  /** Filter and re-render after the debounce, per applied query (ms). */
+  /** Applied query to the complete filtered list committed and laid out, per query (ms). */
   filterMs: number[];
-  /** Keystroke to the commit of the filtered list, debounce included (ms). */
+  /** Keystroke to the complete filtered list committed and laid out, debounce included (ms). */
   keyToCommitMs: number[];
 }
 
@@ -17,7 +23,15 @@ declare global {
 
 export function metrics(): LibraryMetrics {
   if (!window.__libraryMetrics) {
-    window.__libraryMetrics = { renderMs: null, templateCount: 0, filterMs: [], keyToCommitMs: [] };
+    window.__libraryMetrics = {
+      renderMs: null,
+      firstScreenMs: null,
+      renders: [],
+      paintMs: [],
+      templateCount: 0,
+      filterMs: [],
+      keyToCommitMs: [],
+    };
   }
   return window.__libraryMetrics;
 }
