@@ -177,9 +177,7 @@ fn history_and_evidence_commands_read_a_recorded_run() {
 /// Events a `Channel` argument received, as the page would get them.
 type Received = std::sync::Arc<std::sync::Mutex<Vec<(u32, Value)>>>;
 
-fn app_with_channels(
-    dir: &std::path::Path,
-) -> (tauri::App<tauri::test::MockRuntime>, Received) {
+fn app_with_channels(dir: &std::path::Path) -> (tauri::App<tauri::test::MockRuntime>, Received) {
     let received: Received = Default::default();
     let sink = received.clone();
     let builder = mock_builder().channel_interceptor(move |_webview, callback, _index, body| {
