@@ -30,8 +30,8 @@ import { TemplateCard } from "./TemplateCard";
 import { TemplateDetailPanel } from "./TemplateDetailPanel";
 
 const SEARCH_DEBOUNCE_MS = 60;
-/** Cards rendered at once for a new list: more than a full screen at any window size. */
-const FIRST_SCREEN = 30;
+/** Cards rendered at once for a new list: a full screen (six rows of three, or three of six). */
+const FIRST_SCREEN = 18;
 
 const SORTS: { value: SortKey; label: string }[] = [
   { value: "name", label: "Name" },
