@@ -166,6 +166,10 @@ describe("Library", () => {
     await (await byTestId(browser, "perimeter-save")).click();
     const list = await byTestId(browser, "active-missions");
     await browser.waitUntil(async () => (await list.getText()).includes("Burnout Recruiter"), { timeout: 10_000 });
+    await (await byTestId(browser, "detail-close")).click();
+    // Closing the panel gives the focus back to the card (which scrolls to it): then go to the top.
+    await browser.pause(300);
+    await browser.execute(() => document.querySelector(".app-main")?.scrollTo(0, 0));
     await screenshot(browser, "active-missions");
   });
 

@@ -82,7 +82,7 @@ export function ActiveMissions({
                 <span title="Token cap">{formatInt(m.perimeter.budget.maxTokens ?? null)} tok</span>
                 <span className={`mode-pill mode-${mode}`} title={`Approval: ${mode}`}>
                   <ModeIcon size={11} aria-hidden /> {mode}
-                  {mode === "threshold" && m.perimeter.thresholdUsd !== null ? ` ≥ ${formatUsd(m.perimeter.thresholdUsd)}` : ""}
+                  {mode === "threshold" && m.perimeter.thresholdUsd !== null ? ` ≥ ${formatUsd(m.perimeter.thresholdUsd, m.perimeter.thresholdUsd >= 0.01 ? 2 : undefined)}` : ""}
                 </span>
                 {m.perimeter.sandbox === "read-only" ? (
                   <span className="mode-pill" title="Read-only sandbox">
