@@ -3,7 +3,7 @@
 // in both themes; render and filter timings.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { byTestId, DATA_DIR, launchApp, screenshot } from "./app.mjs";
@@ -23,6 +23,8 @@ before(async () => {
 
 after(async () => {
   await app?.stop();
+  // The caps are this file's own: the next test files start without them.
+  rmSync(path.join(DATA_DIR, "perimeter.yaml"), { force: true });
 });
 
 async function setTheme(browser, theme) {

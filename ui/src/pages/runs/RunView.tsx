@@ -159,6 +159,9 @@ const EventRow = memo(function EventRow({ l, onPick }: { l: LogEntry; onPick: (i
   );
 });
 
+/** The log shows the newest events only: a large mission's thousands of rows would slow every frame. */
+const LOG_SHOWN = 400;
+
 const EventLog = memo(function EventLog({ log, onPick }: { log: LogEntry[]; onPick: (id: string) => void }) {
   const box = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -177,7 +180,12 @@ const EventLog = memo(function EventLog({ log, onPick }: { log: LogEntry[]; onPi
       }}
     >
       {log.length === 0 ? <p className="muted event-empty">Waiting for the first event…</p> : null}
-      {log.map((l) => (
+      {log.length > LOG_SHOWN ? (
+        <p className="muted event-empty" data-testid="event-log-earlier">
+          {log.length - LOG_SHOWN} earlier events: the run's History page and events.jsonl hold them all.
+        </p>
+      ) : null}
+      {(log.length > LOG_SHOWN ? log.slice(-LOG_SHOWN) : log).map((l) => (
         <EventRow key={l.seq} l={l} onPick={onPick} />
       ))}
     </div>

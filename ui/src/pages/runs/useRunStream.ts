@@ -5,7 +5,8 @@ import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { runsIpc, toApiError, type RunEventDto } from "../../ipc";
 import { applyEvents, initialRunState, loadRunState, saveRunState, type RunState } from "./runState";
 
-const SAVE_EVERY_MS = 400;
+/** The saved state (with its log) is serialised at most this often while events flow. */
+const SAVE_EVERY_MS = 2000;
 /** Events wait at most this long for an animation frame before they are applied anyway. */
 const FLUSH_AT_LATEST_MS = 40;
 
