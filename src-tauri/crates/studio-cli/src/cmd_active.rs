@@ -13,7 +13,6 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use studio_api::active::ActivePlan;
 use studio_api::{ApiError, ErrorCode};
-use studio_engine::RunOptions;
 
 /// `mission active …`
 #[derive(Debug, Clone, Subcommand)]
@@ -225,17 +224,9 @@ pub fn run(args: &RunActiveArgs) -> u8 {
     if args.dry_run {
         return cmd_validate::print_dry_run(&plan.template_path, args.json);
     }
-    let mut options = RunOptions::new(PathBuf::new());
-    options.context = context;
-    options.governance = match args
-        .perimeter
-        .governance(&plan.template_path, api.paths().data_dir())
-    {
-        Ok(g) => g,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return code::USAGE;
-        }
+    let options = match cmd_run::run_options(&args.perimeter, &plan.template_path, &api, context) {
+        Ok(options) => options,
+        Err(code) => return code,
     };
     let output = Output {
         json: args.json,

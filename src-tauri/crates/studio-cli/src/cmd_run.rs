@@ -71,17 +71,9 @@ pub fn run(args: &RunArgs) -> u8 {
         Ok(api) => api,
         Err(code) => return code,
     };
-    let mut options = RunOptions::new(PathBuf::new());
-    options.context = context;
-    options.governance = match args
-        .perimeter
-        .governance(&args.file, api.paths().data_dir())
-    {
-        Ok(g) => g,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return code::USAGE;
-        }
+    let options = match run_options(&args.perimeter, &args.file, &api, context) {
+        Ok(options) => options,
+        Err(code) => return code,
     };
     let output = Output {
         json: args.json,
@@ -129,24 +121,39 @@ pub fn resume(args: &ResumeArgs) -> u8 {
     if args.dry_run {
         return print_resume_plan(&plan, args.json);
     }
-    let mut options = RunOptions::new(PathBuf::new());
-    options.context = plan.context.clone();
-    options.context.extend(vars);
+    let mut context = plan.context.clone();
+    context.extend(vars);
     let here = std::env::current_dir()
         .unwrap_or_default()
         .join("mission.yaml");
-    options.governance = match args.perimeter.governance(&here, api.paths().data_dir()) {
-        Ok(g) => g,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return code::USAGE;
-        }
+    let options = match run_options(&args.perimeter, &here, &api, context) {
+        Ok(options) => options,
+        Err(code) => return code,
     };
     let output = Output {
         json: args.json,
         events: args.events.clone(),
     };
     launch(&api, &plan.mission, options, Source::Resume(&plan), &output)
+}
+
+/// The options of a new run: its inputs, and the perimeter of the flags merged with the global
+/// caps and the tools found from `mission_file`. A bad perimeter is printed: a usage error.
+pub(crate) fn run_options(
+    perimeter: &PerimeterArgs,
+    mission_file: &Path,
+    api: &StudioApi,
+    context: BTreeMap<String, Value>,
+) -> Result<RunOptions, u8> {
+    let mut options = RunOptions::new(PathBuf::new());
+    options.context = context;
+    options.governance = perimeter
+        .governance(mission_file, api.paths().data_dir())
+        .map_err(|message| {
+            eprintln!("error: {message}");
+            code::USAGE
+        })?;
+    Ok(options)
 }
 
 /// Opens the API over the data folder; recovery of interrupted runs happens here, before
