@@ -46,6 +46,30 @@ async function cardCount(browser) {
   return Number(await (await byTestId(browser, "template-list")).getAttribute("data-count"));
 }
 
+/** Cards in the DOM: the list is windowed, so only those near the view. */
+async function renderedCards(browser) {
+  return browser.execute(() =>
+    [...document.querySelectorAll('[data-testid="template-list"] [data-index]')].map((e) => Number(e.getAttribute("data-index"))),
+  );
+}
+
+/** Scrolls the page down until a card is rendered, and returns it. */
+async function scrollToCard(browser, id) {
+  await browser.execute(() => document.querySelector(".app-main")?.scrollTo(0, 0));
+  for (let step = 0; step < 60; step += 1) {
+    const card = await browser.$(`[data-testid="template-card-${id}"]`);
+    if (await card.isExisting()) {
+      await browser.execute((e) => e.scrollIntoView({ block: "center" }), card);
+      return card;
+    }
+    await browser.execute(() => document.querySelector(".app-main")?.scrollBy(0, 400));
+    await browser.pause(30);
+  }
+  throw new Error(`the card ${id} never came into the window`);
+}
+
+const phases = (list) => list.map((p) => `${p.commitMs}+${p.layoutMs} ms (${p.cards} cards)`).join(", ");
+
 describe("Library", () => {
   it("renders the whole library quickly", async () => {
     const { browser } = app;
@@ -57,21 +81,62 @@ describe("Library", () => {
     });
     const m = await browser.execute(() => window.__libraryMetrics);
     console.log(
-      `library: ${m.templateCount} templates; data arrived → first screenful ${m.firstScreenMs} ms, ` +
-        `→ complete list ${m.renderMs} ms (committed and laid out; every load: ${m.renders.join(", ")} ms` +
+      `library: ${m.templateCount} templates; data arrived → list committed and laid out ${m.renderMs} ms ` +
+        `(every load: ${m.renders.join(", ")} ms; commit + style/layout: ${phases(m.loads)}` +
         (m.paintMs.length ? `; next animation frame ${m.paintMs.join(", ")} ms)` : "; no animation frame yet)"),
     );
     assert.ok(m.templateCount >= 200, `expected the ~212 templates, got ${m.templateCount}`);
-    // Target: the first screenful within 100 ms of the data. Reported, asserted loosely: this debug
-    // build shares two cores with other work.
-    if (m.firstScreenMs >= 100) console.log(`library: first screenful above the 100 ms target on this machine`);
-    assert.ok(m.firstScreenMs < 1000, `the first screenful took ${m.firstScreenMs} ms`);
-    assert.ok(m.renderMs < 3000, `the complete list took ${m.renderMs} ms`);
+    assert.equal(await cardCount(browser), m.templateCount);
+    // Windowed: the cards near the view are in the DOM, not all of them.
+    const rendered = await renderedCards(browser);
+    assert.ok(rendered.length > 0 && rendered.length < m.templateCount, `${rendered.length} cards rendered`);
+    // Target: the list within 100 ms of the data. Reported, asserted loosely: this debug build
+    // shares two cores with other work.
+    if (m.renderMs >= 100) console.log(`library: above the 100 ms target on this machine`);
+    assert.ok(m.renderMs < 1000, `the list took ${m.renderMs} ms`);
     await setTheme(browser, "light");
     await screenshot(browser, "library-light");
     await setTheme(browser, "dark");
     await screenshot(browser, "library-dark");
     await setTheme(browser, "light");
+  });
+
+  it("renders rows as the page scrolls, and the keyboard reaches every card", async () => {
+    const { browser } = app;
+    const total = await cardCount(browser);
+    // The list has the height of all its rows: scrolling to the end renders the last cards.
+    await browser.execute(() => {
+      const main = document.querySelector(".app-main");
+      main?.scrollTo(0, main.scrollHeight);
+    });
+    await browser.waitUntil(async () => (await renderedCards(browser)).includes(total - 1), {
+      timeout: 5000,
+      timeoutMsg: "the last card was not rendered at the end of the list",
+    });
+    const gaps = await browser.execute(() => {
+      const cards = [...document.querySelectorAll('[data-testid="template-list"] [data-index]')];
+      const main = document.querySelector(".app-main").getBoundingClientRect();
+      const visible = cards.map((c) => c.getBoundingClientRect()).filter((r) => r.bottom > main.top && r.top < main.bottom);
+      return { visible: visible.length, overlapping: visible.some((r, i) => visible.slice(i + 1).some((o) => r.left < o.right && o.left < r.right && r.top < o.bottom && o.top < r.bottom)) };
+    });
+    assert.ok(gaps.visible > 0, "no card in view at the end of the list");
+    assert.equal(gaps.overlapping, false, "cards overlap");
+    await screenshot(browser, "library-end");
+    // Home from the last card goes back to the first, End to the last, scrolling each into view.
+    await browser.execute((n) => document.querySelector(`[data-index="${n}"]`)?.focus(), total - 1);
+    await browser.keys(["Home"]);
+    await browser.waitUntil(
+      () => browser.execute(() => document.activeElement?.getAttribute("data-index") === "0"),
+      { timeout: 3000, timeoutMsg: "Home did not reach the first card" },
+    );
+    await browser.keys(["PageDown"]);
+    await browser.keys(["End"]);
+    await browser.waitUntil(
+      () => browser.execute((n) => document.activeElement?.getAttribute("data-index") === String(n), total - 1),
+      { timeout: 3000, timeoutMsg: "End did not reach the last card" },
+    );
+    await browser.keys(["Home"]);
+    await browser.execute(() => document.querySelector(".app-main")?.scrollTo(0, 0));
   });
 
   it("finds Burnout Recruiter by search, keeping up with typing", async () => {
@@ -84,7 +149,11 @@ describe("Library", () => {
     assert.match(await card.getText(), /Burnout Recruiter/);
     const m = await browser.execute(() => window.__libraryMetrics);
     const max = Math.max(...m.filterMs);
-    console.log(`filter: ${m.filterMs.length} updates, max ${max} ms filter+render, key-to-commit ${m.keyToCommitMs.join(", ")} ms`);
+    console.log(
+      `filter: ${m.filterMs.length} updates, ${m.filterMs.join(", ")} ms filter+render (max ${max} ms; ` +
+        `commit + style/layout: ${phases(m.filters)}), key-to-commit ${m.keyToCommitMs.join(", ")} ms`,
+    );
+    if (max >= 100) console.log(`filter: above the 100 ms target on this machine`);
     // Reported, loosely asserted: the figure depends on the load of this shared machine.
     assert.ok(max < 1000, `a filter update took ${max} ms`);
     await search.click();
@@ -105,7 +174,7 @@ describe("Library", () => {
 
   it("opens a template and shows its DAG", async () => {
     const { browser } = app;
-    await (await byTestId(browser, "template-card-studio.hr.burnout-recruiter")).click();
+    await (await scrollToCard(browser, "studio.hr.burnout-recruiter")).click();
     await byTestId(browser, "template-detail");
     const dag = await byTestId(browser, "detail-dag");
     await browser.waitUntil(async () => (await dag.$$(".react-flow__node")).length > 1, { timeout: 10_000 });

@@ -4,7 +4,7 @@ import { clearMocks, mockCommands } from "../../ipc/testing";
 import { applyFilter, EMPTY_FILTER, indexTemplates } from "./filter";
 import { LibraryPage } from "./LibraryPage";
 import type { TemplateSummary } from "../../ipc/library";
-import { CAPS, detailOf, TEMPLATES } from "./testdata";
+import { CAPS, detailOf, manyTemplates, TEMPLATES } from "./testdata";
 
 beforeAll(() => {
   if (!("ResizeObserver" in globalThis)) {
@@ -18,9 +18,9 @@ beforeAll(() => {
 
 const first = TEMPLATES[0] as TemplateSummary;
 
-function mockLibrary() {
+function mockLibrary(list: TemplateSummary[] = TEMPLATES) {
   return mockCommands({
-    list_templates: () => TEMPLATES,
+    list_templates: () => list,
     list_active_missions: () => [],
     get_template: (a) => detailOf(TEMPLATES.find((t) => t.id === a.id) ?? first),
     template_runs: () => [],
@@ -114,5 +114,106 @@ describe("LibraryPage", () => {
     expect(await screen.findByTestId("detail-dag")).toHaveAttribute("data-node-count", "2");
     // Raw HTML in a mission's text is not interpreted.
     expect(document.querySelector("script")).toBeNull();
+  });
+});
+
+describe("LibraryPage, windowed", () => {
+  // 120 cards in a 900 × 424 view: three columns of 292 px, rows of 200 px and a 12 px gap; two rows
+  // in view plus two of overscan below.
+  const MANY = manyTemplates(120);
+  const VIEW = { width: 900, height: 424 };
+  const PITCH = 212;
+
+  function renderWindowed() {
+    mockLibrary(MANY);
+    return render(
+      <MemoryRouter initialEntries={["/library"]}>
+        <div data-testid="scroller" style={{ overflowY: "auto" }}>
+          <LibraryPage viewport={VIEW} />
+        </div>
+      </MemoryRouter>,
+    );
+  }
+  const list = () => screen.getByTestId("template-list");
+  const indices = () => [...list().querySelectorAll("[data-index]")].map((e) => Number(e.getAttribute("data-index")));
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+  it("renders only the rows in view, at the list's full height", async () => {
+    renderWindowed();
+    await screen.findByTestId("template-card-studio.test.t001");
+    expect(list()).toHaveAttribute("data-count", "120");
+    expect(indices()).toEqual(range(0, 12));
+    expect(screen.queryByTestId("template-card-studio.test.t013")).toBeNull();
+    // 40 rows, 4 rendered: the other 36 are padding below.
+    expect(list().style.paddingBottom).toBe(`${36 * PITCH}px`);
+    expect(list().querySelector('[data-index="0"]')).toHaveAttribute("aria-setsize", "120");
+  });
+
+  it("moves the window as the page scrolls", async () => {
+    renderWindowed();
+    await screen.findByTestId("template-card-studio.test.t001");
+    const scroller = screen.getByTestId("scroller");
+    scroller.scrollTop = 20 * PITCH;
+    fireEvent.scroll(scroller);
+    // Rows 20-21 in view, two above and two below.
+    expect(indices()).toEqual(range(54, 72));
+    expect(list().style.paddingTop).toBe(`${18 * PITCH}px`);
+    expect(screen.getByTestId("template-card-studio.test.t061")).toBeInTheDocument();
+    expect(screen.queryByTestId("template-card-studio.test.t001")).toBeNull();
+  });
+
+  it("reaches every card from the keyboard, scrolling each into the window", async () => {
+    renderWindowed();
+    const firstCard = await screen.findByTestId("template-card-studio.test.t001");
+    firstCard.focus();
+    fireEvent.keyDown(firstCard, { key: "ArrowDown" });
+    expect(screen.getByTestId("template-card-studio.test.t004")).toHaveFocus();
+    // Page Down moves by the two whole rows in view.
+    fireEvent.keyDown(document.activeElement as HTMLElement, { key: "PageDown" });
+    expect(screen.getByTestId("template-card-studio.test.t010")).toHaveFocus();
+    // End: the last card, far outside the first window, is rendered and focused.
+    fireEvent.keyDown(document.activeElement as HTMLElement, { key: "End" });
+    const last = screen.getByTestId("template-card-studio.test.t120");
+    expect(last).toHaveFocus();
+    expect(last).toHaveAttribute("tabindex", "0");
+    expect(screen.getByTestId("scroller").scrollTop).toBeGreaterThan(30 * PITCH);
+    expect(screen.queryByTestId("template-card-studio.test.t001")).toBeNull();
+    fireEvent.keyDown(last, { key: "PageUp" });
+    expect(screen.getByTestId("template-card-studio.test.t114")).toHaveFocus();
+    fireEvent.keyDown(document.activeElement as HTMLElement, { key: "Home" });
+    expect(screen.getByTestId("template-card-studio.test.t001")).toHaveFocus();
+    expect(screen.getByTestId("scroller").scrollTop).toBe(0);
+  });
+
+  it("keeps filtering the whole list, not only the window", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    renderWindowed();
+    await screen.findByTestId("template-card-studio.test.t001");
+    // A card far outside the window is found by search.
+    fireEvent.change(screen.getByTestId("library-search"), { target: { value: "tag117" } });
+    await act(async () => {
+      vi.advanceTimersByTime(200);
+    });
+    expect(list()).toHaveAttribute("data-count", "1");
+    expect(screen.getByTestId("template-card-studio.test.t117")).toBeInTheDocument();
+    fireEvent.change(screen.getByTestId("library-search"), { target: { value: "" } });
+    await act(async () => {
+      vi.advanceTimersByTime(200);
+    });
+    fireEvent.click(screen.getByTestId("sector-chip-Legal"));
+    expect(list()).toHaveAttribute("data-count", "24");
+    const sectors = [...list().querySelectorAll("[data-sector]")].map((c) => c.getAttribute("data-sector"));
+    expect(sectors).toHaveLength(12);
+    expect(sectors.every((s) => s === "Legal")).toBe(true);
+    vi.useRealTimers();
+  });
+
+  it("windows the one-column list too", async () => {
+    renderWindowed();
+    await screen.findByTestId("template-card-studio.test.t001");
+    fireEvent.click(screen.getByTestId("view-list"));
+    // Rows of 52 px: 9 in a 424 px view, plus two of overscan.
+    expect(indices()).toEqual(range(0, 11));
+    expect(list().style.paddingBottom).toBe(`${(120 - 11) * 52}px`);
   });
 });

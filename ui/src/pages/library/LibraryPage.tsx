@@ -6,7 +6,6 @@ import {
   useMemo,
   useRef,
   useState,
-  startTransition,
   type KeyboardEvent,
 } from "react";
 import { useSearchParams } from "react-router";
@@ -28,10 +27,12 @@ import { PerimeterModal } from "./PerimeterModal";
 import { RiskIcon, SectorIcon } from "./parts";
 import { TemplateCard } from "./TemplateCard";
 import { TemplateDetailPanel } from "./TemplateDetailPanel";
+import { useWindowedRows, type FixedViewport, type RowLayout } from "./useWindowedRows";
 
 const SEARCH_DEBOUNCE_MS = 60;
-/** Cards rendered at once for a new list: a full screen (six rows of three, or three of six). */
-const FIRST_SCREEN = 18;
+/** Rows of the two layouts: every card of a layout has the same height, so only those in view are rendered. */
+const GRID_ROWS: RowLayout = { rowHeight: 200, gap: 12, minColumnWidth: 292 };
+const LIST_ROWS: RowLayout = { rowHeight: 52, gap: 0, minColumnWidth: null };
 
 const SORTS: { value: SortKey; label: string }[] = [
   { value: "name", label: "Name" },
@@ -49,7 +50,12 @@ const BADGES: { value: BadgeFilter | null; label: string }[] = [
   { value: "untested", label: "No runs yet" },
 ];
 
-export function LibraryPage() {
+interface Props {
+  /** A fixed size for the list's window where nothing is laid out (tests). */
+  viewport?: FixedViewport | undefined;
+}
+
+export function LibraryPage({ viewport }: Props = {}) {
   const [params, setParams] = useSearchParams();
   const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -70,6 +76,14 @@ export function LibraryPage() {
   const dataAt = useRef<number | null>(null);
   const keyAt = useRef<number | null>(null);
   const queryAt = useRef<number | null>(null);
+  const commitAt = useRef(0);
+  /** A card to focus once the window has rendered it. */
+  const pendingFocus = useRef<number | null>(null);
+
+  // The moment of each commit, before any layout effect forces style and layout.
+  useLayoutEffect(() => {
+    commitAt.current = performance.now();
+  });
 
   const load = useCallback(() => {
     library.listTemplates().then(
@@ -108,59 +122,52 @@ export function LibraryPage() {
     () => applyFilter(index, { text: query, sector, risks, badge, sort }),
     [index, query, sector, risks, badge, sort],
   );
-  // A new list paints its first screenful at once; the rest follows right after that paint (as a
-  // transition, so a key typed meanwhile goes first).
-  const [complete, setComplete] = useState<typeof result | null>(null);
-  const isComplete = complete === result || result.items.length <= FIRST_SCREEN;
-  const shown = isComplete ? result.items : result.items.slice(0, FIRST_SCREEN);
-  useEffect(() => {
-    if (isComplete) return;
-    // A task, not an animation frame: frames are throttled when the window is hidden, and the list
-    // must complete anyway.
-    const timer = window.setTimeout(() => startTransition(() => setComplete(result)), 0);
-    return () => window.clearTimeout(timer);
-  }, [result, isComplete]);
+  // Only the rows in view are rendered; the list keeps the height of all of them.
+  const rows = view === "grid" ? GRID_ROWS : LIST_ROWS;
+  const windowed = useWindowedRows(listRef, result.items.length, rows, { fixedViewport: viewport });
+  const shown = result.items.slice(windowed.start, windowed.end);
 
   // Timings read by the end-to-end test: from the data's arrival (or the applied query) to the
-  // commit of the first screenful and of the complete list, with style and layout forced, and to
-  // the next animation frame after each (the frame that paints it, when frames are not throttled).
+  // commit of the list (the window of cards in view, the list at its full height), then with
+  // style and layout forced; and to the next animation frame (the frame that paints it, when
+  // frames are not throttled).
   useLayoutEffect(() => {
     const data = dataAt.current;
     const queried = queryAt.current;
     const key = keyAt.current;
     if (data === null && queried === null) return;
-    const count = templates?.length ?? 0;
-    const complete = isComplete;
-    if (complete) {
-      dataAt.current = null;
-      queryAt.current = null;
-      keyAt.current = null;
-    }
-    const since = (t: number, now: number) => Math.round((now - t) * 100) / 100;
+    const committed = commitAt.current;
+    // A window that no longer matches the view renders again first: measure that commit.
+    if (!windowed.settle()) return;
     void listRef.current?.offsetHeight;
     const laidOut = performance.now();
+    dataAt.current = null;
+    queryAt.current = null;
+    keyAt.current = null;
+    const since = (t: number, now: number) => Math.round((now - t) * 100) / 100;
     const m0 = metrics();
+    const cards = listRef.current?.childElementCount ?? 0;
     if (data !== null) {
-      if (complete) {
-        m0.renderMs = since(data, laidOut);
-        m0.templateCount = count;
-        m0.renders.push(m0.renderMs);
-      } else m0.firstScreenMs = since(data, laidOut);
+      m0.renderMs = since(data, laidOut);
+      m0.templateCount = templates?.length ?? 0;
+      m0.renders.push(m0.renderMs);
+      m0.loads.push({ commitMs: since(data, committed), layoutMs: since(committed, laidOut), cards });
     }
-    if (queried !== null && complete) {
+    if (queried !== null) {
       m0.filterMs.push(since(queried, laidOut));
+      m0.filters.push({ commitMs: since(queried, committed), layoutMs: since(committed, laidOut), cards });
       if (key !== null) m0.keyToCommitMs.push(since(key, laidOut));
     }
     requestAnimationFrame(() => {
       const m = metrics();
-      const now = performance.now();
-      if (data !== null && complete) m.paintMs.push(since(data, now));
+      if (data !== null) m.paintMs.push(since(data, performance.now()));
       listRef.current?.setAttribute("data-render-ms", String(m.renderMs ?? ""));
     });
-  }, [result, templates, isComplete]);
+  }, [result, templates, windowed]);
 
-  // Keep the roving focus inside the list.
+  // Keep the roving focus inside the list, and on a rendered card (Tab must land in the list).
   const safeFocus = Math.min(focusIndex, Math.max(0, result.items.length - 1));
+  const tabbable = safeFocus >= windowed.start && safeFocus < windowed.end ? safeFocus : windowed.start;
 
   const open = useCallback(
     (id: string) => {
@@ -186,55 +193,66 @@ export function LibraryPage() {
     [params, setParams],
   );
 
-  const focusCard = (i: number) => {
-    const el = listRef.current?.querySelector<HTMLElement>(`[data-index="${i}"]`);
-    if (el) {
+  const { scrollToIndex, columns, pageRows } = windowed;
+  // Moves the roving focus to a card: its row is scrolled into the window, then it takes the focus.
+  const focusCard = useCallback(
+    (i: number) => {
       setFocusIndex(i);
-      el.focus();
-      el.scrollIntoView?.({ block: "nearest" });
-    }
-  };
-
-  const columns = () => {
-    const cards = listRef.current?.querySelectorAll<HTMLElement>("[data-index]");
-    if (!cards || cards.length === 0) return 1;
-    const top = cards[0]?.offsetTop ?? 0;
-    let n = 0;
-    for (const c of cards) {
-      if (c.offsetTop !== top) break;
-      n += 1;
-    }
-    return Math.max(1, n);
-  };
+      pendingFocus.current = i;
+      scrollToIndex(i);
+      const el = listRef.current?.querySelector<HTMLElement>(`[data-index="${i}"]`);
+      if (el) {
+        pendingFocus.current = null;
+        el.focus({ preventScroll: true });
+      }
+    },
+    [scrollToIndex],
+  );
+  // A card that was outside the window takes the focus once rendered.
+  useLayoutEffect(() => {
+    const i = pendingFocus.current;
+    if (i === null) return;
+    const el = listRef.current?.querySelector<HTMLElement>(`[data-index="${i}"]`);
+    if (!el) return;
+    pendingFocus.current = null;
+    el.focus({ preventScroll: true });
+  });
 
   const onCardKey = useCallback(
     (e: KeyboardEvent<HTMLElement>, i: number) => {
       const count = result.items.length;
-      const cols = view === "list" ? 1 : columns();
+      const last = count - 1;
+      const page = pageRows * columns;
       let next: number | null = null;
       switch (e.key) {
         case "ArrowRight":
-          next = Math.min(count - 1, i + 1);
+          next = Math.min(last, i + 1);
           break;
         case "ArrowLeft":
           next = Math.max(0, i - 1);
           break;
         case "ArrowDown":
-          next = Math.min(count - 1, i + cols);
+          next = Math.min(last, i + columns);
           break;
         case "ArrowUp":
-          if (i - cols < 0) {
+          if (i - columns < 0) {
             e.preventDefault();
             searchRef.current?.focus();
             return;
           }
-          next = i - cols;
+          next = i - columns;
+          break;
+        case "PageDown":
+          next = Math.min(last, i + page);
+          break;
+        case "PageUp":
+          next = Math.max(0, i - page);
           break;
         case "Home":
           next = 0;
           break;
         case "End":
-          next = count - 1;
+          next = last;
           break;
         case "Enter":
         case " ": {
@@ -249,7 +267,7 @@ export function LibraryPage() {
       e.preventDefault();
       focusCard(next);
     },
-    [result.items, view, open],
+    [result.items, columns, pageRows, open, focusCard],
   );
 
   // "/" focuses the search box from anywhere on the page.
@@ -500,18 +518,23 @@ export function LibraryPage() {
             aria-label="Templates"
             data-testid="template-list"
             data-count={result.items.length}
+            style={{ gridAutoRows: rows.rowHeight, paddingTop: windowed.padTop, paddingBottom: windowed.padBottom }}
           >
-            {shown.map((t, i) => (
-              <TemplateCard
-                key={t.id}
-                template={t}
-                index={i}
-                selected={t.id === selectedId}
-                tabbable={i === safeFocus}
-                onOpen={open}
-                onKey={onCardKey}
-              />
-            ))}
+            {shown.map((t, k) => {
+              const i = windowed.start + k;
+              return (
+                <TemplateCard
+                  key={t.id}
+                  template={t}
+                  index={i}
+                  setSize={result.items.length}
+                  selected={t.id === selectedId}
+                  tabbable={i === tabbable}
+                  onOpen={open}
+                  onKey={onCardKey}
+                />
+              );
+            })}
           </div>
         </>
       )}

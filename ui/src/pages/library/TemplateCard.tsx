@@ -6,6 +6,8 @@ import { formatPct, formatRoi, formatUsd, RiskBadge, SectorMark, TopBadge } from
 interface Props {
   template: TemplateSummary;
   index: number;
+  /** Number of cards in the whole list (only a window of them is rendered). */
+  setSize: number;
   selected: boolean;
   /** The card that takes Tab focus (roving tabindex). */
   tabbable: boolean;
@@ -13,7 +15,7 @@ interface Props {
   onKey: (e: KeyboardEvent<HTMLElement>, index: number) => void;
 }
 
-export const TemplateCard = memo(function TemplateCard({ template: t, index, selected, tabbable, onOpen, onKey }: Props) {
+export const TemplateCard = memo(function TemplateCard({ template: t, index, setSize, selected, tabbable, onOpen, onKey }: Props) {
   const roi = formatRoi(t);
   const measured = Boolean(t.stats && t.stats.runs > 0);
   return (
@@ -24,6 +26,8 @@ export const TemplateCard = memo(function TemplateCard({ template: t, index, sel
       data-index={index}
       tabIndex={tabbable ? 0 : -1}
       role="listitem"
+      aria-posinset={index + 1}
+      aria-setsize={setSize}
       aria-label={`${t.name}, ${t.sector ?? "no sector"}`}
       onClick={() => onOpen(t.id)}
       onKeyDown={(e) => onKey(e, index)}
@@ -33,7 +37,9 @@ export const TemplateCard = memo(function TemplateCard({ template: t, index, sel
         <span className="tcard-sector">{t.sector ?? "Other"}</span>
         {isTop(t) ? <TopBadge /> : null}
       </header>
-      <h3 className="tcard-name">{t.name}</h3>
+      <h3 className="tcard-name" title={t.name}>
+        {t.name}
+      </h3>
       <p className="tcard-goal" title={t.goal ?? undefined}>
         {t.goal ?? "No goal written."}
       </p>

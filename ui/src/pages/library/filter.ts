@@ -46,10 +46,19 @@ export interface Indexed {
   text: string;
   risk: RiskFilter | null;
   name: string;
+  /** Position of the name in alphabetical order: sorts compare numbers, not strings. */
+  rank: number;
 }
 
+// One collator for every comparison: `localeCompare` may build a new one per call, which made
+// sorting the library's 212 names cost tens of milliseconds in the app's web view.
+const COLLATOR = new Intl.Collator();
+export const compareText = (a: string, b: string): number => COLLATOR.compare(a, b);
+
 export function indexTemplates(list: readonly TemplateSummary[]): Indexed[] {
-  return list.map((t) => ({ t, text: searchText(t), risk: riskOf(t), name: t.name.toLowerCase() }));
+  const index = list.map((t) => ({ t, text: searchText(t), risk: riskOf(t), name: t.name.toLowerCase(), rank: 0 }));
+  [...index].sort((a, b) => compareText(a.name, b.name)).forEach((i, n) => (i.rank = n));
+  return index;
 }
 
 const RISK_ORDER: Record<RiskFilter, number> = { low: 0, medium: 1, high: 2 };
@@ -88,7 +97,7 @@ export function applyFilter(
 }
 
 function comparator(sort: SortKey, words: string[]): (a: Indexed, b: Indexed) => number {
-  const byName = (a: Indexed, b: Indexed) => a.name.localeCompare(b.name);
+  const byName = (a: Indexed, b: Indexed) => a.rank - b.rank;
   // While searching by name, a name that starts with the query comes first.
   const first = words.join(" ");
   const prefix = (a: Indexed, b: Indexed) =>
@@ -117,5 +126,5 @@ function comparator(sort: SortKey, words: string[]): (a: Indexed, b: Indexed) =>
 export function sectorsOf(list: readonly TemplateSummary[]): string[] {
   const counts = new Map<string, number>();
   for (const t of list) counts.set(t.sector ?? "Other", (counts.get(t.sector ?? "Other") ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s]) => s);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || compareText(a[0], b[0])).map(([s]) => s);
 }

@@ -103,10 +103,22 @@ export function formatRoi(t: TemplateSummary): { value: string; estimate: boolea
   return { value: `${t.roi >= 10 ? t.roi.toFixed(0) : t.roi.toFixed(1)}×`, estimate: t.roiIsEstimate };
 }
 
+// Number formats built once each: `toLocaleString` with options builds a new one per call.
+const NUMBER_FORMATS = new Map<string, Intl.NumberFormat>();
+function numberFormat(minDigits: number, maxDigits: number): Intl.NumberFormat {
+  const key = `${minDigits}:${maxDigits}`;
+  let f = NUMBER_FORMATS.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat("en-US", { minimumFractionDigits: minDigits, maximumFractionDigits: maxDigits });
+    NUMBER_FORMATS.set(key, f);
+  }
+  return f;
+}
+
 export function formatUsd(v: number | null | undefined, digits?: number): string {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
   const d = digits ?? (Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 1 ? 2 : Math.abs(v) >= 0.01 ? 3 : 4);
-  return `$${v.toLocaleString("en-US", { minimumFractionDigits: v === 0 ? 0 : d, maximumFractionDigits: d })}`;
+  return `$${numberFormat(v === 0 ? 0 : d, d).format(v)}`;
 }
 
 export function formatPct(v: number | null | undefined): string {
@@ -116,7 +128,7 @@ export function formatPct(v: number | null | undefined): string {
 
 export function formatInt(v: number | null | undefined): string {
   if (v === null || v === undefined) return "—";
-  return v.toLocaleString("en-US");
+  return numberFormat(0, 3).format(v);
 }
 
 export function formatDuration(ms: number | null | undefined): string {

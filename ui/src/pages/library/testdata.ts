@@ -80,3 +80,14 @@ export function detailOf(t: TemplateSummary): TemplateDetail {
     outputs: ["report.md"],
   };
 }
+
+const SECTORS = ["Finance", "HR", "Security", "Legal", "Sales"];
+
+/** `n` templates named "Template 001"… across five sectors, for the windowed list. */
+export function manyTemplates(n: number): TemplateSummary[] {
+  return Array.from({ length: n }, (_, i) => {
+    const num = String(i + 1).padStart(3, "0");
+    const sector = SECTORS[i % SECTORS.length] ?? "Finance";
+    return tpl(`studio.test.t${num}`, `Template ${num}`, sector, { tags: [`tag${num}`] });
+  });
+}
