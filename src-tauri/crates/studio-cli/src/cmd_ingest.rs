@@ -284,7 +284,7 @@ fn step_row(step_id: String, position: u32, r: StepResult) -> StepRow {
     StepRow {
         step_id,
         position,
-        step_type: r.step_type,
+        step_type: r.step_type.to_string(),
         status: r.status,
         output: (r.status != StepStatus::Skipped || !r.output.is_null()).then_some(r.output),
         error: r.error,

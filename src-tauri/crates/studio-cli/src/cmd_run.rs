@@ -361,7 +361,12 @@ pub fn result_document(result: &RunResult, evidence_dir: &Path) -> Value {
     let steps: serde_json::Map<String, Value> = result
         .step_results
         .iter()
-        .map(|(id, r)| (id.clone(), serde_json::to_value(r).unwrap_or(Value::Null)))
+        .map(|(id, r)| {
+            (
+                id.to_string(),
+                serde_json::to_value(r).unwrap_or(Value::Null),
+            )
+        })
         .collect();
     let mut doc = serde_json::to_value(result).unwrap_or_else(|_| json!({}));
     doc["evidence_dir"] = json!(evidence_dir.display().to_string());

@@ -134,6 +134,9 @@ enum Action {
 /// The per-step settings, fixed before the start.
 struct StepSpec {
     id: Arc<str>,
+    /// The id's first 8 bytes as a big-endian integer (the key the results are sorted by).
+    id_prefix: u64,
+    step_type: Arc<str>,
     action: Action,
     max_attempts: u32,
     timeout: Option<Duration>,
@@ -144,6 +147,16 @@ impl StepSpec {
     fn all(mission: &Mission) -> Result<Vec<Self>, EngineError> {
         let config = mission.config();
         let simulation = mission.simulation.as_ref().filter(|s| s.enabled);
+        // One shared copy of each step type's name.
+        let mut types: Vec<Arc<str>> = Vec::new();
+        let mut type_of = |name: &str| match types.iter().find(|t| ***t == *name) {
+            Some(t) => Arc::clone(t),
+            None => {
+                let t: Arc<str> = Arc::from(name);
+                types.push(Arc::clone(&t));
+                t
+            }
+        };
         mission
             .steps
             .iter()
@@ -170,6 +183,8 @@ impl StepSpec {
                 let retries = step.retry_attempts.or(config.retry_attempts).unwrap_or(0);
                 Ok(Self {
                     id: Arc::from(step.id.as_str()),
+                    id_prefix: id_prefix(&step.id),
+                    step_type: type_of(&step.step_type),
                     action,
                     max_attempts: retries.saturating_add(1),
                     timeout: step.timeout_seconds.map(Duration::from_secs),
@@ -1110,15 +1125,16 @@ impl<'a> Run<'a> {
         }
         // The results are made one at a time in id order, straight from the slots, into one
         // list: no intermediate list, no tree.
-        let by_id = sorted_by_id(steps);
+        let by_id = sorted_by_id(&self.specs);
         let slots = &mut self.slots;
+        let specs = &self.specs;
         let step_results = StepResults::from_sorted(
             by_id
                 .iter()
                 .map(|&i| {
                     let (step, slot) = (&steps[i as usize], &mut slots[i as usize]);
                     let result = StepResult {
-                        step_type: step.step_type.clone(),
+                        step_type: Arc::clone(&specs[i as usize].step_type),
                         name: step.name.clone(),
                         status: slot.status,
                         output: match slot.output.take() {
@@ -1136,7 +1152,7 @@ impl<'a> Run<'a> {
                         duration_ms: slot.duration_ms,
                         reused_from: slot.reused_from.take(),
                     };
-                    (step.id.clone(), result)
+                    (Arc::clone(&specs[i as usize].id), result)
                 })
                 .collect(),
         );
@@ -1167,22 +1183,24 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Step indexes in the order of their ids. Ids are compared by their first 8 bytes as one
-/// integer first (a short id padded with zeros sorts before its extensions, as text does);
-/// only ids that share those bytes are compared as text.
-fn sorted_by_id(steps: &[studio_core::Step]) -> Vec<u32> {
-    let prefix = |id: &str| {
-        let mut bytes = [0u8; 8];
-        let n = id.len().min(8);
-        bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
-        u64::from_be_bytes(bytes)
-    };
-    let mut keyed: Vec<(u64, u32)> = steps
+/// An id's first 8 bytes as one big-endian integer: ids compare as these integers first (a
+/// short id padded with zeros sorts before its extensions, as text does).
+fn id_prefix(id: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = id.len().min(8);
+    bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
+}
+
+/// Step indexes in the order of their ids: a radix sort of the id prefixes (read once, when
+/// the run starts), then ids that share a prefix compared as text.
+fn sorted_by_id(specs: &[StepSpec]) -> Vec<u32> {
+    let keyed: Vec<(u64, u32)> = specs
         .iter()
         .enumerate()
-        .map(|(i, s)| (prefix(&s.id), i as u32))
+        .map(|(i, s)| (s.id_prefix, i as u32))
         .collect();
-    keyed.sort_unstable();
+    let mut keyed = radix_sort_by_key(keyed);
     let mut at = 0;
     while at < keyed.len() {
         let end = at
@@ -1192,11 +1210,45 @@ fn sorted_by_id(steps: &[studio_core::Step]) -> Vec<u32> {
                 .count();
         if end - at > 1 {
             keyed[at..end]
-                .sort_unstable_by(|a, b| steps[a.1 as usize].id.cmp(&steps[b.1 as usize].id));
+                .sort_unstable_by(|a, b| specs[a.1 as usize].id.cmp(&specs[b.1 as usize].id));
         }
         at = end;
     }
     keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Sorts `(key, index)` pairs by key, least significant byte first (stable), one pass per byte
+/// in which the keys differ.
+fn radix_sort_by_key(mut items: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    if items.len() < 64 {
+        items.sort_unstable();
+        return items;
+    }
+    let (all_or, all_and) = items
+        .iter()
+        .fold((0u64, u64::MAX), |(o, a), &(k, _)| (o | k, a & k));
+    let differ = all_or ^ all_and;
+    let mut scratch = vec![(0u64, 0u32); items.len()];
+    for byte in 0..8 {
+        let shift = byte * 8;
+        if (differ >> shift) & 0xff == 0 {
+            continue;
+        }
+        let mut counts = [0usize; 257];
+        for &(k, _) in &items {
+            counts[((k >> shift) & 0xff) as usize + 1] += 1;
+        }
+        for b in 0..256 {
+            counts[b + 1] += counts[b];
+        }
+        for &item in &items {
+            let b = ((item.0 >> shift) & 0xff) as usize;
+            scratch[counts[b]] = item;
+            counts[b] += 1;
+        }
+        std::mem::swap(&mut items, &mut scratch);
+    }
+    items
 }
 
 /// One step's attempts, run as a tokio task.
@@ -1378,6 +1430,8 @@ struct Emitter<'a> {
 struct Now {
     at: DateTime<Utc>,
     instant: Instant,
+    /// Since the run started.
+    since: Duration,
 }
 
 impl Now {
@@ -1389,12 +1443,17 @@ impl Now {
         Self {
             at: started_at + chrono::TimeDelta::from_std(since).unwrap_or_default(),
             instant,
+            since,
         }
     }
 }
 
 /// Appends the decimal digits of `n` (what `write!` does, without the formatting machinery).
 fn push_u64(out: &mut String, mut n: u64) {
+    if n < 10 {
+        out.push((b'0' + n as u8) as char);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -1428,6 +1487,7 @@ impl<'a> Emitter<'a> {
         started_at: DateTime<Utc>,
         started: Instant,
     ) -> Self {
+        let key_prefix = format!("{run_id}:");
         Self {
             sink,
             event: Event {
@@ -1436,7 +1496,7 @@ impl<'a> Emitter<'a> {
                 run_id,
                 trace_id,
                 seq: 0,
-                idempotency_key: String::new(),
+                idempotency_key: key_prefix,
                 step_id: None,
                 attempt: None,
                 status: RunStatus::Running,
@@ -1564,10 +1624,9 @@ impl<'a> Emitter<'a> {
             }
         }
         // `<run>:<step or ->:<attempt>:<event type>/<phase>`
+        // The key starts with `<run>:`, written when the emitter was made and kept.
         let key = &mut event.idempotency_key;
-        key.clear();
-        key.push_str(&event.run_id);
-        key.push(':');
+        key.truncate(event.run_id.len() + 1);
         key.push_str(event.step_id.as_deref().unwrap_or("-"));
         key.push(':');
         push_u64(key, u64::from(event.attempt.unwrap_or(0)));
@@ -1575,10 +1634,7 @@ impl<'a> Emitter<'a> {
         key.push_str(event_type.as_str());
         key.push('/');
         key.push_str(phase);
-        let runtime_ms = now
-            .instant
-            .saturating_duration_since(self.started)
-            .as_millis() as u64;
+        let runtime_ms = now.since.as_millis() as u64;
         event.usage = match self.gate.spending() {
             None => Usage {
                 runtime_ms,
@@ -1798,6 +1854,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_radix_sort_orders_keys_as_a_comparison_sort_does() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for len in [0, 1, 63, 64, 1000] {
+            let items: Vec<(u64, u32)> = (0..len)
+                .map(|i| (next() & 0x00ff_00ff_0000_ffff, i as u32))
+                .collect();
+            let mut expected = items.clone();
+            expected.sort();
+            assert_eq!(radix_sort_by_key(items), expected);
+        }
+    }
+
+    #[test]
     fn steps_are_ordered_by_id_as_text_orders_them() {
         let ids = [
             "s10_1",
@@ -1817,13 +1892,20 @@ mod tests {
             "abcdefghi\u{0}",
             "a\u{0}",
         ];
-        let steps: Vec<studio_core::Step> = ids
-            .iter()
-            .map(|id| {
-                serde_json::from_value(serde_json::json!({"id": id, "step_type": "noop"})).unwrap()
-            })
+        // Enough ids for the radix sort (short lists are sorted by comparison).
+        let generated: Vec<String> = (0..150).map(|n| format!("s{}_{}", n % 13, n)).collect();
+        let ids: Vec<&str> = ids
+            .into_iter()
+            .chain(generated.iter().map(String::as_str))
             .collect();
-        let ours: Vec<&str> = sorted_by_id(&steps)
+        let steps: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|id| serde_json::json!({"id": id, "step_type": "noop"}))
+            .collect();
+        let mission: Mission =
+            serde_json::from_value(serde_json::json!({"name": "m", "steps": steps})).unwrap();
+        let specs = StepSpec::all(&mission).unwrap();
+        let ours: Vec<&str> = sorted_by_id(&specs)
             .into_iter()
             .map(|i| ids[i as usize])
             .collect();

@@ -267,7 +267,7 @@ impl Gate {
         let cost_usd = reservation.amount.cost_usd();
         let Some(why) = self.approval_rule(req, cost_usd) else {
             return self.allow(
-                self.row(req, Some(&authorising)),
+                self.row(req, Some(authorising)),
                 reservation,
                 Check::Approval,
                 "no approval needed",
@@ -276,7 +276,7 @@ impl Gate {
         let hash = step_hash(req.step_id, req.step_type, req.params);
         if self.is_approved(&hash) {
             return self.allow(
-                self.row(req, Some(&authorising)),
+                self.row(req, Some(authorising)),
                 reservation,
                 Check::Approval,
                 &format!("{why}; approved earlier for this exact step"),
@@ -306,7 +306,7 @@ impl Gate {
         Verdict::Ask(Box::new(PendingAsk {
             reservation,
             request,
-            row: self.row(req, Some(&authorising)),
+            row: self.row(req, Some(authorising)),
         }))
     }
 
@@ -391,12 +391,12 @@ impl Gate {
             .contains(hash)
     }
 
-    fn authorising_sector(&self, tool_sector: &str) -> Result<String, String> {
+    fn authorising_sector(&self, tool_sector: &str) -> Result<&str, String> {
         if tool_sector.eq_ignore_ascii_case(COMMON_SECTOR) {
-            return Ok(COMMON_SECTOR.to_string());
+            return Ok(COMMON_SECTOR);
         }
         if tool_sector.eq_ignore_ascii_case(&self.mission_sector) {
-            return Ok(self.mission_sector.clone());
+            return Ok(&self.mission_sector);
         }
         if self
             .perimeter
@@ -405,7 +405,7 @@ impl Gate {
             .any(|s| s.eq_ignore_ascii_case(tool_sector))
         {
             // The mission's sector authorises it through the operator's connection.
-            return Ok(self.mission_sector.clone());
+            return Ok(&self.mission_sector);
         }
         Err(format!(
             "sector isolation: a {} mission cannot call a {} tool unless the operator connects {}",

@@ -1,6 +1,7 @@
 //! The Spark plan: the mission's `plan`, or one derived from its steps, with a status per item.
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use studio_core::{Mission, StepStatus};
@@ -44,8 +45,9 @@ pub struct PlanItem {
     pub id: Arc<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub depends_on: Vec<Arc<str>>,
+    /// Held inline up to two ids (most steps wait on one or two): no allocation per item.
+    #[serde(default, skip_serializing_if = "SmallVec::is_empty")]
+    pub depends_on: SmallVec<[Arc<str>; 2]>,
     pub status: PlanStatus,
     /// Why the item is blocked (the step's status or error), when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]

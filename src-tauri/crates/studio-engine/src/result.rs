@@ -8,13 +8,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use studio_core::{RunStatus, StepStatus};
 
 /// The result of one step. `output` has the fixed shape of the step type (null when the step
 /// produced none); `attempts` counts every attempt made, retries included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepResult {
-    pub step_type: String,
+    /// Shared by the steps of the same type (a run of many steps holds one copy of each name).
+    pub step_type: Arc<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub status: StepStatus,
@@ -90,7 +92,7 @@ impl RunResult {
 /// the same JSON object. It is one sorted list, built once at the end of a run, so a run of
 /// many steps does not pay for a tree.
 #[derive(Clone, PartialEq, Default)]
-pub struct StepResults(Vec<(String, StepResult)>);
+pub struct StepResults(Vec<(Arc<str>, StepResult)>);
 
 impl StepResults {
     pub fn new() -> Self {
@@ -98,13 +100,13 @@ impl StepResults {
     }
 
     /// Takes entries already sorted by id, without duplicates (checked in debug builds).
-    pub(crate) fn from_sorted(entries: Vec<(String, StepResult)>) -> Self {
+    pub(crate) fn from_sorted(entries: Vec<(Arc<str>, StepResult)>) -> Self {
         debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
         Self(entries)
     }
 
     fn position(&self, id: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| k.as_str().cmp(id))
+        self.0.binary_search_by(|(k, _)| (**k).cmp(id))
     }
 
     pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&StepResult> {
@@ -124,7 +126,7 @@ impl StepResults {
         match self.position(&id) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, result)),
             Err(i) => {
-                self.0.insert(i, (id, result));
+                self.0.insert(i, (Arc::from(id), result));
                 None
             }
         }
@@ -143,14 +145,12 @@ impl StepResults {
     }
 
     /// `(id, result)` pairs in id order.
-    pub fn iter(
-        &self,
-    ) -> impl DoubleEndedIterator<Item = (&String, &StepResult)> + ExactSizeIterator {
-        self.0.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &StepResult)> + ExactSizeIterator {
+        self.0.iter().map(|(k, v)| (&**k, v))
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
-        self.0.iter().map(|(k, _)| k)
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator {
+        self.0.iter().map(|(k, _)| &**k)
     }
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &StepResult> + ExactSizeIterator {
@@ -184,40 +184,43 @@ impl FromIterator<(String, StepResult)> for StepResults {
     /// Sorts by id; a later result for the same id replaces an earlier one (as a map does).
     fn from_iter<I: IntoIterator<Item = (String, StepResult)>>(iter: I) -> Self {
         let map: BTreeMap<String, StepResult> = iter.into_iter().collect();
-        Self(map.into_iter().collect())
+        Self::from(map)
     }
 }
 
 impl From<BTreeMap<String, StepResult>> for StepResults {
     fn from(map: BTreeMap<String, StepResult>) -> Self {
-        Self(map.into_iter().collect())
+        Self(map.into_iter().map(|(k, v)| (Arc::from(k), v)).collect())
     }
 }
 
 impl From<StepResults> for BTreeMap<String, StepResult> {
     fn from(results: StepResults) -> Self {
-        results.0.into_iter().collect()
+        results.into_iter().collect()
     }
 }
 
 impl IntoIterator for StepResults {
     type Item = (String, StepResult);
-    type IntoIter = std::vec::IntoIter<(String, StepResult)>;
+    type IntoIter = std::iter::Map<
+        std::vec::IntoIter<(Arc<str>, StepResult)>,
+        fn((Arc<str>, StepResult)) -> (String, StepResult),
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.0.into_iter().map(|(k, v)| (k.to_string(), v))
     }
 }
 
 impl<'a> IntoIterator for &'a StepResults {
-    type Item = (&'a String, &'a StepResult);
+    type Item = (&'a str, &'a StepResult);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, StepResult)>,
-        fn(&'a (String, StepResult)) -> (&'a String, &'a StepResult),
+        std::slice::Iter<'a, (Arc<str>, StepResult)>,
+        fn(&'a (Arc<str>, StepResult)) -> (&'a str, &'a StepResult),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.0.iter().map(|(k, v)| (&**k, v))
     }
 }
 

@@ -346,13 +346,16 @@ pub fn builtin_identity(step_type: &str, params: &Value) -> ToolIdentity {
         }
         _ => SideEffects::External,
     };
-    let name = studio_core::STEP_TYPES
-        .iter()
-        .find(|info| info.name == step_type)
-        .map_or_else(
-            || Cow::Owned(step_type.to_string()),
-            |info| Cow::Borrowed(info.name),
-        );
+    // The step types this build runs are matched first (one `match`, not a scan of all 51).
+    let name = crate::steps::StepKind::parse(step_type)
+        .map(|kind| kind.name())
+        .or_else(|| {
+            studio_core::STEP_TYPES
+                .iter()
+                .find(|info| info.name == step_type)
+                .map(|info| info.name)
+        })
+        .map_or_else(|| Cow::Owned(step_type.to_string()), Cow::Borrowed);
     ToolIdentity {
         name,
         sector: Cow::Borrowed(COMMON_SECTOR),

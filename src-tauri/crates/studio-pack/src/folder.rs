@@ -206,7 +206,7 @@ impl EvidenceFolder {
         self.meta.reused_steps = result
             .step_results
             .iter()
-            .filter_map(|(id, r)| r.reused_from.clone().map(|from| (id.clone(), from)))
+            .filter_map(|(id, r)| r.reused_from.clone().map(|from| (id.to_string(), from)))
             .collect();
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
     }

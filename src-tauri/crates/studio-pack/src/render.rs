@@ -266,7 +266,7 @@ pub(crate) fn answer_md(
 /// A one-line digest of a successful step's output.
 fn result_line(s: &StepResult) -> String {
     let o = &s.output;
-    let text = match s.step_type.as_str() {
+    let text = match &*s.step_type {
         "command" => {
             let stdout = o["stdout"].as_str().unwrap_or("").trim();
             format!(

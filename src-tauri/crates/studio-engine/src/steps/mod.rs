@@ -66,13 +66,48 @@ const KINDS: &[(&str, StepKind)] = &[
 
 impl StepKind {
     pub fn parse(name: &str) -> Option<Self> {
-        KINDS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+        Some(match name {
+            "noop" => Self::Noop,
+            "command" => Self::Command,
+            "create_file" => Self::CreateFile,
+            "edit_file" => Self::EditFile,
+            "delete_file" => Self::DeleteFile,
+            "copy_file" => Self::CopyFile,
+            "move_file" => Self::MoveFile,
+            "read_file" => Self::ReadFile,
+            "list_directory" => Self::ListDirectory,
+            "file_search" => Self::FileSearch,
+            "parse_json" => Self::ParseJson,
+            "parse_yaml" => Self::ParseYaml,
+            "http" => Self::Http,
+            "llm" => Self::Llm,
+            "tool" => Self::Tool,
+            _ => return None,
+        })
+    }
+
+    /// The step type's name, as missions write it.
+    pub fn name(self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(n, _)| n)
     }
 
     /// Steps that finish without waiting on anything run inside the scheduler, not as tasks.
     pub fn is_inline(self) -> bool {
         matches!(self, Self::Noop)
     }
+}
+
+#[cfg(test)]
+#[test]
+fn every_kind_parses_from_its_name() {
+    for &(name, kind) in KINDS {
+        assert_eq!(StepKind::parse(name), Some(kind));
+        assert_eq!(kind.name(), name);
+    }
+    assert_eq!(StepKind::parse("nope"), None);
 }
 
 /// The names of the step types this build runs.
