@@ -22,7 +22,7 @@ import {
   type SortKey,
 } from "./filter";
 import "./library.css";
-import { metrics } from "./metrics";
+import { metrics, timedModel } from "./metrics";
 import { PerimeterModal } from "./PerimeterModal";
 import { RiskIcon, SectorIcon } from "./parts";
 import { TemplateCard } from "./TemplateCard";
@@ -116,10 +116,10 @@ export function LibraryPage({ viewport }: Props = {}) {
     return () => window.clearTimeout(timer);
   }, [text, query]);
 
-  const index = useMemo(() => indexTemplates(templates ?? []), [templates]);
+  const index = useMemo(() => timedModel(() => indexTemplates(templates ?? [])), [templates]);
   const sectors = useMemo(() => sectorsOf(templates ?? []), [templates]);
   const result = useMemo(
-    () => applyFilter(index, { text: query, sector, risks, badge, sort }),
+    () => timedModel(() => applyFilter(index, { text: query, sector, risks, badge, sort })),
     [index, query, sector, risks, badge, sort],
   );
   // Only the rows in view are rendered; the list keeps the height of all of them.
@@ -468,7 +468,8 @@ export function LibraryPage({ viewport }: Props = {}) {
           </div>
         </div>
       ) : templates === null ? (
-        <div className="lib-grid" aria-busy="true">
+        // The placeholder holds the list's ref: the window is measured before the data arrives.
+        <div ref={listRef} className="lib-grid" aria-busy="true">
           {Array.from({ length: 9 }, (_, i) => (
             <div key={i} className="tcard tcard-skeleton" />
           ))}

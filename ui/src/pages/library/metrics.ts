@@ -16,6 +16,8 @@ export interface LibraryMetrics {
   filterMs: number[];
   /** Keystroke to the complete filtered list committed and laid out, debounce included (ms). */
   keyToCommitMs: number[];
+  /** Time to build the list's model (search index, or filter and sort), per computation (ms). */
+  modelMs: number[];
   /** Per applied query: the time to the list's commit and the style and layout after it. */
   filters: PhaseTimes[];
 }
@@ -47,7 +49,16 @@ export function metrics(): LibraryMetrics {
       filterMs: [],
       keyToCommitMs: [],
       filters: [],
+      modelMs: [],
     };
   }
   return window.__libraryMetrics;
+}
+
+/** Runs a step of the list's model and records its time. */
+export function timedModel<T>(build: () => T): T {
+  const t0 = performance.now();
+  const out = build();
+  metrics().modelMs.push(Math.round((performance.now() - t0) * 100) / 100);
+  return out;
 }
