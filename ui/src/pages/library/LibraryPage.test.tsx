@@ -119,7 +119,7 @@ describe("LibraryPage", () => {
 
 describe("LibraryPage, windowed", () => {
   // 120 cards in a 900 × 424 view: three columns of 292 px, rows of 200 px and a 12 px gap; two rows
-  // in view plus two of overscan below.
+  // in view plus one of overscan below.
   const MANY = manyTemplates(120);
   const VIEW = { width: 900, height: 424 };
   const PITCH = 212;
@@ -142,10 +142,10 @@ describe("LibraryPage, windowed", () => {
     renderWindowed();
     await screen.findByTestId("template-card-studio.test.t001");
     expect(list()).toHaveAttribute("data-count", "120");
-    expect(indices()).toEqual(range(0, 12));
-    expect(screen.queryByTestId("template-card-studio.test.t013")).toBeNull();
-    // 40 rows, 4 rendered: the other 36 are padding below.
-    expect(list().style.paddingBottom).toBe(`${36 * PITCH}px`);
+    expect(indices()).toEqual(range(0, 9));
+    expect(screen.queryByTestId("template-card-studio.test.t010")).toBeNull();
+    // 40 rows, 3 rendered: the other 37 are padding below.
+    expect(list().style.paddingBottom).toBe(`${37 * PITCH}px`);
     expect(list().querySelector('[data-index="0"]')).toHaveAttribute("aria-setsize", "120");
   });
 
@@ -155,9 +155,9 @@ describe("LibraryPage, windowed", () => {
     const scroller = screen.getByTestId("scroller");
     scroller.scrollTop = 20 * PITCH;
     fireEvent.scroll(scroller);
-    // Rows 20-21 in view, two above and two below.
-    expect(indices()).toEqual(range(54, 72));
-    expect(list().style.paddingTop).toBe(`${18 * PITCH}px`);
+    // Rows 20-21 in view, one above and one below.
+    expect(indices()).toEqual(range(57, 69));
+    expect(list().style.paddingTop).toBe(`${19 * PITCH}px`);
     expect(screen.getByTestId("template-card-studio.test.t061")).toBeInTheDocument();
     expect(screen.queryByTestId("template-card-studio.test.t001")).toBeNull();
   });
@@ -203,7 +203,7 @@ describe("LibraryPage, windowed", () => {
     fireEvent.click(screen.getByTestId("sector-chip-Legal"));
     expect(list()).toHaveAttribute("data-count", "24");
     const sectors = [...list().querySelectorAll("[data-sector]")].map((c) => c.getAttribute("data-sector"));
-    expect(sectors).toHaveLength(12);
+    expect(sectors).toHaveLength(9);
     expect(sectors.every((s) => s === "Legal")).toBe(true);
     vi.useRealTimers();
   });
@@ -212,8 +212,8 @@ describe("LibraryPage, windowed", () => {
     renderWindowed();
     await screen.findByTestId("template-card-studio.test.t001");
     fireEvent.click(screen.getByTestId("view-list"));
-    // Rows of 52 px: 9 in a 424 px view, plus two of overscan.
-    expect(indices()).toEqual(range(0, 11));
-    expect(list().style.paddingBottom).toBe(`${(120 - 11) * 52}px`);
+    // Rows of 52 px: 9 in a 424 px view, plus one of overscan.
+    expect(indices()).toEqual(range(0, 10));
+    expect(list().style.paddingBottom).toBe(`${(120 - 10) * 52}px`);
   });
 });

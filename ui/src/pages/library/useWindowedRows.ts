@@ -115,7 +115,7 @@ export function useWindowedRows(
   listRef: RefObject<HTMLElement | null>,
   count: number,
   layout: RowLayout,
-  { overscan = 2, fixedViewport }: { overscan?: number; fixedViewport?: FixedViewport | undefined } = {},
+  { overscan = 1, fixedViewport }: { overscan?: number; fixedViewport?: FixedViewport | undefined } = {},
 ): WindowedRows {
   const [range, setRange] = useState<Range>(() => rangeOf(FALLBACK_VIEW, layout, overscan));
   const latest = useRef(range);
