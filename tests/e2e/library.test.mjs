@@ -53,17 +53,23 @@ async function renderedCards(browser) {
   );
 }
 
-/** Scrolls the page down until a card is rendered, and returns it. */
+/** Scrolls the page down until a card is rendered, brings it to the middle of the view and returns it. */
 async function scrollToCard(browser, id) {
+  const selector = `[data-testid="template-card-${id}"]`;
   await browser.execute(() => document.querySelector(".app-main")?.scrollTo(0, 0));
   for (let step = 0; step < 60; step += 1) {
-    const card = await browser.$(`[data-testid="template-card-${id}"]`);
-    if (await card.isExisting()) {
-      await browser.execute((e) => e.scrollIntoView({ block: "center" }), card);
-      return card;
+    // Found and scrolled in one script: the window may re-render between two commands.
+    const found = await browser.execute((sel) => {
+      const el = document.querySelector(sel);
+      el?.scrollIntoView({ block: "center" });
+      return Boolean(el);
+    }, selector);
+    if (found) {
+      await browser.pause(100);
+      return byTestId(browser, `template-card-${id}`);
     }
     await browser.execute(() => document.querySelector(".app-main")?.scrollBy(0, 400));
-    await browser.pause(30);
+    await browser.pause(50);
   }
   throw new Error(`the card ${id} never came into the window`);
 }
