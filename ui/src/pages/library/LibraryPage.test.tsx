@@ -101,6 +101,22 @@ describe("LibraryPage", () => {
     vi.useRealTimers();
   });
 
+  it("shows loading cards that are not template cards until the data arrives", async () => {
+    let answer: (list: TemplateSummary[]) => void = () => {};
+    mockCommands({
+      list_templates: () => new Promise<TemplateSummary[]>((resolve) => (answer = resolve)),
+      list_active_missions: () => [],
+    });
+    const { container } = renderPage();
+    const busy = container.querySelector('[aria-busy="true"]');
+    expect(busy?.querySelectorAll(".tcard-skeleton").length).toBeGreaterThan(0);
+    expect(busy?.querySelector("[data-testid^='template-card-'], [data-sector], [data-index]")).toBeNull();
+    expect(screen.queryAllByRole("listitem")).toHaveLength(0);
+    await act(async () => answer(TEMPLATES));
+    expect(await screen.findByTestId("template-card-studio.hr.burnout-recruiter")).toBeInTheDocument();
+    expect(container.querySelector(".tcard-skeleton")).toBeNull();
+  });
+
   it("moves between cards with the arrow keys and opens one with Enter", async () => {
     mockLibrary();
     renderPage();

@@ -25,7 +25,7 @@ import "./library.css";
 import { metrics, timedModel } from "./metrics";
 import { PerimeterModal } from "./PerimeterModal";
 import { RiskIcon, SectorIcon } from "./parts";
-import { TemplateCard } from "./TemplateCard";
+import { LoadingCard, TemplateCard } from "./TemplateCard";
 import { TemplateDetailPanel } from "./TemplateDetailPanel";
 import { useWindowedRows, type FixedViewport, type RowLayout } from "./useWindowedRows";
 
@@ -471,7 +471,7 @@ export function LibraryPage({ viewport }: Props = {}) {
         // The placeholder holds the list's ref: the window is measured before the data arrives.
         <div ref={listRef} className="lib-grid" aria-busy="true">
           {Array.from({ length: 9 }, (_, i) => (
-            <div key={i} className="tcard tcard-skeleton" />
+            <LoadingCard key={i} />
           ))}
         </div>
       ) : templates.length === 0 ? (
