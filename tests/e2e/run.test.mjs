@@ -312,6 +312,18 @@ describe("run view", () => {
     await installLatencyProbe(browser);
     await startMission(browser, file);
     await startLatencySamples(browser);
+    // The view opens on the first steps, which are done within a second or two: pan it a few
+    // columns ahead, where steps start and finish while the frames are counted.
+    const pane = await browser.$('[data-testid="run-dag"] .react-flow__pane');
+    for (let i = 0; i < 2; i++) {
+      await browser
+        .action("pointer")
+        .move({ origin: pane, x: 0, y: 0 })
+        .down()
+        .move({ origin: "pointer", x: -450, y: 0, duration: 150 })
+        .up()
+        .perform();
+    }
     // Frames while the run goes on, from the moment the view follows it live.
     await browser.execute(() => {
       window.__frames = [];
