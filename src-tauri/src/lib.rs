@@ -4,6 +4,7 @@
 pub mod commands;
 mod logging;
 mod notify;
+mod painting;
 mod schedule;
 
 use studio_api::{AppPaths, StudioApi};
@@ -55,6 +56,7 @@ pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri
 
 /// Starts the desktop app.
 pub fn run() {
+    let direct_painting = painting::choose();
     let api = match AppPaths::resolve(None).and_then(StudioApi::open) {
         Ok(api) => api,
         Err(err) => {
@@ -64,6 +66,9 @@ pub fn run() {
     };
     let _log_guard = logging::init(&api.paths().log_dir());
     tracing::info!(version = studio_core_version(), data_dir = %api.paths().data_dir().display(), "starting");
+    if direct_painting {
+        tracing::info!("no GPU render node: the page is painted without compositing");
+    }
 
     let builder = tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

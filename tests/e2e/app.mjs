@@ -72,7 +72,28 @@ export async function screenshot(browser, name) {
   const file = path.join(OUT_DIR, `${name}.png`);
   // Let the page's entry animation and any theme transition settle first.
   await browser.pause(350);
-  await browser.saveScreenshot(file);
+  // A screenshot waits for the page's next rendering update. When WebKit paints without
+  // compositing (the app's choice on a machine without a GPU) a page at rest has none, so one
+  // transparent pixel changes every frame while the screenshot is taken.
+  await browser.execute(() => {
+    const dot = document.createElement("div");
+    dot.id = "e2e-repaint";
+    dot.style.cssText = "position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+    document.body.append(dot);
+    let on = false;
+    const tick = () => {
+      if (!dot.isConnected) return;
+      on = !on;
+      dot.style.background = on ? "rgba(0,0,0,0.01)" : "transparent";
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  try {
+    await browser.saveScreenshot(file);
+  } finally {
+    await browser.execute(() => document.getElementById("e2e-repaint")?.remove());
+  }
   return file;
 }
 
