@@ -81,6 +81,13 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
+        .on_page_load(move |webview, payload| {
+            // Painted without compositing, every frame of a continuous animation is painted on
+            // the page's main thread and delays what the app sends it: the page turns them off.
+            if direct_painting && payload.event() == tauri::webview::PageLoadEvent::Finished {
+                let _ = webview.eval(painting::MARK_PAGE);
+            }
+        })
         .setup(|app| {
             // The Library follows template file edits live.
             commands::library::watch_templates(app.handle());

@@ -9,6 +9,10 @@ use std::path::Path;
 /// The WebKit variable that turns accelerated compositing off (any value but `0`).
 const DISABLE_COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 
+/// Marks the page as painted directly (`<html data-painting="direct">`); its styles then stop
+/// continuous animations.
+pub const MARK_PAGE: &str = "document.documentElement.dataset.painting = 'direct';";
+
 /// Whether the machine has a GPU the page could be composited on (a DRM render node).
 pub fn has_render_node(dri: &Path) -> bool {
     std::fs::read_dir(dri).is_ok_and(|entries| {
