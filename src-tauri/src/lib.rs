@@ -67,7 +67,7 @@ pub fn run() {
     let _log_guard = logging::init(&api.paths().log_dir());
     tracing::info!(version = studio_core_version(), data_dir = %api.paths().data_dir().display(), "starting");
     if direct_painting {
-        tracing::info!("no GPU render node: the page is painted without compositing");
+        tracing::info!("the page is painted without compositing (no GPU render node, or WEBKIT_DISABLE_COMPOSITING_MODE)");
     }
 
     let builder = tauri::Builder::default()
@@ -82,8 +82,8 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .on_page_load(move |webview, payload| {
-            // Painted without compositing, every frame of a continuous animation is painted on
-            // the page's main thread and delays what the app sends it: the page turns them off.
+            // Painted without compositing, every frame of an animation or a transition is painted
+            // on the page's main thread and delays what the app sends it: the page turns them off.
             if direct_painting && payload.event() == tauri::webview::PageLoadEvent::Finished {
                 let _ = webview.eval(painting::MARK_PAGE);
             }

@@ -10,7 +10,7 @@ use std::path::Path;
 const DISABLE_COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 
 /// Marks the page as painted directly (`<html data-painting="direct">`); its styles then stop
-/// continuous animations.
+/// animations and transitions.
 pub const MARK_PAGE: &str = "document.documentElement.dataset.painting = 'direct';";
 
 /// Whether the machine has a GPU the page could be composited on (a DRM render node).
@@ -22,17 +22,22 @@ pub fn has_render_node(dri: &Path) -> bool {
     })
 }
 
-/// Chooses direct painting on machines without a GPU; returns whether it did. Runs first thing
-/// at start-up, before any thread or window exists (WebKit reads the environment when its
-/// processes start).
+/// Chooses direct painting on machines without a GPU, unless the operator already set the
+/// variable; returns whether the page is painted directly (chosen here or by the operator).
+/// Runs first thing at start-up, before any thread or window exists (WebKit reads the
+/// environment when its processes start).
 pub fn choose() -> bool {
-    let direct = cfg!(target_os = "linux")
-        && std::env::var_os(DISABLE_COMPOSITING).is_none()
-        && !has_render_node(Path::new("/dev/dri"));
-    if direct {
-        std::env::set_var(DISABLE_COMPOSITING, "1");
+    if !cfg!(target_os = "linux") {
+        return false;
     }
-    direct
+    match std::env::var_os(DISABLE_COMPOSITING) {
+        Some(value) => value != "0",
+        None if has_render_node(Path::new("/dev/dri")) => false,
+        None => {
+            std::env::set_var(DISABLE_COMPOSITING, "1");
+            true
+        }
+    }
 }
 
 #[cfg(test)]
