@@ -153,10 +153,16 @@ describe("LibraryPage, windowed", () => {
   const list = () => screen.getByTestId("template-list");
   const indices = () => [...list().querySelectorAll("[data-index]")].map((e) => Number(e.getAttribute("data-index")));
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+  /** The first card, once the row of overscan below the view has followed it. */
+  async function firstCardSettled() {
+    const card = await screen.findByTestId("template-card-studio.test.t001");
+    await act(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    return card;
+  }
 
   it("renders only the rows in view, at the list's full height", async () => {
     renderWindowed();
-    await screen.findByTestId("template-card-studio.test.t001");
+    await firstCardSettled();
     expect(list()).toHaveAttribute("data-count", "120");
     expect(indices()).toEqual(range(0, 9));
     expect(screen.queryByTestId("template-card-studio.test.t010")).toBeNull();
@@ -167,7 +173,7 @@ describe("LibraryPage, windowed", () => {
 
   it("moves the window as the page scrolls", async () => {
     renderWindowed();
-    await screen.findByTestId("template-card-studio.test.t001");
+    await firstCardSettled();
     const scroller = screen.getByTestId("scroller");
     scroller.scrollTop = 20 * PITCH;
     fireEvent.scroll(scroller);
@@ -180,7 +186,7 @@ describe("LibraryPage, windowed", () => {
 
   it("reaches every card from the keyboard, scrolling each into the window", async () => {
     renderWindowed();
-    const firstCard = await screen.findByTestId("template-card-studio.test.t001");
+    const firstCard = await firstCardSettled();
     firstCard.focus();
     fireEvent.keyDown(firstCard, { key: "ArrowDown" });
     expect(screen.getByTestId("template-card-studio.test.t004")).toHaveFocus();
@@ -204,7 +210,7 @@ describe("LibraryPage, windowed", () => {
   it("keeps filtering the whole list, not only the window", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     renderWindowed();
-    await screen.findByTestId("template-card-studio.test.t001");
+    await firstCardSettled();
     // A card far outside the window is found by search.
     fireEvent.change(screen.getByTestId("library-search"), { target: { value: "tag117" } });
     await act(async () => {
@@ -226,7 +232,7 @@ describe("LibraryPage, windowed", () => {
 
   it("windows the one-column list too", async () => {
     renderWindowed();
-    await screen.findByTestId("template-card-studio.test.t001");
+    await firstCardSettled();
     fireEvent.click(screen.getByTestId("view-list"));
     // Rows of 52 px: 9 in a 424 px view, plus one of overscan.
     expect(indices()).toEqual(range(0, 10));

@@ -122,9 +122,13 @@ export function LibraryPage({ viewport }: Props = {}) {
     () => timedModel(() => applyFilter(index, { text: query, sector, risks, badge, sort })),
     [index, query, sector, risks, badge, sort],
   );
-  // Only the rows in view are rendered; the list keeps the height of all of them.
+  // Only the rows in view are rendered (the row below them once the first cards are painted); the
+  // list keeps the height of all of them.
   const rows = view === "grid" ? GRID_ROWS : LIST_ROWS;
-  const windowed = useWindowedRows(listRef, result.items.length, rows, { fixedViewport: viewport });
+  const windowed = useWindowedRows(listRef, result.items.length, rows, {
+    fixedViewport: viewport,
+    deferOverscan: true,
+  });
   const shown = result.items.slice(windowed.start, windowed.end);
 
   // Timings read by the end-to-end test: from the data's arrival (or the applied query) to the

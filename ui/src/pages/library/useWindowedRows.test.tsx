@@ -1,12 +1,22 @@
-import { fireEvent, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen } from "@testing-library/react";
 import { useRef } from "react";
 import { columnsFor, useWindowedRows, type FixedViewport, type RowLayout } from "./useWindowedRows";
 
 const GRID: RowLayout = { rowHeight: 100, gap: 10, minColumnWidth: 200 };
 
-function Rows({ count, viewport, layout = GRID }: { count: number; viewport: FixedViewport; layout?: RowLayout }) {
+function Rows({
+  count,
+  viewport,
+  layout = GRID,
+  deferOverscan = false,
+}: {
+  count: number;
+  viewport: FixedViewport;
+  layout?: RowLayout;
+  deferOverscan?: boolean;
+}) {
   const listRef = useRef<HTMLDivElement>(null);
-  const w = useWindowedRows(listRef, count, layout, { overscan: 1, fixedViewport: viewport });
+  const w = useWindowedRows(listRef, count, layout, { overscan: 1, deferOverscan, fixedViewport: viewport });
   const items = Array.from({ length: w.end - w.start }, (_, k) => w.start + k);
   return (
     <div data-testid="scroller" style={{ overflowY: "auto" }}>
@@ -47,6 +57,15 @@ describe("useWindowedRows", () => {
     // 34 rows in all, 4 rendered: 30 rows below.
     expect(list.style.paddingBottom).toBe(`${30 * 110}px`);
     expect(list).toHaveAttribute("data-page-rows", "2");
+  });
+
+  it("can render the rows in view first and the overscan in a task after", async () => {
+    render(<Rows count={100} viewport={{ width: 630, height: 250 }} deferOverscan />);
+    // Rows 0-2 in view: 3 rows of 3, no overscan yet.
+    expect(rendered()).toEqual(Array.from({ length: 9 }, (_, i) => i));
+    await act(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    expect(rendered()).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(screen.getByTestId("list").style.paddingBottom).toBe(`${30 * 110}px`);
   });
 
   it("moves the window as the scroller scrolls", () => {

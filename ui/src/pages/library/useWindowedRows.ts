@@ -1,7 +1,7 @@
 // Windowing for a grid (or a one-column list) of equal-height rows that scrolls with an ancestor:
 // only the rows in view, plus a few above and below, are rendered; padding keeps the list at its
 // full height, so the scrollbar stays true. The column count follows the list's width.
-import { useCallback, useLayoutEffect, useMemo, useRef, useState, type RefObject } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from "react";
 
 export interface RowLayout {
   /** Height of one row (px). */
@@ -107,6 +107,17 @@ function rangeOf(view: View, layout: RowLayout, overscan: number): Range {
 const sameRange = (a: Range, b: Range) =>
   a.columns === b.columns && a.pageRows === b.pageRows && a.firstRow === b.firstRow && a.lastRow === b.lastRow;
 
+export interface WindowOptions {
+  /** Rows rendered above and below the view. */
+  overscan?: number;
+  /**
+   * The first commit with items renders only the rows in view; the overscan rows follow in a task
+   * of their own, after that commit is painted (the first items show sooner).
+   */
+  deferOverscan?: boolean;
+  fixedViewport?: FixedViewport | undefined;
+}
+
 /**
  * Windows `count` items laid out in rows of `layout` inside the element `listRef` points to.
  * The list scrolls with its nearest scrolling ancestor (or the document).
@@ -115,8 +126,16 @@ export function useWindowedRows(
   listRef: RefObject<HTMLElement | null>,
   count: number,
   layout: RowLayout,
-  { overscan = 1, fixedViewport }: { overscan?: number; fixedViewport?: FixedViewport | undefined } = {},
+  { overscan: wantedOverscan = 1, deferOverscan = false, fixedViewport }: WindowOptions = {},
 ): WindowedRows {
+  // Deferred: no overscan until items have been shown once.
+  const [shownOnce, setShownOnce] = useState(!deferOverscan);
+  const overscan = shownOnce ? wantedOverscan : 0;
+  useEffect(() => {
+    if (shownOnce || count === 0) return;
+    const timer = window.setTimeout(() => setShownOnce(true), 0);
+    return () => window.clearTimeout(timer);
+  }, [shownOnce, count]);
   const [range, setRange] = useState<Range>(() => rangeOf(FALLBACK_VIEW, layout, overscan));
   const latest = useRef(range);
   const { rowHeight, gap, minColumnWidth } = layout;
