@@ -49,3 +49,22 @@ describe("DagView", () => {
     expect(clicked).toEqual(["fetch"]);
   });
 });
+
+describe("DagView, large graphs", () => {
+  // A chain of 300 steps drawn with only the nodes in view rendered: it opens on its first steps.
+  const chain = Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, label: `Step ${i}`, stepType: "noop" }));
+  const links = chain.slice(1).map((n, i) => ({ source: `s${i}`, target: n.id }));
+  const mounted = () => [...document.querySelectorAll(".react-flow__node")].map((n) => n.getAttribute("data-id"));
+
+  it("does not mount a node outside the view to measure it again when its status changes", () => {
+    const { rerender } = render(<DagView nodes={chain} edges={links} onlyRenderVisible />);
+    const first = mounted();
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(20);
+    // A live update far from the view: new node objects for the steps that changed.
+    const updated = chain.map((n, i) => (i >= 100 && i % 7 === 0 ? { ...n, status: "running" } : n));
+    rerender(<DagView nodes={updated} edges={links} onlyRenderVisible />);
+    expect(mounted()).toEqual(first);
+    expect(screen.queryByTestId("dag-node-s105")).toBeNull();
+  });
+});

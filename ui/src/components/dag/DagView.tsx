@@ -11,6 +11,7 @@ import {
   ReactFlow,
   type Edge,
   type Node,
+  type NodeHandle,
   type NodeProps,
 } from "@xyflow/react";
 import {
@@ -142,6 +143,33 @@ const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>) {
 
 const nodeTypes = { step: StepNodeView };
 
+/** The side of a `.dag-handle` (px, its border included). */
+const HANDLE_SIZE = 6;
+
+/**
+ * Where a node's two handles sit, as React Flow measures them (relative to the node, unscaled).
+ * Given with each node, with the node's size: a node whose data changed is not measured again.
+ * Without them React Flow drops the node's measurements on every new node object and measures it
+ * again: it mounts the node even off-screen (a large graph's live update then mounted, measured
+ * and unmounted every changed node, forcing layouts and a second render each time).
+ */
+function handlesFor(vertical: boolean): NodeHandle[] {
+  const half = HANDLE_SIZE / 2;
+  const common = { width: HANDLE_SIZE, height: HANDLE_SIZE, id: null };
+  return vertical
+    ? [
+        { ...common, type: "target", position: Position.Top, x: NODE_WIDTH / 2 - half, y: -half },
+        { ...common, type: "source", position: Position.Bottom, x: NODE_WIDTH / 2 - half, y: NODE_HEIGHT - half },
+      ]
+    : [
+        { ...common, type: "target", position: Position.Left, x: -half, y: NODE_HEIGHT / 2 - half },
+        { ...common, type: "source", position: Position.Right, x: NODE_WIDTH - half, y: NODE_HEIGHT / 2 - half },
+      ];
+}
+const HANDLES_LR = handlesFor(false);
+const HANDLES_TB = handlesFor(true);
+const MEASURED = { width: NODE_WIDTH, height: NODE_HEIGHT };
+
 /** React Flow nodes built for an input node object (its identity marks "unchanged"). */
 const rfNodeCache = new WeakMap<DagNodeData, { selected: boolean; rf: StepNode }>();
 /** React Flow edges built for an input edge object, kept while their look is unchanged. */
@@ -244,6 +272,8 @@ export function DagView({
         data: { ...n, selected },
         width: NODE_WIDTH,
         height: NODE_HEIGHT,
+        measured: MEASURED,
+        handles: direction === "TB" ? HANDLES_TB : HANDLES_LR,
         draggable: false,
         connectable: false,
         selectable: false,
@@ -252,7 +282,7 @@ export function DagView({
         rfNodeCache.set(n, { selected, rf });
         return rf;
       }),
-    [nodes, positions, selectedId],
+    [nodes, positions, selectedId, direction],
   );
   // An edge whose look did not change keeps its identity (only changed edges re-render).
   const rfEdges: Edge[] = useMemo(
