@@ -1,29 +1,11 @@
 import type { RunEventDto } from "../../ipc";
 import { applyEvents, countByStatus, initialRunState, loadRunState, saveRunState, type RunState } from "./runState";
+import { eventMaker } from "./testEvents";
 
-let seq = 0;
-function ev(partial: Partial<RunEventDto>): RunEventDto {
-  seq += 1;
-  return {
-    eventType: "mission.progress",
-    missionId: "m",
-    runId: "r1",
-    seq,
-    phase: "started",
-    stepId: null,
-    attempt: null,
-    status: "running",
-    stepStatus: null,
-    summary: "",
-    artifactRefs: [],
-    usage: { runtimeMs: 0, llmCalls: 0, tokens: 0, costUsd: 0 },
-    emittedAt: new Date(1_700_000_000_000 + seq * 100).toISOString(),
-    ...partial,
-  };
-}
+const { ev, reset } = eventMaker();
 
 function runEvents(): RunEventDto[] {
-  seq = 0;
+  reset();
   return [
     ev({ eventType: "mission.accepted", phase: "accepted", status: "queued" }),
     ev({ stepId: "a", attempt: 1, stepStatus: "running", phase: "started" }),

@@ -1,27 +1,12 @@
 import { act, renderHook } from "@testing-library/react";
 import type { RunEventDto } from "../../ipc";
 import { clearMocks, mockCommands } from "../../ipc/testing";
+import { eventMaker } from "./testEvents";
 import { useRunStream } from "./useRunStream";
 
-let seq = 0;
-function ev(stepId: string, stepStatus: string): RunEventDto {
-  seq += 1;
-  return {
-    eventType: "mission.progress",
-    missionId: "m",
-    runId: "r1",
-    seq,
-    phase: stepStatus === "running" ? "started" : "finished",
-    stepId,
-    attempt: 1,
-    status: "running",
-    stepStatus,
-    summary: "",
-    artifactRefs: [],
-    usage: { runtimeMs: 0, llmCalls: 0, tokens: 0, costUsd: 0 },
-    emittedAt: new Date(1_700_000_000_000 + seq * 100).toISOString(),
-  } as RunEventDto;
-}
+const { ev: event, reset } = eventMaker();
+const ev = (stepId: string, stepStatus: string) =>
+  event({ stepId, stepStatus, attempt: 1, phase: stepStatus === "running" ? "started" : "finished" } as Partial<RunEventDto>);
 
 const STEPS = ["a", "b"];
 
@@ -45,7 +30,7 @@ async function follow() {
 
 describe("useRunStream", () => {
   beforeEach(() => {
-    seq = 0;
+    reset();
     sessionStorage.clear();
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "requestAnimationFrame", "cancelAnimationFrame", "performance"] });
   });
