@@ -112,15 +112,52 @@ pub async fn run_mission(
     options: RunOptions,
     sink: &mut dyn EventSink,
 ) -> Result<RunResult, EngineError> {
-    let dag = Dag::build(&mission.steps)?;
-    let specs = StepSpec::all(mission)?;
-    let workspace =
-        Workspace::open(&options.workspace).map_err(|source| EngineError::Workspace {
-            path: options.workspace.clone(),
-            source,
-        })?;
-    let run = Run::new(mission, options, dag, specs, workspace, sink);
-    Ok(run.execute().await)
+    Executable::compile(mission)?.run(options, sink).await
+}
+
+/// A mission compiled for the executor: its sealed graph and each step's settings, what
+/// [`run_mission`] makes before every run. Compile once to run the same mission several times
+/// (or to refuse a broken graph before anything else is set up); it borrows the mission, so it
+/// cannot be run with another one.
+pub struct Executable<'m> {
+    mission: &'m Mission,
+    dag: Dag,
+    specs: Vec<StepSpec>,
+}
+
+impl<'m> Executable<'m> {
+    /// Seals the graph (refusing duplicate ids, unknown dependencies and cycles) and fixes each
+    /// step's settings (refusing a step type that is not available).
+    pub fn compile(mission: &'m Mission) -> Result<Self, EngineError> {
+        Ok(Self {
+            mission,
+            dag: Dag::build(&mission.steps)?,
+            specs: StepSpec::all(mission)?,
+        })
+    }
+
+    pub fn mission(&self) -> &'m Mission {
+        self.mission
+    }
+
+    pub fn dag(&self) -> &Dag {
+        &self.dag
+    }
+
+    /// Runs the mission to its end; see [`run_mission`].
+    pub async fn run(
+        &self,
+        options: RunOptions,
+        sink: &mut dyn EventSink,
+    ) -> Result<RunResult, EngineError> {
+        let workspace =
+            Workspace::open(&options.workspace).map_err(|source| EngineError::Workspace {
+                path: options.workspace.clone(),
+                source,
+            })?;
+        let run = Run::new(self, options, workspace, sink);
+        Ok(run.execute().await)
+    }
 }
 
 /// How a step is carried out.
@@ -251,8 +288,8 @@ enum Stop {
 
 struct Run<'a> {
     mission: &'a Mission,
-    dag: Dag,
-    specs: Vec<StepSpec>,
+    dag: &'a Dag,
+    specs: &'a [StepSpec],
     slots: Vec<Slot>,
     /// Step ids to indexes, built the first time a reference needs it.
     index: Option<crate::graph::IdIndex<'a>>,
@@ -292,13 +329,12 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn new(
-        mission: &'a Mission,
+        executable: &'a Executable<'_>,
         options: RunOptions,
-        dag: Dag,
-        specs: Vec<StepSpec>,
         workspace: Workspace,
         sink: &'a mut dyn EventSink,
     ) -> Self {
+        let (mission, dag, specs) = (executable.mission, &executable.dag, &executable.specs[..]);
         let config = mission.config();
         let slots = dag
             .indegrees()
@@ -1107,7 +1143,7 @@ impl<'a> Run<'a> {
             (plan, aligned)
         } else {
             let ids: Vec<&Arc<str>> = self.specs.iter().map(|s| &s.id).collect();
-            let dag = &self.dag;
+            let dag = self.dag;
             (
                 Plan::derived(self.mission, &ids, |i| dag.dependencies(i)),
                 true,
@@ -1125,9 +1161,9 @@ impl<'a> Run<'a> {
         }
         // The results are made one at a time in id order, straight from the slots, into one
         // list: no intermediate list, no tree.
-        let by_id = sorted_by_id(&self.specs);
+        let by_id = sorted_by_id(self.specs);
         let slots = &mut self.slots;
-        let specs = &self.specs;
+        let specs = self.specs;
         let step_results = StepResults::from_sorted(
             by_id
                 .iter()
@@ -1912,6 +1948,69 @@ mod tests {
         let mut expected = ids.to_vec();
         expected.sort_unstable();
         assert_eq!(ours, expected);
+    }
+
+    #[test]
+    fn a_compiled_mission_runs_again_and_again_as_a_fresh_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let mission: Mission = serde_json::from_value(serde_json::json!({
+            "name": "m",
+            "steps": [
+                {"id": "note", "step_type": "create_file",
+                 "parameters": {"path": "note.txt", "content": "{{run.id}}"}},
+                {"id": "read", "step_type": "read_file", "depends_on": ["note"],
+                 "parameters": {"path": "note.txt"}}
+            ]
+        }))
+        .unwrap();
+        let exe = Executable::compile(&mission).unwrap();
+        assert_eq!(exe.dag().dependents(0), [1]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut runs = Vec::new();
+        for n in 0..2 {
+            let ws = dir.path().join(format!("run{n}"));
+            std::fs::create_dir_all(&ws).unwrap();
+            let mut sink = crate::CollectingSink::default();
+            let result = rt
+                .block_on(exe.run(RunOptions::new(&ws), &mut sink))
+                .unwrap();
+            assert_eq!(result.status, RunStatus::Completed, "{:?}", result.reason);
+            // Each run numbers its own events from 1 and reads what it wrote itself.
+            assert_eq!(sink.events()[0].seq, 1);
+            assert_eq!(
+                result.step_results.get("read").unwrap().output["content"],
+                result.run_id.as_str()
+            );
+            runs.push(result.run_id);
+        }
+        assert_ne!(runs[0], runs[1]);
+    }
+
+    #[test]
+    fn compiling_refuses_a_cycle_and_an_unavailable_step_type() {
+        let cycle: Mission = serde_json::from_value(serde_json::json!({
+            "name": "m",
+            "steps": [
+                {"id": "a", "step_type": "noop", "depends_on": ["b"]},
+                {"id": "b", "step_type": "noop", "depends_on": ["a"]}
+            ]
+        }))
+        .unwrap();
+        assert!(matches!(
+            Executable::compile(&cycle),
+            Err(EngineError::Cycle(path)) if path.first() == path.last()
+        ));
+        let unknown: Mission = serde_json::from_value(serde_json::json!({
+            "name": "m", "steps": [{"id": "a", "step_type": "git_commit"}]
+        }))
+        .unwrap();
+        assert!(matches!(
+            Executable::compile(&unknown),
+            Err(EngineError::UnavailableStepType { step, .. }) if step == "a"
+        ));
     }
 
     #[test]

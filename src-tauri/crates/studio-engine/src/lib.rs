@@ -35,7 +35,8 @@ pub use events::{
     SinkError, StepRecord, Usage,
 };
 pub use executor::{
-    run_mission, ReusedOutput, RunOptions, DEFAULT_MAX_CONCURRENT_STEPS, DEFAULT_RETRY_DELAY_MS,
+    run_mission, Executable, ReusedOutput, RunOptions, DEFAULT_MAX_CONCURRENT_STEPS,
+    DEFAULT_RETRY_DELAY_MS,
 };
 pub use governance::Governance;
 pub use graph::Dag;
