@@ -123,16 +123,22 @@ pub struct Executable<'m> {
     mission: &'m Mission,
     dag: Dag,
     specs: Vec<StepSpec>,
+    /// Step indexes in the order of their ids (the order of the run's step results).
+    by_id: Vec<u32>,
 }
 
 impl<'m> Executable<'m> {
     /// Seals the graph (refusing duplicate ids, unknown dependencies and cycles) and fixes each
     /// step's settings (refusing a step type that is not available).
     pub fn compile(mission: &'m Mission) -> Result<Self, EngineError> {
+        let dag = Dag::build(&mission.steps)?;
+        let specs = StepSpec::all(mission)?;
+        let by_id = sorted_by_id(&specs);
         Ok(Self {
             mission,
-            dag: Dag::build(&mission.steps)?,
-            specs: StepSpec::all(mission)?,
+            dag,
+            specs,
+            by_id,
         })
     }
 
@@ -233,20 +239,56 @@ impl StepSpec {
 }
 
 /// What happens to one step during the run.
+///
+/// Kept small (88 bytes): a run holds one per step, and a large run's slots are the biggest
+/// thing it allocates. Times are moments of the run ([`Mark`]); the rare `reused_from` lives
+/// in [`Run::reused_from`].
 struct Slot {
     status: StepStatus,
+    attempts: u32,
     /// Dependencies not yet final.
     remaining: u32,
-    /// The first dependency that ended in a way that does not let this step run.
-    blocked_by: Option<u32>,
-    attempts: u32,
+    /// The first dependency that ended in a way that does not let this step run
+    /// ([`NOT_BLOCKED`]: none).
+    blocked_by: u32,
+    started: Mark,
+    finished: Mark,
     output: Option<Value>,
     error: Option<String>,
-    started_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-    started: Option<Instant>,
-    duration_ms: u64,
-    reused_from: Option<String>,
+}
+
+const NOT_BLOCKED: u32 = u32::MAX;
+
+impl Slot {
+    /// Start to end, in whole milliseconds (0 until both are known).
+    fn duration_ms(&self) -> u64 {
+        match (self.started.nanos(), self.finished.nanos()) {
+            (Some(s), Some(f)) => f.saturating_sub(s) / 1_000_000,
+            _ => 0,
+        }
+    }
+}
+
+/// A moment of the run, in nanoseconds since it started (or not yet reached).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mark(u64);
+
+impl Mark {
+    const NONE: Self = Self(u64::MAX);
+
+    fn of(since: Duration) -> Self {
+        Self(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX - 1))
+    }
+
+    fn nanos(self) -> Option<u64> {
+        (self != Self::NONE).then_some(self.0)
+    }
+
+    /// The wall-clock time of the moment, given when the run started.
+    fn at(self, run_started_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.nanos()
+            .map(|n| run_started_at + chrono::TimeDelta::nanoseconds(n as i64))
+    }
 }
 
 /// Messages from step tasks to the scheduler.
@@ -290,6 +332,7 @@ struct Run<'a> {
     mission: &'a Mission,
     dag: &'a Dag,
     specs: &'a [StepSpec],
+    by_id: &'a [u32],
     slots: Vec<Slot>,
     /// Step ids to indexes, built the first time a reference needs it.
     index: Option<crate::graph::IdIndex<'a>>,
@@ -316,6 +359,8 @@ struct Run<'a> {
     shared: Arc<Shared>,
     gate: Arc<Gate>,
     governance: Governance,
+    /// Steps that reused the output of an earlier run, and that run's id.
+    reused_from: BTreeMap<u32, String>,
     /// Steps whose approval came in, waiting to be dispatched by [`Run::start`].
     approved_launch: HashMap<u32, Launch>,
     run_token: CancellationToken,
@@ -335,22 +380,20 @@ impl<'a> Run<'a> {
         sink: &'a mut dyn EventSink,
     ) -> Self {
         let (mission, dag, specs) = (executable.mission, &executable.dag, &executable.specs[..]);
+        let by_id = &executable.by_id[..];
         let config = mission.config();
         let slots = dag
             .indegrees()
             .iter()
             .map(|&remaining| Slot {
                 status: StepStatus::Pending,
-                remaining,
-                blocked_by: None,
                 attempts: 0,
+                remaining,
+                blocked_by: NOT_BLOCKED,
+                started: Mark::NONE,
+                finished: Mark::NONE,
                 output: None,
                 error: None,
-                started_at: None,
-                finished_at: None,
-                started: None,
-                duration_ms: 0,
-                reused_from: None,
             })
             .collect();
         let effective = studio_core::MissionConfig {
@@ -447,6 +490,7 @@ impl<'a> Run<'a> {
             shared: Arc::new(Shared::with_setup(workspace, setup)),
             gate: Arc::clone(&gate),
             governance,
+            reused_from: BTreeMap::new(),
             approved_launch: HashMap::new(),
             run_token: options.cancel.child_token(),
             user_cancel: options.cancel,
@@ -465,6 +509,7 @@ impl<'a> Run<'a> {
             started,
             dag,
             specs,
+            by_id,
         }
     }
 
@@ -548,10 +593,8 @@ impl<'a> Run<'a> {
         let idx = i as usize;
         if !self.reuse.is_empty() {
             if let Some(reused) = self.reuse.remove(&*self.specs[idx].id) {
-                let slot = &mut self.slots[idx];
-                slot.started_at = Some(timefmt::now());
-                slot.started = Some(Instant::now());
-                slot.reused_from = Some(reused.from_run);
+                self.mark_started(idx);
+                self.reused_from.insert(i, reused.from_run);
                 return self.complete(i, 0, Ok(StepOutput::new(reused.output)));
             }
         }
@@ -566,10 +609,7 @@ impl<'a> Run<'a> {
                 let params = match self.resolve_params(idx) {
                     Ok(p) => p,
                     Err(message) => {
-                        let now = timefmt::now();
-                        let slot = &mut self.slots[idx];
-                        slot.started_at = Some(now);
-                        slot.started = Some(Instant::now());
+                        self.mark_started(idx);
                         self.complete(i, 1, Err(Failure::new(message)));
                         return;
                     }
@@ -594,8 +634,7 @@ impl<'a> Run<'a> {
         let now = self.emitter.now();
         let slot = &mut self.slots[idx];
         slot.status = StepStatus::Running;
-        slot.started_at = Some(now.at);
-        slot.started = Some(now.instant);
+        slot.started = Mark::of(now.since);
         slot.attempts = 1;
         let spec = &self.specs[idx];
         let step_id = &spec.id;
@@ -823,11 +862,7 @@ impl<'a> Run<'a> {
         let now = now.unwrap_or_else(|| self.emitter.now());
         let slot = &mut self.slots[idx];
         slot.attempts = attempts;
-        slot.finished_at = Some(now.at);
-        slot.duration_ms = slot
-            .started
-            .map(|s| now.instant.saturating_duration_since(s).as_millis() as u64)
-            .unwrap_or(0);
+        slot.finished = Mark::of(now.since);
         let (status, summary, artifacts) = match result {
             Ok(out) => {
                 slot.status = StepStatus::Success;
@@ -846,10 +881,13 @@ impl<'a> Run<'a> {
                     }
                 }
                 // `None`: the usual summary, written straight into the event.
-                let summary = slot
-                    .reused_from
-                    .as_ref()
-                    .map(|run| format!("step `{step_id}` reused the output of run {run}"));
+                let summary = if self.reused_from.is_empty() {
+                    None
+                } else {
+                    self.reused_from
+                        .get(&i)
+                        .map(|run| format!("step `{step_id}` reused the output of run {run}"))
+                };
                 (StepStatus::Success, summary, out.artifacts)
             }
             Err(f) if f.kind == FailureKind::Interrupted => {
@@ -884,7 +922,7 @@ impl<'a> Run<'a> {
                 (StepStatus::Failed, Some(summary), Vec::new())
             }
         };
-        let duration_ms = slot.duration_ms;
+        let duration_ms = slot.duration_ms();
         let succeeded = |s: &mut String| {
             push_step_summary(s, &step_id, " succeeded in ");
             push_u64(s, duration_ms);
@@ -974,15 +1012,15 @@ impl<'a> Run<'a> {
                 let d = self.dag.dependents(from as usize)[k];
                 let slot = &mut self.slots[d as usize];
                 slot.remaining -= 1;
-                if !ok && slot.blocked_by.is_none() {
-                    slot.blocked_by = Some(from);
+                if !ok && slot.blocked_by == NOT_BLOCKED {
+                    slot.blocked_by = from;
                 }
                 if slot.remaining > 0 || self.stop.is_some() {
                     continue;
                 }
                 match slot.blocked_by {
-                    None => self.ready.push(Reverse(d)),
-                    Some(blocker) => {
+                    NOT_BLOCKED => self.ready.push(Reverse(d)),
+                    blocker => {
                         let blocker_status = self.slots[blocker as usize].status;
                         let blocker_id = Arc::clone(&self.specs[blocker as usize].id);
                         let why = format!(
@@ -1039,10 +1077,10 @@ impl<'a> Run<'a> {
             output,
             error,
             attempts: slot.attempts,
-            started_at: slot.started_at,
-            finished_at: slot.finished_at,
-            duration_ms: slot.duration_ms,
-            reused_from: slot.reused_from.as_deref(),
+            started_at: slot.started.at(self.started_at),
+            finished_at: slot.finished.at(self.started_at),
+            duration_ms: slot.duration_ms(),
+            reused_from: self.reused_from.get(&(idx as u32)).map(String::as_str),
         };
         self.emitter.step_finished(&record);
     }
@@ -1161,9 +1199,11 @@ impl<'a> Run<'a> {
         }
         // The results are made one at a time in id order, straight from the slots, into one
         // list: no intermediate list, no tree.
-        let by_id = sorted_by_id(self.specs);
+        let by_id = self.by_id;
         let slots = &mut self.slots;
         let specs = self.specs;
+        let run_started_at = self.started_at;
+        let reused_from = &mut self.reused_from;
         let step_results = StepResults::from_sorted(
             by_id
                 .iter()
@@ -1183,10 +1223,14 @@ impl<'a> Run<'a> {
                             .take()
                             .map(|e| if redact { secrets.text(&e) } else { e }),
                         attempts: slot.attempts,
-                        started_at: slot.started_at,
-                        finished_at: slot.finished_at,
-                        duration_ms: slot.duration_ms,
-                        reused_from: slot.reused_from.take(),
+                        started_at: slot.started.at(run_started_at),
+                        finished_at: slot.finished.at(run_started_at),
+                        duration_ms: slot.duration_ms(),
+                        reused_from: if reused_from.is_empty() {
+                            None
+                        } else {
+                            reused_from.remove(&i)
+                        },
                     };
                     (Arc::clone(&specs[i as usize].id), result)
                 })
@@ -1453,7 +1497,9 @@ struct Emitter<'a> {
     event: Event,
     /// The millisecond that `event.emitted_at` holds the text of.
     clock_millis: i64,
-    started_at: DateTime<Utc>,
+    /// When the run started, in nanoseconds since the epoch: a moment's wall-clock millisecond is read
+    /// from it without making a date.
+    started_at_nanos: i64,
     started: Instant,
     warned: bool,
     /// Where the run's spending is counted (usage of every event).
@@ -1462,24 +1508,19 @@ struct Emitter<'a> {
 
 /// One reading of the clock, shared by a step's record and the event that reports it (so
 /// `finished_at` and the event's `emitted_at` agree, and the clock is read once).
+///
+/// It is the monotonic clock; wall-clock times are derived from it and the run's start (one
+/// clock read instead of two; times within a run never go backwards).
 #[derive(Debug, Clone, Copy)]
 struct Now {
-    at: DateTime<Utc>,
-    instant: Instant,
     /// Since the run started.
     since: Duration,
 }
 
 impl Now {
-    /// The monotonic clock, with the wall-clock time derived from it and the run's start (one
-    /// clock read instead of two; times within a run never go backwards).
-    fn read(started_at: DateTime<Utc>, started: Instant) -> Self {
-        let instant = Instant::now();
-        let since = instant.saturating_duration_since(started);
+    fn read(started: Instant) -> Self {
         Self {
-            at: started_at + chrono::TimeDelta::from_std(since).unwrap_or_default(),
-            instant,
-            since,
+            since: started.elapsed(),
         }
     }
 }
@@ -1543,7 +1584,7 @@ impl<'a> Emitter<'a> {
                 emitted_at: String::new(),
             },
             clock_millis: i64::MIN,
-            started_at,
+            started_at_nanos: started_at.timestamp_nanos_opt().unwrap_or(0),
             started,
             warned: false,
             gate,
@@ -1563,7 +1604,7 @@ impl<'a> Emitter<'a> {
     }
 
     fn now(&self) -> Now {
-        Now::read(self.started_at, self.started)
+        Now::read(self.started)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1685,10 +1726,13 @@ impl<'a> Emitter<'a> {
         };
         // The text of a timestamp is made once per millisecond: a burst of events from short
         // steps shares it.
-        let millis = now.at.timestamp_millis();
+        let nanos = self
+            .started_at_nanos
+            .saturating_add(i64::try_from(now.since.as_nanos()).unwrap_or(i64::MAX));
+        let millis = nanos.div_euclid(1_000_000);
         if millis != self.clock_millis {
             self.clock_millis = millis;
-            event.emitted_at = timefmt::rfc3339(now.at);
+            event.emitted_at = timefmt::rfc3339(DateTime::from_timestamp_nanos(nanos));
         }
         if let Err(e) = self.sink.emit(&self.event) {
             if !self.warned {
@@ -1809,9 +1853,7 @@ impl Run<'_> {
     }
 
     fn mark_started(&mut self, idx: usize) {
-        let slot = &mut self.slots[idx];
-        slot.started_at = Some(timefmt::now());
-        slot.started = Some(Instant::now());
+        self.slots[idx].started = Mark::of(self.started.elapsed());
     }
 
     /// The step waits for approval: `blocked`, a `mission.blocked` event, and a task that
