@@ -57,6 +57,14 @@ pub enum Code {
     UnknownStateField,
     InvalidStateValue,
     InvalidPlan,
+    /// A key the format does not know (it is left out; an error under `--strict`).
+    UnknownField,
+    /// An `llm` step's provider that is neither built in nor configured in Settings.
+    UnknownProvider,
+    /// A whole shell line in a `command` step's `command`.
+    ShellCommandLine,
+    /// A required run input that has no value.
+    MissingInput,
 }
 
 impl Code {
@@ -87,6 +95,10 @@ impl Code {
         Self::UnknownStateField,
         Self::InvalidStateValue,
         Self::InvalidPlan,
+        Self::UnknownField,
+        Self::UnknownProvider,
+        Self::ShellCommandLine,
+        Self::MissingInput,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -116,6 +128,10 @@ impl Code {
             Self::UnknownStateField => "unknown_state_field",
             Self::InvalidStateValue => "invalid_state_value",
             Self::InvalidPlan => "invalid_plan",
+            Self::UnknownField => "unknown_field",
+            Self::UnknownProvider => "unknown_provider",
+            Self::ShellCommandLine => "shell_command_line",
+            Self::MissingInput => "missing_input",
         }
     }
 }
@@ -254,10 +270,14 @@ mod tests {
                 | Code::InvalidStateSchema
                 | Code::UnknownStateField
                 | Code::InvalidStateValue
-                | Code::InvalidPlan => {}
+                | Code::InvalidPlan
+                | Code::UnknownField
+                | Code::UnknownProvider
+                | Code::ShellCommandLine
+                | Code::MissingInput => {}
             }
         }
-        assert_eq!(Code::ALL.len(), 25, "update Code::ALL when adding a code");
+        assert_eq!(Code::ALL.len(), 29, "update Code::ALL when adding a code");
     }
 
     #[test]

@@ -9,10 +9,12 @@
 //! [`schema::mission_schema`] describes the format as JSON Schema.
 
 pub mod canonical;
+pub mod compat;
 pub mod diagnostic;
 pub mod graph;
 pub mod hash;
 pub mod import;
+pub mod keys;
 pub mod load;
 pub mod mission;
 pub mod normalize;
@@ -35,7 +37,8 @@ pub use hash::logic_hash;
 pub use import::{ImportKind, ImportNote, ImportReport, NoteKind};
 pub use load::{load_file, load_str, Limits, LoadError, LoadedMission};
 pub use mission::{
-    slug, Approval, ApprovalMode, Budget, Mission, MissionConfig, Perimeter, Plan, PlanStep, Risk,
+    slug, Approval, ApprovalMode, Budget, InputDecl, Mission, MissionConfig, Perimeter, Plan,
+    PlanStep, Risk,
     Sandbox, SimulatedTool, Simulation, StateField, StateSchema, Step, StepApproval, ToolRules,
 };
 pub use normalize::{EffectiveConfig, MissionLogic, NormalizedStep};
@@ -46,7 +49,7 @@ pub use source::{Location, SourceFile, SourceFormat};
 pub use status::{RunStatus, StepStatus};
 pub use step_params::{params_of, StepParams, STEP_PARAMS};
 pub use step_types::{StepTypeInfo, StepTypeStatus, STEP_TYPES};
-pub use validate::{validate, validate_mission};
+pub use validate::{strict, validate, validate_mission, validate_with, ValidateOptions};
 
 /// The version of Mission Studio, shared by the app, the CLI and the diagnostics view.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -5,11 +5,13 @@
 //! replay (alias bombs) and a cap on steps. JSON goes through `serde_json`, whose recursion
 //! limit refuses deep nesting. Unknown fields are errors, reported with their line and column.
 
+use crate::compat::PathAliases;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::import::ImportReport;
+use crate::import::{ImportKind, ImportReport};
 use crate::mission::Mission;
 use crate::source::{Location, SourceFile, SourceFormat};
 use crate::spans::{Part, SpanIndex};
+use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -54,9 +56,19 @@ pub struct LoadedMission {
     pub mission: Mission,
     pub source: SourceFile,
     pub format: SourceFormat,
-    /// Set when the mission was converted from another format (see [`crate::import`]): what
-    /// it was and what the conversion mapped and dropped.
+    /// Set when the mission was converted from another format (see [`crate::import`]), or
+    /// written in RustChain's spellings (see [`crate::compat`]): what it was and what the
+    /// conversion mapped and dropped.
     pub import: Option<ImportReport>,
+    /// What loading found that does not stop the mission from loading: unknown keys
+    /// (warnings), and problems of the RustChain shapes (an edge naming no step). Located in
+    /// the file; [`crate::validate`] reports them with its own.
+    pub load_diagnostics: Vec<Diagnostic>,
+    /// The file as written, when [`Self::source`] is a converted form of it (imports):
+    /// `load_diagnostics` point into this one.
+    pub original: Option<SourceFile>,
+    /// Where moved fields were written (`steps[0].parameters` written as `steps[0].config`).
+    pub aliases: PathAliases,
     spans: OnceLock<SpanIndex>,
 }
 
@@ -73,6 +85,9 @@ impl LoadedMission {
             },
             format: SourceFormat::Json,
             import: None,
+            load_diagnostics: Vec::new(),
+            original: None,
+            aliases: PathAliases::default(),
             spans: OnceLock::new(),
         }
     }
@@ -85,7 +100,7 @@ impl LoadedMission {
 
     /// Where the field at `path` (e.g. `steps[2].parameters.url`) is, or its nearest parent.
     pub fn locate(&self, path: &str, part: Part) -> Option<Location> {
-        self.spans().locate(path, part)
+        self.spans().locate(&self.aliases.written(path), part)
     }
 
     /// Where step number `index` (0-based, in declaration order) starts.
@@ -295,25 +310,117 @@ pub(crate) fn load_text(
 ) -> Result<LoadedMission, LoadError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let bom = text.len() - body.len();
-    let mission = match parse_as::<Mission>(body, format, limits) {
-        Ok(mission) => mission,
-        Err(failure) => {
-            // Not a native mission: maybe one in an import format. Probed only now, so the
-            // native path pays nothing for the imports.
-            if let Some(kind) = crate::import::detect(body, format, limits) {
-                return crate::import::load_text_as(kind, text, bom, name, format, limits);
-            }
-            return Err(failure.shifted(bom).into_error(SourceFile { name, text }));
+    let tree: Value = match parse_as::<Value>(body, format, limits) {
+        Ok(tree) => tree,
+        Err(failure) => return Err(failure.shifted(bom).into_error(SourceFile { name, text })),
+    };
+    if let Some(kind) = crate::import::detect(&tree) {
+        return crate::import::load_text_as(kind, text, bom, name, format, limits);
+    }
+    load_mission_tree(tree, SourceFile { name, text }, format, limits)
+}
+
+/// A mission document (native, or with RustChain's spellings) to a loaded mission: compat
+/// rewrites, unknown keys, then the native types.
+fn load_mission_tree(
+    mut tree: Value,
+    source: SourceFile,
+    format: SourceFormat,
+    limits: &Limits,
+) -> Result<LoadedMission, LoadError> {
+    let stem = Path::new(&source.name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("mission")
+        .to_string();
+    let upgrade = match crate::compat::upgrade(&mut tree, &stem) {
+        Ok(upgrade) => upgrade,
+        Err(d) => {
+            let location = SpanIndex::build(&source.text).locate(&d.field, Part::Key);
+            let d = located(d, &source.name, location);
+            return Err(invalid(source, d));
         }
     };
-    let loaded = LoadedMission {
+    let schema = crate::schema::cached_mission_schema();
+    let mut unknown = Vec::new();
+    crate::keys::prune(&mut tree, schema, schema, "", &mut unknown);
+    let mission: Mission = match serde_path_to_error::deserialize(tree) {
+        Ok(mission) => mission,
+        Err(err) => {
+            let path = error_path(err.path());
+            let message = strip_location_suffix(&err.inner().to_string());
+            let help = help_for(&message);
+            let location = SpanIndex::build(&source.text)
+                .locate(&upgrade.aliases.written(&path), Part::Value);
+            let d = located(
+                Diagnostic::error(Code::Syntax, path, message).with_help(help),
+                &source.name,
+                location,
+            );
+            return Err(invalid(source, d));
+        }
+    };
+    let import = (!upgrade.notes.is_empty()).then(|| ImportReport {
+        kind: ImportKind::RustChain,
+        origin: source.name.clone(),
+        notes: upgrade.notes,
+    });
+    let mut loaded = LoadedMission {
         mission,
-        source: SourceFile { name, text },
+        source,
         format,
-        import: None,
+        import,
+        load_diagnostics: Vec::new(),
+        original: None,
+        aliases: upgrade.aliases,
         spans: OnceLock::new(),
     };
+    let mut found = upgrade.diagnostics;
+    found.extend(unknown.into_iter().map(unknown_key_warning));
+    for mut d in found {
+        let part = if d.code == Code::UnknownField || d.code == Code::InvalidField {
+            Part::Key
+        } else {
+            Part::Value
+        };
+        d.file = loaded.source.name.clone();
+        d.location = loaded.locate(&d.field, part);
+        loaded.load_diagnostics.push(d);
+    }
     check_step_limit(loaded, limits)
+}
+
+/// The diagnostic of a key that the format does not know.
+pub(crate) fn unknown_key_warning(u: crate::keys::UnknownKey) -> Diagnostic {
+    let help = match crate::suggest::did_you_mean(&u.key, u.allowed.iter().map(String::as_str)) {
+        Some(s) => format!("did you mean `{s}`? (`mission validate --strict` refuses unknown keys)"),
+        None if u.allowed.is_empty() => "remove it: nothing is expected here".to_string(),
+        None => format!(
+            "remove it or fix its spelling; the keys allowed here are: {}",
+            u.allowed.join(", ")
+        ),
+    };
+    Diagnostic::warning(
+        Code::UnknownField,
+        u.path,
+        format!("unknown key `{}`: it is ignored", u.key),
+    )
+    .with_help(help)
+}
+
+/// A serde path (`steps[2].timeout_seconds`) in this crate's path form.
+fn error_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out = match segment {
+            Segment::Seq { index } => crate::spans::child_index(&out, *index),
+            Segment::Map { key } => crate::spans::child_key(&out, key),
+            Segment::Enum { variant } => crate::spans::child_key(&out, variant),
+            Segment::Unknown => out,
+        };
+    }
+    out
 }
 
 /// Refuses a mission with more steps than the limit allows, pointing at `steps`.
@@ -574,37 +681,34 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_are_refused_with_line_column_and_field() {
+    fn unknown_fields_are_warnings_with_line_column_and_field() {
         let text = "name: Demo\nsteps:\n  - id: a\n    step_type: noop\n    paramaters: {}\n";
-        let err = load_str(text, "m.yaml").unwrap_err();
-        let d = err.diagnostic();
-        assert_eq!(d.code, Code::Syntax);
-        assert!(
-            d.message.contains("unknown field `paramaters`"),
-            "{}",
-            d.message
-        );
-        assert!(
-            !d.message.contains("at line"),
-            "the location is not repeated in the message"
-        );
+        let loaded = load_str(text, "m.yaml").unwrap();
+        let d = &loaded.load_diagnostics[0];
+        assert_eq!((d.code, d.severity), (Code::UnknownField, crate::Severity::Warning));
+        assert!(d.message.contains("unknown key `paramaters`"), "{}", d.message);
         let loc = d.location.expect("located");
         assert_eq!((loc.line, loc.column), (5, 5));
         assert_eq!(d.field, "steps[0].paramaters");
         assert!(
-            d.help.unwrap().contains("parameters"),
-            "help lists the allowed fields"
+            d.help.as_deref().unwrap().contains("did you mean `parameters`?"),
+            "help suggests the field: {d:?}"
         );
-        assert_eq!(err.source_file().unwrap().text, text);
+        assert_eq!(loaded.mission.steps[0].parameters, serde_json::json!({}));
     }
 
     #[test]
-    fn json_errors_are_located_too() {
+    fn json_warnings_and_errors_are_located_too() {
         let text = "{\"name\": \"x\",\n \"steps\": [], \"stepz\": 1}";
+        let loaded = load_str(text, "m.json").unwrap();
+        let d = &loaded.load_diagnostics[0];
+        assert_eq!(d.location.expect("located").line, 2);
+        assert!(d.message.contains("unknown key `stepz`"), "{}", d.message);
+        let text = "{\"name\": \"x\",\n \"steps\": [{\"id\": \"a\",\n \"step_type\": \"noop\", \"retry_attempts\": \"x\"}]}";
         let d = load_str(text, "m.json").unwrap_err().diagnostic();
-        let loc = d.location.expect("located");
-        assert_eq!(loc.line, 2);
-        assert!(d.message.contains("unknown field `stepz`"), "{}", d.message);
+        assert_eq!(d.field, "steps[0].retry_attempts");
+        assert_eq!(d.location.expect("located").line, 3);
+        assert!(d.message.contains("invalid type"), "{}", d.message);
     }
 
     #[test]

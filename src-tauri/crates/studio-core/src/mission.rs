@@ -79,6 +79,33 @@ pub struct Mission {
     /// Workspace files copied into the evidence folder's `outputs/`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<String>,
+
+    /// Default values of run inputs, read as `{{name}}` or `{{context.name}}`; `--var
+    /// name=value` overrides them (RustChain `variables:`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, Value>,
+    /// Declared run inputs (RustChain `parameters: [{name, type, default, required}]`), read
+    /// like `variables`; a required one without a default must be given with `--var`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<InputDecl>,
+}
+
+/// A declared run input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputDecl {
+    pub name: String,
+    /// What the input holds (string, number, boolean, list, object; free text, for people).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub input_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The value used when the run does not give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// The run cannot start without it (when it has no default).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
 }
 
 /// Declared risk of a template.
@@ -298,6 +325,30 @@ impl Mission {
 
     pub fn config(&self) -> MissionConfig {
         self.config.clone().unwrap_or_default()
+    }
+
+    /// The default value of every run input: `variables`, then the declared `parameters`'
+    /// defaults (a name in both keeps its `variables` value).
+    pub fn input_defaults(&self) -> BTreeMap<String, Value> {
+        let mut out = self.variables.clone();
+        for decl in &self.parameters {
+            if let Some(default) = &decl.default {
+                out.entry(decl.name.clone()).or_insert_with(|| default.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether a run input of this name is declared (in `variables` or `parameters`).
+    pub fn declares_input(&self, name: &str) -> bool {
+        self.variables.contains_key(name) || self.parameters.iter().any(|d| d.name == name)
+    }
+
+    /// Required inputs that have no default value.
+    pub fn required_inputs(&self) -> impl Iterator<Item = &InputDecl> {
+        self.parameters
+            .iter()
+            .filter(|d| d.required && d.default.is_none() && !self.variables.contains_key(&d.name))
     }
 }
 

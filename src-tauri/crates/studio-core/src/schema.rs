@@ -24,6 +24,12 @@ pub fn mission_schema() -> serde_json::Value {
     schema
 }
 
+/// The schema, made once per process (the loader walks it for every file).
+pub fn cached_mission_schema() -> &'static serde_json::Value {
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(mission_schema)
+}
+
 /// The schema as committed: pretty JSON with sorted keys and a final newline.
 pub fn mission_schema_text() -> String {
     let mut text = serde_json::to_string_pretty(&sort_keys(&mission_schema())).unwrap_or_default();

@@ -44,6 +44,9 @@ pub fn whole_number(value: &Value) -> Option<u64> {
         .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
+/// The model providers every build knows; others come from the operator's provider table.
+pub const BUILTIN_PROVIDERS: &[&str] = &["default", "simulated", "openai", "ollama", "anthropic"];
+
 /// HTTP methods the `http` step accepts.
 pub const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -198,10 +201,11 @@ pub const STEP_PARAMS: &[StepParams] = &[
     },
     StepParams {
         step_type: "command",
-        summary: "Runs a program with an argument list (no shell); a non-zero exit fails the step; on timeout or cancel the whole process group is killed.",
+        summary: "Runs a program with an argument list (no shell unless the mission writes a literal line with `shell: true`); a non-zero exit fails the step; on timeout or cancel the whole process group is killed.",
         params: &[
-            req("command", ParamType::String, "the program: a name looked up in PATH, or a path"),
+            req("command", ParamType::String, "the program: a name looked up in PATH, or a path (a whole shell line is refused unless `shell: true`)"),
             opt("args", ParamType::StringList, "its arguments, one string each (numbers and booleans are passed as text); `{{…}}` inside one stays inside that argument"),
+            opt("shell", ParamType::Bool, "run `command` as a whole line with `sh -c` (default false); only a literal line written in the mission: a `{{…}}` in it is refused, so no variable ever reaches a shell"),
             opt("working_dir", ParamType::String, "folder inside the workspace to run in (default: the workspace)"),
             opt("env", ParamType::StringMap, "variables added to the inherited environment"),
             opt("stdin", ParamType::String, "text fed to the program's standard input"),
@@ -387,9 +391,11 @@ pub const STEP_PARAMS: &[StepParams] = &[
             opt("body", ParamType::Any, "a string is sent as is; any other value as JSON"),
             opt("timeout", ParamType::Integer, "seconds (default 30)"),
             opt("fail_on_status", ParamType::Bool, "a status ≥ 400 fails the step (default true; the output is kept)"),
+            opt("expected_status", ParamType::Any, "the status (or list of statuses) the answer must have, else the step fails (replaces the ≥ 400 rule)"),
+            opt("body_file", ParamType::String, "send this workspace file as the body (instead of `body`)"),
         ],
         any_parameters: false,
-        rules: NO_RULES,
+        rules: &[ParamRule::AtMostOne(&["body", "body_file"])],
         aliases: NO_ALIASES,
         output: &[
             out("status", "the HTTP status code"),
@@ -401,18 +407,18 @@ pub const STEP_PARAMS: &[StepParams] = &[
     },
     StepParams {
         step_type: "llm",
-        summary: "Asks a language model: the built-in deterministic `simulated` provider (default, offline) or any OpenAI-compatible chat completions endpoint (`openai`). The mission's goal, constraints and perimeter go into the system message; `max_tokens` is clamped to what the budget has left; usage and cost come from the response.",
+        summary: "Asks a language model: `default` (the provider chosen in Settings; the built-in deterministic `simulated` one until one is chosen), `simulated`, `openai` (any OpenAI-compatible endpoint), `ollama` (native /api/chat), `anthropic` (Messages API), or a provider named in Settings. The mission's goal, constraints and perimeter go into the system message; `max_tokens` is clamped to what the budget has left; usage and cost come from the response.",
         params: &[
             req("prompt", ParamType::String, "the user message"),
-            opt("provider", ParamType::Choice(&["simulated", "openai"]), "simulated (default) or openai (OpenAI-compatible: OpenAI, Ollama, llama.cpp server)"),
-            opt("model", ParamType::String, "model name (default `sim-small` for simulated, `gpt-4o-mini` for openai); prices come from the price table"),
+            opt("provider", ParamType::String, "default (the default), simulated, openai, ollama, anthropic, or a provider named in Settings (e.g. `shimmy`)"),
+            opt("model", ParamType::String, "model name (default: the provider's; `sim-small` for simulated, `gpt-4o-mini` for openai, `llama3.2` for ollama, `claude-3-5-haiku-latest` for anthropic); prices come from the price table"),
             opt("system_message", ParamType::String, "extra system prompt, after the injected mission context"),
             opt("temperature", ParamType::Number, "sampling temperature"),
             opt("max_tokens", ParamType::PositiveInteger, "most tokens to generate (default 512), clamped to the budget left"),
-            opt("base_url", ParamType::String, "openai: the API base URL (default https://api.openai.com/v1)"),
-            opt("api_key_env", ParamType::String, "openai: the environment variable holding the API key (default OPENAI_API_KEY; none sent when unset); when set, it wins over `api_key_keyring`"),
-            opt("api_key_keyring", ParamType::String, "openai: the OS keyring entry (its user name) holding the API key, read when `api_key_env` names no set variable; store it with `mission keyring set USER`; a missing entry fails the step"),
-            opt("api_key_keyring_service", ParamType::String, "openai: the keyring entry's service (default mission-studio)"),
+            opt("base_url", ParamType::String, "the endpoint's base URL (openai default https://api.openai.com/v1; anthropic https://api.anthropic.com or ANTHROPIC_BASE_URL; ollama OLLAMA_HOST, else http://localhost:11434)"),
+            opt("api_key_env", ParamType::String, "the environment variable holding the API key (default OPENAI_API_KEY for openai, ANTHROPIC_API_KEY for anthropic; none sent when unset); when set, it wins over `api_key_keyring`"),
+            opt("api_key_keyring", ParamType::String, "the OS keyring entry (its user name) holding the API key, read when `api_key_env` names no set variable; store it with `mission keyring set USER`; a missing entry fails the step"),
+            opt("api_key_keyring_service", ParamType::String, "the keyring entry's service (default mission-studio)"),
         ],
         any_parameters: false,
         rules: &[ParamRule::Requires("api_key_keyring_service", "api_key_keyring")],

@@ -1,7 +1,11 @@
 //! The `{{…}}` variable syntax of mission parameters and state writes (DESIGN §4).
 //!
-//! Forms: `{{env.NAME}}`, `{{<step_id>.output.<path>}}`, `{{context.<name>}}`,
-//! `{{config.<key>}}`, `{{state.<field>}}`, `{{mission.id}}`, `{{run.id}}`, `{{run.workspace}}`. Paths are dot-separated; `items.0` and `items[0]` both index a list.
+//! Forms: `{{env.NAME}}`, `{{<step_id>.output.<path>}}` (also written
+//! `{{steps.<step_id>.output.<path>}}`), `{{context.<name>}}` and bare `{{<name>}}` (a run
+//! input: `--var`, `variables:` or a declared `parameters:` default), `{{config.<key>}}`,
+//! `{{state.<field>}}`, `{{mission.id}}`, `{{run.id}}`, `{{run.workspace}}`,
+//! `{{run.started_at}}` and its RustChain name `{{timestamp}}`. Paths are dot-separated;
+//! `items.0` and `items[0]` both index a list.
 //! Spaces inside the braces are ignored. A value that is exactly one reference keeps the JSON
 //! type of what it refers to; otherwise references are replaced inside the text.
 //!
@@ -14,7 +18,13 @@ pub const NAMESPACES: &[&str] = &["env", "context", "config", "state", "mission"
 /// Keys of `{{mission.…}}`.
 pub const MISSION_KEYS: &[&str] = &["id"];
 /// Keys of `{{run.…}}`.
-pub const RUN_KEYS: &[&str] = &["id", "workspace"];
+pub const RUN_KEYS: &[&str] = &["id", "workspace", "started_at"];
+/// Bare names every run defines: `{{timestamp}}` is when the run started (RFC 3339, UTC).
+pub const BUILTIN_NAMES: &[&str] = &["timestamp"];
+/// The prefix of the long form of a step reference, `{{steps.<id>.output…}}`.
+pub const STEPS_PREFIX: &str = "steps";
+/// Every form a reference can take, for messages.
+pub const FORMS: &str = "{{<input>}} (from `variables:`, `parameters:` or `--var`), {{<step>.output.<field>}}, {{steps.<step>.output.<field>}}, {{env.NAME}}, {{context.<name>}}, {{config.<key>}}, {{state.<field>}}, {{mission.id}}, {{run.id}}, {{run.workspace}}, {{run.started_at}}, {{timestamp}}";
 /// Keys of `{{config.…}}` (the fields of `config`).
 pub const CONFIG_KEYS: &[&str] = &[
     "timeout_seconds",
@@ -177,6 +187,12 @@ pub fn parse_reference(inner: &str) -> Result<Reference<'_>, ReferenceError> {
             _ => Reference::Run(name),
         });
     }
+    // `{{steps.<id>.output…}}`: the long form of `{{<id>.output…}}`.
+    let (first, segs) = if first == STEPS_PREFIX && segs.len() >= 2 {
+        (segs[1], &segs[1..])
+    } else {
+        (first, &segs[..])
+    };
     Ok(match segs.get(1).copied() {
         None => Reference::Bare(first),
         Some("output") => Reference::StepOutput {
@@ -285,6 +301,20 @@ mod tests {
         assert_eq!(
             parse_reference("summary_result"),
             Ok(Reference::Bare("summary_result"))
+        );
+        assert_eq!(
+            parse_reference("steps.fetch.output.body"),
+            Ok(Reference::StepOutput {
+                step: "fetch",
+                path: vec!["body"]
+            })
+        );
+        assert_eq!(
+            parse_reference("steps.agent.analysis"),
+            Ok(Reference::StepOther {
+                step: "agent",
+                field: "analysis"
+            })
         );
         assert_eq!(parse_reference(""), Err(ReferenceError::Empty));
         assert!(matches!(

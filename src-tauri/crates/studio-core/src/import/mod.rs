@@ -23,8 +23,6 @@ pub mod spark;
 use crate::load::{self, Failure, Limits, LoadError, LoadedMission};
 use crate::mission::Mission;
 use crate::source::{SourceFile, SourceFormat};
-use serde::de::IgnoredAny;
-use serde::Deserialize;
 use std::fmt;
 
 /// The formats a mission may be imported from.
@@ -37,6 +35,8 @@ pub enum ImportKind {
     MissionPack,
     /// A Mission Envelope v1 dispatch payload.
     Envelope,
+    /// A mission in RustChain's spellings (the native format is a superset of it).
+    RustChain,
 }
 
 impl ImportKind {
@@ -46,6 +46,7 @@ impl ImportKind {
             Self::Spark => "Spark MissionSpec",
             Self::MissionPack => "mission pack directory",
             Self::Envelope => "Mission Envelope v1 dispatch payload",
+            Self::RustChain => "RustChain mission",
         }
     }
 }
@@ -134,46 +135,30 @@ pub struct Imported {
     pub notes: Vec<ImportNote>,
 }
 
-/// The top-level keys that tell the formats apart; everything else is skipped unread.
-#[derive(Deserialize)]
-struct Probe {
-    #[serde(default)]
-    mission_id: Option<IgnoredAny>,
-    #[serde(default)]
-    spark_version: Option<IgnoredAny>,
-    #[serde(default)]
-    graph: Option<IgnoredAny>,
-    #[serde(default)]
-    vp_id: Option<IgnoredAny>,
-    #[serde(default)]
-    mission_type: Option<IgnoredAny>,
-    #[serde(default)]
-    objective: Option<IgnoredAny>,
-    #[serde(default)]
-    done_definition: Option<IgnoredAny>,
-    #[serde(default)]
-    steps: Option<IgnoredAny>,
-}
-
-/// The import format of a text that is not a native mission, from its top-level keys: a
-/// `mission_id` with a `graph` or `spark_version` is a Spark MissionSpec; a `mission_id` with
-/// a `vp_id`, `mission_type` or `objective` (and no `steps`) is an envelope; an `objective`
-/// with a `done_definition` and neither `mission_id` nor `steps` is a mission pack's
-/// `mission.yaml`.
-pub fn detect(text: &str, format: SourceFormat, limits: &Limits) -> Option<ImportKind> {
-    let probe: Probe = load::parse_as(text, format, limits).ok()?;
-    if probe.mission_id.is_none() {
-        let pack =
-            probe.steps.is_none() && probe.objective.is_some() && probe.done_definition.is_some();
-        return pack.then_some(ImportKind::MissionPack);
+/// The import format of a parsed document, from its top-level keys; `None` for a mission
+/// (native or RustChain: it has `steps`).
+///
+/// * `spark_version`, or a `graph` mapping: a Spark `MissionSpec`, or a bare `GraphSpec`;
+/// * `vp_id` with an `objective`, or a `mission_id` with a `vp_id`, `mission_type` or
+///   `objective`: a Mission Envelope dispatch payload;
+/// * an `objective` with a `done_definition` (no `mission_id`): a mission pack's
+///   `mission.yaml`.
+pub fn detect(tree: &serde_json::Value) -> Option<ImportKind> {
+    let top = tree.as_object()?;
+    if top.contains_key("steps") {
+        return None;
     }
-    if probe.graph.is_some() || probe.spark_version.is_some() {
+    let has = |key: &str| top.get(key).is_some_and(|v| !v.is_null());
+    if has("spark_version") || top.get("graph").is_some_and(serde_json::Value::is_object) {
         return Some(ImportKind::Spark);
     }
-    if probe.steps.is_none()
-        && (probe.vp_id.is_some() || probe.mission_type.is_some() || probe.objective.is_some())
-    {
+    let envelope = (has("vp_id") && has("objective"))
+        || (has("mission_id") && (has("vp_id") || has("mission_type") || has("objective")));
+    if envelope {
         return Some(ImportKind::Envelope);
+    }
+    if has("objective") && has("done_definition") {
+        return Some(ImportKind::MissionPack);
     }
     None
 }
@@ -196,6 +181,7 @@ pub(crate) fn load_text_as(
             .map(|payload| envelope::convert(&payload)),
         ImportKind::MissionPack => load::parse_as::<pack::PackMission>(body, format, limits)
             .map(|m| pack::convert(&m, None, None, None)),
+        ImportKind::RustChain => unreachable!("a RustChain mission is read as a native one"),
     };
     let imported = converted.map_err(|failure: Failure| {
         failure.shifted(bom).into_error(SourceFile {

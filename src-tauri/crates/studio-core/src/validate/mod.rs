@@ -15,11 +15,28 @@ use crate::load::LoadedMission;
 use crate::mission::Mission;
 use crate::spans::Part;
 
+/// What validation may know beyond the file: the run inputs that will be given (`--var`),
+/// and the model providers the operator configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidateOptions {
+    /// Names of run inputs given with the run (`--var NAME=…`): `{{NAME}}` may read them.
+    pub inputs: Vec<String>,
+    /// Names of the providers configured in Settings (besides the built-in ones); `None` when
+    /// they are not known (no warning about unknown providers then).
+    pub providers: Option<Vec<String>>,
+}
+
 /// Every problem of a loaded mission, errors and warnings, in file order.
 pub fn validate(loaded: &LoadedMission) -> Vec<Diagnostic> {
+    validate_with(loaded, &ValidateOptions::default())
+}
+
+/// [`validate`] knowing the run's inputs and the configured providers.
+pub fn validate_with(loaded: &LoadedMission, options: &ValidateOptions) -> Vec<Diagnostic> {
     let mut checker = Checker {
         loaded,
         mission: &loaded.mission,
+        options,
         out: Vec::new(),
     };
     settings::check_mission_fields(&mut checker);
@@ -30,9 +47,37 @@ pub fn validate(loaded: &LoadedMission) -> Vec<Diagnostic> {
     settings::check_state(&mut checker);
     settings::check_simulation(&mut checker);
     settings::check_plan(&mut checker);
+    settings::check_inputs(&mut checker);
     let mut out = checker.out;
     out.sort_by_key(|d| d.location.map_or(usize::MAX, |l| l.offset));
-    out
+    // What loading found (unknown keys, RustChain shapes) points into the file as written,
+    // which for an import is not the converted text the checks above point into.
+    let mut all = loaded.load_diagnostics.clone();
+    if loaded.original.is_none() {
+        all.extend(out);
+        all.sort_by_key(|d| d.location.map_or(usize::MAX, |l| l.offset));
+    } else {
+        all.extend(out);
+    }
+    all
+}
+
+/// Every warning made an error (`mission validate --strict`, Spark's flag).
+pub fn strict(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics
+        .into_iter()
+        .map(|mut d| {
+            if d.severity == crate::diagnostic::Severity::Warning {
+                d.severity = crate::diagnostic::Severity::Error;
+                let why = "an error under --strict";
+                d.help = Some(match d.help.take() {
+                    Some(h) => format!("{h} ({why})"),
+                    None => why.to_string(),
+                });
+            }
+            d
+        })
+        .collect()
 }
 
 /// [`validate`] for a mission built in memory; `name` stands for the file in diagnostics.
@@ -44,6 +89,7 @@ pub fn validate_mission(mission: &Mission, name: &str) -> Vec<Diagnostic> {
 pub(crate) struct Checker<'a> {
     loaded: &'a LoadedMission,
     mission: &'a Mission,
+    options: &'a ValidateOptions,
     out: Vec<Diagnostic>,
 }
 

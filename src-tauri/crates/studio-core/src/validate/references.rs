@@ -8,8 +8,8 @@ use crate::step_params::params_of;
 use crate::step_types::{step_type, StepTypeStatus};
 use crate::suggest::did_you_mean;
 use crate::variables::{
-    for_each_string, has_unclosed_braces, occurrences, parse_reference, Reference, CONFIG_KEYS,
-    MISSION_KEYS, NAMESPACES, RUN_KEYS,
+    for_each_string, has_unclosed_braces, occurrences, parse_reference, Reference,
+    BUILTIN_NAMES, CONFIG_KEYS, FORMS, MISSION_KEYS, NAMESPACES, RUN_KEYS,
 };
 
 pub(super) fn check_references(
@@ -77,7 +77,7 @@ fn check_text(
             Err(err) => {
                 c.push(
                     Diagnostic::error(Code::UnknownReference, field, format!("`{shown}`: {err}"))
-                        .with_help("references look like {{env.NAME}}, {{<step>.output.<field>}}, {{context.<name>}}, {{state.<field>}}"),
+                        .with_help(format!("the forms are: {FORMS}")),
                     Part::Value,
                 );
                 continue;
@@ -147,23 +147,7 @@ fn check_text(
                     Some(unknown_step(c, target, &shown))
                 }
             }
-            Reference::Bare(name) => {
-                if graph.index_of(name).is_some() {
-                    Some((
-                        Code::UnknownReference,
-                        format!("`{shown}` names a step but not what to read from it"),
-                        format!("write {{{{{name}.output}}}} or {{{{{name}.output.<field>}}}}"),
-                    ))
-                } else {
-                    Some((
-                        Code::UnknownReference,
-                        format!("`{shown}` is not one of the variable forms: the step would fail on it"),
-                        format!(
-                            "write {{{{context.{name}}}}} for a run input (`--var {name}=…`), or {{{{<step>.output.<field>}}}} for a step's output"
-                        ),
-                    ))
-                }
-            }
+            Reference::Bare(name) => bare_name(c, graph, name, &shown),
         };
         if let Some((code, message, help)) = problem {
             c.push(
@@ -172,6 +156,57 @@ fn check_text(
             );
         }
     }
+}
+
+/// `{{name}}`: a run input (declared, or given with the run), or a built-in name.
+fn bare_name(
+    c: &Checker<'_>,
+    graph: &StepGraph<'_>,
+    name: &str,
+    shown: &str,
+) -> Option<(Code, String, String)> {
+    let mission = c.mission;
+    if mission.declares_input(name)
+        || c.options.inputs.iter().any(|n| n == name)
+        || BUILTIN_NAMES.contains(&name)
+    {
+        return None;
+    }
+    if graph.index_of(name).is_some() {
+        return Some((
+            Code::UnknownReference,
+            format!("`{shown}` names a step but not what to read from it"),
+            format!("write {{{{{name}.output}}}} or {{{{{name}.output.<field>}}}}"),
+        ));
+    }
+    let plain = name
+        .chars()
+        .all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '-');
+    if !plain {
+        return Some((
+            Code::UnknownReference,
+            format!("`{shown}` is not a reference: filters and expressions are not supported inside `{{{{…}}}}`"),
+            format!("the forms are: {FORMS}"),
+        ));
+    }
+    let known: Vec<&str> = mission
+        .variables
+        .keys()
+        .map(String::as_str)
+        .chain(mission.parameters.iter().map(|d| d.name.as_str()))
+        .chain(BUILTIN_NAMES.iter().copied())
+        .collect();
+    let help = match did_you_mean(name, known.iter().copied()) {
+        Some(s) => format!("did you mean `{{{{{s}}}}}`?"),
+        None => format!(
+            "declare it (`variables: {{{name}: …}}`, or in `parameters:` with a default), or run with `--var {name}=VALUE`; the forms are: {FORMS}"
+        ),
+    };
+    Some((
+        Code::UnknownReference,
+        format!("`{shown}` is not a run input of this mission: the step would fail on it"),
+        help,
+    ))
 }
 
 fn unknown_step(c: &Checker<'_>, target: &str, shown: &str) -> (Code, String, String) {

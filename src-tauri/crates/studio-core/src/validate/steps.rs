@@ -4,7 +4,8 @@ use super::{list, step_path, Checker};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{cycle_path, BuildProblem, StepGraph};
 use crate::spans::{child_key, Part};
-use crate::step_params::{check_parameters, params_of, ProblemKind};
+use crate::step_params::{check_parameters, params_of, ProblemKind, BUILTIN_PROVIDERS};
+use serde_json::Value;
 use crate::step_types::{step_type, StepTypeStatus, STEP_TYPES};
 use crate::suggest::did_you_mean;
 use crate::variables::NAMESPACES;
@@ -88,7 +89,10 @@ fn check_step_type(c: &mut Checker<'_>, i: usize) {
     let name = step.step_type.as_str();
     match step_type(name) {
         None => {
+            let shell_like = ["shell", "bash", "sh", "script", "exec", "run", "powershell"]
+                .contains(&name.to_ascii_lowercase().as_str());
             let help = match did_you_mean(name, STEP_TYPES.iter().map(|t| t.name)) {
+                _ if shell_like => "use `step_type: command` with the program and its `args` (or, for a literal line that needs a shell, `command: <line>` with `shell: true`)".to_string(),
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "see the step types in missions/README.md".to_string(),
             };
@@ -157,6 +161,127 @@ fn check_step_parameters(c: &mut Checker<'_>, i: usize) {
         };
         c.push(d.with_help(problem.help), part);
     }
+    match step.step_type.as_str() {
+        "command" => check_command_line(c, i),
+        "llm" => check_provider(c, i),
+        _ => {}
+    }
+}
+
+/// A whole shell line in `command` (no `args`) is refused with the program + args form, unless
+/// the mission asks for a shell with `shell: true` and the line is a literal.
+fn check_command_line(c: &mut Checker<'_>, i: usize) {
+    let p = &c.mission.steps[i].parameters;
+    let Some(command) = p.get("command").and_then(Value::as_str) else {
+        return;
+    };
+    let shell = matches!(p.get("shell"), Some(Value::Bool(true)))
+        || p.get("shell").and_then(Value::as_str) == Some("true");
+    let has_args = p.get("args").is_some_and(|a| !a.is_null());
+    let field = format!("{}.parameters.command", step_path(i));
+    if shell {
+        if command.contains("{{") {
+            c.push(
+                Diagnostic::error(
+                    Code::ShellCommandLine,
+                    field,
+                    "a `shell: true` line may not hold `{{…}}`: no variable ever reaches a shell",
+                )
+                .with_help("drop `shell: true` and give the program and its arguments, each `{{…}}` inside one argument: `command: prog`, `args: [\"--name\", \"{{context.name}}\"]`"),
+                Part::Value,
+            );
+        } else if has_args {
+            c.push(
+                Diagnostic::error(
+                    Code::ConflictingParameters,
+                    format!("{}.parameters.args", step_path(i)),
+                    "with `shell: true` the whole line is in `command`; `args` would be ignored",
+                )
+                .with_help("put the arguments in the line, or drop `shell: true` and keep `command` + `args`"),
+                Part::Key,
+            );
+        }
+        return;
+    }
+    let line = command.trim();
+    if has_args || !line.contains(char::is_whitespace) {
+        return;
+    }
+    let help = match shlex::split(line) {
+        Some(words) if !words.is_empty() && !has_shell_syntax(line) => {
+            let args: Vec<String> = words[1..]
+                .iter()
+                .map(|w| serde_json::to_string(w).unwrap_or_default())
+                .collect();
+            format!(
+                "give the program and its arguments apart: `command: {}` and `args: [{}]`; or, for a literal line that needs a shell, add `shell: true`",
+                words[0],
+                args.join(", ")
+            )
+        }
+        _ => "this line uses shell syntax (pipes, `&&`, redirections, variables): split it into steps, each with `command` + `args`, or, for a literal line, add `shell: true`".to_string(),
+    };
+    c.push(
+        Diagnostic::error(
+            Code::ShellCommandLine,
+            field,
+            format!("`command` holds a whole shell line (`{}`) and no `args`", short(line)),
+        )
+        .with_help(help),
+        Part::Value,
+    );
+}
+
+/// Whether a line relies on a shell to mean what it says.
+fn has_shell_syntax(line: &str) -> bool {
+    ["&&", "||", "|", ";", ">", "<", "$", "`", "*", "~"]
+        .iter()
+        .any(|t| line.contains(t))
+}
+
+fn short(text: &str) -> String {
+    let cut: String = text.chars().take(60).collect();
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// An `llm` step's provider: built in, or named in the operator's provider table.
+fn check_provider(c: &mut Checker<'_>, i: usize) {
+    let p = &c.mission.steps[i].parameters;
+    let Some(provider) = p.get("provider").and_then(Value::as_str) else {
+        return;
+    };
+    if provider.contains("{{") || BUILTIN_PROVIDERS.contains(&provider) {
+        return;
+    }
+    let configured = c.options.providers.as_deref().unwrap_or(&[]);
+    if configured.iter().any(|n| n == provider) {
+        return;
+    }
+    let known: Vec<&str> = BUILTIN_PROVIDERS
+        .iter()
+        .copied()
+        .chain(configured.iter().map(String::as_str))
+        .collect();
+    let help = match did_you_mean(provider, known.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? Or add `{provider}` in Settings → Providers (its wire format and base URL, e.g. openai at http://127.0.0.1:11435/v1)"),
+        None => format!(
+            "add `{provider}` in Settings → Providers (the app) or to providers.json in the data folder: its wire format (openai, ollama or anthropic) and base URL; built in: {}",
+            BUILTIN_PROVIDERS.join(", ")
+        ),
+    };
+    c.push(
+        Diagnostic::warning(
+            Code::UnknownProvider,
+            format!("{}.parameters.provider", step_path(i)),
+            format!("the provider `{provider}` is neither built in nor configured: the step would fail"),
+        )
+        .with_help(help),
+        Part::Value,
+    );
 }
 
 fn report_build_problem(c: &mut Checker<'_>, problem: BuildProblem) {

@@ -239,7 +239,7 @@ fn malformed_and_unknown_references_are_reported() {
         .help
         .as_deref()
         .unwrap()
-        .contains("{{context.legacy_var}}"));
+        .contains("--var legacy_var=VALUE"));
     assert_eq!(diags.len(), 8, "{diags:#?}");
 }
 
