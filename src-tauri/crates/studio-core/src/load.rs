@@ -315,7 +315,7 @@ pub(crate) fn load_text(
         Err(failure) => return Err(failure.shifted(bom).into_error(SourceFile { name, text })),
     };
     if let Some(kind) = crate::import::detect(&tree) {
-        return crate::import::load_text_as(kind, text, bom, name, format, limits);
+        return crate::import::load_tree_as(kind, tree, text, bom, name, format, limits);
     }
     load_mission_tree(tree, SourceFile { name, text }, format, limits)
 }
@@ -388,6 +388,46 @@ fn load_mission_tree(
         loaded.load_diagnostics.push(d);
     }
     check_step_limit(loaded, limits)
+}
+
+/// A document read as `T` after its unknown keys were left out (each a located warning); a
+/// value of the wrong type is a located error. `aliases` maps paths of a reshaped document
+/// back to the text.
+pub(crate) fn typed_from_tree<T: serde::de::DeserializeOwned + schemars::JsonSchema>(
+    mut tree: Value,
+    source: &SourceFile,
+    aliases: &PathAliases,
+) -> Result<(T, Vec<Diagnostic>), LoadError> {
+    let schema = schemars::schema_for!(T).to_value();
+    let mut unknown = Vec::new();
+    crate::keys::prune(&mut tree, &schema, &schema, "", &mut unknown);
+    let spans = SpanIndex::build(&source.text);
+    let typed: T = match serde_path_to_error::deserialize(tree) {
+        Ok(typed) => typed,
+        Err(err) => {
+            let path = aliases.written(&error_path(err.path())).into_owned();
+            let message = strip_location_suffix(&err.inner().to_string());
+            let help = help_for(&message);
+            let location = spans.locate(&path, Part::Value);
+            let d = located(
+                Diagnostic::error(Code::Syntax, path, message).with_help(help),
+                &source.name,
+                location,
+            );
+            return Err(invalid(source.clone(), d));
+        }
+    };
+    let warnings = unknown
+        .into_iter()
+        .map(|u| {
+            let mut d = unknown_key_warning(u);
+            d.file = source.name.clone();
+            d.field = aliases.written(&d.field).into_owned();
+            d.location = spans.locate(&d.field, Part::Key);
+            d
+        })
+        .collect();
+    Ok((typed, warnings))
 }
 
 /// The diagnostic of a key that the format does not know.

@@ -91,7 +91,14 @@ impl PathAliases {
             })
             .max_by_key(|(native, _)| native.len());
         match best {
-            Some((native, written)) => format!("{written}{}", &path[native.len()..]).into(),
+            Some((native, written)) => {
+                let rest = &path[native.len()..];
+                if written.is_empty() {
+                    rest.trim_start_matches('.').to_string().into()
+                } else {
+                    format!("{written}{rest}").into()
+                }
+            }
             None => path.into(),
         }
     }

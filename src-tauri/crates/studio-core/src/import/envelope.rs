@@ -27,13 +27,19 @@
 use super::{non_blank, step, ImportNote, Imported};
 use crate::mission::{Approval, ApprovalMode, Budget, Mission, Perimeter, ToolRules};
 use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-/// A Mission Envelope v1 dispatch payload.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// A Mission Envelope v1 dispatch payload, as the spec writes it and as real control planes
+/// send it: `vp_id` + `objective` alone is an envelope (the `mission_id` is then derived), a
+/// `mission_type` may be any kind, and the keys such payloads carry besides the spec's are
+/// accepted (each dropped with a note, or mapped where it has a meaning here).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchPayload {
-    pub mission_id: String,
+    #[serde(default)]
+    pub mission_id: Option<String>,
     #[serde(default)]
     pub vp_id: Option<String>,
     #[serde(default)]
@@ -44,8 +50,9 @@ pub struct DispatchPayload {
     pub source_instance_id: Option<String>,
     #[serde(default)]
     pub target_instance_id: Option<String>,
+    /// `coding | research | automation | custom` in the spec; any kind in practice.
     #[serde(default)]
-    pub mission_type: Option<MissionType>,
+    pub mission_type: Option<String>,
     pub objective: String,
     #[serde(default)]
     pub constraints: Option<EnvelopeConstraints>,
@@ -69,29 +76,34 @@ pub struct DispatchPayload {
     pub trace_id: Option<String>,
     #[serde(default)]
     pub created_at: Option<String>,
+    /// Extra instructions for the worker (becomes the `work` step's system message).
+    #[serde(default)]
+    pub system_prompt_injection: Option<String>,
+    // Keys real control planes send that have no meaning for a local run.
+    #[serde(default)]
+    pub priority: Option<Value>,
+    #[serde(default)]
+    pub reply_mode: Option<Value>,
+    #[serde(default)]
+    pub execution_mode: Option<Value>,
+    #[serde(default)]
+    pub source_session_id: Option<Value>,
+    #[serde(default)]
+    pub source_turn_id: Option<Value>,
+    #[serde(default)]
+    pub vp_display_name: Option<Value>,
+    #[serde(default)]
+    pub run_id: Option<Value>,
+    #[serde(default)]
+    pub task_id: Option<Value>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MissionType {
-    Coding,
-    Research,
-    Automation,
-    Custom,
-}
+/// The kinds the envelope spec lists; any other is kept as a tag with a note.
+const SPEC_MISSION_TYPES: &[&str] = &["coding", "research", "automation", "custom"];
 
-impl MissionType {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Coding => "coding",
-            Self::Research => "research",
-            Self::Automation => "automation",
-            Self::Custom => "custom",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportCadence {
     Milestone,
@@ -99,8 +111,7 @@ pub enum ReportCadence {
     Hybrid,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 pub struct EnvelopeConstraints {
     #[serde(default)]
     pub allowed_tools: Vec<String>,
@@ -108,20 +119,42 @@ pub struct EnvelopeConstraints {
     pub forbidden_tools: Vec<String>,
     #[serde(default)]
     pub approval_required: Vec<String>,
+    /// A runtime cap written among the constraints (real payloads do).
+    #[serde(default)]
+    pub max_duration_minutes: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<u64>,
+    /// `false`: the mission may not change the repository: a read-only sandbox.
+    #[serde(default)]
+    pub repo_mutation_allowed: Option<bool>,
+    #[serde(default)]
+    pub mission_type: Option<String>,
+    /// Places and settings of the control plane's own workers (paths, workflow kinds).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvelopeBudget {
     #[serde(default)]
     pub max_runtime_minutes: Option<f64>,
+    /// Another spelling of `max_runtime_minutes` seen in real payloads.
+    #[serde(default)]
+    pub max_minutes: Option<f64>,
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+    #[serde(default)]
+    pub max_tokens: Option<u64>,
     #[serde(default)]
     pub max_llm_calls: Option<u64>,
     #[serde(default)]
     pub max_cost_usd: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutonomyWindow {
     #[serde(default)]
@@ -130,7 +163,7 @@ pub struct AutonomyWindow {
     pub end_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtifactPolicy {
     #[serde(default)]
@@ -139,7 +172,7 @@ pub struct ArtifactPolicy {
     pub storage_scope: Option<StorageScope>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StorageScope {
     Factory,
@@ -147,7 +180,7 @@ pub enum StorageScope {
     Pushback,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Callback {
     #[serde(default)]
@@ -163,7 +196,21 @@ const APPROVAL_THRESHOLD_USD: f64 = 1.0;
 
 /// Converts a dispatch payload to a native mission, noting what was mapped and dropped.
 pub fn convert(p: &DispatchPayload) -> Imported {
-    let mut notes = vec![ImportNote::mapped("mission_id", "to `id` and `name`")];
+    let mut notes = Vec::new();
+    let mission_id = match non_blank(p.mission_id.as_deref()) {
+        Some(id) => {
+            notes.push(ImportNote::mapped("mission_id", "to `id` and `name`"));
+            id
+        }
+        None => {
+            let id = derived_mission_id(p);
+            notes.push(ImportNote::mapped(
+                "mission_id",
+                format!("(absent) derived as `{id}` from the VP and the idempotency key (or the objective), so the same dispatch gets the same id"),
+            ));
+            id
+        }
+    };
     let identity: Vec<&str> = [
         ("vp_id", &p.vp_id),
         ("vp_session_id", &p.vp_session_id),
@@ -183,12 +230,28 @@ pub fn convert(p: &DispatchPayload) -> Imported {
         ));
     }
     let mut tags = Vec::new();
-    if let Some(t) = p.mission_type {
-        tags.push(t.as_str().to_string());
-        notes.push(ImportNote::mapped(
-            "mission_type",
-            format!("to the tag `{}`", t.as_str()),
-        ));
+    let kinds = [
+        ("mission_type", p.mission_type.as_deref()),
+        (
+            "constraints.mission_type",
+            p.constraints.as_ref().and_then(|c| c.mission_type.as_deref()),
+        ),
+    ];
+    for (field, kind) in kinds {
+        let Some(kind) = non_blank(kind) else { continue };
+        if tags.contains(&kind) {
+            continue;
+        }
+        let message = if SPEC_MISSION_TYPES.contains(&kind.as_str()) {
+            format!("to the tag `{kind}`")
+        } else {
+            format!(
+                "to the tag `{kind}` (a kind outside the spec's {}; kept as it is)",
+                SPEC_MISSION_TYPES.join(", ")
+            )
+        };
+        notes.push(ImportNote::mapped(field, message));
+        tags.push(kind);
     }
     let criteria: Vec<&str> = p
         .success_criteria
@@ -279,6 +342,40 @@ pub fn convert(p: &DispatchPayload) -> Imported {
             "the evidence folder records when the run started",
         ));
     }
+    let routing: Vec<&str> = [
+        ("priority", &p.priority),
+        ("reply_mode", &p.reply_mode),
+        ("execution_mode", &p.execution_mode),
+        ("source_session_id", &p.source_session_id),
+        ("source_turn_id", &p.source_turn_id),
+        ("vp_display_name", &p.vp_display_name),
+        ("run_id", &p.run_id),
+        ("task_id", &p.task_id),
+        ("metadata", &p.metadata),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(k, _)| k)
+    .collect();
+    if !routing.is_empty() {
+        notes.push(ImportNote::dropped(
+            routing.join(", "),
+            "the control plane's routing and bookkeeping; the run is local",
+        ));
+    }
+    if let Some(c) = &p.constraints {
+        let places: Vec<&str> = c.other.keys().map(String::as_str).collect();
+        if !places.is_empty() {
+            notes.push(ImportNote::dropped(
+                places
+                    .iter()
+                    .map(|k| format!("constraints.{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                "settings of the control plane's own workers; the run works in its own workspace",
+            ));
+        }
+    }
 
     let mut prompt = format!("Objective: {}", p.objective.trim());
     if !criteria.is_empty() {
@@ -287,12 +384,20 @@ pub fn convert(p: &DispatchPayload) -> Imported {
             prompt.push_str(&format!("\n- {c}"));
         }
     }
+    let mut work = json!({ "prompt": prompt });
+    if let Some(system) = non_blank(p.system_prompt_injection.as_deref()) {
+        work["system_message"] = Value::String(system);
+        notes.push(ImportNote::mapped(
+            "system_prompt_injection",
+            "to the `work` step's `system_message`",
+        ));
+    }
     let mut steps = vec![step(
         "work",
         "llm",
         "Carry out the objective",
         Vec::new(),
-        json!({ "prompt": prompt }),
+        work,
     )];
     for (i, output) in outputs.iter().enumerate() {
         steps.push(step(
@@ -305,8 +410,8 @@ pub fn convert(p: &DispatchPayload) -> Imported {
     }
 
     let mission = Mission {
-        id: Some(p.mission_id.clone()),
-        name: p.mission_id.clone(),
+        id: Some(mission_id.clone()),
+        name: mission_id,
         objective: non_blank(Some(&p.objective)),
         done_definition,
         tags,
@@ -318,8 +423,25 @@ pub fn convert(p: &DispatchPayload) -> Imported {
     Imported { mission, notes }
 }
 
+/// `vp-mission-<hash>` of the VP and the idempotency key (else the objective).
+fn derived_mission_id(p: &DispatchPayload) -> String {
+    use sha2::{Digest, Sha256};
+    let vp = p.vp_id.as_deref().unwrap_or("local");
+    let key = p.idempotency_key.as_deref().unwrap_or(&p.objective);
+    let digest = Sha256::digest(format!("{vp}:{key}").as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("vp-mission-{hex}")
+}
+
 fn perimeter(p: &DispatchPayload, notes: &mut Vec<ImportNote>) -> Option<Perimeter> {
     let mut perimeter = Perimeter::default();
+    if p.constraints.as_ref().and_then(|c| c.repo_mutation_allowed) == Some(false) {
+        perimeter.sandbox = Some(crate::mission::Sandbox::ReadOnly);
+        notes.push(ImportNote::mapped(
+            "constraints.repo_mutation_allowed",
+            "(`false`) to `perimeter.sandbox: read-only`",
+        ));
+    }
     if let Some(c) = &p.constraints {
         if !c.allowed_tools.is_empty() || !c.forbidden_tools.is_empty() {
             notes.push(ImportNote::mapped(
@@ -361,6 +483,24 @@ fn perimeter(p: &DispatchPayload, notes: &mut Vec<ImportNote>) -> Option<Perimet
             Some(0.0) => zero.push("max_cost_usd"),
             v => budget.max_cost_usd = v,
         }
+        if budget.max_runtime_minutes.is_none() {
+            if let Some(minutes) = b.max_minutes.filter(|m| *m > 0.0) {
+                budget.max_runtime_minutes = Some(minutes);
+                notes.push(ImportNote::mapped(
+                    "budget.max_minutes",
+                    "to `perimeter.budget.max_runtime_minutes`",
+                ));
+            }
+        }
+        if let Some(tokens) = b.max_tokens.filter(|t| *t > 0) {
+            budget.max_tokens = Some(tokens);
+        }
+        if b.timeout_seconds.is_some() || b.max_retries.is_some() {
+            notes.push(ImportNote::dropped(
+                "budget.timeout_seconds, budget.max_retries",
+                "a dispatch's delivery settings; cap the run with `max_runtime_minutes` (the worker's `--timeout`)",
+            ));
+        }
         if !zero.is_empty() {
             notes.push(ImportNote::dropped(
                 zero.iter()
@@ -373,6 +513,30 @@ fn perimeter(p: &DispatchPayload, notes: &mut Vec<ImportNote>) -> Option<Perimet
         if budget != Budget::default() {
             notes.push(ImportNote::mapped("budget", "to `perimeter.budget`"));
             perimeter.budget = Some(budget);
+        }
+    }
+    if let Some(c) = &p.constraints {
+        let budget = perimeter.budget.get_or_insert_with(Budget::default);
+        if let (Some(minutes), None) = (c.max_duration_minutes, budget.max_runtime_minutes) {
+            if minutes > 0.0 {
+                budget.max_runtime_minutes = Some(minutes);
+                notes.push(ImportNote::mapped(
+                    "constraints.max_duration_minutes",
+                    "to `perimeter.budget.max_runtime_minutes`",
+                ));
+            }
+        }
+        if let (Some(tokens), None) = (c.max_tokens, budget.max_tokens) {
+            if tokens > 0 {
+                budget.max_tokens = Some(tokens);
+                notes.push(ImportNote::mapped(
+                    "constraints.max_tokens",
+                    "to `perimeter.budget.max_tokens`",
+                ));
+            }
+        }
+        if *budget == Budget::default() {
+            perimeter.budget = None;
         }
     }
     (perimeter != Perimeter::default()).then_some(perimeter)

@@ -5,13 +5,14 @@
 //!   `context.md` and `constraints.md`): [`pack`];
 //! * a Mission Envelope v1 dispatch payload (JSON): [`envelope`].
 //!
-//! [`crate::load_file`] and [`crate::load_str`] accept them transparently: a text is first read
-//! as a native mission (so the native path costs nothing more), and only when that fails is its
-//! shape probed for a known import format. A directory is a mission pack.
+//! [`crate::load_file`] and [`crate::load_str`] accept them transparently: a text is read into
+//! a document, and [`detect`] tells the format from its top-level keys (a document with
+//! `steps` is a mission). A directory is a mission pack.
 //!
-//! Each source format is a set of typed serde structs following its seed specification, with
-//! unknown fields refused, so a malformed import gets the same located error as a native file.
-//! Every conversion returns [`ImportNote`]s: what was mapped to which native field, and what was
+//! Each source format is a set of typed serde structs following its seed specification and the
+//! payloads seen in practice. A key the structs do not know is a warning located in the
+//! original file (and left out), a value of the wrong type a located error. Every conversion
+//! returns [`ImportNote`]s: what was mapped to which native field, and what was
 //! dropped and why. The notes travel with the mission: in [`crate::LoadedMission::import`] (the
 //! CLI prints them on stderr) and appended to the mission's `constraints` under
 //! `## Import notes`, so the evidence folder's `constraints.md` records them for every run.
@@ -163,33 +164,45 @@ pub fn detect(tree: &serde_json::Value) -> Option<ImportKind> {
     None
 }
 
-/// Parses `body` (the text without its byte order mark, `bom` bytes long) as `kind` and converts
-/// it. A parse failure is located in the original text.
-pub(crate) fn load_text_as(
+/// Reads a parsed document (`tree`, of the text `text`) as `kind` and converts it. Unknown keys
+/// are warnings located in the text; a value of the wrong type is an error there.
+pub(crate) fn load_tree_as(
     kind: ImportKind,
+    tree: serde_json::Value,
     text: String,
     bom: usize,
     name: String,
     format: SourceFormat,
     limits: &Limits,
 ) -> Result<LoadedMission, LoadError> {
-    let body = &text[bom..];
-    let converted = match kind {
-        ImportKind::Spark => load::parse_as::<spark::SparkMissionSpec>(body, format, limits)
-            .map(|spec| spark::convert(&spec)),
-        ImportKind::Envelope => load::parse_as::<envelope::DispatchPayload>(body, format, limits)
-            .map(|payload| envelope::convert(&payload)),
-        ImportKind::MissionPack => load::parse_as::<pack::PackMission>(body, format, limits)
-            .map(|m| pack::convert(&m, None, None, None)),
+    let source = SourceFile { name, text };
+    let mut aliases = crate::compat::PathAliases::default();
+    let (imported, warnings) = match kind {
+        ImportKind::Spark => {
+            let tree = spark::wrap_flat_graph(tree, &mut aliases);
+            let (spec, warnings) =
+                load::typed_from_tree::<spark::SparkMissionSpec>(tree, &source, &aliases)?;
+            (spark::convert(&spec), warnings)
+        }
+        ImportKind::Envelope => {
+            let (payload, warnings) =
+                load::typed_from_tree::<envelope::DispatchPayload>(tree, &source, &aliases)?;
+            (envelope::convert(&payload), warnings)
+        }
+        ImportKind::MissionPack => {
+            let body = &source.text[bom..];
+            let pack = load::parse_as::<pack::PackMission>(body, format, limits)
+                .map_err(|failure: Failure| failure.shifted(bom).into_error(source.clone()))?;
+            (pack::convert(&pack, None, None, None), Vec::new())
+        }
         ImportKind::RustChain => unreachable!("a RustChain mission is read as a native one"),
     };
-    let imported = converted.map_err(|failure: Failure| {
-        failure.shifted(bom).into_error(SourceFile {
-            name: name.clone(),
-            text,
-        })
-    })?;
-    finish(kind, imported, name, limits)
+    let mut loaded = finish(kind, imported, source.name.clone(), limits)?;
+    if !warnings.is_empty() {
+        loaded.load_diagnostics = warnings;
+        loaded.original = Some(source);
+    }
+    Ok(loaded)
 }
 
 /// Appends the notes to the mission's constraints and wraps it for validation: diagnostics of

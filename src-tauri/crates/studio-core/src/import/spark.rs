@@ -18,27 +18,35 @@
 //! `state_schema.schema_class` and field descriptions, `strategies`, `telemetry` (events always
 //! go to `events.jsonl` and the history), `deployment` (runs are local).
 //!
-//! The seed does not spell out `GraphSpec`; the subset read here is `{id, description, start,
-//! nodes: [{id, type, description, config}], edges: [{from_node, to_node, condition}]}`.
+//! The seed does not spell out `GraphSpec`; what is read here is Spark's model (`{id,
+//! description, start, nodes: [{id, type, description, config, inputs, outputs}], edges: [{id,
+//! from_node, to_node, condition, priority, metadata, fanout_behavior}], graph_state, event_bus,
+//! task, tools}`) and its documents' spellings (`name`, `start_node`, `initial_state`, edges'
+//! `from`/`to` or `from_id`/`to_id`). A bare GraphSpec (no `mission_id`), wrapped in `graph`
+//! or written flat at the top, imports like a MissionSpec named after its graph.
 
 use super::{non_blank, ImportNote, Imported};
 use crate::mission::{
     Mission, Plan, PlanStep, SimulatedTool, Simulation, StateField, StateSchema, Step,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// A Spark `MissionSpec`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SparkMissionSpec {
     #[serde(default)]
     pub spark_version: Option<String>,
-    /// Unique identifier (reverse DNS recommended).
-    pub mission_id: String,
+    /// Unique identifier (reverse DNS recommended). Absent in a bare `GraphSpec`: the graph's
+    /// name (or id) stands for it.
+    #[serde(default)]
+    pub mission_id: Option<String>,
     /// Semantic version of the mission.
-    pub version: String,
+    #[serde(default)]
+    pub version: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
     pub graph: GraphSpec,
@@ -56,23 +64,34 @@ pub struct SparkMissionSpec {
     pub simulation: Option<SimulationSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraphSpec {
     #[serde(default)]
     pub id: Option<String>,
+    /// The documents' spelling of `id`.
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
-    /// The node execution starts from.
-    #[serde(default)]
+    /// The node execution starts from (`start_node` in the documents).
+    #[serde(default, alias = "start_node")]
     pub start: Option<String>,
+    #[serde(default, alias = "initial_state")]
+    pub graph_state: Option<Value>,
+    #[serde(default)]
+    pub event_bus: Option<Value>,
+    #[serde(default)]
+    pub task: Option<Value>,
+    #[serde(default)]
+    pub tools: Option<Value>,
     #[serde(default)]
     pub nodes: Vec<NodeSpec>,
     #[serde(default)]
     pub edges: Vec<EdgeSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     pub id: String,
@@ -82,25 +101,49 @@ pub struct NodeSpec {
     pub description: Option<String>,
     #[serde(default)]
     pub config: Option<Value>,
+    #[serde(default)]
+    pub inputs: Option<Value>,
+    #[serde(default)]
+    pub outputs: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeSpec {
+    #[serde(alias = "from_id", alias = "from")]
     pub from_node: String,
+    #[serde(alias = "to_id", alias = "to")]
     pub to_node: String,
     #[serde(default)]
     pub condition: Option<Value>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub priority: Option<Value>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub fanout_behavior: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanSpec {
     #[serde(default)]
     pub steps: Vec<PlanStepSpec>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub auto_advance: Option<bool>,
+    #[serde(default)]
+    pub telemetry_topic: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanStepSpec {
     pub id: String,
@@ -110,7 +153,7 @@ pub struct PlanStepSpec {
     pub depends_on: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateSchemaSpec {
     /// A Python class path (`myapp.schemas:PipelineState`).
@@ -118,9 +161,18 @@ pub struct StateSchemaSpec {
     pub schema_class: Option<String>,
     #[serde(default)]
     pub fields: BTreeMap<String, StateFieldSpec>,
+    /// The model's form: a named schema, its version, a Python class, a JSON Schema.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub module: Option<String>,
+    #[serde(default)]
+    pub json_schema: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateFieldSpec {
     #[serde(rename = "type")]
@@ -133,25 +185,36 @@ pub struct StateFieldSpec {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StrategyBindingSpec {
+    #[serde(default = "graph_target")]
     pub target: String,
     #[serde(default)]
     pub reference: Option<String>,
     pub strategy: ReasoningStrategySpec,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+fn graph_target() -> String {
+    "graph".to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasoningStrategySpec {
     #[serde(rename = "type")]
     pub strategy_type: String,
     #[serde(default)]
     pub config: Option<Value>,
+    #[serde(default)]
+    pub custom_class: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetrySpec {
     #[serde(default)]
@@ -167,9 +230,15 @@ pub struct TelemetrySpec {
     pub buffer_size: Option<u64>,
     #[serde(default)]
     pub export_interval: Option<f64>,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub topics: Option<Value>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentSpec {
     /// development | staging | production
@@ -183,58 +252,172 @@ pub struct DeploymentSpec {
     pub health_check_interval: Option<u64>,
     #[serde(default)]
     pub restart_policy: Option<String>,
+    /// Environment variables (the documents' form), or the environment's label (the model's
+    /// form, `dev`).
     #[serde(default)]
-    pub environment: BTreeMap<String, Value>,
+    pub environment: Option<Value>,
+    #[serde(default)]
+    pub runtime: Option<Value>,
+    #[serde(default)]
+    pub entrypoint: Option<Value>,
+    #[serde(default)]
+    pub health_check: Option<Value>,
+    #[serde(default)]
+    pub scaling: Option<Value>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationSpec {
     #[serde(default)]
     pub enabled: bool,
     #[serde(default)]
     pub tools: Vec<SimulationToolOverrideSpec>,
+    #[serde(default)]
+    pub latency_seconds: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationToolOverrideSpec {
     pub name: String,
     #[serde(default)]
     pub static_response: Value,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub handler: Option<String>,
+    #[serde(default)]
+    pub parameters: Option<Value>,
+    #[serde(default)]
+    pub response_schema: Option<Value>,
+}
+
+/// A bare `GraphSpec` written flat (`{spark_version, id, start, nodes, edges}`, as Spark's
+/// models dump it) is put under `graph`, like the documents' wrapped form, so both read as a
+/// MissionSpec without mission metadata.
+///
+/// The other spellings Spark's documents and dumps use are renamed to the ones read here:
+/// edges' `from_id`/`from` and `to_id`/`to`, the graph's `start_node` and `initial_state`.
+pub(crate) fn wrap_flat_graph(mut tree: Value, aliases: &mut crate::compat::PathAliases) -> Value {
+    let flat = tree.get("graph").is_none() && tree.get("nodes").is_some_and(Value::is_array);
+    let graph_path = if flat { "" } else { "graph" };
+    let graph = if flat { Some(&mut tree) } else { tree.get_mut("graph") };
+    if let Some(Value::Object(graph)) = graph {
+        rename_key(graph, "start_node", "start", graph_path, aliases);
+        rename_key(graph, "initial_state", "graph_state", graph_path, aliases);
+        if let Some(Value::Array(edges)) = graph.get_mut("edges") {
+            for (i, edge) in edges.iter_mut().enumerate() {
+                let at = crate::spans::child_index(&crate::spans::child_key(graph_path, "edges"), i);
+                if let Value::Object(edge) = edge {
+                    for from in ["from_id", "from"] {
+                        rename_key(edge, from, "from_node", &at, aliases);
+                    }
+                    for to in ["to_id", "to"] {
+                        rename_key(edge, to, "to_node", &at, aliases);
+                    }
+                }
+            }
+        }
+    }
+    if !flat {
+        return tree;
+    }
+    let Value::Object(mut top) = tree else {
+        return tree;
+    };
+    let version = top.remove("spark_version");
+    let mut wrapped = serde_json::Map::new();
+    if let Some(v) = version {
+        wrapped.insert("spark_version".into(), v);
+    }
+    wrapped.insert("graph".into(), Value::Object(top));
+    aliases.add("graph", "");
+    Value::Object(wrapped)
+}
+
+fn rename_key(
+    map: &mut serde_json::Map<String, Value>,
+    from: &str,
+    to: &str,
+    at: &str,
+    aliases: &mut crate::compat::PathAliases,
+) {
+    if map.contains_key(to) {
+        return;
+    }
+    if let Some(value) = map.remove(from) {
+        map.insert(to.to_string(), value);
+        aliases.add(crate::spans::child_key(at, to), crate::spans::child_key(at, from));
+    }
 }
 
 /// Converts a MissionSpec to a native mission, noting what was mapped and dropped.
 pub fn convert(spec: &SparkMissionSpec) -> Imported {
     let mut notes = Vec::new();
-    let name = spec
-        .mission_id
+    let graph = &spec.graph;
+    let mission_id = match non_blank(spec.mission_id.as_deref()) {
+        Some(id) => id,
+        None => {
+            let (id, from) = match (non_blank(graph.name.as_deref()), non_blank(graph.id.as_deref())) {
+                (Some(name), _) => (name, "graph.name"),
+                (None, Some(id)) => (id, "graph.id"),
+                (None, None) => ("spark-graph".to_string(), "graph"),
+            };
+            notes.push(ImportNote::mapped(
+                from,
+                format!("to the mission's `id` (`{id}`): a bare GraphSpec has no `mission_id`"),
+            ));
+            id
+        }
+    };
+    let name = mission_id
         .rsplit('.')
         .find(|part| !part.trim().is_empty())
-        .unwrap_or(&spec.mission_id)
+        .unwrap_or(&mission_id)
         .to_string();
-    notes.push(ImportNote::mapped(
-        "mission_id",
-        format!("to `id`, and its last part to `name` (`{name}`)"),
-    ));
+    if spec.mission_id.is_some() {
+        notes.push(ImportNote::mapped(
+            "mission_id",
+            format!("to `id`, and its last part to `name` (`{name}`)"),
+        ));
+    }
     if let Some(v) = &spec.spark_version {
         notes.push(ImportNote::dropped(
             "spark_version",
             format!("`{v}` is the Spark format's version; the native format has its own"),
         ));
     }
-    notes.push(ImportNote::dropped(
-        "version",
-        format!(
-            "`{}` is the mission's own version; the native `version` is the format's",
-            spec.version
-        ),
-    ));
-    let graph = &spec.graph;
-    if let Some(id) = &graph.id {
+    if let Some(version) = &spec.version {
         notes.push(ImportNote::dropped(
-            "graph.id",
-            format!("`{id}`: the mission id names the graph"),
+            "version",
+            format!("`{version}` is the mission's own version; the native `version` is the format's"),
+        ));
+    }
+    if spec.mission_id.is_some() {
+        if let Some(id) = graph.id.as_ref().or(graph.name.as_ref()) {
+            notes.push(ImportNote::dropped(
+                "graph.id",
+                format!("`{id}`: the mission id names the graph"),
+            ));
+        }
+    }
+    let graph_extras: Vec<&str> = [
+        ("graph.graph_state", graph.graph_state.is_some()),
+        ("graph.event_bus", graph.event_bus.is_some()),
+        ("graph.task", graph.task.is_some()),
+        ("graph.tools", graph.tools.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, present)| *present)
+    .map(|(k, _)| k)
+    .collect();
+    if !graph_extras.is_empty() {
+        notes.push(ImportNote::dropped(
+            graph_extras.join(", "),
+            "the Spark runtime's own settings; the mission's state is its `state_schema`, its tools the step types and the registry",
         ));
     }
     if graph.description.is_some() {
@@ -401,8 +584,8 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
                 d.target.as_deref().unwrap_or("unset")
             ),
         ));
-        if !d.environment.is_empty() {
-            let names: Vec<&str> = d.environment.keys().map(String::as_str).collect();
+        if let Some(Value::Object(environment)) = &d.environment {
+            let names: Vec<&str> = environment.keys().map(String::as_str).collect();
             notes.push(ImportNote::dropped(
                 "deployment.environment",
                 format!(
@@ -429,7 +612,7 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
     });
 
     let mission = Mission {
-        id: Some(spec.mission_id.clone()),
+        id: Some(mission_id),
         name,
         description: non_blank(spec.description.as_deref()),
         state_schema,
@@ -448,7 +631,7 @@ fn push_unique(list: &mut Vec<String>, item: &str) {
 }
 
 fn convert_state(schema: &StateSchemaSpec, notes: &mut Vec<ImportNote>) -> StateSchema {
-    if let Some(class) = &schema.schema_class {
+    if let Some(class) = schema.schema_class.as_ref().or(schema.module.as_ref()) {
         notes.push(ImportNote::dropped(
             "state_schema.schema_class",
             format!("`{class}` is a Python class; the fields are typed here instead"),
@@ -475,6 +658,46 @@ fn convert_state(schema: &StateSchemaSpec, notes: &mut Vec<ImportNote>) -> State
                 default: field.default.clone(),
             },
         );
+    }
+    if let Some(properties) = schema
+        .json_schema
+        .as_ref()
+        .and_then(|j| j.get("properties"))
+        .and_then(Value::as_object)
+    {
+        let required: Vec<&str> = schema
+            .json_schema
+            .as_ref()
+            .and_then(|j| j.get("required"))
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (name, property) in properties {
+            let json_type = property.get("type").and_then(Value::as_str).unwrap_or("object");
+            let native = match json_type {
+                "integer" => "int",
+                "number" => "float",
+                "boolean" => "bool",
+                "array" => "list",
+                "string" => "string",
+                _ => "object",
+            };
+            fields.entry(name.clone()).or_insert_with(|| StateField {
+                field_type: native.to_string(),
+                required: required.contains(&name.as_str()),
+                default: property.get("default").cloned(),
+            });
+        }
+        notes.push(ImportNote::mapped(
+            "state_schema.json_schema",
+            "(its `properties`) to typed `state_schema.fields`",
+        ));
+    }
+    if schema.name.is_some() || schema.version.is_some() {
+        notes.push(ImportNote::dropped(
+            "state_schema.name, state_schema.version",
+            "the state is the mission's own; it needs no name",
+        ));
     }
     if !described.is_empty() {
         notes.push(ImportNote::dropped(
