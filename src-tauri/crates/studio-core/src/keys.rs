@@ -25,7 +25,13 @@ pub struct UnknownKey {
 
 /// Removes the keys `schema` does not allow from `value` (recursively), reporting each, and
 /// reads scalars as the schema expects them. `root` is the schema document holding `$defs`.
-pub fn prune(value: &mut Value, schema: &Value, root: &Value, path: &str, out: &mut Vec<UnknownKey>) {
+pub fn prune(
+    value: &mut Value,
+    schema: &Value,
+    root: &Value,
+    path: &str,
+    out: &mut Vec<UnknownKey>,
+) {
     let Some(schema) = pick(value, schema, root) else {
         return;
     };
@@ -38,7 +44,9 @@ pub fn prune(value: &mut Value, schema: &Value, root: &Value, path: &str, out: &
                 }
             }
         }
-        Value::Number(_) | Value::Bool(_) if expects(schema, "string") && !accepts(schema, value) => {
+        Value::Number(_) | Value::Bool(_)
+            if expects(schema, "string") && !accepts(schema, value) =>
+        {
             let text = match value {
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
@@ -77,8 +85,9 @@ fn prune_object(
             None => match additional {
                 Some(Value::Bool(false)) => {
                     map.remove(&key);
-                    let mut allowed: Vec<String> =
-                        properties.map(|p| p.keys().cloned().collect()).unwrap_or_default();
+                    let mut allowed: Vec<String> = properties
+                        .map(|p| p.keys().cloned().collect())
+                        .unwrap_or_default();
                     allowed.sort();
                     out.push(UnknownKey {
                         path: key_path,
@@ -239,12 +248,20 @@ mod tests {
         paths.sort();
         assert_eq!(
             paths,
-            ["config.max_parallel", "nmae", "state.count.typo", "steps[0].paramaters"]
+            [
+                "config.max_parallel",
+                "nmae",
+                "state.count.typo",
+                "steps[0].paramaters"
+            ]
         );
         let top = out.iter().find(|u| u.key == "nmae").unwrap();
         assert_eq!(top.allowed, ["config", "name", "state", "steps", "version"]);
         assert!(v.get("nmae").is_none());
-        assert_eq!(v["steps"][0]["parameters"]["any"]["thing"], 1, "free-form values are kept");
+        assert_eq!(
+            v["steps"][0]["parameters"]["any"]["thing"], 1,
+            "free-form values are kept"
+        );
     }
 
     #[test]
@@ -257,7 +274,13 @@ mod tests {
         assert_eq!(v["name"], "42");
         assert_eq!(v["version"], "1.5");
         assert_eq!(v["steps"][0]["id"], "7");
-        assert!(v["steps"][0].get("depends_on").is_none(), "null list = absent");
-        assert!(v["steps"][0]["parameters"].is_null(), "a field that takes anything keeps null");
+        assert!(
+            v["steps"][0].get("depends_on").is_none(),
+            "null list = absent"
+        );
+        assert!(
+            v["steps"][0]["parameters"].is_null(),
+            "a field that takes anything keeps null"
+        );
     }
 }

@@ -337,7 +337,7 @@ fn load_mission_tree(
         Ok(upgrade) => upgrade,
         Err(d) => {
             let location = SpanIndex::build(&source.text).locate(&d.field, Part::Key);
-            let d = located(d, &source.name, location);
+            let d = located(*d, &source.name, location);
             return Err(invalid(source, d));
         }
     };
@@ -350,8 +350,8 @@ fn load_mission_tree(
             let path = error_path(err.path());
             let message = strip_location_suffix(&err.inner().to_string());
             let help = help_for(&message);
-            let location = SpanIndex::build(&source.text)
-                .locate(&upgrade.aliases.written(&path), Part::Value);
+            let location =
+                SpanIndex::build(&source.text).locate(&upgrade.aliases.written(&path), Part::Value);
             let d = located(
                 Diagnostic::error(Code::Syntax, path, message).with_help(help),
                 &source.name,
@@ -433,7 +433,9 @@ pub(crate) fn typed_from_tree<T: serde::de::DeserializeOwned + schemars::JsonSch
 /// The diagnostic of a key that the format does not know.
 pub(crate) fn unknown_key_warning(u: crate::keys::UnknownKey) -> Diagnostic {
     let help = match crate::suggest::did_you_mean(&u.key, u.allowed.iter().map(String::as_str)) {
-        Some(s) => format!("did you mean `{s}`? (`mission validate --strict` refuses unknown keys)"),
+        Some(s) => {
+            format!("did you mean `{s}`? (`mission validate --strict` refuses unknown keys)")
+        }
         None if u.allowed.is_empty() => "remove it: nothing is expected here".to_string(),
         None => format!(
             "remove it or fix its spelling; the keys allowed here are: {}",
@@ -725,13 +727,23 @@ mod tests {
         let text = "name: Demo\nsteps:\n  - id: a\n    step_type: noop\n    paramaters: {}\n";
         let loaded = load_str(text, "m.yaml").unwrap();
         let d = &loaded.load_diagnostics[0];
-        assert_eq!((d.code, d.severity), (Code::UnknownField, crate::Severity::Warning));
-        assert!(d.message.contains("unknown key `paramaters`"), "{}", d.message);
+        assert_eq!(
+            (d.code, d.severity),
+            (Code::UnknownField, crate::Severity::Warning)
+        );
+        assert!(
+            d.message.contains("unknown key `paramaters`"),
+            "{}",
+            d.message
+        );
         let loc = d.location.expect("located");
         assert_eq!((loc.line, loc.column), (5, 5));
         assert_eq!(d.field, "steps[0].paramaters");
         assert!(
-            d.help.as_deref().unwrap().contains("did you mean `parameters`?"),
+            d.help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `parameters`?"),
             "help suggests the field: {d:?}"
         );
         assert_eq!(loaded.mission.steps[0].parameters, serde_json::json!({}));

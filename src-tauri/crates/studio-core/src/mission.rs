@@ -333,7 +333,8 @@ impl Mission {
         let mut out = self.variables.clone();
         for decl in &self.parameters {
             if let Some(default) = &decl.default {
-                out.entry(decl.name.clone()).or_insert_with(|| default.clone());
+                out.entry(decl.name.clone())
+                    .or_insert_with(|| default.clone());
             }
         }
         out

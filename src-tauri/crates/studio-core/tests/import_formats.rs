@@ -244,7 +244,13 @@ fn unknown_keys_of_a_spark_spec_are_warnings_in_the_original_file() {
         .expect("the misspelt key");
     assert_eq!(d.severity, Severity::Warning);
     assert!(d.message.contains("`telemtry`"), "{}", d.message);
-    assert!(d.help.as_deref().unwrap().contains("did you mean `telemetry`?"), "{d:?}");
+    assert!(
+        d.help
+            .as_deref()
+            .unwrap()
+            .contains("did you mean `telemetry`?"),
+        "{d:?}"
+    );
     assert_eq!(d.file, "spec.json", "located in the original file");
     assert_eq!(d.location.unwrap().line, 5);
     assert_eq!(loaded.original.as_ref().unwrap().name, "spec.json");
@@ -269,15 +275,23 @@ fn a_bare_graph_spec_imports_like_a_mission_spec_named_after_its_graph() {
     let loaded = load_str(wrapped, "graph.json").unwrap();
     assert_eq!(loaded.mission.id.as_deref(), Some("etl"));
     assert_eq!(loaded.mission.steps[1].depends_on, ["load"]);
-    assert!(studio_core::validate(&loaded).iter().all(|d| d.severity != Severity::Error));
+    assert!(studio_core::validate(&loaded)
+        .iter()
+        .all(|d| d.severity != Severity::Error));
 
     let flat = "{\"spark_version\": \"1.0\", \"id\": \"pipeline.graph\", \"start\": \"a\", \"nodes\": [{\"id\": \"a\", \"type\": \"Node\"}, {\"id\": \"b\", \"type\": \"Agent\", \"inputs\": {}}], \"edges\": [{\"id\": \"e1\", \"from_id\": \"a\", \"to_id\": \"b\", \"priority\": 0}], \"bogus\": 1}";
     let loaded = load_str(flat, "flat.json").unwrap();
     assert_eq!(loaded.mission.id.as_deref(), Some("pipeline.graph"));
     assert_eq!(loaded.mission.steps[1].depends_on, ["a"]);
     let all = studio_core::validate(&loaded);
-    let bogus = all.iter().find(|d| d.code == Code::UnknownField).expect("bogus");
-    assert_eq!(bogus.field, "bogus", "the path of the flat form, as written");
+    let bogus = all
+        .iter()
+        .find(|d| d.code == Code::UnknownField)
+        .expect("bogus");
+    assert_eq!(
+        bogus.field, "bogus",
+        "the path of the flat form, as written"
+    );
 }
 
 #[test]
@@ -293,9 +307,17 @@ fn real_envelope_payloads_are_accepted_leniently() {
     assert_eq!(p.budget.as_ref().unwrap().max_runtime_minutes, Some(30.0));
     assert_eq!(m.steps[0].parameters["system_message"], "Be terse.");
     let notes = &loaded.import.as_ref().unwrap().notes;
-    assert!(notes.iter().any(|n| n.field == "mission_type" && n.message.contains("outside")));
-    assert!(notes.iter().any(|n| n.field.contains("constraints.target_path")));
-    assert!(studio_core::validate(&loaded).is_empty(), "{:?}", studio_core::validate(&loaded));
+    assert!(notes
+        .iter()
+        .any(|n| n.field == "mission_type" && n.message.contains("outside")));
+    assert!(notes
+        .iter()
+        .any(|n| n.field.contains("constraints.target_path")));
+    assert!(
+        studio_core::validate(&loaded).is_empty(),
+        "{:?}",
+        studio_core::validate(&loaded)
+    );
     // The same dispatch gets the same id.
     assert_eq!(load_str(text, "again.json").unwrap().mission.id, m.id);
 }

@@ -13,6 +13,8 @@ pub enum EngineError {
     Cycle(Vec<String>),
     #[error("step `{step}` has type `{step_type}`, which is not available yet in this build")]
     UnavailableStepType { step: String, step_type: String },
+    #[error("the mission needs the input `{0}`: run it with `--var {0}=VALUE` (it is required and has no default)")]
+    MissingInput(String),
     #[error("cannot open the run workspace {path}: {source}")]
     Workspace {
         path: PathBuf,

@@ -46,7 +46,8 @@ pub struct RunOptions {
     /// The run's workspace folder (created if missing). File steps are confined to it and
     /// commands start in it.
     pub workspace: PathBuf,
-    /// Run inputs, read as `{{context.<name>}}` (`--var name=value`).
+    /// Run inputs, read as `{{context.<name>}}` or `{{<name>}}` (`--var name=value`); they
+    /// override the mission's `variables` and declared `parameters` defaults.
     pub context: BTreeMap<String, Value>,
     /// Values for `{{env.NAME}}`; `None` reads the process environment.
     pub env: Option<BTreeMap<String, String>>,
@@ -156,6 +157,19 @@ impl<'m> Executable<'m> {
         options: RunOptions,
         sink: &mut dyn EventSink,
     ) -> Result<RunResult, EngineError> {
+        let mut options = options;
+        // Run inputs: the mission's defaults (`variables`, declared `parameters`), then what
+        // the run gives (`--var`).
+        let mut context = self.mission.input_defaults();
+        context.append(&mut options.context);
+        if let Some(missing) = self
+            .mission
+            .required_inputs()
+            .find(|d| !context.contains_key(&d.name))
+        {
+            return Err(EngineError::MissingInput(missing.name.clone()));
+        }
+        options.context = context;
         let workspace =
             Workspace::open(&options.workspace).map_err(|source| EngineError::Workspace {
                 path: options.workspace.clone(),
@@ -452,6 +466,8 @@ impl<'a> Run<'a> {
             confine_commands_to: (perimeter.sandbox == studio_core::Sandbox::ReadOnly
                 && landlock.enforced)
                 .then(|| workspace.root().clone()),
+            providers: Arc::clone(&governance.providers),
+            simulate_llm: governance.simulate_llm,
         };
         let gate = Arc::new(Gate::new(GateSetup {
             perimeter,
@@ -713,7 +729,11 @@ impl<'a> Run<'a> {
     }
 
     fn resolve_params(&mut self, idx: usize) -> Result<Value, String> {
-        let params = &self.mission.steps[idx].parameters;
+        let step = &self.mission.steps[idx];
+        let params = &step.parameters;
+        if step.step_type == "command" {
+            crate::steps::check_shell_line(params)?;
+        }
         if !vars::has_templates(params) {
             return Ok(params.clone());
         }
@@ -755,9 +775,11 @@ impl<'a> Run<'a> {
         };
         let mission_id = self.emitter.mission_id().clone();
         let run_id = self.emitter.run_id().clone();
+        let started_at = crate::timefmt::rfc3339(self.started_at);
         let scope = Scope {
             env: &env,
             context: &self.context,
+            started_at: &started_at,
             config: &self.config_value,
             state: self.state.values(),
             mission_id: &mission_id,

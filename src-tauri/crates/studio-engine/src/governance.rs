@@ -33,6 +33,11 @@ pub struct Governance {
     pub pre_approved: HashSet<String>,
     /// Environment variables whose values are secret whatever their names.
     pub secret_env: Vec<String>,
+    /// The operator's model providers and default provider.
+    pub providers: Arc<crate::providers::ProviderTable>,
+    /// Every model call is answered by the simulated provider (`--simulate-llm`, the Settings
+    /// switch); the run's records say so.
+    pub simulate_llm: bool,
 }
 
 impl Default for Governance {
@@ -46,6 +51,8 @@ impl Default for Governance {
             prices: PriceTable::default(),
             pre_approved: HashSet::new(),
             secret_env: Vec::new(),
+            providers: Arc::default(),
+            simulate_llm: false,
         }
     }
 }
@@ -132,8 +139,7 @@ pub(crate) fn prepare(
     match step_type {
         "tool" => prepare_tool(params, registry, setup),
         "llm" => {
-            let plan = llm::plan(&params, &setup.llm_context, &|m| setup.prices.price(m))
-                .map_err(|f| f.message)?;
+            let plan = llm::plan(&params, setup).map_err(|f| f.message)?;
             let (secret, deferred_error) = api_key(&params, &plan, setup);
             Ok(Prepared {
                 identity: builtin_identity("llm", &params),
@@ -164,16 +170,17 @@ fn demand(plan: &llm::LlmPlan) -> LlmDemand {
     }
 }
 
-/// The API key an `openai` call will send (masked from then on), or why there is none.
+/// The API key a call to a real endpoint will send (masked from then on), or why there is
+/// none.
 fn api_key(
     params: &Value,
     plan: &llm::LlmPlan,
     setup: &RunSetup,
 ) -> (Option<(String, String)>, Option<String>) {
-    if plan.provider != llm::Provider::OpenAi {
+    let llm::Provider::Remote(route) = &plan.provider else {
         return (None, None);
-    }
-    match llm::api_key(params, setup) {
+    };
+    match llm::api_key(params, setup, route) {
         Ok(secret) => (secret, None),
         Err(e) => (None, Some(e)),
     }
@@ -214,8 +221,7 @@ fn prepare_tool(
         Err(e) => (Value::Null, Some(e)),
     };
     let (llm_demand, secret, deferred_error) = if kind == "llm" && deferred_error.is_none() {
-        let plan = llm::plan(&call, &setup.llm_context, &|m| setup.prices.price(m))
-            .map_err(|f| format!("tool `{name}`: {}", f.message))?;
+        let plan = llm::plan(&call, setup).map_err(|f| format!("tool `{name}`: {}", f.message))?;
         let (secret, error) = api_key(&call, &plan, setup);
         (
             Some(demand(&plan)),

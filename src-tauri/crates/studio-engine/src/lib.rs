@@ -20,6 +20,7 @@ mod graph;
 pub mod os_keyring;
 mod plan;
 pub mod pricing;
+pub mod providers;
 mod redact;
 mod result;
 pub mod sandbox;

@@ -55,6 +55,10 @@ impl Default for PriceTable {
             ("gpt-4.1-mini", p(0.4, 1.6)),
             ("gpt-4.1-nano", p(0.1, 0.4)),
             ("o4-mini", p(1.1, 4.4)),
+            ("claude-3-5-haiku-latest", p(0.8, 4.0)),
+            ("claude-3-5-sonnet-latest", p(3.0, 15.0)),
+            ("claude-sonnet-4-0", p(3.0, 15.0)),
+            ("claude-opus-4-0", p(15.0, 75.0)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -1,6 +1,7 @@
-//! Variable substitution (DESIGN §4): `{{env.NAME}}`, `{{<step>.output.<path>}}`,
-//! `{{context.<name>}}`, `{{config.<key>}}`, `{{state.<field>}}`, `{{mission.id}}`,
-//! `{{run.id}}`, `{{run.workspace}}`.
+//! Variable substitution (DESIGN §4): `{{env.NAME}}`, `{{<step>.output.<path>}}` (also
+//! `{{steps.<step>.output.<path>}}`), `{{context.<name>}}` and bare `{{<name>}}` (run inputs),
+//! `{{config.<key>}}`, `{{state.<field>}}`, `{{mission.id}}`, `{{run.id}}`,
+//! `{{run.workspace}}`, `{{run.started_at}}` (also `{{timestamp}}`).
 //!
 //! A parameter that is exactly one reference keeps the JSON type of what it refers to; anywhere
 //! else a reference is spliced into the string. An unresolved reference is an error naming the
@@ -19,10 +20,18 @@ pub(crate) enum StepLookup<'a> {
     Unknown,
 }
 
+impl StepLookup<'_> {
+    fn is_unknown(&self) -> bool {
+        matches!(self, Self::Unknown)
+    }
+}
+
 /// Everything a reference can read.
 pub(crate) struct Scope<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     pub context: &'a BTreeMap<String, Value>,
+    /// When the run started (RFC 3339): `{{run.started_at}}`, `{{timestamp}}`.
+    pub started_at: &'a str,
     pub config: &'a Value,
     pub state: &'a BTreeMap<String, Value>,
     pub mission_id: &'a str,
@@ -162,6 +171,17 @@ fn lookup(reference: &str, scope: &Scope<'_>, secrets: &mut Redactor) -> Result<
         ("mission", Some("id")) => Ok(Value::String(scope.mission_id.to_string())),
         ("run", Some("id")) => Ok(Value::String(scope.run_id.to_string())),
         ("run", Some("workspace")) => Ok(Value::String(scope.workspace.to_string())),
+        ("run", Some("started_at")) => Ok(Value::String(scope.started_at.to_string())),
+        // `{{steps.<id>.output…}}`: the long form of a step reference.
+        ("steps", Some(rest)) if (scope.step)(root).is_unknown() => {
+            let (step, tail) = split_first(rest);
+            lookup_step(reference, step, tail, scope)
+        }
+        // `{{name}}`: a run input, else `{{timestamp}}`, else (for its message) a step.
+        (name, None) if scope.context.contains_key(name) => Ok(scope.context[name].clone()),
+        ("timestamp", None) if (scope.step)(root).is_unknown() => {
+            Ok(Value::String(scope.started_at.to_string()))
+        }
         _ => lookup_step(reference, root, rest, scope),
     }
 }
@@ -191,11 +211,18 @@ fn lookup_step(
             reference,
             format!("step `{root}` has no output (it is {})", status.as_str()),
         )),
+        StepLookup::Unknown if rest.is_none() => Err(err(
+            reference,
+            format!(
+                "no run input `{root}` (declare it under `variables:`, or pass --var {root}=VALUE); inputs given: {}",
+                keys_of(scope.context.keys())
+            ),
+        )),
         StepLookup::Unknown => Err(err(
             reference,
             format!(
                 "`{root}` is neither a step nor one of env, context, config, state, mission.id, \
-                 run.id, run.workspace; steps with output so far: {}",
+                 run.id, run.workspace, run.started_at; steps with output so far: {}",
                 keys_of((scope.finished_steps)().iter())
             ),
         )),
@@ -337,6 +364,7 @@ mod tests {
             let scope = Scope {
                 env: &env,
                 context: &self.context,
+                started_at: "2026-01-02T03:04:05.000Z",
                 config: &self.config,
                 state: &self.state,
                 mission_id: "com.example.m",
@@ -359,6 +387,27 @@ mod tests {
         );
         assert_eq!(f.run(json!("{{state.count}}")).unwrap(), json!(3));
         assert_eq!(f.run(json!("{{config.fail_fast}}")).unwrap(), json!(true));
+    }
+
+    #[test]
+    fn rustchain_forms_resolve_inputs_steps_and_the_start_time() {
+        let f = Fixture::new();
+        assert_eq!(
+            f.run(json!("hello {{ who }}")).unwrap(),
+            json!("hello world")
+        );
+        assert_eq!(
+            f.run(json!("{{steps.fetch.output.status}}")).unwrap(),
+            json!(200)
+        );
+        assert_eq!(
+            f.run(json!("at {{timestamp}} / {{run.started_at}}"))
+                .unwrap(),
+            json!("at 2026-01-02T03:04:05.000Z / 2026-01-02T03:04:05.000Z")
+        );
+        let e = f.run(json!("{{nobody}}")).unwrap_err();
+        assert!(e.reason.contains("--var nobody=VALUE"), "{e}");
+        assert!(e.reason.contains("inputs given: who"), "{e}");
     }
 
     #[test]
@@ -404,6 +453,7 @@ mod tests {
         let scope = Scope {
             env: &env,
             context: &f.context,
+            started_at: "2026-01-02T03:04:05.000Z",
             config: &f.config,
             state: &f.state,
             mission_id: "m",

@@ -577,7 +577,7 @@ mod openai {
         assert_eq!(step.status, StepStatus::Failed);
         let error = step.error.clone().unwrap();
         assert!(
-            error.contains("malformed response") && error.contains("choices"),
+            error.contains("malformed answer") && error.contains("choices"),
             "{error}"
         );
         assert_eq!(step.output["body"], r#"{"object": "chat.completion"}"#);

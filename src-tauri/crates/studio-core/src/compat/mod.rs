@@ -51,12 +51,24 @@ impl Upgrade {
         self.notes.push(ImportNote::dropped(field, message));
     }
 
-    fn error(&mut self, code: Code, field: impl Into<String>, message: impl Into<String>, help: impl Into<String>) {
+    fn error(
+        &mut self,
+        code: Code,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.diagnostics
             .push(Diagnostic::error(code, field, message).with_help(help));
     }
 
-    fn warning(&mut self, code: Code, field: impl Into<String>, message: impl Into<String>, help: impl Into<String>) {
+    fn warning(
+        &mut self,
+        code: Code,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.diagnostics
             .push(Diagnostic::warning(code, field, message).with_help(help));
     }
@@ -107,7 +119,7 @@ impl PathAliases {
 /// Rewrites the RustChain shapes of a parsed mission document into native ones (see the
 /// module documentation). `fallback_name` names a mission that has neither `name` nor `id`.
 /// A document that cannot be a mission at all (a `missions:` stack) is an error.
-pub(crate) fn upgrade(root: &mut Value, fallback_name: &str) -> Result<Upgrade, Diagnostic> {
+pub(crate) fn upgrade(root: &mut Value, fallback_name: &str) -> Result<Upgrade, Box<Diagnostic>> {
     let mut up = Upgrade::default();
     let Value::Object(top) = root else {
         return Ok(up);

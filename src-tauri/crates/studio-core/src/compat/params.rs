@@ -50,7 +50,10 @@ pub(super) fn upgrade_parameters(s: &mut Map<String, Value>, at: &str, up: &mut 
                             up.mapped(field, "(`append`) to `append: true`");
                         }
                         Some("replace" | "overwrite" | "write") => {
-                            up.mapped(field, "(`replace`): the content replaces the file, as by default");
+                            up.mapped(
+                                field,
+                                "(`replace`): the content replaces the file, as by default",
+                            );
                         }
                         _ => {
                             // Left for validation to report as an unknown parameter.
@@ -84,7 +87,8 @@ pub(super) fn upgrade_parameters(s: &mut Map<String, Value>, at: &str, up: &mut 
             up.dropped(field, "the step already sets `timeout_seconds`");
         } else {
             s.insert("timeout_seconds".into(), value);
-            up.aliases.add(format!("{at}.timeout_seconds"), field.clone());
+            up.aliases
+                .add(format!("{at}.timeout_seconds"), field.clone());
             up.mapped(field, "to the step's `timeout_seconds`");
         }
     }
@@ -110,7 +114,11 @@ fn tool(s: &mut Map<String, Value>, at: &str, up: &mut Upgrade) {
         return;
     };
     rename(p, "tool_name", "name", &params_at, up);
-    let name_key = if p.contains_key("name") { "name" } else { "tool" };
+    let name_key = if p.contains_key("name") {
+        "name"
+    } else {
+        "tool"
+    };
     let Some(name) = p.get(name_key).and_then(Value::as_str).map(str::to_string) else {
         return;
     };
@@ -138,9 +146,8 @@ fn tool(s: &mut Map<String, Value>, at: &str, up: &mut Upgrade) {
         );
         return;
     }
-    let program_with_args = p.get("args").is_some_and(Value::is_array)
-        && !p.contains_key("input")
-        && nested.is_none();
+    let program_with_args =
+        p.get("args").is_some_and(Value::is_array) && !p.contains_key("input") && nested.is_none();
     if program_with_args {
         let args = p.get("args").cloned().unwrap_or(Value::Array(Vec::new()));
         let mut params = Map::new();
@@ -169,8 +176,10 @@ fn tool(s: &mut Map<String, Value>, at: &str, up: &mut Upgrade) {
             );
         } else {
             p.insert("input".into(), Value::Object(inner));
-            up.aliases
-                .add(format!("{params_at}.input"), format!("{params_at}.parameters"));
+            up.aliases.add(
+                format!("{params_at}.input"),
+                format!("{params_at}.parameters"),
+            );
             up.mapped(format!("{params_at}.parameters"), "to the tool's `input`");
         }
     }
@@ -191,7 +200,10 @@ fn tool(s: &mut Map<String, Value>, at: &str, up: &mut Upgrade) {
             params_at,
             format!(
                 "the tool's own keys ({}) into its `input`",
-                flat.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                flat.iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     }

@@ -15,7 +15,8 @@ pub(super) fn upgrade_step(step: &mut Value, i: usize, up: &mut Upgrade) {
     if let Some(config) = s.remove("config") {
         if s.get("parameters").is_none_or(Value::is_null) {
             s.insert("parameters".into(), config);
-            up.aliases.add(format!("{at}.parameters"), format!("{at}.config"));
+            up.aliases
+                .add(format!("{at}.parameters"), format!("{at}.config"));
             up.mapped(format!("{at}.config"), "to `parameters`");
         } else {
             up.warning(
@@ -76,7 +77,10 @@ fn on_failure(s: &mut Map<String, Value>, at: &str, up: &mut Upgrade) {
             up.warning(
                 Code::UnknownField,
                 field,
-                format!("`on_failure: {}` is not understood; it is ignored", shown(&value)),
+                format!(
+                    "`on_failure: {}` is not understood; it is ignored",
+                    shown(&value)
+                ),
                 "use `continue_on_error: true` to go on after a failure",
             );
             return;
@@ -87,7 +91,8 @@ fn on_failure(s: &mut Map<String, Value>, at: &str, up: &mut Upgrade) {
         return;
     }
     s.insert("continue_on_error".into(), Value::Bool(go_on));
-    up.aliases.add(format!("{at}.continue_on_error"), field.clone());
+    up.aliases
+        .add(format!("{at}.continue_on_error"), field.clone());
     up.mapped(field, format!("to `continue_on_error: {go_on}`"));
 }
 
@@ -167,7 +172,10 @@ pub(super) fn single_brace_references(top: &mut Map<String, Value>, up: &mut Upg
     }
     for (i, step) in steps.iter_mut().enumerate() {
         let Value::Object(s) = step else { continue };
-        let kind = s.get("step_type").and_then(Value::as_str).unwrap_or_default();
+        let kind = s
+            .get("step_type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !matches!(kind, "create_file" | "edit_file") {
             continue;
         }
@@ -224,9 +232,9 @@ fn rewrite_single_braces(text: &str, ids: &[String]) -> (String, Vec<String>) {
                 let doubled = bytes.get(after) == Some(&b'}');
                 let target = ids.iter().find(|id| {
                     inner == id.as_str()
-                        || inner.strip_prefix(id.as_str()).is_some_and(|rest| {
-                            rest == "_result" || rest == "_response"
-                        })
+                        || inner
+                            .strip_prefix(id.as_str())
+                            .is_some_and(|rest| rest == "_result" || rest == "_response")
                 });
                 if let (Some(id), false) = (target, doubled) {
                     out.push_str(&text[copied..i]);

@@ -41,7 +41,11 @@ fn upstream_config_keys_map_to_native_ones() {
     assert_eq!(config.max_concurrent_steps, Some(2));
     assert_eq!(config.timeout_seconds, Some(60));
     assert_eq!(config.retry_attempts, Some(1));
-    assert!(has_note(&loaded, NoteKind::Mapped, "config.max_parallel_steps"));
+    assert!(has_note(
+        &loaded,
+        NoteKind::Mapped,
+        "config.max_parallel_steps"
+    ));
     assert_eq!(loaded.import.as_ref().unwrap().kind, ImportKind::RustChain);
     assert!(validate(&loaded).is_empty(), "{:?}", validate(&loaded));
 }
@@ -80,7 +84,11 @@ fn camel_case_types_nulls_and_nameless_steps_load() {
     let text = "version: 1.0\nname: m\nsteps:\n  - id: a\n    step_type: CreateFile\n    depends_on: null\n    parameters: {path: x.txt, content: hi}\n  - id: b\n    step_type: {type: noop}\n    parameters: null\n    depends_on: a\n";
     let loaded = load(text, "m.yaml");
     let m = &loaded.mission;
-    assert_eq!(m.version.as_deref(), Some("1.0"), "a YAML number read as the text it is");
+    assert_eq!(
+        m.version.as_deref(),
+        Some("1.0"),
+        "a YAML number read as the text it is"
+    );
     assert_eq!(m.steps[0].step_type, "create_file");
     assert!(m.steps[0].depends_on.is_empty());
     assert_eq!(m.steps[1].step_type, "noop");
@@ -117,8 +125,17 @@ fn the_json_shape_maps_onto_the_native_fields() {
     assert_eq!(greet.continue_on_error, Some(true));
     assert_eq!(m.steps[1].depends_on, ["greet"]);
     assert_eq!(m.steps[1].continue_on_error, Some(false));
-    for field in ["steps[0].config", "steps[0].timeout", "metadata.name", "metadata.category"] {
-        assert!(has_note(&loaded, NoteKind::Mapped, field), "{field}: {:?}", notes(&loaded));
+    for field in [
+        "steps[0].config",
+        "steps[0].timeout",
+        "metadata.name",
+        "metadata.category",
+    ] {
+        assert!(
+            has_note(&loaded, NoteKind::Mapped, field),
+            "{field}: {:?}",
+            notes(&loaded)
+        );
     }
     assert!(has_note(&loaded, NoteKind::Dropped, "metadata.difficulty"));
     // The unknown parameter is reported where it was written: under `config`.
@@ -144,8 +161,17 @@ fn unknown_keys_are_warnings_with_line_column_and_a_suggestion() {
     assert_eq!(typo.severity, Severity::Warning);
     let loc = typo.location.unwrap();
     assert_eq!((loc.line, loc.column), (8, 5));
-    assert!(typo.help.as_deref().unwrap().contains("did you mean `parameters`?"), "{typo:?}");
-    let config = all.iter().find(|d| d.field == "config.security_level").unwrap();
+    assert!(
+        typo.help
+            .as_deref()
+            .unwrap()
+            .contains("did you mean `parameters`?"),
+        "{typo:?}"
+    );
+    let config = all
+        .iter()
+        .find(|d| d.field == "config.security_level")
+        .unwrap();
     assert_eq!(config.location.unwrap().line, 4);
     let strict = crate::strict(all);
     assert_eq!(errors(&strict).len(), 2);
@@ -153,9 +179,15 @@ fn unknown_keys_are_warnings_with_line_column_and_a_suggestion() {
 
 #[test]
 fn a_mission_without_a_name_takes_its_id_or_its_file_name() {
-    let loaded = load("id: com.acme.x\nsteps: [{id: a, step_type: noop}]\n", "m.yaml");
+    let loaded = load(
+        "id: com.acme.x\nsteps: [{id: a, step_type: noop}]\n",
+        "m.yaml",
+    );
     assert_eq!(loaded.mission.name, "com.acme.x");
-    let loaded = load("steps: [{id: a, step_type: noop}]\n", "dir/hello-world.yaml");
+    let loaded = load(
+        "steps: [{id: a, step_type: noop}]\n",
+        "dir/hello-world.yaml",
+    );
     assert_eq!(loaded.mission.name, "hello-world");
     assert!(has_note(&loaded, NoteKind::Mapped, "name"));
 }
@@ -169,11 +201,22 @@ fn metadata_keys_map_or_drop_with_notes() {
     assert_eq!(m.done_definition.as_deref(), Some("- built\n- tested"));
     assert_eq!(m.steps[0].parameters["model"], "llama3.2");
     assert_eq!(m.steps[0].parameters["temperature"], 0.2);
-    assert_eq!(m.steps[1].parameters["model"], "other", "a step's own value wins");
+    assert_eq!(
+        m.steps[1].parameters["model"], "other",
+        "a step's own value wins"
+    );
     assert!(has_note(&loaded, NoteKind::Dropped, "author"));
-    assert!(has_note(&loaded, NoteKind::Dropped, "llm_config.context_window"));
+    assert!(has_note(
+        &loaded,
+        NoteKind::Dropped,
+        "llm_config.context_window"
+    ));
     assert!(has_note(&loaded, NoteKind::Mapped, "llm_config.model"));
-    assert!(errors(&validate(&loaded)).is_empty(), "{:?}", validate(&loaded));
+    assert!(
+        errors(&validate(&loaded)).is_empty(),
+        "{:?}",
+        validate(&loaded)
+    );
 }
 
 #[test]
@@ -181,14 +224,26 @@ fn parameter_spellings_are_read_as_native_ones() {
     let text = "name: m\nsteps:\n  - id: run\n    step_type: command\n    parameters: {command: ls, args: [], working_directory: ., timeout: 30}\n  - id: add\n    step_type: edit_file\n    parameters: {path: a.txt, content: more, operation: append}\n  - id: get\n    step_type: http\n    parameters: {url: 'http://127.0.0.1/x', timeout_seconds: 5, on_error: continue}\n  - id: call\n    step_type: tool\n    parameters: {tool: create_file, parameters: {path: b.txt, content: x}}\n  - id: lookup\n    step_type: tool\n    parameters: {tool_name: file_reader, path: a.txt}\n";
     let loaded = load(text, "m.yaml");
     let s = &loaded.mission.steps;
-    assert_eq!(s[0].parameters, json!({"command": "ls", "args": [], "working_dir": "."}));
+    assert_eq!(
+        s[0].parameters,
+        json!({"command": "ls", "args": [], "working_dir": "."})
+    );
     assert_eq!(s[0].timeout_seconds, Some(30));
-    assert_eq!(s[1].parameters, json!({"path": "a.txt", "content": "more", "append": true}));
-    assert_eq!(s[2].parameters, json!({"url": "http://127.0.0.1/x", "timeout": 5}));
+    assert_eq!(
+        s[1].parameters,
+        json!({"path": "a.txt", "content": "more", "append": true})
+    );
+    assert_eq!(
+        s[2].parameters,
+        json!({"url": "http://127.0.0.1/x", "timeout": 5})
+    );
     assert_eq!(s[2].continue_on_error, Some(true));
     assert_eq!(s[3].step_type, "create_file");
     assert_eq!(s[3].parameters, json!({"path": "b.txt", "content": "x"}));
-    assert_eq!(s[4].parameters, json!({"name": "file_reader", "input": {"path": "a.txt"}}));
+    assert_eq!(
+        s[4].parameters,
+        json!({"name": "file_reader", "input": {"path": "a.txt"}})
+    );
     let all = validate(&loaded);
     assert!(errors(&all).is_empty(), "{all:?}");
 }

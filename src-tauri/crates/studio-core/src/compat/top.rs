@@ -11,30 +11,50 @@ use serde_json::{Map, Value};
 const DROPPED_METADATA: &[(&str, &str)] = &[
     ("author", "authorship is not part of a mission's behaviour"),
     ("difficulty", "not part of a mission's behaviour"),
-    ("estimated_duration", "set `config.timeout_seconds` to bound a run"),
-    ("certification_level", "marketplace information is not part of a mission's behaviour"),
-    ("success_rate", "the library measures success rates from the run history"),
-    ("marketplace_info", "marketplace information is not part of a mission's behaviour"),
-    ("error_handling", "use `continue_on_error`, `retry_attempts` and `config.fail_fast`"),
-    ("requires", "the mission's needs come from its steps (`mission package` lists them)"),
+    (
+        "estimated_duration",
+        "set `config.timeout_seconds` to bound a run",
+    ),
+    (
+        "certification_level",
+        "marketplace information is not part of a mission's behaviour",
+    ),
+    (
+        "success_rate",
+        "the library measures success rates from the run history",
+    ),
+    (
+        "marketplace_info",
+        "marketplace information is not part of a mission's behaviour",
+    ),
+    (
+        "error_handling",
+        "use `continue_on_error`, `retry_attempts` and `config.fail_fast`",
+    ),
+    (
+        "requires",
+        "the mission's needs come from its steps (`mission package` lists them)",
+    ),
     ("note", "free text; put it in `description`"),
     ("created_at", "not part of a mission's behaviour"),
     ("updated_at", "not part of a mission's behaviour"),
 ];
 
 /// A file holding several missions (`missions: [{id, steps}, …]`) is refused with a way out.
-pub(super) fn refuse_stacks(top: &Map<String, Value>) -> Result<(), Diagnostic> {
+pub(super) fn refuse_stacks(top: &Map<String, Value>) -> Result<(), Box<Diagnostic>> {
     let stack = top.get("missions").is_some_and(Value::is_array) && !top.contains_key("steps");
     if !stack {
         return Ok(());
     }
-    Err(Diagnostic::error(
-        Code::InvalidField,
-        "missions",
-        "this file is a stack of several missions (`missions:`), not one mission",
-    )
-    .with_help(
-        "write each entry of `missions:` as a mission file of its own (its `steps:` at the top level) and run them in order",
+    Err(Box::new(
+        Diagnostic::error(
+            Code::InvalidField,
+            "missions",
+            "this file is a stack of several missions (`missions:`), not one mission",
+        )
+        .with_help(
+            "write each entry of `missions:` as a mission file of its own (its `steps:` at the top level) and run them in order",
+        ),
     ))
 }
 
@@ -52,7 +72,10 @@ pub(super) fn metadata(top: &mut Map<String, Value>, up: &mut Upgrade) {
         match key.as_str() {
             "name" | "description" | "version" | "id" | "goal" | "objective" | "sector" => {
                 if top.get(&key).is_some_and(|v| !v.is_null()) {
-                    up.dropped(field, format!("the mission already has a top-level `{key}`"));
+                    up.dropped(
+                        field,
+                        format!("the mission already has a top-level `{key}`"),
+                    );
                 } else {
                     top.insert(key.clone(), value);
                     up.aliases.add(key.clone(), field.clone());
@@ -89,9 +112,10 @@ pub(super) fn library_keys(top: &mut Map<String, Value>, up: &mut Upgrade) {
     }
     // The library's `outputs` describes results ({name: description}); the native one lists
     // workspace files.
-    let describes = top
-        .get("outputs")
-        .is_some_and(|o| !o.as_array().is_some_and(|items| items.iter().all(Value::is_string)));
+    let describes = top.get("outputs").is_some_and(|o| {
+        !o.as_array()
+            .is_some_and(|items| items.iter().all(Value::is_string))
+    });
     if describes {
         top.remove("outputs");
         up.dropped(
@@ -212,7 +236,13 @@ pub(super) fn llm_config(top: &mut Map<String, Value>, up: &mut Upgrade) {
             let Some(Value::Object(params)) = step.get_mut("parameters") else {
                 continue;
             };
-            for key in ["provider", "model", "temperature", "max_tokens", "system_message"] {
+            for key in [
+                "provider",
+                "model",
+                "temperature",
+                "max_tokens",
+                "system_message",
+            ] {
                 if let Some(value) = config.get(key) {
                     if !params.contains_key(key) {
                         params.insert(key.to_string(), value.clone());
@@ -227,9 +257,18 @@ pub(super) fn llm_config(top: &mut Map<String, Value>, up: &mut Upgrade) {
     for key in config.keys() {
         let field = format!("llm_config.{key}");
         if used.contains(&key.as_str()) {
-            up.mapped(field, format!("to the `{key}` of the `llm` steps that give none"));
-        } else if ["provider", "model", "temperature", "max_tokens", "system_message"]
-            .contains(&key.as_str())
+            up.mapped(
+                field,
+                format!("to the `{key}` of the `llm` steps that give none"),
+            );
+        } else if [
+            "provider",
+            "model",
+            "temperature",
+            "max_tokens",
+            "system_message",
+        ]
+        .contains(&key.as_str())
         {
             up.dropped(field, "every `llm` step sets its own");
         } else {
@@ -262,7 +301,11 @@ pub(super) fn edges(top: &mut Map<String, Value>, up: &mut Upgrade) {
     let mut added = 0;
     for (j, edge) in edges.iter().enumerate() {
         let at = child_index("dependencies", j);
-        let end = |key: &str| edge.get(key).filter(|v| v.is_string() || v.is_number()).map(shown);
+        let end = |key: &str| {
+            edge.get(key)
+                .filter(|v| v.is_string() || v.is_number())
+                .map(shown)
+        };
         let (Some(from), Some(to)) = (end("from"), end("to")) else {
             up.error(
                 Code::InvalidField,
@@ -280,7 +323,9 @@ pub(super) fn edges(top: &mut Map<String, Value>, up: &mut Upgrade) {
             up.error(
                 Code::UnknownDependency,
                 format!("{at}.to"),
-                format!("the edge `{from}` -> `{to}` names `{to}`, which is not a step of this mission"),
+                format!(
+                    "the edge `{from}` -> `{to}` names `{to}`, which is not a step of this mission"
+                ),
                 help,
             );
             continue;
@@ -311,6 +356,9 @@ pub(super) fn edges(top: &mut Map<String, Value>, up: &mut Upgrade) {
     }
     up.mapped(
         "dependencies",
-        format!("({} edge(s)) to the `depends_on` of each edge's `to` step ({added} added)", edges.len()),
+        format!(
+            "({} edge(s)) to the `depends_on` of each edge's `to` step ({added} added)",
+            edges.len()
+        ),
     );
 }

@@ -26,8 +26,8 @@
 
 use super::{non_blank, step, ImportNote, Imported};
 use crate::mission::{Approval, ApprovalMode, Budget, Mission, Perimeter, ToolRules};
-use serde::Deserialize;
 use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -234,11 +234,15 @@ pub fn convert(p: &DispatchPayload) -> Imported {
         ("mission_type", p.mission_type.as_deref()),
         (
             "constraints.mission_type",
-            p.constraints.as_ref().and_then(|c| c.mission_type.as_deref()),
+            p.constraints
+                .as_ref()
+                .and_then(|c| c.mission_type.as_deref()),
         ),
     ];
     for (field, kind) in kinds {
-        let Some(kind) = non_blank(kind) else { continue };
+        let Some(kind) = non_blank(kind) else {
+            continue;
+        };
         if tags.contains(&kind) {
             continue;
         }

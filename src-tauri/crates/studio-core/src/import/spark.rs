@@ -304,13 +304,18 @@ pub struct SimulationToolOverrideSpec {
 pub(crate) fn wrap_flat_graph(mut tree: Value, aliases: &mut crate::compat::PathAliases) -> Value {
     let flat = tree.get("graph").is_none() && tree.get("nodes").is_some_and(Value::is_array);
     let graph_path = if flat { "" } else { "graph" };
-    let graph = if flat { Some(&mut tree) } else { tree.get_mut("graph") };
+    let graph = if flat {
+        Some(&mut tree)
+    } else {
+        tree.get_mut("graph")
+    };
     if let Some(Value::Object(graph)) = graph {
         rename_key(graph, "start_node", "start", graph_path, aliases);
         rename_key(graph, "initial_state", "graph_state", graph_path, aliases);
         if let Some(Value::Array(edges)) = graph.get_mut("edges") {
             for (i, edge) in edges.iter_mut().enumerate() {
-                let at = crate::spans::child_index(&crate::spans::child_key(graph_path, "edges"), i);
+                let at =
+                    crate::spans::child_index(&crate::spans::child_key(graph_path, "edges"), i);
                 if let Value::Object(edge) = edge {
                     for from in ["from_id", "from"] {
                         rename_key(edge, from, "from_node", &at, aliases);
@@ -350,7 +355,10 @@ fn rename_key(
     }
     if let Some(value) = map.remove(from) {
         map.insert(to.to_string(), value);
-        aliases.add(crate::spans::child_key(at, to), crate::spans::child_key(at, from));
+        aliases.add(
+            crate::spans::child_key(at, to),
+            crate::spans::child_key(at, from),
+        );
     }
 }
 
@@ -361,7 +369,10 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
     let mission_id = match non_blank(spec.mission_id.as_deref()) {
         Some(id) => id,
         None => {
-            let (id, from) = match (non_blank(graph.name.as_deref()), non_blank(graph.id.as_deref())) {
+            let (id, from) = match (
+                non_blank(graph.name.as_deref()),
+                non_blank(graph.id.as_deref()),
+            ) {
                 (Some(name), _) => (name, "graph.name"),
                 (None, Some(id)) => (id, "graph.id"),
                 (None, None) => ("spark-graph".to_string(), "graph"),
@@ -393,7 +404,9 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
     if let Some(version) = &spec.version {
         notes.push(ImportNote::dropped(
             "version",
-            format!("`{version}` is the mission's own version; the native `version` is the format's"),
+            format!(
+                "`{version}` is the mission's own version; the native `version` is the format's"
+            ),
         ));
     }
     if spec.mission_id.is_some() {
@@ -673,7 +686,10 @@ fn convert_state(schema: &StateSchemaSpec, notes: &mut Vec<ImportNote>) -> State
             .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         for (name, property) in properties {
-            let json_type = property.get("type").and_then(Value::as_str).unwrap_or("object");
+            let json_type = property
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("object");
             let native = match json_type {
                 "integer" => "int",
                 "number" => "float",

@@ -8,8 +8,8 @@ use crate::step_params::params_of;
 use crate::step_types::{step_type, StepTypeStatus};
 use crate::suggest::did_you_mean;
 use crate::variables::{
-    for_each_string, has_unclosed_braces, occurrences, parse_reference, Reference,
-    BUILTIN_NAMES, CONFIG_KEYS, FORMS, MISSION_KEYS, NAMESPACES, RUN_KEYS,
+    for_each_string, has_unclosed_braces, occurrences, parse_reference, Reference, BUILTIN_NAMES,
+    CONFIG_KEYS, FORMS, MISSION_KEYS, NAMESPACES, RUN_KEYS,
 };
 
 pub(super) fn check_references(

@@ -488,19 +488,26 @@ pub(super) fn check_inputs(c: &mut Checker<'_>) {
         let field = format!("parameters[{i}]");
         if decl.name.trim().is_empty() {
             c.push(
-                Diagnostic::error(Code::InvalidField, format!("{field}.name"), "the input's name is blank")
-                    .with_help("name it as the mission reads it: `{{name}}`"),
+                Diagnostic::error(
+                    Code::InvalidField,
+                    format!("{field}.name"),
+                    "the input's name is blank",
+                )
+                .with_help("name it as the mission reads it: `{{name}}`"),
                 Part::Value,
             );
             continue;
         }
-        let given = c.options.inputs.iter().any(|n| *n == decl.name);
+        let given = c.options.inputs.contains(&decl.name);
         if m.required_inputs().any(|d| d.name == decl.name) && !given {
             c.push(
                 Diagnostic::warning(
                     Code::MissingInput,
                     format!("{field}.name"),
-                    format!("the input `{}` is required and has no default: a run needs it", decl.name),
+                    format!(
+                        "the input `{}` is required and has no default: a run needs it",
+                        decl.name
+                    ),
                 )
                 .with_help(format!(
                     "run with `--var {}=VALUE`, or give it a `default:`",

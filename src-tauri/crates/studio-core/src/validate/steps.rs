@@ -5,10 +5,10 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{cycle_path, BuildProblem, StepGraph};
 use crate::spans::{child_key, Part};
 use crate::step_params::{check_parameters, params_of, ProblemKind, BUILTIN_PROVIDERS};
-use serde_json::Value;
 use crate::step_types::{step_type, StepTypeStatus, STEP_TYPES};
 use crate::suggest::did_you_mean;
 use crate::variables::NAMESPACES;
+use serde_json::Value;
 
 /// Checks the steps and returns their graph (built without the faulty parts) and, when there is
 /// no cycle, the level of each step.
@@ -225,7 +225,10 @@ fn check_command_line(c: &mut Checker<'_>, i: usize) {
         Diagnostic::error(
             Code::ShellCommandLine,
             field,
-            format!("`command` holds a whole shell line (`{}`) and no `args`", short(line)),
+            format!(
+                "`command` holds a whole shell line (`{}`) and no `args`",
+                short(line)
+            ),
         )
         .with_help(help),
         Part::Value,
@@ -277,7 +280,9 @@ fn check_provider(c: &mut Checker<'_>, i: usize) {
         Diagnostic::warning(
             Code::UnknownProvider,
             format!("{}.parameters.provider", step_path(i)),
-            format!("the provider `{provider}` is neither built in nor configured: the step would fail"),
+            format!(
+                "the provider `{provider}` is neither built in nor configured: the step would fail"
+            ),
         )
         .with_help(help),
         Part::Value,

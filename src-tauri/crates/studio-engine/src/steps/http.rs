@@ -1,7 +1,9 @@
 //! `http`: one HTTP request (reqwest, rustls; no proxy).
 //! Parameters: `url` (http or https), optional `method` (default GET), `headers` (map), `body`
 //! (text as is; any other JSON value is sent as JSON), `timeout` (seconds, default 30),
-//! `fail_on_status` (default true: a status ≥ 400 fails the step, the output is kept).
+//! `fail_on_status` (default true: a status ≥ 400 fails the step, the output is kept),
+//! `expected_status` (a status or a list of them: any other fails the step, in place of the
+//! ≥ 400 rule), `body_file` (a workspace file sent as the body).
 //! Output: `{status, headers, body, json}` where `json` is the body parsed as JSON, or null.
 //! The URL is recorded for the evidence folder's `links.txt`.
 
@@ -36,10 +38,19 @@ pub(crate) async fn run(p: &Value, ctx: &StepCtx) -> Result<StepOutput, Failure>
     for (name, value) in &headers {
         request = request.header(name.as_str(), value.as_str());
     }
-    request = match p.get("body") {
-        None | Some(Value::Null) => request,
-        Some(Value::String(s)) => request.body(s.clone()),
-        Some(other) => request.json(other),
+    let expected = expected_statuses(p)?;
+    request = match (p.get("body"), opt_str(p, "body_file")?) {
+        (Some(b), Some(_)) if !b.is_null() => {
+            return Err(Failure::new("give `body` or `body_file`, not both"))
+        }
+        (_, Some(file)) => {
+            let path = super::workspace::check(file)?;
+            let bytes = super::read_file::read_limited(ctx, path, MAX_BODY as u64).await?;
+            request.body(bytes)
+        }
+        (None | Some(Value::Null), None) => request,
+        (Some(Value::String(s)), None) => request.body(s.clone()),
+        (Some(other), None) => request.json(other),
     };
 
     let exchange = async {
@@ -77,11 +88,43 @@ pub(crate) async fn run(p: &Value, ctx: &StepCtx) -> Result<StepOutput, Failure>
     };
     let mut out = StepOutput::new(Value::Null);
     out.links.push(url.to_string());
-    if fail_on_status && status >= 400 {
-        return Err(Failure::new(format!("`{url}` answered HTTP {status}")).with_output(output));
+    match &expected {
+        Some(codes) if !codes.contains(&status) => {
+            let want: Vec<String> = codes.iter().map(u16::to_string).collect();
+            return Err(Failure::new(format!(
+                "`{url}` answered HTTP {status}; expected {}",
+                want.join(" or ")
+            ))
+            .with_output(output));
+        }
+        None if fail_on_status && status >= 400 => {
+            return Err(Failure::new(format!("`{url}` answered HTTP {status}")).with_output(output));
+        }
+        _ => {}
     }
     out.value = output;
     Ok(out)
+}
+
+/// `expected_status`: one status or a list of them.
+fn expected_statuses(p: &Value) -> Result<Option<Vec<u16>>, Failure> {
+    let one = |v: &Value| {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            .filter(|n| (100..=599).contains(n))
+            .map(|n| n as u16)
+    };
+    let bad =
+        || Failure::new("`expected_status` must be an HTTP status (100-599) or a list of them");
+    match p.get("expected_status") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| one(v).ok_or_else(bad))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(v) => one(v).map(|n| Some(vec![n])).ok_or_else(bad),
+    }
 }
 
 fn describe(url: &str, e: &reqwest::Error) -> String {

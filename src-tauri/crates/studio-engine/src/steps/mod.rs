@@ -110,6 +110,24 @@ fn every_kind_parses_from_its_name() {
     assert_eq!(StepKind::parse("nope"), None);
 }
 
+/// A `command` step's line as written in the mission: a whole shell line runs only with
+/// `shell: true`, and then only when the mission wrote it literally (no `{{…}}`), so no
+/// variable ever reaches a shell. Checked on the parameters before they are resolved.
+pub(crate) fn check_shell_line(raw: &Value) -> Result<(), String> {
+    let shell = matches!(raw.get("shell"), Some(Value::Bool(true)))
+        || raw.get("shell").and_then(Value::as_str) == Some("true");
+    if !shell {
+        return Ok(());
+    }
+    match raw.get("command") {
+        Some(Value::String(line)) if line.contains("{{") => Err(
+            "a `shell: true` line may not hold `{{…}}`: no variable ever reaches a shell; give the program and its `args` instead".to_string(),
+        ),
+        Some(Value::String(_)) => Ok(()),
+        _ => Err("`shell: true` needs the whole line, written literally, in `command`".to_string()),
+    }
+}
+
 /// The names of the step types this build runs.
 pub fn implemented_step_types() -> Vec<&'static str> {
     KINDS.iter().map(|(n, _)| *n).collect()
@@ -213,6 +231,10 @@ pub(crate) struct RunSetup {
     pub env: Option<std::collections::BTreeMap<String, String>>,
     /// When set, command steps start confined (Landlock) to this folder: read-only sandbox.
     pub confine_commands_to: Option<PathBuf>,
+    /// The operator's providers and default provider (`llm` steps' `provider:`).
+    pub providers: Arc<crate::providers::ProviderTable>,
+    /// Every model call is answered by the simulated provider (`--simulate-llm`).
+    pub simulate_llm: bool,
 }
 
 impl RunSetup {
