@@ -6,6 +6,8 @@ const APP_COMMANDS: &[&str] = &[
     "diagnostics",
     "get_settings",
     "set_theme",
+    "set_default_provider",
+    "set_simulate_llm",
     "start_run",
     "attach_run",
     "cancel_run",

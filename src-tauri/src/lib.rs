@@ -21,6 +21,8 @@ pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri
             commands::diagnostics,
             commands::get_settings,
             commands::set_theme,
+            commands::set_default_provider,
+            commands::set_simulate_llm,
             commands::runs::start_run,
             commands::runs::attach_run,
             commands::runs::cancel_run,

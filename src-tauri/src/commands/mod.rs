@@ -25,3 +25,18 @@ pub fn get_settings(api: State<'_, StudioApi>) -> Result<Settings, ApiError> {
 pub fn set_theme(api: State<'_, StudioApi>, theme: Theme) -> Result<Settings, ApiError> {
     api.set_theme(theme)
 }
+
+/// Chooses the provider `llm` steps use when they name none (`None`: the simulated one).
+#[tauri::command]
+pub fn set_default_provider(
+    api: State<'_, StudioApi>,
+    name: Option<String>,
+) -> Result<Settings, ApiError> {
+    api.set_default_provider(name.as_deref())
+}
+
+/// Turns "simulate every model call" on or off for runs started from the app.
+#[tauri::command]
+pub fn set_simulate_llm(api: State<'_, StudioApi>, on: bool) -> Result<Settings, ApiError> {
+    api.set_simulate_llm(on)
+}

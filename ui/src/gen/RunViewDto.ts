@@ -10,4 +10,9 @@ export type RunViewDto = { runId: string, missionId: string, missionName: string
 /**
  * Started by this app and still followed live.
  */
-live: boolean, steps: Array<RunStepDto>, caps: BudgetCapsDto, usage: UsageDto, evidenceDir: string | null, };
+live: boolean, steps: Array<RunStepDto>, caps: BudgetCapsDto, usage: UsageDto, evidenceDir: string | null, 
+/**
+ * Every model call of the run was answered by the simulated provider (`--simulate-llm`,
+ * the Settings switch).
+ */
+simulateLlm: boolean, };

@@ -28,6 +28,8 @@ export const ipc = {
   diagnostics: () => call<Diagnostics>("diagnostics"),
   getSettings: () => call<Settings>("get_settings"),
   setTheme: (theme: Theme) => call<Settings>("set_theme", { theme }),
+  setDefaultProvider: (name: string | null) => call<Settings>("set_default_provider", { name }),
+  setSimulateLlm: (on: boolean) => call<Settings>("set_simulate_llm", { on }),
 };
 
 /** True inside the desktop app; false in a plain browser (e.g. `npm run dev` without Tauri). */

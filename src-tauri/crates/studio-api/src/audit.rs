@@ -90,6 +90,11 @@ pub(crate) fn prepare_run(
         },
     });
     let perimeter = serde_json::to_value(perimeter.to_perimeter()).unwrap_or(Value::Null);
+    if options.governance.simulate_llm {
+        folder
+            .set_simulate_llm(true)
+            .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;
+    }
     folder
         .set_governance(perimeter, sandbox)
         .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;

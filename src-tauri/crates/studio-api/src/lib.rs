@@ -84,6 +84,54 @@ impl StudioApi {
         Ok(settings)
     }
 
+    /// Sets (or clears) the default provider and returns the saved settings. It must be a
+    /// built-in provider or one of the provider table.
+    pub fn set_default_provider(&self, name: Option<&str>) -> Result<Settings, ApiError> {
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        if let Some(n) = name {
+            let configured = self.configured_provider_names();
+            let builtin = studio_engine::providers::BUILTIN;
+            if !builtin.contains(&n) && !configured.iter().any(|c| c == n) {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "no provider `{n}`: add it first; configured: {}; built in: {}",
+                        if configured.is_empty() {
+                            "none".to_string()
+                        } else {
+                            configured.join(", ")
+                        },
+                        builtin.join(", ")
+                    ),
+                ));
+            }
+        }
+        let _guard = self.settings_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.paths.settings_path();
+        let mut settings = Settings::load(&path)?;
+        settings.default_provider = name.filter(|n| *n != "default").map(str::to_string);
+        settings.save(&path)?;
+        Ok(settings)
+    }
+
+    /// Turns "simulate every model call" on or off and returns the saved settings.
+    pub fn set_simulate_llm(&self, on: bool) -> Result<Settings, ApiError> {
+        let _guard = self.settings_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.paths.settings_path();
+        let mut settings = Settings::load(&path)?;
+        settings.simulate_llm = on;
+        settings.save(&path)?;
+        Ok(settings)
+    }
+
+    /// What validation needs to know of this installation: the configured providers.
+    pub fn validate_options(&self, inputs: Vec<String>) -> studio_core::ValidateOptions {
+        studio_core::ValidateOptions {
+            inputs,
+            providers: Some(self.configured_provider_names()),
+        }
+    }
+
     /// What the About / diagnostics view shows: version and where things live.
     pub fn diagnostics(&self) -> Diagnostics {
         Diagnostics {

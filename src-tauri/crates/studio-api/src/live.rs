@@ -229,6 +229,9 @@ pub struct RunViewDto {
     pub caps: BudgetCapsDto,
     pub usage: UsageDto,
     pub evidence_dir: Option<String>,
+    /// Every model call of the run was answered by the simulated provider (`--simulate-llm`,
+    /// the Settings switch).
+    pub simulate_llm: bool,
 }
 
 /// One step in full, for the step drawer.
@@ -299,6 +302,7 @@ struct LiveRun {
     run_id: String,
     mission: Arc<Mission>,
     caps: BudgetCapsDto,
+    simulate_llm: bool,
     started_at: String,
     cancel: CancellationToken,
     /// `None` once the run ended: followers then stop after the last event.
@@ -458,10 +462,10 @@ impl LiveRuns {
                     .map(|d| d.join("resumed"));
                 (mission, origin)
             }
-            RunSource::File(path) => (load_valid(&path)?, Some(path)),
+            RunSource::File(path) => (self.load_valid(&path, &context)?, Some(path)),
             RunSource::Template(id) => {
                 let path = self.api.get_template(&id)?.summary.path;
-                (load_valid(&path)?, Some(path))
+                (self.load_valid(&path, &context)?, Some(path))
             }
             RunSource::Mission { mission, origin } => {
                 let name = origin
@@ -476,6 +480,8 @@ impl LiveRuns {
         let mission = Arc::new(mission);
         let data_dir = self.api.paths().data_dir().to_path_buf();
         let mut governance = app_governance(origin.as_deref(), &data_dir)?;
+        // The Settings switch: every model call of runs started from the app is simulated.
+        governance.simulate_llm = self.api.settings()?.simulate_llm;
         let cancel = CancellationToken::new();
         let mut options = RunOptions::new(PathBuf::new()).with_cancel(cancel.clone());
         // A resume starts from the earlier run's inputs; inputs given now override them.
@@ -492,6 +498,7 @@ impl LiveRuns {
             run_id: run_id.clone(),
             mission: Arc::clone(&mission),
             caps,
+            simulate_llm: governance.simulate_llm,
             started_at: now(),
             cancel,
             tx: Mutex::new(Some(tx)),
@@ -716,6 +723,10 @@ impl LiveRuns {
                 steps,
                 caps,
                 usage: sum.usage.into(),
+                simulate_llm: live.as_ref().map_or_else(
+                    || meta_says_simulated(sum.evidence_dir.as_deref()),
+                    |r| r.simulate_llm,
+                ),
                 evidence_dir: sum.evidence_dir,
             },
             None => {
@@ -733,6 +744,7 @@ impl LiveRuns {
                     caps,
                     usage: d.usage,
                     evidence_dir: None,
+                    simulate_llm: live.as_ref().is_some_and(|r| r.simulate_llm),
                 }
             }
         })
@@ -939,15 +951,36 @@ fn check_diagnostics(diagnostics: &[studio_core::Diagnostic]) -> Result<(), ApiE
     ))
 }
 
-fn load_valid(path: &Path) -> Result<Mission, ApiError> {
-    let loaded = studio_core::load_file(path).map_err(|e| {
-        ApiError::new(
-            ErrorCode::InvalidInput,
-            format!("{}: {}", path.display(), e.diagnostic().message),
-        )
-    })?;
-    check_diagnostics(&studio_core::validate(&loaded))?;
-    Ok(loaded.mission)
+impl LiveRuns {
+    /// Loads and validates a mission file, knowing the run's inputs and the configured
+    /// providers.
+    fn load_valid(
+        &self,
+        path: &Path,
+        inputs: &BTreeMap<String, Value>,
+    ) -> Result<Mission, ApiError> {
+        let loaded = studio_core::load_file(path).map_err(|e| {
+            ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("{}: {}", path.display(), e.diagnostic().message),
+            )
+        })?;
+        let options = self.api.validate_options(inputs.keys().cloned().collect());
+        check_diagnostics(&studio_core::validate_with(&loaded, &options))?;
+        Ok(loaded.mission)
+    }
+}
+
+/// Whether a recorded run simulated every model call, as its `meta.json` says.
+fn meta_says_simulated(evidence_dir: Option<&str>) -> bool {
+    let Some(dir) = evidence_dir else {
+        return false;
+    };
+    std::fs::read_to_string(Path::new(dir).join("meta.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|meta| meta.get("simulate_llm").and_then(Value::as_bool))
+        .unwrap_or(false)
 }
 
 /// The governance of a run started from the app: the global caps of

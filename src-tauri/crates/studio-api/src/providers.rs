@@ -1,12 +1,40 @@
-//! OpenAI-compatible LLM providers (Ollama, llama.cpp server, OpenAI): base URL, model and API
-//! key. The list lives in `<data dir>/providers.json`; a key goes to the OS keyring (service
-//! `mission-studio`, user `provider:<id>`) or, when the operator chooses it, into that file in
-//! plain text (the UI warns). A key never comes back over the API: only whether one is set.
+//! The operator's LLM providers: a name (what missions write as `provider:`), a wire format
+//! (`openai` for any OpenAI-compatible endpoint: OpenAI, llama.cpp, vLLM, LM Studio, shimmy;
+//! `ollama` for Ollama's native API; `anthropic` for the Messages API), a base URL, a model and
+//! an API key. The list lives in `<data dir>/providers.json`; a key goes to the OS keyring
+//! (service `mission-studio`, user `provider:<id>`) or, when the operator chooses it, into that
+//! file in plain text (the UI warns). A key never comes back over the API: only whether one is
+//! set. [`StudioApi::provider_table`] hands the list, with the keys, to the engine.
 
 use crate::{ApiError, ErrorCode, StudioApi};
 use serde::{Deserialize, Serialize};
 use studio_engine::os_keyring;
+use studio_engine::providers::{ConfiguredProvider, ProviderTable, WireFormat};
 use ts_rs::TS;
+
+/// The wire format a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export_to = "ProviderKind.ts")]
+pub enum ProviderKind {
+    /// Any OpenAI-compatible chat completions endpoint.
+    #[default]
+    Openai,
+    /// Ollama's native `/api/chat`.
+    Ollama,
+    /// The Anthropic Messages API.
+    Anthropic,
+}
+
+impl From<ProviderKind> for WireFormat {
+    fn from(kind: ProviderKind) -> Self {
+        match kind {
+            ProviderKind::Openai => WireFormat::OpenAi,
+            ProviderKind::Ollama => WireFormat::Ollama,
+            ProviderKind::Anthropic => WireFormat::Anthropic,
+        }
+    }
+}
 
 /// The providers file in the data folder.
 pub const PROVIDERS_FILE: &str = "providers.json";
@@ -27,6 +55,7 @@ pub enum KeyStorage {
 #[ts(export_to = "LlmProvider.ts")]
 pub struct LlmProvider {
     pub id: String,
+    pub kind: ProviderKind,
     pub base_url: String,
     pub model: String,
     pub key_storage: KeyStorage,
@@ -41,6 +70,10 @@ pub struct LlmProvider {
 #[ts(export_to = "LlmProviderInput.ts")]
 pub struct LlmProviderInput {
     pub id: String,
+    /// The wire format (default `openai`).
+    #[ts(optional)]
+    #[serde(default)]
+    pub kind: Option<ProviderKind>,
     pub base_url: String,
     pub model: String,
     #[ts(optional)]
@@ -58,12 +91,28 @@ struct ProvidersFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredProvider {
     id: String,
+    #[serde(default)]
+    kind: ProviderKind,
     base_url: String,
     model: String,
     key_storage: KeyStorage,
     /// Only when the operator chose to keep the key in this file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     api_key: Option<String>,
+}
+
+/// The provider names configured in a data folder (read without opening the API, so a bare
+/// `mission validate` creates nothing); none when the file is missing or unreadable.
+pub fn configured_names_in(data_dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(data_dir.join(PROVIDERS_FILE))
+        .ok()
+        .and_then(|text| serde_json::from_str::<ProvidersFile>(&text).ok())
+        .map(|f| f.providers.into_iter().map(|p| p.id).collect())
+        .unwrap_or_default()
+}
+
+fn previous_kind(file: &ProvidersFile, id: &str) -> Option<ProviderKind> {
+    file.providers.iter().find(|p| p.id == id).map(|p| p.kind)
 }
 
 fn keyring_user(id: &str) -> String {
@@ -119,6 +168,7 @@ impl StudioApi {
                 };
                 LlmProvider {
                     id: p.id.clone(),
+                    kind: p.kind,
                     base_url: p.base_url.clone(),
                     model: p.model.clone(),
                     key_storage: if has_key {
@@ -167,8 +217,19 @@ impl StudioApi {
         let mut file = self.read_providers()?;
         let previous = file.providers.iter().find(|p| p.id == id).cloned();
         let user = keyring_user(id);
+        if matches!(id, "default" | "simulated") {
+            return Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("`{id}` is a built-in provider name; give this endpoint another name"),
+            ));
+        }
+        let kind = input
+            .kind
+            .or_else(|| previous_kind(&self.read_providers().ok()?, id))
+            .unwrap_or_default();
         let mut stored = StoredProvider {
             id: id.to_string(),
+            kind,
             base_url: url.to_string(),
             model: input.model.trim().to_string(),
             key_storage: input.key_storage,
@@ -215,6 +276,43 @@ impl StudioApi {
         self.llm_providers()
     }
 
+    /// The providers with their keys and the default provider, for the engine.
+    pub fn provider_table(&self) -> Result<ProviderTable, ApiError> {
+        let file = self.read_providers()?;
+        let mut table = ProviderTable {
+            default: self.settings()?.default_provider,
+            ..Default::default()
+        };
+        for p in file.providers {
+            let api_key = match p.key_storage {
+                KeyStorage::Settings => p.api_key.clone(),
+                KeyStorage::Keyring => {
+                    os_keyring::get(os_keyring::DEFAULT_SERVICE, &keyring_user(&p.id))
+                        .ok()
+                        .flatten()
+                }
+                KeyStorage::None => None,
+            };
+            table.entries.insert(
+                p.id.clone(),
+                ConfiguredProvider {
+                    format: p.kind.into(),
+                    base_url: p.base_url.clone(),
+                    model: p.model.clone(),
+                    api_key,
+                },
+            );
+        }
+        Ok(table)
+    }
+
+    /// The names missions may use as `provider:` besides the built-in ones.
+    pub fn configured_provider_names(&self) -> Vec<String> {
+        self.read_providers()
+            .map(|f| f.providers.into_iter().map(|p| p.id).collect())
+            .unwrap_or_default()
+    }
+
     /// Removes a provider and its key; returns the list.
     pub fn delete_llm_provider(&self, id: &str) -> Result<Vec<LlmProvider>, ApiError> {
         let _guard = self.settings_lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -247,6 +345,7 @@ mod tests {
         let list = api
             .save_llm_provider(&LlmProviderInput {
                 id: "ollama".into(),
+                kind: None,
                 base_url: "http://127.0.0.1:11434/v1".into(),
                 model: "llama3.1:8b".into(),
                 api_key: Some("sk-test".into()),
@@ -261,6 +360,7 @@ mod tests {
         let list = api
             .save_llm_provider(&LlmProviderInput {
                 id: "ollama".into(),
+                kind: None,
                 base_url: "http://127.0.0.1:11434/v1".into(),
                 model: "qwen2.5".into(),
                 api_key: None,
@@ -269,7 +369,41 @@ mod tests {
             .unwrap();
         assert!(list[0].has_key);
         assert_eq!(list[0].model, "qwen2.5");
+        let table = api.provider_table().unwrap();
+        let entry = &table.entries["ollama"];
+        assert_eq!(
+            entry.format,
+            WireFormat::OpenAi,
+            "the kind defaults to openai"
+        );
+        assert_eq!(
+            entry.api_key.as_deref(),
+            Some("sk-test"),
+            "the engine gets the key"
+        );
         assert!(api.delete_llm_provider("ollama").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_named_anthropic_endpoint_and_the_default_reach_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = StudioApi::open(AppPaths::at(dir.path())).unwrap();
+        api.save_llm_provider(&LlmProviderInput {
+            id: "claude".into(),
+            kind: Some(ProviderKind::Anthropic),
+            base_url: "http://127.0.0.1:9/".into(),
+            model: "claude-3-5-haiku-latest".into(),
+            api_key: None,
+            key_storage: KeyStorage::None,
+        })
+        .unwrap();
+        api.set_default_provider(Some("claude")).unwrap();
+        let table = api.provider_table().unwrap();
+        assert_eq!(table.default.as_deref(), Some("claude"));
+        assert_eq!(table.entries["claude"].format, WireFormat::Anthropic);
+        let err = api.set_default_provider(Some("nope")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert!(err.message.contains("claude"), "{}", err.message);
     }
 
     #[test]
@@ -278,6 +412,7 @@ mod tests {
         let api = StudioApi::open(AppPaths::at(dir.path())).unwrap();
         let input = LlmProviderInput {
             id: "x y".into(),
+            kind: None,
             base_url: "ftp://nope".into(),
             model: "".into(),
             api_key: None,

@@ -131,6 +131,10 @@ impl StudioApi {
     ) -> Result<RunOutcome, ApiError> {
         // Recovery runs before this run is recorded.
         self.recover_interrupted_runs()?;
+        // The operator's providers, unless the host gave its own table.
+        if *options.governance.providers == studio_engine::providers::ProviderTable::default() {
+            options.governance.providers = std::sync::Arc::new(self.provider_table()?);
+        }
         let logic_hash = studio_core::logic_hash(mission);
         let identity = RunIdentity {
             run_id: options.run_id.clone(),

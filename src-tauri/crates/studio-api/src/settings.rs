@@ -23,6 +23,13 @@ pub enum Theme {
 #[ts(export_to = "Settings.ts")]
 pub struct Settings {
     pub theme: Theme,
+    /// The provider an `llm` step without `provider:` (or with `provider: default`) uses: a
+    /// configured provider's name or a built-in one; `None`: the simulated provider.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_provider: Option<String>,
+    /// Answer every model call with the simulated provider (the runs say so).
+    pub simulate_llm: bool,
 }
 
 impl Settings {
@@ -66,7 +73,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("settings.json");
         assert_eq!(Settings::load(&path).unwrap(), Settings::default());
-        let s = Settings { theme: Theme::Dark };
+        let s = Settings {
+            theme: Theme::Dark,
+            ..Settings::default()
+        };
         s.save(&path).unwrap();
         assert_eq!(Settings::load(&path).unwrap(), s);
         assert!(std::fs::read_to_string(&path)

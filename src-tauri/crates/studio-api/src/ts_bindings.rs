@@ -53,6 +53,7 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::library_dto::TemplateRun>(&cfg, &mut out);
     add::<crate::library_dto::StepApprovalPreview>(&cfg, &mut out);
     add::<crate::providers::KeyStorage>(&cfg, &mut out);
+    add::<crate::providers::ProviderKind>(&cfg, &mut out);
     add::<crate::providers::LlmProvider>(&cfg, &mut out);
     add::<crate::providers::LlmProviderInput>(&cfg, &mut out);
     out

@@ -222,7 +222,12 @@ pub fn run(args: &RunActiveArgs) -> u8 {
         );
     }
     if args.dry_run {
-        return cmd_validate::print_dry_run(&plan.template_path, args.json);
+        let check = cmd_validate::CheckOptions::for_data_dir(
+            args.data_dir.as_deref(),
+            plan.active.inputs.keys().cloned().collect(),
+            false,
+        );
+        return cmd_validate::print_dry_run(&plan.template_path, args.json, &check);
     }
     let options = match cmd_run::run_options(&args.perimeter, &plan.template_path, &api, context) {
         Ok(options) => options,

@@ -60,10 +60,15 @@ pub fn run(args: &RunArgs) -> u8 {
             return code::USAGE;
         }
     };
+    let check = cmd_validate::CheckOptions::for_data_dir(
+        args.data_dir.as_deref(),
+        context.keys().cloned().collect(),
+        false,
+    );
     if args.dry_run {
-        return cmd_validate::print_dry_run(&args.file, args.json);
+        return cmd_validate::print_dry_run(&args.file, args.json, &check);
     }
-    let loaded = match cmd_validate::load_and_validate(&args.file) {
+    let loaded = match cmd_validate::load_and_validate(&args.file, &check) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };

@@ -11,11 +11,36 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use studio_core::{
-    has_errors, levels, load_file, logic_hash, validate, Diagnostic, LoadedMission, Severity,
+    has_errors, levels, load_file, logic_hash, strict, validate_with, Diagnostic, LoadedMission,
+    Severity, ValidateOptions,
 };
 
 /// Exit code of a command refused because its mission is invalid (DESIGN §12).
 pub const INVALID_MISSION: u8 = 3;
+
+/// How files are checked: what validation knows beyond the file (the run's inputs, the
+/// configured providers), and whether warnings count as errors (`--strict`).
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub validate: ValidateOptions,
+    pub strict: bool,
+}
+
+impl CheckOptions {
+    /// The options for a data folder (its configured providers) and the run inputs given.
+    pub fn for_data_dir(data_dir: Option<&Path>, inputs: Vec<String>, strict: bool) -> Self {
+        let providers = studio_api::AppPaths::resolve(data_dir)
+            .map(|paths| studio_api::providers::configured_names_in(paths.data_dir()))
+            .unwrap_or_default();
+        Self {
+            validate: ValidateOptions {
+                inputs,
+                providers: Some(providers),
+            },
+            strict,
+        }
+    }
+}
 
 /// What checking one mission file found.
 pub struct FileCheck {
@@ -25,7 +50,10 @@ pub struct FileCheck {
     pub loaded: Option<LoadedMission>,
     /// Every problem, errors and warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
+    /// The text the diagnostics point into (a converted mission's JSON form for an import).
     source: Option<Arc<str>>,
+    /// An import's original file: `(name, text)`; its diagnostics point into it.
+    original: Option<(String, Arc<str>)>,
 }
 
 impl FileCheck {
@@ -47,28 +75,40 @@ impl FileCheck {
 }
 
 /// Loads and validates one file.
-pub fn check_file(path: &Path) -> FileCheck {
+pub fn check_file(path: &Path, options: &CheckOptions) -> FileCheck {
     let file = path.display().to_string();
     match load_file(path) {
-        Ok(loaded) => FileCheck {
-            file,
-            diagnostics: validate(&loaded),
-            source: Some(Arc::from(loaded.source.text.as_str())),
-            loaded: Some(loaded),
-        },
+        Ok(loaded) => {
+            let mut diagnostics = validate_with(&loaded, &options.validate);
+            if options.strict {
+                diagnostics = strict(diagnostics);
+            }
+            FileCheck {
+                file,
+                diagnostics,
+                source: Some(Arc::from(loaded.source.text.as_str())),
+                original: loaded
+                    .original
+                    .as_ref()
+                    .map(|o| (o.name.clone(), Arc::from(o.text.as_str()))),
+                loaded: Some(loaded),
+            }
+        }
         Err(err) => FileCheck {
             file,
             diagnostics: vec![err.diagnostic()],
             source: err.source_file().map(|s| Arc::from(s.text.as_str())),
+            original: None,
             loaded: None,
         },
     }
 }
 
 /// `mission validate FILE…`: checks every file, prints all diagnostics, and returns the exit
-/// code (0 when every file is valid, [`INVALID_MISSION`] otherwise).
-pub fn validate_files(files: &[PathBuf], json: bool) -> u8 {
-    let checks: Vec<FileCheck> = files.iter().map(|f| check_file(f)).collect();
+/// code (0 when every file is valid, [`INVALID_MISSION`] otherwise; with `--strict`, a warning
+/// makes a file invalid).
+pub fn validate_files(files: &[PathBuf], json: bool, options: &CheckOptions) -> u8 {
+    let checks: Vec<FileCheck> = files.iter().map(|f| check_file(f, options)).collect();
     let all_valid = checks.iter().all(FileCheck::is_valid);
     if json {
         let doc: Vec<Value> = checks.iter().map(check_json).collect();
@@ -102,8 +142,8 @@ pub fn validate_files(files: &[PathBuf], json: bool) -> u8 {
 /// Loads and validates a mission for a command that goes on with it (`run`): prints every
 /// diagnostic on stderr and gives the mission back when it has no error, or the exit code to
 /// stop with.
-pub fn load_and_validate(path: &Path) -> Result<LoadedMission, u8> {
-    let check = check_file(path);
+pub fn load_and_validate(path: &Path, options: &CheckOptions) -> Result<LoadedMission, u8> {
+    let check = check_file(path, options);
     let _ = render_diagnostics(
         &mut std::io::stderr().lock(),
         &check,
@@ -119,8 +159,8 @@ pub fn load_and_validate(path: &Path) -> Result<LoadedMission, u8> {
 /// `mission run FILE --dry-run`: validates the mission and prints its plan as parallel levels
 /// (`level 1: a, b`) on stdout, or with `json` one document `{mission_id, name, file,
 /// logic_hash, steps, levels: [[ids…]…]}`. Nothing runs. Returns the exit code.
-pub fn print_dry_run(path: &Path, json: bool) -> u8 {
-    let loaded = match load_and_validate(path) {
+pub fn print_dry_run(path: &Path, json: bool, options: &CheckOptions) -> u8 {
+    let loaded = match load_and_validate(path, options) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -291,13 +331,22 @@ pub fn write_import_notes(out: &mut dyn Write, check: &FileCheck) -> std::io::Re
     let Some(report) = check.loaded.as_ref().and_then(|l| l.import.as_ref()) else {
         return Ok(());
     };
-    writeln!(
-        out,
-        "note: {} was converted from a {} ({} note(s)):",
-        check.file,
-        report.kind.label(),
-        report.notes.len()
-    )?;
+    if report.kind == studio_core::ImportKind::RustChain {
+        writeln!(
+            out,
+            "note: {} uses RustChain's spellings, read as the native ones ({} note(s)):",
+            check.file,
+            report.notes.len()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "note: {} was converted from a {} ({} note(s)):",
+            check.file,
+            report.kind.label(),
+            report.notes.len()
+        )?;
+    }
     for note in &report.notes {
         writeln!(out, "  - {note}")?;
     }
@@ -342,11 +391,17 @@ pub fn render_diagnostics(
         .source
         .as_ref()
         .map(|text| NamedSource::new(name, Arc::clone(text)));
+    let original = check
+        .original
+        .as_ref()
+        .map(|(n, text)| (n.as_str(), NamedSource::new(n, Arc::clone(text))));
     for d in &check.diagnostics {
-        let report = Report {
-            d,
-            source: source.clone(),
+        // Loading's diagnostics of an import point into the file as written.
+        let source = match &original {
+            Some((name, text)) if d.file == *name => Some(text.clone()),
+            _ => source.clone(),
         };
+        let report = Report { d, source };
         let mut text = String::new();
         if handler.render_report(&mut text, &report).is_err() {
             text = format!("{d}\n");
@@ -422,7 +477,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        let mut check = check_file(&path);
+        let mut check = check_file(&path, &CheckOptions::default());
         check.file = name.to_string();
         check
     }

@@ -45,12 +45,18 @@ enum Command {
     /// Check mission files: every problem of every file at once, with its line and column.
     /// Exit code 3 when any file is invalid.
     Validate {
-        /// Mission files (YAML or JSON).
+        /// Mission files (YAML or JSON; RustChain, Spark, mission pack and envelope forms too).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         /// Print one JSON array on stdout: [{file, valid, logic_hash, steps, diagnostics}].
         #[arg(long)]
         json: bool,
+        /// Every warning is an error (unknown keys, unknown providers, …): exit code 3.
+        #[arg(long)]
+        strict: bool,
+        /// A run input the mission will be given, so `{{NAME}}` counts as defined (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
     },
     /// Run a mission. With `--dry-run`, validate it and print its plan as parallel levels.
     /// Exit code: 0 completed, 1 failed, 3 invalid, 4 stopped for lack of approval, 5 budget
@@ -253,9 +259,27 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    // Validation reads files only: it needs no data folder.
-    if let Command::Validate { files, json } = &cli.command {
-        return Ok(ExitCode::from(cmd_validate::validate_files(files, *json)));
+    // Validation reads files only (and the names of the configured providers): it creates
+    // nothing in the data folder.
+    if let Command::Validate {
+        files,
+        json,
+        strict,
+        vars,
+    } = &cli.command
+    {
+        let inputs = match cmd_run::parse_vars(vars) {
+            Ok(map) => map.into_keys().collect(),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitCode::from(exit::USAGE));
+            }
+        };
+        let options =
+            cmd_validate::CheckOptions::for_data_dir(cli.data_dir.as_deref(), inputs, *strict);
+        return Ok(ExitCode::from(cmd_validate::validate_files(
+            files, *json, &options,
+        )));
     }
     if let Command::Keyring(command) = &cli.command {
         return Ok(ExitCode::from(cmd_keyring::keyring(command)));

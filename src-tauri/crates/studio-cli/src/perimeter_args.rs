@@ -49,6 +49,11 @@ pub enum ApprovalModeArg {
 /// Perimeter flags of `mission run` and `mission resume`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct PerimeterArgs {
+    /// Answer every model call with the built-in simulated provider (offline, deterministic,
+    /// priced as the model asked for, so the budget is exercised); the run's meta.json and
+    /// answer.md say so.
+    #[arg(long)]
+    pub simulate_llm: bool,
     /// The operator's perimeter: native (`budget: {max_cost_usd: ..}`), mission-pack
     /// (`budget: {maxSteps: ..}`, `approval: on-request`) or envelope (`constraints: ..`) form.
     #[arg(long, value_name = "FILE")]
@@ -183,6 +188,7 @@ impl PerimeterArgs {
             approver,
             prices,
             secret_env: self.secret_env.clone(),
+            simulate_llm: self.simulate_llm,
             ..Default::default()
         })
     }

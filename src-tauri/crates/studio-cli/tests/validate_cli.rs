@@ -82,11 +82,54 @@ fn a_syntax_error_is_located_too() {
         "typo.yaml",
         "name: T\nsteps:\n  - id: a\n    step_typ: noop\n",
     );
+    // `step_typ` is an unknown key (a warning), so the step has no `step_type` (an error).
     let out = mission(&["validate", "typo.yaml"], dir.path());
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr.contains("typo.yaml:4:5"), "{stderr}");
-    assert!(stderr.contains("unknown field `step_typ`"), "{stderr}");
+    assert!(stderr.contains("typo.yaml:3:5"), "{stderr}");
+    assert!(stderr.contains("missing field `step_type`"), "{stderr}");
+}
+
+#[test]
+fn unknown_keys_are_warnings_and_strict_makes_them_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "extra.yaml",
+        "name: T
+config:
+  max_parallel_steps: 2
+  enterprise_mode: true
+steps:
+  - id: a
+    step_type: noop
+",
+    );
+    let out = mission(&["validate", "extra.yaml"], dir.path());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("extra.yaml:4:3"), "{stderr}");
+    assert!(stderr.contains("unknown key `enterprise_mode`"), "{stderr}");
+    assert!(
+        stderr.contains("mapped `config.max_parallel_steps` to `max_concurrent_steps`"),
+        "the RustChain spelling is a note: {stderr}"
+    );
+    assert!(text(&out.stdout).contains("ok: extra.yaml"));
+
+    let out = mission(
+        &["validate", "--strict", "--json", "extra.yaml"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &doc[0]["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["code"], "unknown_field");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(doc[0]["valid"], false);
 }
 
 #[test]

@@ -92,6 +92,8 @@ impl EvidenceFolder {
             total_duration_ms: None,
             broker: None,
             model: None,
+            simulate_llm: false,
+            simulated_llm_steps: Vec::new(),
             outputs: Vec::new(),
             outputs_missing: Vec::new(),
             evidence: Vec::new(),
@@ -130,6 +132,12 @@ impl EvidenceFolder {
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
     }
 
+    /// Records that every model call of the run is simulated (`--simulate-llm`).
+    pub fn set_simulate_llm(&mut self, on: bool) -> Result<(), PackError> {
+        self.meta.simulate_llm = on;
+        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
     /// Where the gate's decisions go (`evidence/audit.jsonl`).
     pub fn audit_path(&self) -> PathBuf {
         self.root.join("evidence").join("audit.jsonl")
@@ -160,12 +168,22 @@ impl EvidenceFolder {
     /// files, and the final `meta.json`.
     pub fn finish(&mut self, mission: &Mission, result: &RunResult) -> Result<(), PackError> {
         let (copied, missing) = self.copy_outputs(mission)?;
+        self.record_models(result);
         let answer = self.root.join("outputs/answer.md");
+        let simulation = render::Simulation {
+            switch_on: self.meta.simulate_llm,
+            steps: &self.meta.simulated_llm_steps,
+        };
         if !answer.exists() {
             atomic::write(
                 &answer,
-                render::answer_md(mission, result, &copied, &missing).as_bytes(),
+                render::answer_md(mission, result, &copied, &missing, &simulation).as_bytes(),
             )?;
+        } else if !simulation.steps.is_empty() {
+            // A step wrote the answer itself: it still says that the models were simulated.
+            let written = std::fs::read_to_string(&answer).unwrap_or_default();
+            let text = format!("{}{written}", render::simulation_notice(&simulation));
+            atomic::write(&answer, text.as_bytes())?;
         }
         let evidence = self.root.join("evidence");
         atomic::write(
@@ -209,6 +227,34 @@ impl EvidenceFolder {
             .filter_map(|(id, r)| r.reused_from.clone().map(|from| (id.to_string(), from)))
             .collect();
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
+    /// The providers and models the `llm` steps used, and which answers were simulated.
+    fn record_models(&mut self, result: &RunResult) {
+        let mut providers: Vec<String> = Vec::new();
+        let mut models: Vec<String> = Vec::new();
+        let mut simulated = Vec::new();
+        for (id, r) in result.step_results.iter() {
+            if &*r.step_type != "llm" {
+                continue;
+            }
+            let out = &r.output;
+            let push = |list: &mut Vec<String>, v: Option<&str>| {
+                if let Some(v) = v.filter(|v| !v.is_empty()) {
+                    if !list.iter().any(|x| x == v) {
+                        list.push(v.to_string());
+                    }
+                }
+            };
+            push(&mut providers, out.get("provider").and_then(|v| v.as_str()));
+            push(&mut models, out.get("model").and_then(|v| v.as_str()));
+            if out.get("simulated").and_then(|v| v.as_bool()) == Some(true) {
+                simulated.push(id.to_string());
+            }
+        }
+        self.meta.broker = (!providers.is_empty()).then(|| providers.join(", "));
+        self.meta.model = (!models.is_empty()).then(|| models.join(", "));
+        self.meta.simulated_llm_steps = simulated;
     }
 
     /// Copies each declared output from the workspace into `outputs/` (through the workspace

@@ -18,9 +18,17 @@ pub struct Meta {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub total_duration_ms: Option<u64>,
-    /// The LLM broker and model (none until LLM steps exist).
+    /// The model providers (`simulated`, `anthropic`, …) and models the run's `llm` steps used,
+    /// comma-separated (none when no step asked a model).
     pub broker: Option<String>,
     pub model: Option<String>,
+    /// The run was started with every model call simulated (`--simulate-llm`, the Settings
+    /// switch).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulate_llm: bool,
+    /// Steps whose model answer came from the built-in simulated provider, not from a model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub simulated_llm_steps: Vec<String>,
     /// Files under `outputs/`.
     pub outputs: Vec<String>,
     /// Declared outputs the workspace did not hold at the end.

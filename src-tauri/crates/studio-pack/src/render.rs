@@ -202,13 +202,39 @@ pub(crate) fn links_txt(r: &RunResult) -> String {
     out
 }
 
+/// Which model answers of a run were simulated, and why.
+pub(crate) struct Simulation<'a> {
+    /// Every model call was simulated on purpose (`--simulate-llm`).
+    pub switch_on: bool,
+    pub steps: &'a [String],
+}
+
+/// The notice `answer.md` starts with when model answers were simulated.
+pub(crate) fn simulation_notice(s: &Simulation<'_>) -> String {
+    if s.steps.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<String> = s.steps.iter().map(|id| format!("`{id}`")).collect();
+    let why = if s.switch_on {
+        "the run simulated every model call (`--simulate-llm`)"
+    } else {
+        "no model provider was chosen (Settings → Providers) or the step asked for `simulated`"
+    };
+    format!(
+        "> **Simulated answers.** The model answers of {} come from the built-in simulated provider, not from a model: {why}.\n\n",
+        ids.join(", ")
+    )
+}
+
 pub(crate) fn answer_md(
     m: &Mission,
     r: &RunResult,
     copied: &[String],
     missing: &[String],
+    simulation: &Simulation<'_>,
 ) -> String {
     let mut out = format!("# {}\n\n", m.name);
+    out.push_str(&simulation_notice(simulation));
     let _ = writeln!(
         out,
         "Run `{}` **{}** in {} ms.\n",

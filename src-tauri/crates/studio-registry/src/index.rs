@@ -292,9 +292,15 @@ fn examine(found: &Found, by_path: &HashMap<&str, &TemplateRecord>) -> Outcome {
             return Outcome::Invalid(invalid_record(found, &hash, &problem, vec![d]), problem);
         }
     };
+    // A template of the library is held to the strict format: an unknown key there is a typo
+    // that would silently change nothing, so it keeps the template out (with its place).
     let mut diagnostics: Vec<Diagnostic> = studio_core::validate(&loaded)
         .into_iter()
-        .filter(|d| d.severity == Severity::Error)
+        .filter(|d| d.severity == Severity::Error || d.code == studio_core::Code::UnknownField)
+        .map(|mut d| {
+            d.severity = Severity::Error;
+            d
+        })
         .collect();
     diagnostics.extend(template_diagnostics(&loaded));
     diagnostics.sort_by_key(|d| d.location.map_or(usize::MAX, |l| l.offset));

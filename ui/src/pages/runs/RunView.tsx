@@ -1,6 +1,6 @@
 // One run, live: the mission's DAG with each step's status, budget gauges, approvals, the event
 // log, a Cancel button that is always visible, and a drawer with a step's details.
-import { ArrowLeft, CircleStop, History as HistoryIcon, ListTree, X } from "lucide-react";
+import { ArrowLeft, CircleStop, FlaskConical, History as HistoryIcon, ListTree, X } from "lucide-react";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import { CopyButton } from "../../components/CopyButton";
@@ -474,6 +474,15 @@ export function RunView({ runId }: { runId: string }) {
               <StatusIcon status={status === "blocked" ? "blocked" : status} size={13} />
               {RUN_STATUS_LABEL[status] ?? status}
             </span>
+            {view?.simulateLlm ? (
+              <span
+                className="sim-pill"
+                data-testid="run-simulated"
+                title="Every model call of this run was answered by the built-in simulated provider (the Settings switch or --simulate-llm): the answers are not a model's."
+              >
+                <FlaskConical size={13} aria-hidden /> Simulated models
+              </span>
+            ) : null}
           </div>
           <div className="run-sub">
             <span className="mono run-id">{runId}</span>

@@ -1,11 +1,14 @@
-import { AlertTriangle, Check, KeyRound, Pencil, Plus, Server, ShieldCheck, Trash2, X } from "lucide-react";
+import { AlertTriangle, Check, FlaskConical, KeyRound, Pencil, Plus, Server, ShieldCheck, Trash2, X } from "lucide-react";
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { ipc, type Settings } from "../../ipc";
 import { library, type LlmProvider } from "../../ipc/library";
 import {
+  KINDS,
   PRESETS,
   emptyProviderForm,
   formFromProvider,
   inputFromForm,
+  kindLabel,
   validateProvider,
   type ProviderForm,
   type StorageChoice,
@@ -13,9 +16,19 @@ import {
 
 type Editing = { mode: "new" } | { mode: "edit"; provider: LlmProvider } | null;
 
-/** OpenAI-compatible LLM providers: list, add, edit, delete. A key is never shown again. */
+/** Built-in providers a mission may name without configuring anything. */
+const BUILTIN_CHOICES: { value: string; label: string }[] = [
+  { value: "ollama", label: "ollama (built in: OLLAMA_HOST, else localhost:11434)" },
+  { value: "openai", label: "openai (built in: OPENAI_API_KEY)" },
+  { value: "anthropic", label: "anthropic (built in: ANTHROPIC_API_KEY)" },
+];
+
+/** LLM providers: list, add, edit, delete (a key is never shown again); the default provider and
+ * the "simulate every model call" switch. */
 export function ProvidersCard({ enabled }: { enabled: boolean }) {
   const [providers, setProviders] = useState<LlmProvider[] | null>(null);
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [settingsError, setSettingsError] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [editing, setEditing] = useState<Editing>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -25,7 +38,17 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
   useEffect(() => {
     if (!enabled) return;
     library.listProviders().then(setProviders, (e: { message: string }) => setLoadError(e.message));
+    ipc.getSettings().then(setSettings, (e: { message: string }) => setSettingsError(e.message));
   }, [enabled]);
+
+  const changeSettings = async (change: () => Promise<Settings>) => {
+    try {
+      setSettings(await change());
+      setSettingsError(null);
+    } catch (e) {
+      setSettingsError((e as { message: string }).message);
+    }
+  };
 
   const remove = async (id: string) => {
     try {
@@ -50,8 +73,9 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
             LLM providers
           </h2>
           <p className="card-hint">
-            OpenAI-compatible endpoints (Ollama, llama.cpp server, OpenAI) that a mission's <code>llm</code> steps can
-            use. Keys go to the OS keyring unless you choose otherwise, and are never shown again.
+            Endpoints a mission's <code>llm</code> steps name with <code>provider:</code>: OpenAI-compatible servers
+            (OpenAI, llama.cpp, vLLM, shimmy), Ollama and Anthropic. Keys go to the OS keyring unless you choose
+            otherwise, and are never shown again.
           </p>
         </div>
         {enabled && editing === null ? (
@@ -106,8 +130,9 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
             <div className="st-empty" data-testid="providers-empty">
               <KeyRound size={18} aria-hidden />
               <div>
-                <strong>No provider yet.</strong> Missions use the built-in simulated model until you add one. Start
-                with a local Ollama: Add provider, then pick the Ollama preset.
+                <strong>No provider yet.</strong> Steps that name no provider use the built-in simulated model, whose
+                answers are marked as simulated. Start with a local Ollama: Add provider, pick the Ollama preset, then
+                make it the default below.
               </div>
             </div>
           ) : null}
@@ -132,7 +157,11 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
                     <div className="st-provider-main">
                       <div className="st-provider-name">
                         <span className="mono">{p.id}</span>
+                        <span className="st-kind" data-testid={`provider-kind-${p.id}`}>
+                          {kindLabel(p.kind)}
+                        </span>
                         <span className="st-model">{p.model}</span>
+                        {settings?.defaultProvider === p.id ? <span className="st-default-badge">Default</span> : null}
                       </div>
                       <div className="st-provider-url mono">{p.baseUrl}</div>
                     </div>
@@ -177,9 +206,82 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
               )}
             </ul>
           ) : null}
+          <ModelUse
+            providers={providers}
+            settings={settings}
+            error={settingsError}
+            onDefault={(name) => void changeSettings(() => ipc.setDefaultProvider(name))}
+            onSimulate={(on) => void changeSettings(() => ipc.setSimulateLlm(on))}
+          />
         </>
       )}
     </section>
+  );
+}
+
+/** Which provider steps without `provider:` use, and the switch that simulates every call. */
+function ModelUse(props: {
+  providers: LlmProvider[];
+  settings: Settings | null;
+  error: string | null;
+  onDefault: (name: string | null) => void;
+  onSimulate: (on: boolean) => void;
+}) {
+  const { providers, settings } = props;
+  const current = settings?.defaultProvider ?? "";
+  return (
+    <div className="st-model-use" data-testid="model-use">
+      <div className="st-field">
+        <label htmlFor="default-provider">Default provider</label>
+        <select
+          id="default-provider"
+          className="input st-input"
+          value={current}
+          disabled={settings === null}
+          onChange={(e) => props.onDefault(e.target.value === "" ? null : e.target.value)}
+          data-testid="default-provider"
+        >
+          <option value="">Simulated (built in, offline; answers marked as simulated)</option>
+          {providers.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.id} ({kindLabel(p.kind)}, {p.model})
+            </option>
+          ))}
+          {BUILTIN_CHOICES.filter((b) => !providers.some((p) => p.id === b.value)).map((b) => (
+            <option key={b.value} value={b.value}>
+              {b.label}
+            </option>
+          ))}
+        </select>
+        <p className="st-help">
+          Used by <code>llm</code> steps that name no provider (or <code>provider: default</code>), as the library&apos;s
+          templates do. A step that names a provider keeps it.
+        </p>
+      </div>
+      <label className={`st-switch-row${settings?.simulateLlm ? " is-on" : ""}`}>
+        <input
+          type="checkbox"
+          checked={settings?.simulateLlm ?? false}
+          disabled={settings === null}
+          onChange={(e) => props.onSimulate(e.target.checked)}
+          data-testid="simulate-llm"
+        />
+        <FlaskConical size={16} aria-hidden />
+        <span>
+          <strong>Simulate every model call</strong>
+          <span className="st-option-hint">
+            Runs started from the app answer each <code>llm</code> step with the simulated provider, priced as the model it
+            asks for, so budgets are exercised without a model. The run&apos;s header, <code>meta.json</code> and{" "}
+            <code>answer.md</code> say so. (The command line: <code>mission run --simulate-llm</code>.)
+          </span>
+        </span>
+      </label>
+      {props.error ? (
+        <p className="error-text" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+    </div>
   );
 }
 
@@ -269,7 +371,7 @@ function ProviderEditor(props: {
                 key={p.id}
                 type="button"
                 className="chip chip-sm"
-                onClick={() => set({ id: form.id || p.id, baseUrl: p.baseUrl, model: p.model })}
+                onClick={() => set({ id: form.id || p.id, kind: p.kind, baseUrl: p.baseUrl, model: p.model })}
               >
                 {p.label}
               </button>
@@ -309,12 +411,36 @@ function ProviderEditor(props: {
             data-testid="provider-model"
           />
         </Field>
-        <Field id="provider-url" label="Base URL" error={shown.baseUrl} help="The OpenAI-compatible API root, usually ending in /v1." wide>
+        <fieldset className="st-field st-field-wide st-kinds">
+          <legend className="st-label">Wire format</legend>
+          <div className="segmented" role="radiogroup" aria-label="Wire format">
+            {KINDS.map((k) => (
+              <button
+                key={k.value}
+                type="button"
+                role="radio"
+                aria-checked={form.kind === k.value}
+                className={`segment${form.kind === k.value ? " selected" : ""}`}
+                onClick={() => set({ kind: k.value })}
+                data-testid={`provider-kind-choice-${k.value}`}
+              >
+                {k.label}
+              </button>
+            ))}
+          </div>
+        </fieldset>
+        <Field
+          id="provider-url"
+          label="Base URL"
+          error={shown.baseUrl}
+          help={KINDS.find((k) => k.value === form.kind)?.urlHelp ?? ""}
+          wide
+        >
           <input
             id="provider-url"
             className="input st-input mono"
             value={form.baseUrl}
-            placeholder="http://127.0.0.1:11434/v1"
+            placeholder={KINDS.find((k) => k.value === form.kind)?.urlPlaceholder}
             spellCheck={false}
             autoComplete="off"
             onChange={(e) => set({ baseUrl: e.target.value })}

@@ -1,6 +1,7 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Settings } from "../../ipc";
 import type { LlmProvider, LlmProviderInput, PerimeterDto } from "../../ipc/library";
 import { clearMocks, mockCommands } from "../../ipc/testing";
 import { ThemeProvider } from "../../theme/ThemeProvider";
@@ -23,9 +24,23 @@ const EMPTY_CAPS: PerimeterDto = {
 function setup(providers: LlmProvider[] = []) {
   const savedCaps: PerimeterDto[] = [];
   const savedProviders: LlmProviderInput[] = [];
+  const settingsCalls: Record<string, unknown>[] = [];
+  let settings: Settings = { theme: "light", simulateLlm: false };
   let list = [...providers];
   mockCommands({
-    get_settings: () => ({ theme: "light" }),
+    get_settings: () => settings,
+    set_default_provider: (a) => {
+      settingsCalls.push({ defaultProvider: a.name });
+      const next: Settings = { theme: settings.theme, simulateLlm: settings.simulateLlm };
+      if (a.name) next.defaultProvider = a.name as string;
+      settings = next;
+      return settings;
+    },
+    set_simulate_llm: (a) => {
+      settingsCalls.push({ simulateLlm: a.on });
+      settings = { ...settings, simulateLlm: a.on as boolean };
+      return settings;
+    },
     diagnostics: () => ({ dataDir: "/data/studio", dataDirFromEnv: false }),
     get_caps: () => EMPTY_CAPS,
     set_caps: (a) => {
@@ -39,6 +54,7 @@ function setup(providers: LlmProvider[] = []) {
       savedProviders.push(p);
       const row: LlmProvider = {
         id: p.id,
+        kind: p.kind ?? "openai",
         baseUrl: p.baseUrl,
         model: p.model,
         keyStorage: p.apiKey ? p.keyStorage : "none",
@@ -58,7 +74,7 @@ function setup(providers: LlmProvider[] = []) {
       <SettingsPage />
     </ThemeProvider>,
   );
-  return { savedCaps, savedProviders };
+  return { savedCaps, savedProviders, settingsCalls };
 }
 
 describe("hard caps validation", () => {
@@ -150,6 +166,7 @@ describe("SettingsPage", () => {
     await waitFor(() => expect(savedProviders).toHaveLength(1));
     expect(savedProviders[0]).toEqual({
       id: "openai",
+      kind: "openai",
       baseUrl: "https://api.openai.com/v1",
       model: "gpt-4o-mini",
       apiKey: "sk-secret",
@@ -164,7 +181,7 @@ describe("SettingsPage", () => {
   it("edits a provider keeping its key unless a new one is typed, and deletes after confirming", async () => {
     const user = userEvent.setup();
     const { savedProviders } = setup([
-      { id: "ollama", baseUrl: "http://127.0.0.1:11434/v1", model: "llama3.1:8b", keyStorage: "keyring", hasKey: true, keyringUser: "provider:ollama" },
+      { id: "ollama", kind: "openai", baseUrl: "http://127.0.0.1:11434/v1", model: "llama3.1:8b", keyStorage: "keyring", hasKey: true, keyringUser: "provider:ollama" },
     ]);
     await user.click(await screen.findByTestId("provider-edit-ollama"));
     expect(screen.getByTestId("provider-id")).toBeDisabled();
@@ -173,7 +190,7 @@ describe("SettingsPage", () => {
     await user.type(screen.getByTestId("provider-model"), "qwen2.5");
     await user.click(screen.getByTestId("provider-save"));
     await waitFor(() => expect(savedProviders).toHaveLength(1));
-    expect(savedProviders[0]).toEqual({ id: "ollama", baseUrl: "http://127.0.0.1:11434/v1", model: "qwen2.5", keyStorage: "keyring" });
+    expect(savedProviders[0]).toEqual({ id: "ollama", kind: "openai", baseUrl: "http://127.0.0.1:11434/v1", model: "qwen2.5", keyStorage: "keyring" });
 
     await user.click(await screen.findByTestId("provider-delete-ollama"));
     await user.click(screen.getByTestId("provider-confirm-delete-ollama"));
@@ -185,5 +202,28 @@ describe("SettingsPage", () => {
     expect(await screen.findByText("/data/studio")).toHaveAttribute("data-testid", "settings-data-dir");
     expect(screen.getByRole("button", { name: "Copy data folder path" })).toBeInTheDocument();
     expect(screen.getByTestId("theme-system")).toBeInTheDocument();
+  });
+
+  it("saves the wire format of a preset, makes a provider the default and turns simulation on", async () => {
+    const user = userEvent.setup();
+    const { savedProviders, settingsCalls } = setup();
+    await screen.findByTestId("providers-empty");
+    await user.click(screen.getByTestId("provider-add"));
+    await user.click(screen.getByRole("button", { name: "Anthropic" }));
+    expect(screen.getByTestId("provider-kind-choice-anthropic")).toHaveAttribute("aria-checked", "true");
+    expect(screen.getByText(/Messages API root/)).toBeInTheDocument();
+    await user.click(screen.getByTestId("provider-save"));
+    await waitFor(() => expect(savedProviders).toHaveLength(1));
+    expect(savedProviders[0]).toMatchObject({ id: "anthropic", kind: "anthropic", baseUrl: "https://api.anthropic.com" });
+    expect(await screen.findByTestId("provider-kind-anthropic")).toHaveTextContent("Anthropic");
+
+    const select = screen.getByTestId("default-provider");
+    await user.selectOptions(select, "anthropic");
+    await waitFor(() => expect(settingsCalls).toContainEqual({ defaultProvider: "anthropic" }));
+    expect(await screen.findByText("Default")).toBeInTheDocument();
+
+    await user.click(screen.getByTestId("simulate-llm"));
+    await waitFor(() => expect(settingsCalls).toContainEqual({ simulateLlm: true }));
+    expect(screen.getByTestId("simulate-llm")).toBeChecked();
   });
 });
