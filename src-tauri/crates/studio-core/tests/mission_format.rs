@@ -43,7 +43,7 @@ fn the_committed_json_schema_is_up_to_date() {
 
 #[test]
 fn every_rustchain_example_mission_of_the_seed_is_stored() {
-    let dir = repo_root().join("missions/examples/rustchain");
+    let dir = repo_root().join("missions/examples/rustchain/seed");
     let names: BTreeSet<String> = files_in(&dir)
         .iter()
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
@@ -62,7 +62,7 @@ fn every_rustchain_example_mission_of_the_seed_is_stored() {
 
 #[test]
 fn rustchain_examples_load_and_fail_only_on_step_types_not_available_yet() {
-    let dir = repo_root().join("missions/examples/rustchain");
+    let dir = repo_root().join("missions/examples/rustchain/seed");
     let mut clean = 0;
     for path in files_in(&dir) {
         let loaded = load_file(&path)
