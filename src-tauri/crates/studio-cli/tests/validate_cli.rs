@@ -199,7 +199,7 @@ fn the_example_missions_of_the_repository_validate() {
             "word-count-report.yaml",
             "config-digest.json",
             "status-check.yaml",
-            "rustchain/robust-error-handling.yaml",
+            "rustchain/seed/robust-error-handling.yaml",
         ],
         &examples,
     );
