@@ -2,7 +2,8 @@ import { ArrowLeft, ArrowLeftRight, Equal } from "lucide-react";
 import { useEffect, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { historyIpc, type ApiError, type RunCompare, type RunListItem, type StepSideItem } from "../../ipc";
-import { formatCost, formatDateTime, formatDuration, shortId } from "./format";
+import { formatDateTime } from "../../lib/dates";
+import { formatCost, formatDuration, shortId } from "./format";
 import { StatusBadge } from "./StatusBadge";
 
 function RunCard({ run, side }: { run: RunListItem; side: "A" | "B" }) {

@@ -12,7 +12,9 @@ import {
   toQuery,
   type HistoryFilters,
 } from "./filters";
-import { FINAL_RUN_STATUSES, formatCost, formatDateTime, formatDuration, formatRelative, RUN_STATUSES, shortId, statusLabel } from "./format";
+import { formatDateTime, formatRelative } from "../../lib/dates";
+import { DateFilter } from "./DateFilter";
+import { FINAL_RUN_STATUSES, formatCost, formatDuration, RUN_STATUSES, shortId, statusLabel } from "./format";
 import { StatusBadge } from "./StatusBadge";
 
 const COLUMNS: { key: RunSortKey | null; label: string; className?: string }[] = [
@@ -57,6 +59,12 @@ export function HistoryList() {
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(false);
   const [selected, setSelected] = useState<string[]>([]);
+  // "just now" and "5 min ago" move on while the list is open.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = window.setInterval(() => setNow(Date.now()), 30_000);
+    return () => window.clearInterval(t);
+  }, []);
 
   const update = useCallback(
     (patch: Partial<HistoryFilters>) => setParams(filtersToParams({ ...filters, ...patch }), { replace: true }),
@@ -187,28 +195,7 @@ export function HistoryList() {
             ))}
           </select>
         </label>
-        <div className="hx-select hx-date" role="group" aria-label="Started between">
-          <span>Started</span>
-          <input
-            type="date"
-            aria-label="From"
-            className={filters.from ? "" : "is-empty"}
-            value={filters.from}
-            max={filters.to || undefined}
-            onChange={(e) => update({ from: e.target.value })}
-            data-testid="filter-from"
-          />
-          <span aria-hidden>–</span>
-          <input
-            type="date"
-            aria-label="To"
-            className={filters.to ? "" : "is-empty"}
-            value={filters.to}
-            min={filters.from || undefined}
-            onChange={(e) => update({ to: e.target.value })}
-            data-testid="filter-to"
-          />
-        </div>
+        <DateFilter from={filters.from} to={filters.to} onChange={(range) => update(range)} />
         {active ? (
           <button
             type="button"
@@ -293,7 +280,9 @@ export function HistoryList() {
                     <td>
                       <span className="hx-sector">{r.sector === "default" ? "—" : r.sector}</span>
                     </td>
-                    <td title={formatDateTime(r.startedAt)}>{formatRelative(r.startedAt)}</td>
+                    <td title={formatDateTime(r.startedAt, { seconds: true })} data-testid={`run-started-${r.runId}`}>
+                      {formatRelative(r.startedAt, now)}
+                    </td>
                     <td className="num mono">{formatDuration(r.durationMs)}</td>
                     <td className="num mono">{formatCost(r.costUsd)}</td>
                     <td className="num mono">{r.stepCount}</td>

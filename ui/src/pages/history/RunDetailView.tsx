@@ -5,7 +5,8 @@ import { CopyButton } from "../../components/CopyButton";
 import { DagView, type DagNodeData } from "../../components/dag";
 import { historyIpc, type ApiError, type RunDetail, type RunStepItem } from "../../ipc";
 import { EvidenceInspector } from "./EvidenceInspector";
-import { FINAL_RUN_STATUSES, formatCost, formatDateTime, formatDuration, shortId } from "./format";
+import { formatDateTime } from "../../lib/dates";
+import { FINAL_RUN_STATUSES, formatCost, formatDuration, shortId } from "./format";
 import { StatusBadge } from "./StatusBadge";
 
 /** Step statuses as the shared DAG names them. */
@@ -84,9 +85,9 @@ function StepsTable({ steps, selected, onSelect }: { steps: RunStepItem[]; selec
                       </div>
                       <dl className="hx-kv">
                         <dt>Started</dt>
-                        <dd>{formatDateTime(s.startedAt)}</dd>
+                        <dd>{formatDateTime(s.startedAt, { seconds: true })}</dd>
                         <dt>Finished</dt>
-                        <dd>{formatDateTime(s.finishedAt)}</dd>
+                        <dd>{formatDateTime(s.finishedAt, { seconds: true })}</dd>
                         <dt>Depends on</dt>
                         <dd className="mono">{s.dependsOn.length ? s.dependsOn.join(", ") : "—"}</dd>
                         {s.error ? (
@@ -256,7 +257,7 @@ export function RunDetailView({ tab }: { tab: "overview" | "evidence" }) {
       <dl className="hx-stats" data-testid="run-usage">
         <div>
           <dt>Started</dt>
-          <dd>{formatDateTime(run.startedAt)}</dd>
+          <dd>{formatDateTime(run.startedAt, { seconds: true })}</dd>
         </div>
         <div>
           <dt>Duration</dt>

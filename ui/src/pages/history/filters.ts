@@ -1,7 +1,7 @@
 // The History's filters and order: kept in the URL (so Back returns to the same list) and turned
 // into the `list_runs` query.
 import type { RunListQuery, RunSortKey } from "../../ipc";
-import { dayEnd, dayStart } from "./format";
+import { dayEnd, dayStart } from "../../lib/dates";
 
 export interface HistoryFilters {
   status: string;

@@ -60,44 +60,6 @@ export function formatBytes(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-const pad = (n: number) => String(n).padStart(2, "0");
-
-/** `2026-11-22 14:05:09` in local time. */
-export function formatDateTime(iso: string | null | undefined): string {
-  if (!iso) return "—";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
-/** "3 min ago", "yesterday", or the date. */
-export function formatRelative(iso: string, now: number = Date.now()): string {
-  const t = new Date(iso).getTime();
-  if (Number.isNaN(t)) return iso;
-  const s = Math.round((now - t) / 1000);
-  if (s < 45) return "just now";
-  if (s < 3600) return `${Math.max(1, Math.round(s / 60))} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  if (s < 2 * 86400) return "yesterday";
-  return formatDateTime(iso).slice(0, 10);
-}
-
-/** A local calendar day (`YYYY-MM-DD` from a date input) as the UTC instant it starts at. */
-export function dayStart(day: string): string | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
-  const d = new Date(`${day}T00:00:00`);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
-
-/** The instant the day after `day` starts (an inclusive "to" date). */
-export function dayEnd(day: string): string | undefined {
-  const start = dayStart(day);
-  if (!start) return undefined;
-  const d = new Date(`${day}T00:00:00`);
-  d.setDate(d.getDate() + 1);
-  return d.toISOString();
-}
-
 export function shortId(id: string): string {
   return id.length > 8 ? id.slice(0, 8) : id;
 }
