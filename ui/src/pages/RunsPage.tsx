@@ -9,6 +9,7 @@ import { PageHeader } from "../components/PageHeader";
 import { StatusIcon } from "../components/dag";
 import { historyIpc, inDesktopApp, runsIpc, toApiError, type LiveRunDto, type RunListItem } from "../ipc";
 import { library, type TemplateSummary } from "../ipc/library";
+import { formatDateTime } from "../lib/dates";
 import { ApprovalCard } from "./runs/ApprovalCard";
 import { formatDuration, formatUsd } from "./runs/format";
 import { RunView } from "./runs/RunView";
@@ -271,7 +272,7 @@ function RunList() {
                 {r.live ? <span className="live-dot" title="Followed live" /> : null}
               </span>
               <span role="cell" className="mono muted">
-                {new Date(r.startedAt).toLocaleString()}
+                {formatDateTime(r.startedAt)}
               </span>
               <span role="cell" className="num mono">
                 {r.durationMs === null ? "…" : formatDuration(r.durationMs)}

@@ -1,5 +1,6 @@
 // A small inline chart of a template's runs: one bar per run (height = cost), coloured by status.
 import type { TemplateRun } from "../../ipc/library";
+import { formatDateTime } from "../../lib/dates";
 import { formatUsd } from "./parts";
 
 const W = 320;
@@ -28,7 +29,7 @@ export function HistoryChart({ runs }: { runs: readonly TemplateRun[] }) {
               rx={1.5}
               className={good ? "hchart-ok" : r.status === "running" ? "hchart-run" : "hchart-bad"}
             >
-              <title>{`${r.startedAt.slice(0, 16).replace("T", " ")} · ${r.status} · ${formatUsd(r.costUsd)}`}</title>
+              <title>{`${formatDateTime(r.startedAt)} · ${r.status} · ${formatUsd(r.costUsd)}`}</title>
             </rect>
           );
         })}

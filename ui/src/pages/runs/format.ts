@@ -21,8 +21,5 @@ export function formatCount(n: number): string {
   return n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : n.toLocaleString("en-US");
 }
 
-export function formatClock(epochMs: number): string {
-  const d = new Date(epochMs);
-  const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
-}
+// An event's time of day, in the app's one date format.
+export { formatClock } from "../../lib/dates";

@@ -1,6 +1,7 @@
 import { AlertCircle, Check, Gauge, RotateCcw, ShieldCheck } from "lucide-react";
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { library, type ApprovalMode, type SandboxMode } from "../../ipc/library";
+import { formatTime } from "../../lib/dates";
 import { CAP_FIELDS, dtoFromForm, formFromDto, sameForm, validateCaps, type BudgetKey, type CapsForm } from "./caps";
 
 const MODES: { value: ApprovalMode | ""; label: string; hint: string }[] = [
@@ -240,7 +241,7 @@ export function CapsCard({ enabled }: { enabled: boolean }) {
                 </span>
               ) : status.kind === "saved" ? (
                 <span className="st-status-ok">
-                  <Check size={15} aria-hidden /> Saved to perimeter.yaml at {status.at.toLocaleTimeString()}
+                  <Check size={15} aria-hidden /> Saved to perimeter.yaml at {formatTime(status.at, { seconds: true })}
                 </span>
               ) : (
                 <span className="muted">
