@@ -7,4 +7,8 @@ export type RunListItem = { runId: string, missionId: string, missionName: strin
 /**
  * The mission's sector; `default` when it declares none.
  */
-sector: string, status: "queued" | "running" | "blocked" | "completed" | "failed" | "cancelled" | "timed_out", reason: string | null, startedAt: string, finishedAt: string | null, durationMs: number, costUsd: number, tokens: number, llmCalls: number, stepCount: number, resumedFrom: string | null, evidenceDir: string | null, };
+sector: string, status: "queued" | "running" | "blocked" | "completed" | "failed" | "cancelled" | "timed_out", reason: string | null, startedAt: string, finishedAt: string | null, durationMs: number, costUsd: number, tokens: number, llmCalls: number, stepCount: number, resumedFrom: string | null, evidenceDir: string | null, 
+/**
+ * Some answer of the run was simulated (a `simulation` block, the simulated model).
+ */
+simulated: boolean, };

@@ -3,4 +3,10 @@
 /**
  * One step of a run's graph, with what is known of it now.
  */
-export type RunStepDto = { id: string, name: string | null, stepType: string, dependsOn: Array<string>, status: "pending" | "running" | "blocked" | "success" | "failed" | "skipped" | "cancelled", attempts: number, startedAt: string | null, finishedAt: string | null, durationMs: number, timeoutSeconds: number | null, continueOnError: boolean, };
+export type RunStepDto = { id: string, name: string | null, stepType: string, dependsOn: Array<string>, status: "pending" | "running" | "blocked" | "success" | "failed" | "skipped" | "cancelled", attempts: number, startedAt: string | null, finishedAt: string | null, durationMs: number, timeoutSeconds: number | null, continueOnError: boolean, 
+/**
+ * Why the step's answer is not real: `simulation` (the mission's `simulation` block
+ * answers it, nothing runs) or `model` (the built-in simulated provider answered its
+ * model call). Absent for a step that really ran.
+ */
+simulated: "simulation" | "model" | null, };

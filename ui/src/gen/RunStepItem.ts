@@ -11,4 +11,9 @@ status: "pending" | "running" | "blocked" | "success" | "failed" | "skipped" | "
 /**
  * The run whose output was reused (a resumed run).
  */
-reusedFrom: string | null, };
+reusedFrom: string | null, 
+/**
+ * Why its answer is not real: `simulation` (the mission's `simulation` block) or
+ * `model` (the built-in simulated provider); absent for a step that really ran.
+ */
+simulated: "simulation" | "model" | null, };

@@ -80,6 +80,8 @@ pub struct RunListItem {
     pub step_count: u32,
     pub resumed_from: Option<String>,
     pub evidence_dir: Option<String>,
+    /// Some answer of the run was simulated (a `simulation` block, the simulated model).
+    pub simulated: bool,
 }
 
 /// A mission seen in the history, for the filter.
@@ -127,6 +129,10 @@ pub struct RunStepItem {
     pub error: Option<String>,
     /// The run whose output was reused (a resumed run).
     pub reused_from: Option<String>,
+    /// Why its answer is not real: `simulation` (the mission's `simulation` block) or
+    /// `model` (the built-in simulated provider); absent for a step that really ran.
+    #[ts(type = "\"simulation\" | \"model\" | null")]
+    pub simulated: Option<String>,
 }
 
 /// One run opened from the History: its summary, steps (with the graph) and evidence folder.
@@ -202,8 +208,9 @@ fn sector_of(sector: Option<String>) -> String {
         .unwrap_or_else(|| "default".to_string())
 }
 
-fn item(run: RunSummary, sector: Option<String>) -> RunListItem {
+fn item(run: RunSummary, sector: Option<String>, simulated: bool) -> RunListItem {
     RunListItem {
+        simulated,
         sector: sector_of(sector),
         status: run.status.as_str().to_string(),
         duration_ms: run.usage.runtime_ms,
@@ -329,7 +336,13 @@ impl StudioApi {
             Ok(RunList {
                 runs: rows
                     .into_iter()
-                    .map(|HistoryRow { run, sector }| item(run, sector))
+                    .map(
+                        |HistoryRow {
+                             run,
+                             sector,
+                             simulated,
+                         }| item(run, sector, simulated),
+                    )
                     .collect(),
                 missions: facets
                     .missions
@@ -368,6 +381,7 @@ impl StudioApi {
         let sector = mission.as_ref().and_then(|m| m.sector.clone());
         let description = mission.as_ref().and_then(|m| m.description.clone());
         let steps = merge_steps(mission.as_ref(), rows);
+        let simulated = steps.iter().any(|s| s.simulated.is_some());
         let resumable = matches!(
             run.status,
             RunStatus::Failed | RunStatus::Cancelled | RunStatus::TimedOut
@@ -375,7 +389,7 @@ impl StudioApi {
         Ok(RunDetail {
             trace_id: run.trace_id.clone(),
             logic_hash: run.logic_hash.clone(),
-            run: item(run, sector),
+            run: item(run, sector, simulated),
             description,
             steps,
             resumable,
@@ -396,9 +410,14 @@ impl StudioApi {
                 .and_then(|m| m.get("sector").and_then(Value::as_str).map(str::to_string))
         };
         let (sa, sb) = (sector(a), sector(b));
+        let simulated = |id: &str| {
+            self.with_store(|s| Ok(s.run_simulated(id)?))
+                .unwrap_or(false)
+        };
+        let (ma, mb) = (simulated(a), simulated(b));
         Ok(RunCompare {
-            a: item(ra, sa),
-            b: item(rb, sb),
+            a: item(ra, sa, ma),
+            b: item(rb, sb, mb),
             steps: steps
                 .into_iter()
                 .map(
@@ -432,13 +451,18 @@ fn merge_steps(mission: Option<&Mission>, rows: Vec<StepRow>) -> Vec<RunStepItem
                 .iter_mut()
                 .find(|r| r.as_ref().is_some_and(|r| r.step_id == step.id))
                 .and_then(Option::take);
-            out.push(step_item(
+            let mut item = step_item(
                 step.id.clone(),
                 step.name.clone(),
                 step.step_type.clone(),
                 step.depends_on.clone(),
                 row,
-            ));
+            );
+            if item.status != "pending" {
+                item.simulated = crate::live::simulated_answer(m, step, item.output.as_ref())
+                    .map(str::to_string);
+            }
+            out.push(item);
         }
     }
     for row in rows.into_iter().flatten() {
@@ -474,6 +498,7 @@ fn step_item(
             output: r.output,
             error: r.error,
             reused_from: r.reused_from,
+            simulated: None,
         },
         None => RunStepItem {
             id,
@@ -488,6 +513,7 @@ fn step_item(
             output: None,
             error: None,
             reused_from: None,
+            simulated: None,
         },
     }
 }

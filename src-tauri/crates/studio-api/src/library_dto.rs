@@ -49,6 +49,11 @@ pub struct LibraryTemplate {
     /// Measured ROI when runs exist, else the declared estimate.
     pub roi: Option<f64>,
     pub roi_is_estimate: bool,
+    /// What a run needs for real: `model` (an `llm` step, answered by the default provider),
+    /// `network` (an `http` step that calls out), `simulated_network` (`http` steps answered by
+    /// the template's `simulation` block).
+    #[ts(type = "Array<\"model\" | \"network\" | \"simulated_network\">")]
+    pub needs: Vec<String>,
 }
 
 /// One step of a template.
@@ -202,6 +207,7 @@ impl From<&TemplateSummary> for LibraryTemplate {
             badges: t.badges.clone(),
             roi: t.roi,
             roi_is_estimate: t.roi_is_estimate,
+            needs: t.needs.clone(),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! event missed by the subscription is in the replay: no gap and no duplicate. A finished run is
 //! replayed only; a run recorded by another process (the CLI) is followed by polling the history.
 
+use crate::decisions::ApprovalDecisionDto;
 use crate::{ApiError, ErrorCode, ResumePlan, StudioApi};
 use serde::Serialize;
 use serde_json::Value;
@@ -74,10 +75,13 @@ pub struct RunEventDto {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "UsageDto.ts")]
 pub struct UsageDto {
+    /// The time that counts against the runtime caps (waits for approval left out).
     pub runtime_ms: u64,
     pub llm_calls: u64,
     pub tokens: u64,
     pub cost_usd: f64,
+    /// Time spent waiting only for a person's approval (not counted against the caps).
+    pub approval_wait_ms: u64,
 }
 
 impl From<Usage> for UsageDto {
@@ -87,6 +91,7 @@ impl From<Usage> for UsageDto {
             llm_calls: u.llm_calls,
             tokens: u.tokens,
             cost_usd: u.cost_usd,
+            approval_wait_ms: u.approval_wait_ms,
         }
     }
 }
@@ -206,6 +211,11 @@ pub struct RunStepDto {
     pub duration_ms: u64,
     pub timeout_seconds: Option<u64>,
     pub continue_on_error: bool,
+    /// Why the step's answer is not real: `simulation` (the mission's `simulation` block
+    /// answers it, nothing runs) or `model` (the built-in simulated provider answered its
+    /// model call). Absent for a step that really ran.
+    #[ts(type = "\"simulation\" | \"model\" | null")]
+    pub simulated: Option<String>,
 }
 
 /// A run's graph and state: what the run view opens with.
@@ -232,6 +242,8 @@ pub struct RunViewDto {
     /// Every model call of the run was answered by the simulated provider (`--simulate-llm`,
     /// the Settings switch).
     pub simulate_llm: bool,
+    /// The approval requests answered so far: by whom, and their notes.
+    pub approvals: Vec<ApprovalDecisionDto>,
 }
 
 /// One step in full, for the step drawer.
@@ -312,6 +324,8 @@ struct LiveRun {
     pending: Mutex<BTreeMap<String, Pending>>,
     /// Resolved parameters shown in approval requests, by step.
     previews: Mutex<HashMap<String, Value>>,
+    /// The answers given in the window, in order.
+    decisions: Mutex<Vec<ApprovalDecisionDto>>,
 }
 
 #[derive(Default)]
@@ -509,6 +523,7 @@ impl LiveRuns {
             }),
             pending: Mutex::new(BTreeMap::new()),
             previews: Mutex::new(HashMap::new()),
+            decisions: Mutex::new(Vec::new()),
         });
         governance.approver = Arc::new(LiveApprover {
             runs: self.clone(),
@@ -659,6 +674,17 @@ impl LiveRuns {
             ApprovalDecision::deny(&pending.request, UI_APPROVER)
         };
         decision.note = note.filter(|n| !n.trim().is_empty());
+        run.decisions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(ApprovalDecisionDto {
+                step_id: step_id.to_string(),
+                status: if approve { "approved" } else { "denied" }.to_string(),
+                decided_by: Some(UI_APPROVER.to_string()),
+                note: decision.note.clone(),
+                decided_at: Some(now()),
+                why: pending.dto.why.clone(),
+            });
         let _ = pending.reply.send(decision);
         self.approvals_changed();
         Ok(())
@@ -707,9 +733,10 @@ impl LiveRuns {
         let steps = mission
             .steps
             .iter()
-            .map(|s| step_dto(s, by_id.get(s.id.as_str()).copied()))
+            .map(|s| step_dto(&mission, s, by_id.get(s.id.as_str()).copied()))
             .collect();
         let live_dto = live.as_ref().map(|r| r.dto());
+        let approvals = self.decisions(run_id, live.as_deref());
         Ok(match summary {
             Some(sum) => RunViewDto {
                 run_id: sum.run_id,
@@ -728,6 +755,7 @@ impl LiveRuns {
                     |r| r.simulate_llm,
                 ),
                 evidence_dir: sum.evidence_dir,
+                approvals,
             },
             None => {
                 let d = live_dto.expect("a live run when the history has none");
@@ -745,9 +773,26 @@ impl LiveRuns {
                     usage: d.usage,
                     evidence_dir: None,
                     simulate_llm: live.as_ref().is_some_and(|r| r.simulate_llm),
+                    approvals,
                 }
             }
         })
+    }
+
+    /// The approval answers of a run: those recorded in the history, else those given in this
+    /// window while it runs.
+    fn decisions(&self, run_id: &str, live: Option<&LiveRun>) -> Vec<ApprovalDecisionDto> {
+        let stored = self.api.approvals(run_id).unwrap_or_default();
+        if !stored.is_empty() {
+            return stored.iter().map(Into::into).collect();
+        }
+        live.map(|r| {
+            r.decisions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        })
+        .unwrap_or_default()
     }
 
     /// One step in full (the step drawer).
@@ -788,7 +833,7 @@ impl LiveRuns {
             None => None,
         };
         Ok(StepDetailDto {
-            step: step_dto(step, row.as_ref()),
+            step: step_dto(&mission, step, row.as_ref()),
             description: step.description.clone(),
             parameters: step.parameters.clone(),
             resolved_parameters: resolved,
@@ -899,8 +944,14 @@ fn now() -> String {
         .to_string()
 }
 
-fn step_dto(step: &studio_core::Step, row: Option<&studio_store::StepRow>) -> RunStepDto {
+fn step_dto(
+    mission: &Mission,
+    step: &studio_core::Step,
+    row: Option<&studio_store::StepRow>,
+) -> RunStepDto {
     RunStepDto {
+        simulated: simulated_answer(mission, step, row.and_then(|r| r.output.as_ref()))
+            .map(str::to_string),
         id: step.id.clone(),
         name: step.name.clone(),
         step_type: step.step_type.clone(),
@@ -916,6 +967,23 @@ fn step_dto(step: &studio_core::Step, row: Option<&studio_store::StepRow>) -> Ru
         timeout_seconds: step.timeout_seconds,
         continue_on_error: step.continue_on_error.unwrap_or(false),
     }
+}
+
+/// Why a step's answer is simulated (see [`RunStepDto::simulated`]), from the mission as run
+/// and the step's recorded output.
+pub(crate) fn simulated_answer(
+    mission: &Mission,
+    step: &studio_core::Step,
+    output: Option<&Value>,
+) -> Option<&'static str> {
+    if mission.simulated_tool(step).is_some() {
+        return Some("simulation");
+    }
+    let by_model = output
+        .and_then(|o| o.get("simulated"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    (step.step_type == "llm" && by_model).then_some("model")
 }
 
 /// The caps recorded in a run's `meta.json` (its effective perimeter).

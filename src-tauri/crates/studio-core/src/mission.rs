@@ -314,6 +314,20 @@ pub struct PlanStep {
 }
 
 impl Mission {
+    /// The canned response that answers `step` instead of running it: the enabled
+    /// `simulation` block's entry named after the step's type, its id, or (for a `tool` step)
+    /// the registry tool it calls. The engine runs nothing for such a step, and every view of
+    /// the run says its answer was simulated.
+    pub fn simulated_tool(&self, step: &Step) -> Option<&SimulatedTool> {
+        let simulation = self.simulation.as_ref().filter(|s| s.enabled)?;
+        simulation.tools.iter().find(|t| {
+            t.name == step.step_type
+                || t.name == step.id
+                || (step.step_type == "tool"
+                    && step.parameters.get("name").and_then(Value::as_str) == Some(t.name.as_str()))
+        })
+    }
+
     /// The mission id: the declared one, or one derived from the name
     /// (`"Keyword Analysis"` → `"keyword-analysis"`).
     pub fn mission_id(&self) -> String {

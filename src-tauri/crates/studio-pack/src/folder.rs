@@ -94,6 +94,7 @@ impl EvidenceFolder {
             model: None,
             simulate_llm: false,
             simulated_llm_steps: Vec::new(),
+            simulated_steps: Vec::new(),
             outputs: Vec::new(),
             outputs_missing: Vec::new(),
             evidence: Vec::new(),
@@ -169,17 +170,29 @@ impl EvidenceFolder {
     pub fn finish(&mut self, mission: &Mission, result: &RunResult) -> Result<(), PackError> {
         let (copied, missing) = self.copy_outputs(mission)?;
         self.record_models(result);
+        self.meta.simulated_steps = mission
+            .steps
+            .iter()
+            .filter(|s| mission.simulated_tool(s).is_some())
+            .filter(|s| {
+                result.step_results.get(&s.id).is_some_and(|r| {
+                    r.reused_from.is_none() && r.status == studio_core::StepStatus::Success
+                })
+            })
+            .map(|s| s.id.clone())
+            .collect();
         let answer = self.root.join("outputs/answer.md");
         let simulation = render::Simulation {
             switch_on: self.meta.simulate_llm,
             steps: &self.meta.simulated_llm_steps,
+            canned: &self.meta.simulated_steps,
         };
         if !answer.exists() {
             atomic::write(
                 &answer,
                 render::answer_md(mission, result, &copied, &missing, &simulation).as_bytes(),
             )?;
-        } else if !simulation.steps.is_empty() {
+        } else if !simulation.is_empty() {
             // A step wrote the answer itself: it still says that the models were simulated.
             let written = std::fs::read_to_string(&answer).unwrap_or_default();
             let text = format!("{}{written}", render::simulation_notice(&simulation));

@@ -29,6 +29,9 @@ pub struct Meta {
     /// Steps whose model answer came from the built-in simulated provider, not from a model.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub simulated_llm_steps: Vec<String>,
+    /// Steps answered by the mission's `simulation` block (a canned response; nothing ran).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub simulated_steps: Vec<String>,
     /// Files under `outputs/`.
     pub outputs: Vec<String>,
     /// Declared outputs the workspace did not hold at the end.

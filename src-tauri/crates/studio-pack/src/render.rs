@@ -207,23 +207,43 @@ pub(crate) struct Simulation<'a> {
     /// Every model call was simulated on purpose (`--simulate-llm`).
     pub switch_on: bool,
     pub steps: &'a [String],
+    /// Steps answered by the mission's `simulation` block.
+    pub canned: &'a [String],
 }
 
-/// The notice `answer.md` starts with when model answers were simulated.
-pub(crate) fn simulation_notice(s: &Simulation<'_>) -> String {
-    if s.steps.is_empty() {
-        return String::new();
+impl Simulation<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty() && self.canned.is_empty()
     }
-    let ids: Vec<String> = s.steps.iter().map(|id| format!("`{id}`")).collect();
-    let why = if s.switch_on {
-        "the run simulated every model call (`--simulate-llm`)"
-    } else {
-        "no model provider was chosen (Settings → Providers) or the step asked for `simulated`"
+}
+
+/// The notice `answer.md` starts with when answers were simulated.
+pub(crate) fn simulation_notice(s: &Simulation<'_>) -> String {
+    let list = |ids: &[String]| -> String {
+        ids.iter()
+            .map(|id| format!("`{id}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    format!(
-        "> **Simulated answers.** The model answers of {} come from the built-in simulated provider, not from a model: {why}.\n\n",
-        ids.join(", ")
-    )
+    let mut out = String::new();
+    if !s.steps.is_empty() {
+        let why = if s.switch_on {
+            "the run simulated every model call (`--simulate-llm`)"
+        } else {
+            "no model provider was chosen (Settings → Providers) or the step asked for `simulated`"
+        };
+        out.push_str(&format!(
+            "> **Simulated answers.** The model answers of {} come from the built-in simulated provider, not from a model: {why}.\n\n",
+            list(s.steps)
+        ));
+    }
+    if !s.canned.is_empty() {
+        out.push_str(&format!(
+            "> **Simulated steps.** {} did not run: the mission's `simulation` block answered with canned responses.\n\n",
+            list(s.canned)
+        ));
+    }
+    out
 }
 
 pub(crate) fn answer_md(

@@ -353,7 +353,28 @@ fn valid_record(found: &Found, loaded: &LoadedMission, content_hash: String) -> 
         content_hash,
         valid: true,
         diagnostics: json!([]),
+        needs: needs_of(m),
     }
+}
+
+/// What a run of `m` needs for real (see [`crate::TemplateSummary::needs`]).
+pub fn needs_of(m: &studio_core::Mission) -> Vec<String> {
+    let mut needs = Vec::new();
+    let mut add = |n: &str| {
+        if !needs.iter().any(|x| x == n) {
+            needs.push(n.to_string());
+        }
+    };
+    for step in &m.steps {
+        let canned = m.simulated_tool(step).is_some();
+        match step.step_type.as_str() {
+            "llm" if !canned => add("model"),
+            "http" if canned => add("simulated_network"),
+            "http" => add("network"),
+            _ => {}
+        }
+    }
+    needs
 }
 
 /// The row of a file left out of the library.
@@ -407,5 +428,25 @@ fn invalid_record(
         content_hash: content_hash.to_string(),
         valid: false,
         diagnostics: Value::Array(list),
+        needs: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod needs_tests {
+    use super::needs_of;
+
+    fn mission(yaml: &str) -> studio_core::Mission {
+        studio_core::load_str(yaml, "t.yaml").unwrap().mission
+    }
+
+    #[test]
+    fn needs_name_models_real_calls_and_simulated_ones() {
+        let m = mission(
+            "name: t\nsimulation: {enabled: true, tools: [{name: fetch, static_response: {}}]}\nsteps:\n  - {id: fetch, step_type: http, parameters: {url: 'http://x.invalid'}}\n  - {id: post, step_type: http, parameters: {url: 'http://x.invalid'}}\n  - {id: ask, step_type: llm, parameters: {prompt: hi}}\n",
+        );
+        assert_eq!(needs_of(&m), ["simulated_network", "network", "model"]);
+        let offline = mission("name: t\nsteps:\n  - {id: a, step_type: noop}\n");
+        assert!(needs_of(&offline).is_empty());
     }
 }

@@ -92,6 +92,11 @@ pub struct TemplateSummary {
     /// the declared `risk`. The `risk` filter matches this.
     #[serde(default)]
     pub risk_level: Option<String>,
+    /// What a run needs for real: `model` (an `llm` step: the operator's default provider
+    /// answers it), `network` (an `http` step that calls out), `simulated_network` (`http`
+    /// steps answered by the `simulation` block).
+    #[serde(default)]
+    pub needs: Vec<String>,
 }
 
 /// One step of a template, as the library's detail view shows it.

@@ -2,7 +2,9 @@
 //! index after each re-index and after the batch, queried without touching SQLite.
 //!
 //! Text search: every whitespace-separated word of `search` must occur, case-insensitively,
-//! in the template's name, goal, tags, sector or id. Filters (all optional, combined with
+//! in the template's name, goal, tags, sector, required departments or id; the matches are
+//! ranked by [`Relevance`] (the exact name, then names that start with the search, then names
+//! with a word starting with each word, then the rest), the sort ordering each rank. Filters (all optional, combined with
 //! AND, case-insensitive): `sector`, `risk` (the shown risk: derived by the batch when it has
 //! one, else declared), `tags` (every one), `dept` (a required department), `badge`.
 //! Sorts: `roi` (highest first; measured when runs exist, else the estimate), `success`
@@ -11,6 +13,7 @@
 //! go by name, then id.
 
 use crate::model::{TemplateSource, TemplateStats, TemplateSummary};
+use crate::relevance::{name_words, Relevance, SearchText};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -72,7 +75,8 @@ impl FromStr for SortKey {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TemplateQuery {
-    /// Words that must all occur in the name, goal, tags, sector or id.
+    /// Words that must all occur in the name, goal, tags, sector, departments or id; the
+    /// matches whose name answers them best come first.
     pub search: Option<String>,
     pub sector: Option<String>,
     /// low | medium | high, matched against the shown risk.
@@ -94,6 +98,7 @@ struct Entry {
     summary: TemplateSummary,
     haystack: String,
     name: String,
+    name_words: Vec<String>,
     sector: String,
     risk: String,
     tags: Vec<String>,
@@ -155,7 +160,15 @@ impl Snapshot {
     pub fn search(&self, q: &TemplateQuery) -> Vec<&TemplateSummary> {
         let filter = Filter::of(q);
         let mut hits: Vec<&Entry> = self.entries.iter().filter(|e| filter.keeps(e)).collect();
-        if q.sort != SortKey::Name {
+        if !filter.text.is_empty() {
+            // Best names first; the sort, then the name, order each rank (the sort is stable).
+            let mut ranked: Vec<(Relevance, &Entry)> = hits
+                .into_iter()
+                .map(|e| (filter.text.relevance(&e.name, &e.name_words), e))
+                .collect();
+            ranked.sort_by(|(ra, a), (rb, b)| ra.cmp(rb).then_with(|| compare(q.sort, a, b)));
+            hits = ranked.into_iter().map(|(_, e)| e).collect();
+        } else if q.sort != SortKey::Name {
             // Entries are in name order already, and the sort is stable: ties stay by name.
             hits.sort_by(|a, b| compare(q.sort, a, b));
         }
@@ -168,7 +181,7 @@ impl Snapshot {
 
 /// A query with its words and names lower-cased once.
 struct Filter {
-    words: Vec<String>,
+    text: SearchText,
     sector: Option<String>,
     risk: Option<String>,
     tags: Vec<String>,
@@ -185,13 +198,7 @@ fn lower(v: &Option<String>) -> Option<String> {
 impl Filter {
     fn of(q: &TemplateQuery) -> Self {
         Self {
-            words: q
-                .search
-                .as_deref()
-                .unwrap_or("")
-                .split_whitespace()
-                .map(str::to_lowercase)
-                .collect(),
+            text: SearchText::new(q.search.as_deref().unwrap_or("")),
             sector: lower(&q.sector),
             risk: lower(&q.risk),
             tags: q
@@ -211,7 +218,11 @@ impl Filter {
             && self.dept.as_ref().is_none_or(|d| e.depts.contains(d))
             && self.badge.as_ref().is_none_or(|b| e.badges.contains(b))
             && self.tags.iter().all(|t| e.tags.contains(t))
-            && self.words.iter().all(|w| e.haystack.contains(w.as_str()))
+            && self
+                .text
+                .words
+                .iter()
+                .all(|w| e.haystack.contains(w.as_str()))
     }
 }
 
@@ -275,13 +286,15 @@ fn entry(summary: TemplateSummary) -> Entry {
         haystack.push_str(&part.to_lowercase());
         haystack.push('\n');
     }
-    for tag in &summary.tags {
-        haystack.push_str(&tag.to_lowercase());
+    for word in summary.tags.iter().chain(&summary.required_depts) {
+        haystack.push_str(&word.to_lowercase());
         haystack.push('\n');
     }
+    let name = summary.name.to_lowercase();
     Entry {
         haystack,
-        name: summary.name.to_lowercase(),
+        name_words: name_words(&name),
+        name,
         sector: summary.sector.as_deref().unwrap_or_default().to_lowercase(),
         risk: summary
             .risk_level
@@ -337,6 +350,7 @@ pub fn summary_of(row: TemplateRow) -> Option<TemplateSummary> {
         roi,
         roi_is_estimate,
         risk_level,
+        needs: r.needs,
     })
 }
 
@@ -364,6 +378,7 @@ mod tests {
             roi: Some(roi),
             roi_is_estimate: true,
             risk_level: Some("low".into()),
+            needs: Vec::new(),
         }
     }
 

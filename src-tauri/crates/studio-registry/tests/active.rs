@@ -24,6 +24,7 @@ fn record(id: &str, valid: bool) -> TemplateRecord {
         content_hash: format!("sha256:c-{id}"),
         valid,
         diagnostics: json!([]),
+        needs: Vec::new(),
     }
 }
 

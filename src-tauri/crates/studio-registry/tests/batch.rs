@@ -59,6 +59,7 @@ fn template(
         content_hash: format!("sha256:c-{id}"),
         valid: true,
         diagnostics: json!([]),
+        needs: Vec::new(),
     };
     let mut keep: HashSet<String> = store
         .template_rows()

@@ -56,6 +56,9 @@ pub struct HistoryRow {
     pub run: RunSummary,
     /// The mission's sector, `None` when it declares none.
     pub sector: Option<String>,
+    /// Some answer of the run was simulated: a step answered by the mission's `simulation`
+    /// block, or a model call answered by the built-in simulated provider.
+    pub simulated: bool,
 }
 
 /// What the filters of the History view can offer.
@@ -84,12 +87,38 @@ fn like_pattern(text: &str) -> String {
 
 const SECTOR: &str = "json_extract(mission_json, '$.sector')";
 
+/// Whether a run has a simulated answer (see [`HistoryRow::simulated`]): an `llm` step whose
+/// output says `simulated`, or a step that the enabled `simulation` block names by its type,
+/// its id or (a `tool` step) its tool, as the engine matches them.
+const SIMULATED: &str = "(EXISTS (SELECT 1 FROM step_results sr
+         WHERE sr.run_id = runs.run_id AND sr.step_type = 'llm'
+           AND json_extract(sr.output, '$.simulated') = 1)
+     OR (json_extract(mission_json, '$.simulation.enabled') = 1 AND EXISTS (
+         SELECT 1 FROM json_each(mission_json, '$.simulation.tools') t,
+                       json_each(mission_json, '$.steps') s
+         WHERE json_extract(t.value, '$.name') IN (
+                 json_extract(s.value, '$.step_type'), json_extract(s.value, '$.id'))
+            OR (json_extract(s.value, '$.step_type') = 'tool'
+                AND json_extract(t.value, '$.name') = json_extract(s.value, '$.parameters.name')))))";
+
 impl Store {
+    /// Whether a run has a simulated answer (see [`HistoryRow::simulated`]).
+    pub fn run_simulated(&self, run_id: &str) -> Result<bool, StoreError> {
+        let sql = format!("SELECT {SIMULATED} FROM runs WHERE run_id = ?1");
+        match self.conn.query_row(&sql, [run_id], |r| r.get(0)) {
+            Ok(simulated) => Ok(simulated),
+            Err(rusqlite::Error::QueryReturnedNoRows) => {
+                Err(StoreError::UnknownRun(run_id.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Runs that pass the query, in its order (ties: newest first).
     pub fn query_history(&self, q: &HistoryQuery) -> Result<Vec<HistoryRow>, StoreError> {
         let direction = if q.descending { "DESC" } else { "ASC" };
         let sql = format!(
-            "SELECT run_id, {SECTOR} FROM runs
+            "SELECT run_id, {SECTOR}, {SIMULATED} FROM runs
              WHERE (?1 IS NULL OR status = ?1)
                AND (?2 IS NULL OR mission_id = ?2)
                AND (?3 IS NULL OR IFNULL({SECTOR}, 'default') = ?3)
@@ -107,7 +136,7 @@ impl Store {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(like_pattern);
-        let ids: Vec<(String, Option<String>)> = {
+        let ids: Vec<(String, Option<String>, bool)> = {
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(
                 params![
@@ -119,15 +148,16 @@ impl Store {
                     text,
                     q.limit.map_or(-1, i64::from),
                 ],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             rows.collect::<Result<_, _>>()?
         };
         ids.into_iter()
-            .map(|(id, sector)| {
+            .map(|(id, sector, simulated)| {
                 Ok(HistoryRow {
                     run: self.run(&id)?,
                     sector,
+                    simulated,
                 })
             })
             .collect()

@@ -21,6 +21,10 @@ const FILES: &[(&str, &str)] = &[
         "0003_active_batch.sql",
         include_str!("../migrations/0003_active_batch.sql"),
     ),
+    (
+        "0004_template_needs.sql",
+        include_str!("../migrations/0004_template_needs.sql"),
+    ),
 ];
 
 /// The schema version this build writes and understands.

@@ -34,6 +34,8 @@ pub struct TemplateRecord {
     pub valid: bool,
     /// JSON array of the problems that make the file invalid (empty when valid).
     pub diagnostics: Value,
+    /// What a run needs for real: `model`, `network`, `simulated_network` (see migration 0004).
+    pub needs: Vec<String>,
 }
 
 /// A stored row: the indexer's columns plus the batch's.
@@ -50,7 +52,7 @@ pub struct TemplateRow {
 
 const COLUMNS: &str = "template_id, path, source, name, sector, risk, goal, tags, required_depts,
     est_roi, value_usd, logic_hash, content_hash, valid, diagnostics, derived_risk, stats, badges,
-    indexed_at";
+    indexed_at, needs";
 
 fn json_list(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<String>> {
     let text: String = r.get(i)?;
@@ -88,6 +90,7 @@ fn template_row(r: &Row<'_>) -> rusqlite::Result<TemplateRow> {
             content_hash: r.get(12)?,
             valid: r.get::<_, i64>(13)? != 0,
             diagnostics: json_value(r, 14)?.unwrap_or(Value::Array(Vec::new())),
+            needs: json_list(r, 19)?,
         },
         derived_risk: r.get(15)?,
         stats: json_value(r, 16)?,
@@ -130,8 +133,8 @@ impl Store {
             let mut upsert = tx.prepare_cached(
                 "INSERT INTO mission_templates (template_id, path, source, name, sector, risk,
                      goal, tags, required_depts, est_roi, value_usd, logic_hash, content_hash,
-                     valid, diagnostics, indexed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                     valid, diagnostics, indexed_at, needs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                  ON CONFLICT (template_id) DO UPDATE SET
                      path = excluded.path, source = excluded.source, name = excluded.name,
                      sector = excluded.sector, risk = excluded.risk, goal = excluded.goal,
@@ -139,13 +142,15 @@ impl Store {
                      est_roi = excluded.est_roi, value_usd = excluded.value_usd,
                      logic_hash = excluded.logic_hash, content_hash = excluded.content_hash,
                      valid = excluded.valid, diagnostics = excluded.diagnostics,
-                     indexed_at = excluded.indexed_at",
+                     indexed_at = excluded.indexed_at, needs = excluded.needs",
             )?;
             for r in records {
                 let tags =
                     serde_json::to_string(&r.tags).map_err(|e| StoreError::corrupt("tags", e))?;
                 let depts = serde_json::to_string(&r.required_depts)
                     .map_err(|e| StoreError::corrupt("required_depts", e))?;
+                let needs =
+                    serde_json::to_string(&r.needs).map_err(|e| StoreError::corrupt("needs", e))?;
                 upsert.execute(params![
                     r.template_id,
                     r.path,
@@ -163,6 +168,7 @@ impl Store {
                     r.valid as i64,
                     r.diagnostics.to_string(),
                     now,
+                    needs,
                 ])?;
             }
         }
@@ -206,6 +212,7 @@ mod tests {
             content_hash: format!("sha256:c{hash}"),
             valid: true,
             diagnostics: json!([]),
+            needs: vec!["model".into()],
         }
     }
 

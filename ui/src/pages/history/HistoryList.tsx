@@ -16,6 +16,7 @@ import { formatDateTime, formatRelative } from "../../lib/dates";
 import { DateFilter } from "./DateFilter";
 import { FINAL_RUN_STATUSES, formatCost, formatDuration, RUN_STATUSES, shortId, statusLabel } from "./format";
 import { StatusBadge } from "./StatusBadge";
+import { SimulatedTag } from "../../components/SimulatedTag";
 
 const COLUMNS: { key: RunSortKey | null; label: string; className?: string }[] = [
   { key: "status", label: "Status" },
@@ -270,6 +271,9 @@ export function HistoryList() {
                       <div className="hx-mission-sub">
                         <span className="mono">{shortId(r.runId)}</span>
                         {r.resumedFrom ? <span className="hx-tag">resumed</span> : null}
+                        {r.simulated ? (
+                          <SimulatedTag testId={`run-simulated-${r.runId}`} title="Some answers of this run were simulated, not real" size={11} />
+                        ) : null}
                         {r.reason && r.status !== "completed" ? (
                           <span className="hx-reason" title={r.reason}>
                             {r.reason}

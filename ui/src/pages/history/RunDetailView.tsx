@@ -8,6 +8,7 @@ import { EvidenceInspector } from "./EvidenceInspector";
 import { formatDateTime } from "../../lib/dates";
 import { FINAL_RUN_STATUSES, formatCost, formatDuration, shortId } from "./format";
 import { StatusBadge } from "./StatusBadge";
+import { SimulatedTag } from "../../components/SimulatedTag";
 
 /** Step statuses as the shared DAG names them. */
 function dagStatus(status: string): string {
@@ -59,7 +60,9 @@ function StepsTable({ steps, selected, onSelect }: { steps: RunStepItem[]; selec
                   <StatusBadge status={s.status} compact />
                 </td>
                 <td>
-                  <div className="hx-mission-name">{s.name ?? s.id}</div>
+                  <div className="hx-mission-name">
+                    {s.name ?? s.id} {s.simulated ? <SimulatedTag why={s.simulated} testId={`step-simulated-${s.id}`} size={11} /> : null}
+                  </div>
                   {s.name ? <div className="hx-mission-sub mono">{s.id}</div> : null}
                 </td>
                 <td className="mono hx-dim">{s.stepType}</td>
@@ -207,6 +210,16 @@ export function RunDetailView({ tab }: { tab: "overview" | "evidence" }) {
           <StatusBadge status={run.status} testId="run-status" />
           <h1 data-testid="page-title-run">{run.missionName || run.missionId}</h1>
           {run.sector !== "default" ? <span className="hx-sector">{run.sector}</span> : null}
+          {run.simulated ? (
+            <SimulatedTag
+              testId="run-simulated"
+              label="Simulated answers"
+              title={`Not real answers: ${detail.steps
+                .filter((s) => s.simulated)
+                .map((s) => s.id)
+                .join(", ")}`}
+            />
+          ) : null}
         </div>
         <div className="hx-run-id">
           <span className="mono">{run.runId}</span>

@@ -40,6 +40,7 @@ function run(over: Partial<RunListItem>): RunListItem {
     stepCount: 3,
     resumedFrom: null,
     evidenceDir: "/data/runs/x",
+    simulated: false,
     ...over,
   };
 }
@@ -75,9 +76,9 @@ const DETAIL: RunDetail = {
   resumable: true,
   resumedBy: [],
   steps: [
-    { id: "write", name: "Write", stepType: "create_file", dependsOn: [], status: "success", attempts: 1, startedAt: "2026-01-02T10:00:00.000Z", finishedAt: "2026-01-02T10:00:00.100Z", durationMs: 100, output: { path: "note.md", bytes: 6 }, error: null, reusedFrom: null },
-    { id: "check", name: null, stepType: "command", dependsOn: ["write"], status: "failed", attempts: 1, startedAt: null, finishedAt: null, durationMs: 5, output: null, error: "`false` exited with code 1", reusedFrom: null },
-    { id: "after", name: null, stepType: "noop", dependsOn: ["check"], status: "skipped", attempts: 0, startedAt: null, finishedAt: null, durationMs: 0, output: null, error: null, reusedFrom: null },
+    { id: "write", name: "Write", stepType: "create_file", dependsOn: [], status: "success", attempts: 1, startedAt: "2026-01-02T10:00:00.000Z", finishedAt: "2026-01-02T10:00:00.100Z", durationMs: 100, output: { path: "note.md", bytes: 6 }, error: null, reusedFrom: null, simulated: null },
+    { id: "check", name: null, stepType: "command", dependsOn: ["write"], status: "failed", attempts: 1, startedAt: null, finishedAt: null, durationMs: 5, output: null, error: "`false` exited with code 1", reusedFrom: null, simulated: null },
+    { id: "after", name: null, stepType: "noop", dependsOn: ["check"], status: "skipped", attempts: 0, startedAt: null, finishedAt: null, durationMs: 0, output: null, error: null, reusedFrom: null, simulated: null },
   ],
 };
 

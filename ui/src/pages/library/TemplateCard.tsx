@@ -1,7 +1,7 @@
 import { memo, type KeyboardEvent } from "react";
 import type { TemplateSummary } from "../../ipc/library";
 import { isTop } from "./filter";
-import { formatPct, formatRoi, formatUsd, RiskBadge, SectorMark, TopBadge } from "./parts";
+import { formatPct, formatRoi, formatUsd, NeedsMarks, RiskBadge, SectorMark, TopBadge } from "./parts";
 
 interface Props {
   template: TemplateSummary;
@@ -35,6 +35,7 @@ const LOADING: TemplateSummary = {
   badges: [],
   roi: null,
   roiIsEstimate: true,
+  needs: [],
 };
 
 const ignore = () => {};
@@ -75,6 +76,7 @@ function TemplateCardBody({ template: t, index, setSize, selected, tabbable, onO
         <SectorMark sector={t.sector ?? "Other"} size={24} />
         <span className="tcard-sector">{t.sector ?? "Other"}</span>
         {isTop(t) ? <TopBadge /> : null}
+        <NeedsMarks needs={t.needs} />
       </header>
       <h3 className="tcard-name" title={t.name}>
         {t.name}

@@ -11,6 +11,7 @@ import {
   formatPct,
   formatRoi,
   formatUsd,
+  NeedsMarks,
   RiskBadge,
   SectorMark,
   TopBadge,
@@ -168,6 +169,7 @@ export function TemplateDetailPanel({
                 <Metric label="p50 time" value={t.stats?.runs ? formatDuration(t.stats.p50DurationMs) : "—"} />
               </div>
               <div className="detail-tags">
+                <NeedsMarks needs={t.needs} full />
                 {t.requiredDepts.map((d) => (
                   <span key={`d-${d}`} className="tag tag-dept">
                     {d}

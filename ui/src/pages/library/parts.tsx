@@ -2,12 +2,14 @@
 import {
   AlertTriangle,
   Award,
+  Bot,
   Boxes,
   Cog,
   Code2,
   EyeOff,
   FlaskConical,
   Gem,
+  Globe,
   Handshake,
   HeartPulse,
   Landmark,
@@ -94,6 +96,39 @@ export function TopBadge() {
   return (
     <span className="top-badge" title="Top Performance: among the most efficient templates, measured by the daily batch">
       <Award size={12} aria-hidden /> Top Performance
+    </span>
+  );
+}
+
+/** What a template needs to run for real, in words (a model, the network, canned answers). */
+export const NEEDS: Record<string, { icon: LucideIcon; label: string; title: string }> = {
+  model: {
+    icon: Bot,
+    label: "Model",
+    title: "Calls a language model: your default provider (Settings → Providers) answers; the built-in simulated one until you choose a provider",
+  },
+  network: { icon: Globe, label: "Network", title: "Calls out over HTTP for real" },
+  simulated_network: {
+    icon: FlaskConical,
+    label: "Simulated HTTP",
+    title: "Its HTTP calls are answered by canned responses in the template (marked simulated in every run)",
+  },
+};
+
+export function NeedsMarks({ needs, full = false }: { needs: readonly string[]; full?: boolean }) {
+  if (needs.length === 0) return null;
+  return (
+    <span className={`needs-marks${full ? " is-full" : ""}`} data-testid="template-needs" aria-label={`Needs: ${needs.map((n) => NEEDS[n]?.label ?? n).join(", ")}`}>
+      {needs.map((n) => {
+        const need = NEEDS[n];
+        if (!need) return null;
+        return (
+          <span key={n} className={`need need-${n}`} title={need.title} data-need={n}>
+            {createElement(need.icon, { size: 12, "aria-hidden": true })}
+            {full ? <span>{need.label}</span> : null}
+          </span>
+        );
+      })}
     </span>
   );
 }

@@ -20,6 +20,7 @@ export function tpl(id: string, name: string, sector: string, extra: Partial<Tem
     badges: [],
     roi: 2,
     roiIsEstimate: true,
+    needs: ["model", "simulated_network"],
     ...extra,
   };
 }

@@ -2,6 +2,7 @@
 // log, a Cancel button that is always visible, and a drawer with a step's details.
 import { ArrowLeft, CircleStop, FlaskConical, History as HistoryIcon, ListTree, X } from "lucide-react";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { SIMULATED_WHY } from "../../components/SimulatedTag";
 import { Link } from "react-router";
 import { CopyButton } from "../../components/CopyButton";
 import { DagView, StatusIcon, StepTypeIcon, type DagNodeData } from "../../components/dag";
@@ -319,6 +320,16 @@ function StepDrawer({
               <dd className="mono">{detail.reusedFrom}</dd>
             </>
           ) : null}
+          {d?.simulated ? (
+            <>
+              <dt>Answer</dt>
+              <dd>
+                <span className="sim-pill" data-testid="step-simulated" data-why={d.simulated}>
+                  <FlaskConical size={12} aria-hidden /> {SIMULATED_WHY[d.simulated]}
+                </span>
+              </dd>
+            </>
+          ) : null}
         </dl>
         {detail?.error ? (
           <section className="drawer-section">
@@ -393,8 +404,24 @@ export function RunView({ runId }: { runId: string }) {
     };
   }, [runId]);
 
-  const stepIds = useMemo(() => (view ? view.steps.map((s) => s.id) : null), [view]);
+  // Keyed by the ids themselves: reading the view again at the end does not restart the stream.
+  const stepKey = view ? JSON.stringify(view.steps.map((s) => s.id)) : null;
+  const stepIds = useMemo(() => (stepKey === null ? null : (JSON.parse(stepKey) as string[])), [stepKey]);
   const { state, error: streamError } = useRunStream(runId, stepIds);
+  const ended = state?.final ?? false;
+  useEffect(() => {
+    // What only the end knows (which answers were simulated, the evidence folder): read again.
+    if (!ended) return;
+    let alive = true;
+    runsIpc
+      .runView(runId)
+      .then((v) => alive && setView(v))
+      .catch(() => undefined);
+    return () => {
+      alive = false;
+    };
+  }, [runId, ended]);
+  const simulatedSteps = useMemo(() => (view ? view.steps.filter((s) => s.simulated) : []), [view]);
   const { approvals, answer } = usePendingApprovals();
   const mine = useMemo(() => approvals.filter((a) => a.runId === runId), [approvals, runId]);
 
@@ -474,13 +501,17 @@ export function RunView({ runId }: { runId: string }) {
               <StatusIcon status={status === "blocked" ? "blocked" : status} size={13} />
               {RUN_STATUS_LABEL[status] ?? status}
             </span>
-            {view?.simulateLlm ? (
+            {simulatedSteps.length > 0 || view?.simulateLlm ? (
               <span
                 className="sim-pill"
                 data-testid="run-simulated"
-                title="Every model call of this run was answered by the built-in simulated provider (the Settings switch or --simulate-llm): the answers are not a model's."
+                title={
+                  view?.simulateLlm
+                    ? "Every model call of this run was answered by the built-in simulated provider (the Settings switch or --simulate-llm): the answers are not a model's."
+                    : `Not real answers: ${simulatedSteps.map((s) => `${s.id} (${SIMULATED_WHY[s.simulated ?? "model"]})`).join(", ")}.`
+                }
               >
-                <FlaskConical size={13} aria-hidden /> Simulated models
+                <FlaskConical size={13} aria-hidden /> {view?.simulateLlm ? "Simulated models" : "Simulated answers"}
               </span>
             ) : null}
           </div>
