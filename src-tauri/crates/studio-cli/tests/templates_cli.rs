@@ -283,3 +283,36 @@ fn without_a_templates_folder_setting_the_repository_library_is_found() {
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["sector"], "HR");
 }
+
+#[test]
+fn a_search_lists_the_names_that_start_with_it_first_whatever_the_sort() {
+    // The repository's library, where "nda" also occurs inside other names (Mandatory,
+    // Calendar) and in goals.
+    let dir = tempfile::tempdir().unwrap();
+    let list = |extra: &[&str]| -> Vec<String> {
+        let out = Command::new(env!("CARGO_BIN_EXE_mission"))
+            .env_remove("MISSION_STUDIO_DATA_DIR")
+            .env_remove("MISSION_STUDIO_TEMPLATES_DIR")
+            .current_dir(dir.path())
+            .args(["templates", "list", "--json", "--search", "nda"])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        list.iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for sort in [&[][..], &["--sort", "roi"], &["--sort", "cost"]] {
+        let names = list(sort);
+        assert!(names.len() > 2, "{names:?}");
+        assert_eq!(names[0], "NDA Triage", "{sort:?}: {names:?}");
+        assert!(
+            names.iter().any(|n| n == "Mandatory Training Chaser"),
+            "a match inside a word is still listed: {names:?}"
+        );
+    }
+}

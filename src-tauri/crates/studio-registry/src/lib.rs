@@ -15,6 +15,7 @@ pub mod index;
 pub mod model;
 pub mod query;
 mod registry;
+pub mod relevance;
 pub mod review;
 pub mod schedule;
 pub mod schema;
@@ -30,6 +31,7 @@ pub use model::{
 };
 pub use query::{Snapshot, SortKey, TemplateQuery};
 pub use registry::Registry;
+pub use relevance::Relevance;
 pub use review::{FlagStatus, ReviewError};
 pub use schedule::{ScheduleConfig, Scheduler};
 pub use watch::TemplateWatcher;

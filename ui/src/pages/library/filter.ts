@@ -1,4 +1,9 @@
 // Pure search, filter, facet and sort of the template list (fast enough to run on every key).
+//
+// A search matches when every word occurs in the name, id, sector, goal, departments or tags;
+// the matches are ranked like `mission templates list --search` ranks them (studio-registry's
+// `relevance.rs`): the exact name, then names starting with the search, then names with a word
+// starting with each word of the search, then the rest; the chosen sort orders each rank.
 import type { TemplateSummary } from "../../ipc/library";
 
 export type SortKey = "name" | "roi" | "success" | "cost" | "risk" | "runs";
@@ -45,7 +50,10 @@ export interface Indexed {
   t: TemplateSummary;
   text: string;
   risk: RiskFilter | null;
+  /** The lower-cased name, spaces collapsed. */
   name: string;
+  /** The name's words (runs of letters and digits), for word-prefix matches. */
+  nameWords: string[];
   /** Position of the name in alphabetical order: sorts compare numbers, not strings. */
   rank: number;
 }
@@ -56,9 +64,28 @@ const COLLATOR = new Intl.Collator();
 export const compareText = (a: string, b: string): number => COLLATOR.compare(a, b);
 
 export function indexTemplates(list: readonly TemplateSummary[]): Indexed[] {
-  const index = list.map((t) => ({ t, text: searchText(t), risk: riskOf(t), name: t.name.toLowerCase(), rank: 0 }));
+  const index = list.map((t) => {
+    const name = t.name.toLowerCase().trim().split(/\s+/).join(" ");
+    return { t, text: searchText(t), risk: riskOf(t), name, nameWords: nameWords(name), rank: 0 };
+  });
   [...index].sort((a, b) => compareText(a.name, b.name)).forEach((i, n) => (i.rank = n));
   return index;
+}
+
+/** The words of a lower-cased name: runs of letters and digits. */
+export function nameWords(name: string): string[] {
+  return name.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+/** How well a search answers a name, best first (see the top of this file). */
+export const Relevance = { exactName: 0, namePrefix: 1, nameWordPrefix: 2, elsewhere: 3 } as const;
+
+export function relevance(i: Pick<Indexed, "name" | "nameWords">, words: readonly string[]): number {
+  const phrase = words.join(" ");
+  if (i.name === phrase) return Relevance.exactName;
+  if (i.name.startsWith(phrase)) return Relevance.namePrefix;
+  if (words.every((w) => i.nameWords.some((n) => n.startsWith(w)))) return Relevance.nameWordPrefix;
+  return Relevance.elsewhere;
 }
 
 const RISK_ORDER: Record<RiskFilter, number> = { low: 0, medium: 1, high: 2 };
@@ -84,24 +111,25 @@ export function applyFilter(
   const words = queryWords(f.text);
   const sectorCounts = new Map<string, number>();
   const picked: Indexed[] = [];
+  const rel = new Map<Indexed, number>();
   let total = 0;
   for (const i of index) {
     if (!matchesExceptSector(i, f, words)) continue;
     total += 1;
     const s = i.t.sector ?? "Other";
     sectorCounts.set(s, (sectorCounts.get(s) ?? 0) + 1);
-    if (f.sector === null || s === f.sector) picked.push(i);
+    if (f.sector === null || s === f.sector) {
+      picked.push(i);
+      if (words.length) rel.set(i, relevance(i, words));
+    }
   }
-  picked.sort(comparator(f.sort, words));
+  const bySort = comparator(f.sort);
+  picked.sort(words.length ? (a, b) => (rel.get(a) ?? 3) - (rel.get(b) ?? 3) || bySort(a, b) : bySort);
   return { items: picked.map((i) => i.t), sectorCounts, total };
 }
 
-function comparator(sort: SortKey, words: string[]): (a: Indexed, b: Indexed) => number {
+function comparator(sort: SortKey): (a: Indexed, b: Indexed) => number {
   const byName = (a: Indexed, b: Indexed) => a.rank - b.rank;
-  // While searching by name, a name that starts with the query comes first.
-  const first = words.join(" ");
-  const prefix = (a: Indexed, b: Indexed) =>
-    first ? Number(b.name.startsWith(first)) - Number(a.name.startsWith(first)) : 0;
   const desc = (get: (t: TemplateSummary) => number | null | undefined) => (a: Indexed, b: Indexed) =>
     (get(b.t) ?? -Infinity) - (get(a.t) ?? -Infinity) || byName(a, b);
   const asc = (get: (t: TemplateSummary) => number | null | undefined) => (a: Indexed, b: Indexed) =>
@@ -118,7 +146,7 @@ function comparator(sort: SortKey, words: string[]): (a: Indexed, b: Indexed) =>
     case "risk":
       return (a, b) => (a.risk ? RISK_ORDER[a.risk] : 3) - (b.risk ? RISK_ORDER[b.risk] : 3) || byName(a, b);
     default:
-      return (a, b) => prefix(a, b) || byName(a, b);
+      return byName;
   }
 }
 
