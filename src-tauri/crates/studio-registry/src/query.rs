@@ -4,9 +4,10 @@
 //! Text search: every whitespace-separated word of `search` must occur, case-insensitively,
 //! in the template's name, goal, tags, sector, required departments or id; the matches are
 //! ranked by [`Relevance`] (the exact name, then names that start with the search, then names
-//! with a word starting with each word, then the rest), the sort ordering each rank. Filters (all optional, combined with
-//! AND, case-insensitive): `sector`, `risk` (the shown risk: derived by the batch when it has
-//! one, else declared), `tags` (every one), `dept` (a required department), `badge`.
+//! with a word starting with each word, then the rest), the sort ordering each rank.
+//! Filters (all optional, combined with AND, case-insensitive): `sector`, `risk` (the shown
+//! risk: derived by the batch when it has one, else declared), `tags` (every one), `dept` (a
+//! required department), `badge`.
 //! Sorts: `roi` (highest first; measured when runs exist, else the estimate), `success`
 //! (highest success rate first), `cost` (cheapest average run first), `recent` (most recently
 //! run first), `name` (A→Z, the default). Templates without the sort's figure come last; ties
