@@ -25,7 +25,7 @@ pub fn usd_to_micros_up(usd: f64) -> u64 {
 }
 
 /// USD to micro-dollars, rounded down (for caps).
-fn usd_to_micros_down(usd: f64) -> u64 {
+pub fn usd_to_micros_down(usd: f64) -> u64 {
     if usd.is_finite() && usd > 0.0 {
         (usd * MICROS_PER_USD).floor() as u64
     } else {
@@ -127,6 +127,16 @@ pub struct BudgetRefusal {
     pub limit: String,
     pub used: String,
     pub needed: String,
+    /// The same three amounts in the cap's unit (micro-dollars for money).
+    pub amounts: RefusalAmounts,
+}
+
+/// A refusal's amounts as numbers: the cap, what was used or reserved, what the attempt needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefusalAmounts {
+    pub limit: u64,
+    pub used: u64,
+    pub needed: u64,
 }
 
 /// A settlement above the reservation (a provider billed beyond the declared maximum).
@@ -275,6 +285,11 @@ impl Ledger {
                     limit: show(limit),
                     used: show(used),
                     needed: show(need),
+                    amounts: RefusalAmounts {
+                        limit,
+                        used,
+                        needed: need,
+                    },
                 });
             }
         }

@@ -14,6 +14,7 @@ pub mod budget;
 mod error;
 mod events;
 mod executor;
+pub mod forecast;
 pub mod gate;
 pub mod governance;
 mod graph;

@@ -66,27 +66,61 @@ pub(crate) fn resolve(
     scope: &Scope<'_>,
     secrets: &mut Redactor,
 ) -> Result<Value, VarError> {
+    resolve_with(v, scope, secrets, &mut Err)
+}
+
+/// As [`resolve`], but a reference that cannot be resolved (yet) is left out — an empty
+/// string, where it is spliced or stands alone — and named in `unknown`: what a launch
+/// forecast does with values known only once the run goes (another step's output).
+pub(crate) fn resolve_lenient(
+    v: &Value,
+    scope: &Scope<'_>,
+    secrets: &mut Redactor,
+    unknown: &mut Vec<String>,
+) -> Value {
+    let mut leave_out = |e: VarError| {
+        if !unknown.contains(&e.reference) {
+            unknown.push(e.reference);
+        }
+        Ok(Value::String(String::new()))
+    };
+    resolve_with(v, scope, secrets, &mut leave_out).unwrap_or(Value::Null)
+}
+
+type OnError<'f> = dyn FnMut(VarError) -> Result<Value, VarError> + 'f;
+
+fn resolve_with(
+    v: &Value,
+    scope: &Scope<'_>,
+    secrets: &mut Redactor,
+    on_error: &mut OnError<'_>,
+) -> Result<Value, VarError> {
     match v {
-        Value::String(s) if s.contains("{{") => resolve_str(s, scope, secrets),
+        Value::String(s) if s.contains("{{") => resolve_str(s, scope, secrets, on_error),
         Value::Array(items) => items
             .iter()
-            .map(|i| resolve(i, scope, secrets))
+            .map(|i| resolve_with(i, scope, secrets, on_error))
             .collect::<Result<_, _>>()
             .map(Value::Array),
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| Ok((k.clone(), resolve(v, scope, secrets)?)))
+            .map(|(k, v)| Ok((k.clone(), resolve_with(v, scope, secrets, on_error)?)))
             .collect::<Result<_, _>>()
             .map(Value::Object),
         other => Ok(other.clone()),
     }
 }
 
-fn resolve_str(s: &str, scope: &Scope<'_>, secrets: &mut Redactor) -> Result<Value, VarError> {
+fn resolve_str(
+    s: &str,
+    scope: &Scope<'_>,
+    secrets: &mut Redactor,
+    on_error: &mut OnError<'_>,
+) -> Result<Value, VarError> {
     // Exactly one reference: keep the JSON type.
     if let Some(inner) = s.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")) {
         if !inner.contains("{{") && !inner.contains("}}") {
-            return lookup(inner.trim(), scope, secrets);
+            return lookup(inner.trim(), scope, secrets).or_else(on_error);
         }
     }
     let mut out = String::with_capacity(s.len());
@@ -97,7 +131,7 @@ fn resolve_str(s: &str, scope: &Scope<'_>, secrets: &mut Redactor) -> Result<Val
         };
         out.push_str(&rest[..open]);
         let reference = rest[open + 2..open + 2 + close].trim();
-        match lookup(reference, scope, secrets)? {
+        match lookup(reference, scope, secrets).or_else(&mut *on_error)? {
             Value::String(text) => out.push_str(&text),
             other => {
                 let _ = write!(out, "{other}");

@@ -262,7 +262,7 @@ fn usage_output(plan: &LlmPlan, prompt: u64, completion: u64, estimated: bool) -
 }
 
 /// Deterministic: the same model, system message and prompt give the same text and counts.
-fn simulated(plan: &LlmPlan, max_tokens: u64) -> StepOutput {
+pub(crate) fn simulated(plan: &LlmPlan, max_tokens: u64) -> StepOutput {
     let mut hasher = Sha256::new();
     hasher.update(plan.model.as_bytes());
     hasher.update([0]);
