@@ -1,11 +1,12 @@
 import { FolderOpen, Monitor, Moon, Palette, Sun } from "lucide-react";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { CopyButton } from "../components/CopyButton";
 import { PageHeader } from "../components/PageHeader";
 import { inDesktopApp, ipc, type Diagnostics, type Theme } from "../ipc";
 import { useTheme } from "../theme/useTheme";
 import { CapsCard } from "./settings/CapsCard";
 import { ProvidersCard } from "./settings/ProvidersCard";
+import { useScrollSpy } from "./settings/scrollSpy";
 import "./settings/settings.css";
 
 const THEMES: { value: Theme; label: string; icon: typeof Sun; hint: string }[] = [
@@ -20,6 +21,7 @@ const SECTIONS = [
   { id: "settings-data", label: "Data folder" },
   { id: "settings-appearance", label: "Appearance" },
 ];
+const SECTION_IDS = SECTIONS.map((s) => s.id);
 
 /** Joins a file name to a folder with the folder's own separator. */
 function inFolder(dir: string, name: string): string {
@@ -31,6 +33,8 @@ export function SettingsPage() {
   const { theme, resolved, setTheme, error } = useTheme();
   const [diag, setDiag] = useState<Diagnostics | null>(null);
   const desktop = inDesktopApp();
+  const toc = useRef<HTMLElement>(null);
+  const spy = useScrollSpy(SECTION_IDS, toc);
 
   useEffect(() => {
     if (desktop) ipc.diagnostics().then(setDiag, () => setDiag(null));
@@ -49,15 +53,17 @@ export function SettingsPage() {
       <PageHeader title="Settings" subtitle="Global hard caps, LLM providers, the data folder and appearance." />
 
       <div className="st-layout">
-        <nav className="st-toc" aria-label="Settings sections">
+        <nav className="st-toc" aria-label="Settings sections" ref={toc}>
           {SECTIONS.map((s) => (
             <a
               key={s.id}
-              className="st-toc-link"
+              className={`st-toc-link${spy.active === s.id ? " is-active" : ""}`}
+              aria-current={spy.active === s.id ? "location" : undefined}
               href={`#${s.id}`}
+              data-testid={`settings-toc-${s.id}`}
               onClick={(e) => {
                 e.preventDefault();
-                document.getElementById(s.id)?.scrollIntoView({ behavior: "smooth", block: "start" });
+                spy.go(s.id);
               }}
             >
               {s.label}
