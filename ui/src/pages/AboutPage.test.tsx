@@ -1,4 +1,4 @@
-import { render, screen } from "@testing-library/react";
+import { render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { mockCommands } from "../ipc/testing";
 import type { Diagnostics } from "../ipc";
@@ -13,8 +13,17 @@ const DIAG: Diagnostics = {
   dataDirFromEnv: false,
   os: "linux",
   arch: "x86_64",
-  stepTypesAvailable: 15,
-  stepTypesKnown: 51,
+  stepTypesAvailable: 4,
+  stepTypesKnown: 7,
+  stepTypes: [
+    { name: "create_file", family: "file", available: true },
+    { name: "read_file", family: "file", available: true },
+    { name: "git_commit", family: "git", available: false },
+    { name: "ssh_execute", family: "network", available: false },
+    { name: "command", family: "control", available: true },
+    { name: "llm", family: "ai", available: true },
+    { name: "agent", family: "ai", available: false },
+  ],
 };
 
 describe("About view", () => {
@@ -25,9 +34,25 @@ describe("About view", () => {
     expect(screen.getByTestId("about-database-path")).toHaveTextContent(DIAG.databasePath);
     expect(screen.getByTestId("about-log-dir")).toHaveTextContent(DIAG.logDir);
     expect(screen.getByTestId("about-version")).toHaveTextContent("v0.1.0");
-    expect(screen.getByText("15 of 51 available")).toBeInTheDocument();
+    expect(screen.getByTestId("about-diagnostics")).toHaveTextContent("4 of RustChain’s 7 run in this version");
     expect(screen.getByText("platform default")).toBeInTheDocument();
     expect(calls).toEqual(["diagnostics"]);
+  });
+
+  it("explains the step catalogue: what runs, family by family, and that the rest is refused at validation", async () => {
+    mockCommands({ diagnostics: () => DIAG });
+    render(<AboutPage />);
+    const summary = await screen.findByTestId("about-step-types-summary");
+    expect(summary).toHaveTextContent("all 7 step types of RustChain’s catalogue, and this version runs 4 of them");
+    expect(summary).toHaveTextContent("one of the other 3 is refused when it is validated, before anything runs");
+    const ai = screen.getByTestId("about-family-ai");
+    expect(ai).toHaveTextContent("AI");
+    expect(ai).toHaveTextContent("1 of 2 run");
+    expect(within(ai).getByTestId("about-step-llm")).toHaveAttribute("data-available", "true");
+    expect(within(ai).getByTestId("about-step-agent")).toHaveAttribute("data-available", "false");
+    // Families with something that runs come first, in the catalogue's order.
+    const families = screen.getAllByTestId(/^about-family-/).map((el) => el.dataset.testid);
+    expect(families).toEqual(["about-family-file", "about-family-control", "about-family-ai", "about-family-git", "about-family-network"]);
   });
 
   it("says where the data folder came from when the environment sets it", async () => {

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { CopyButton } from "../components/CopyButton";
 import { PageHeader } from "../components/PageHeader";
 import { ipc, type ApiError, type Diagnostics } from "../ipc";
+import { StepCatalogue } from "./about/StepCatalogue";
 
 function PathRow({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (
@@ -68,11 +69,20 @@ export function AboutPage() {
             </dd>
             <dt>Step types</dt>
             <dd>
-              {diag.stepTypesAvailable} of {diag.stepTypesKnown} available
+              {diag.stepTypesAvailable} of RustChain&rsquo;s {diag.stepTypesKnown} run in this version ·{" "}
+              <button
+                type="button"
+                className="about-link"
+                onClick={() => document.getElementById("about-step-types")?.scrollIntoView({ behavior: "smooth", block: "start" })}
+              >
+                which ones
+              </button>
             </dd>
           </dl>
         </section>
       ) : null}
+
+      {diag?.stepTypes?.length ? <StepCatalogue types={diag.stepTypes} /> : null}
     </div>
   );
 }

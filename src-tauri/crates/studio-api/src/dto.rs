@@ -20,4 +20,20 @@ pub struct Diagnostics {
     pub arch: String,
     pub step_types_available: u32,
     pub step_types_known: u32,
+    /// The whole RustChain catalogue, in its order, with what this version runs.
+    pub step_types: Vec<StepTypeDto>,
+}
+
+/// One step type of the RustChain catalogue and whether this version runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "StepTypeDto.ts")]
+pub struct StepTypeDto {
+    pub name: String,
+    /// The catalogue's family: file, data, code, git, system, database, network, ai, control
+    /// or advanced.
+    pub family: String,
+    /// True when missions using it validate and run; false when validation refuses them with
+    /// a "not available yet in this version" diagnostic naming the step.
+    pub available: bool,
 }

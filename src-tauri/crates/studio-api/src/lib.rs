@@ -22,7 +22,7 @@ pub mod runs;
 pub mod settings;
 pub mod ts_bindings;
 
-pub use dto::Diagnostics;
+pub use dto::{Diagnostics, StepTypeDto};
 pub use error::{ApiError, ErrorCode};
 pub use evidence::{
     EvidenceEntry, EvidenceEntryKind, EvidenceFile, EvidenceFileKind, EvidenceTree, EvidenceWatch,
@@ -148,6 +148,14 @@ impl StudioApi {
                 .filter(|t| t.status == studio_core::StepTypeStatus::Available)
                 .count() as u32,
             step_types_known: studio_core::STEP_TYPES.len() as u32,
+            step_types: studio_core::STEP_TYPES
+                .iter()
+                .map(|t| StepTypeDto {
+                    name: t.name.to_string(),
+                    family: t.category.to_string(),
+                    available: t.status == studio_core::StepTypeStatus::Available,
+                })
+                .collect(),
         }
     }
 }
@@ -170,6 +178,17 @@ mod tests {
             "open() creates the log folder"
         );
         assert_eq!(d.step_types_known, 51);
+        assert_eq!(d.step_types.len(), 51);
+        let available: Vec<&str> = d
+            .step_types
+            .iter()
+            .filter(|t| t.available)
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(available.len() as u32, d.step_types_available);
+        assert!(available.contains(&"llm") && available.contains(&"http"));
+        let ssh = d.step_types.iter().find(|t| t.name == "ssh_execute").unwrap();
+        assert_eq!((ssh.family.as_str(), ssh.available), ("network", false));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::ApiError>(&cfg, &mut out);
     add::<crate::ErrorCode>(&cfg, &mut out);
     add::<crate::Diagnostics>(&cfg, &mut out);
+    add::<crate::StepTypeDto>(&cfg, &mut out);
     add::<crate::Settings>(&cfg, &mut out);
     add::<crate::Theme>(&cfg, &mut out);
     // History and the evidence inspector.
