@@ -63,10 +63,20 @@ impl EventType {
 /// What a run has consumed so far.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Usage {
+    /// The run's time that counts against its runtime caps (`max_runtime_minutes`, the
+    /// mission's `timeout_seconds`): its time so far less [`Usage::approval_wait_ms`].
     pub runtime_ms: u64,
     pub llm_calls: u64,
     pub tokens: u64,
     pub cost_usd: f64,
+    /// Time the run spent waiting only for a person (steps blocked on approval and nothing
+    /// running): shown apart, never counted against the runtime caps.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub approval_wait_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One event of a run. `seq` counts from 1 without gaps; `idempotency_key` is derived from the

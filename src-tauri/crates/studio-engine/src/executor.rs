@@ -19,6 +19,7 @@ use crate::steps::{
 };
 use crate::timefmt;
 use crate::vars::{self, Scope, StepLookup};
+use crate::wait_clock::WaitClock;
 use crate::EngineError;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -203,7 +204,6 @@ struct StepSpec {
 impl StepSpec {
     fn all(mission: &Mission) -> Result<Vec<Self>, EngineError> {
         let config = mission.config();
-        let simulation = mission.simulation.as_ref().filter(|s| s.enabled);
         // One shared copy of each step type's name.
         let mut types: Vec<Arc<str>> = Vec::new();
         let mut type_of = |name: &str| match types.iter().find(|t| ***t == *name) {
@@ -218,15 +218,7 @@ impl StepSpec {
             .steps
             .iter()
             .map(|step| {
-                let simulated = simulation.and_then(|s| {
-                    s.tools.iter().find(|t| {
-                        t.name == step.step_type
-                            || t.name == step.id
-                            || (step.step_type == "tool"
-                                && step.parameters.get("name").and_then(Value::as_str)
-                                    == Some(t.name.as_str()))
-                    })
-                });
+                let simulated = mission.simulated_tool(step);
                 let action = match (simulated, StepKind::parse(&step.step_type)) {
                     (Some(tool), _) => Action::Simulated(tool.static_response.clone()),
                     (None, Some(kind)) => Action::Real(kind),
@@ -358,6 +350,8 @@ struct Run<'a> {
     fail_fast: bool,
     retry_delay_ms: u64,
     global_timeout: Option<Duration>,
+    /// Steps blocked on approval (each also counts in `running`).
+    blocked: usize,
     stop: Option<Stop>,
     reason: Option<String>,
     failed_steps: usize,
@@ -491,6 +485,7 @@ impl<'a> Run<'a> {
             fail_fast: effective.fail_fast.unwrap_or(true),
             retry_delay_ms: effective.retry_delay_ms.unwrap_or(0),
             global_timeout,
+            blocked: 0,
             stop: None,
             reason: None,
             failed_steps: 0,
@@ -545,7 +540,10 @@ impl<'a> Run<'a> {
                 self.ready.push(Reverse(i));
             }
         }
-        let deadline = self.global_timeout.map(|t| tokio::time::Instant::now() + t);
+        // The deadline moves out by every wait for approval (see `wait_clock`); while the run
+        // waits only for a person, it has none.
+        let start = tokio::time::Instant::now();
+        let mut deadline = self.global_timeout.map(|t| start + t);
         let sleep =
             tokio::time::sleep_until(deadline.unwrap_or_else(|| {
                 tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
@@ -559,7 +557,10 @@ impl<'a> Run<'a> {
             if self.stop.is_none() && self.user_cancel.is_cancelled() {
                 self.halt(Stop::Cancelled, "cancelled by the operator".into());
             }
-            if self.stop.is_none() && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            if self.stop.is_none()
+                && !self.emitter.wait.is_waiting()
+                && deadline.is_some_and(|d| tokio::time::Instant::now() >= d)
+            {
                 let reason = self.timeout_reason();
                 self.halt(Stop::TimedOut, reason);
             }
@@ -572,6 +573,15 @@ impl<'a> Run<'a> {
             if self.running == 0 && (self.ready.is_empty() || self.stop.is_some()) {
                 break;
             }
+            if self.note_waiting() {
+                deadline = self
+                    .global_timeout
+                    .map(|t| start + t + self.emitter.wait.ended_waits());
+                if let Some(d) = deadline {
+                    sleep.as_mut().reset(d);
+                }
+            }
+            let waiting = self.emitter.wait.is_waiting();
             tokio::select! {
                 biased;
                 msg = self.rx.recv() => {
@@ -585,7 +595,7 @@ impl<'a> Run<'a> {
                 _ = &mut cancelled, if self.stop.is_none() => {
                     self.halt(Stop::Cancelled, "cancelled by the operator".into());
                 }
-                _ = &mut sleep, if deadline.is_some() && self.stop.is_none() => {
+                _ = &mut sleep, if deadline.is_some() && self.stop.is_none() && !waiting => {
                     let reason = self.timeout_reason();
                     self.halt(Stop::TimedOut, reason);
                 }
@@ -830,6 +840,7 @@ impl<'a> Run<'a> {
                 result,
             } => {
                 self.running -= 1;
+                self.blocked -= 1;
                 match result {
                     Ok(reservation) if self.stop.is_none() => {
                         if let Some(granted) = reservation.granted_max_tokens {
@@ -1158,13 +1169,15 @@ impl<'a> Run<'a> {
             }
         }
         let finished_at = timefmt::now();
-        let total_duration_ms = self.started.elapsed().as_millis() as u64;
+        let elapsed = self.started.elapsed();
+        let waited = self.emitter.wait.waited(elapsed);
         let spent = self.gate.spent();
         let usage = Usage {
-            runtime_ms: total_duration_ms,
+            runtime_ms: self.emitter.wait.counted(elapsed).as_millis() as u64,
             llm_calls: spent.llm_calls,
             tokens: spent.tokens,
             cost_usd: spent.cost_usd(),
+            approval_wait_ms: waited.as_millis() as u64,
         };
         let succeeded = self
             .slots
@@ -1269,7 +1282,7 @@ impl<'a> Run<'a> {
             reason: self.reason.map(|r| self.secrets.text(&r)),
             started_at: self.started_at,
             finished_at,
-            total_duration_ms,
+            total_duration_ms: elapsed.as_millis() as u64,
             usage,
             step_results,
             state: self
@@ -1526,6 +1539,8 @@ struct Emitter<'a> {
     warned: bool,
     /// Where the run's spending is counted (usage of every event).
     gate: Arc<Gate>,
+    /// Waits for approval, left out of the runtime the caps count.
+    wait: WaitClock,
 }
 
 /// One reading of the clock, shared by a step's record and the event that reports it (so
@@ -1610,6 +1625,7 @@ impl<'a> Emitter<'a> {
             started,
             warned: false,
             gate,
+            wait: WaitClock::default(),
         }
     }
 
@@ -1733,10 +1749,13 @@ impl<'a> Emitter<'a> {
         key.push_str(event_type.as_str());
         key.push('/');
         key.push_str(phase);
-        let runtime_ms = now.since.as_millis() as u64;
+        let waited = self.wait.waited(now.since);
+        let runtime_ms = now.since.saturating_sub(waited).as_millis() as u64;
+        let approval_wait_ms = waited.as_millis() as u64;
         event.usage = match self.gate.spending() {
             None => Usage {
                 runtime_ms,
+                approval_wait_ms,
                 ..Usage::default()
             },
             Some(spent) => Usage {
@@ -1744,6 +1763,7 @@ impl<'a> Emitter<'a> {
                 llm_calls: spent.llm_calls,
                 tokens: spent.tokens,
                 cost_usd: spent.cost_usd(),
+                approval_wait_ms,
             },
         };
         // The text of a timestamp is made once per millisecond: a burst of events from short
@@ -1849,6 +1869,17 @@ impl Run<'_> {
         }
     }
 
+    /// Starts or ends a wait for approval on the run's clock when the run's state says so;
+    /// returns whether it changed (the deadline then moves).
+    fn note_waiting(&mut self) -> bool {
+        let waiting = WaitClock::waits_for_a_person(self.blocked, self.running);
+        if waiting == self.emitter.wait.is_waiting() {
+            return false;
+        }
+        let now = self.emitter.now().since;
+        self.emitter.wait.set(waiting, now)
+    }
+
     /// Why the run timed out: its own timeout, or the perimeter's `max_runtime_minutes`.
     fn timeout_reason(&self) -> String {
         let limit = self.global_timeout.unwrap_or_default();
@@ -1898,6 +1929,7 @@ impl Run<'_> {
             Vec::new(),
         );
         self.running += 1;
+        self.blocked += 1;
         let gate = Arc::clone(&self.gate);
         let tx = self.tx.clone();
         let cancel = self.run_token.clone();

@@ -7,9 +7,10 @@
 //!    confine them to the workspace;
 //! 4. **budget** — the attempt's worst case is *reserved* (one step, the tool's cost, an LLM
 //!    call's prompt and `max_tokens`, clamped to what is left) and settled after it ran;
-//! 5. **approval** — strict: every step with side effects; threshold: estimated cost ≥
-//!    threshold or a tool in `required_for`; auto: none; a step's `approval: required` always
-//!    asks. The decision is bound to the hash of the exact resolved step.
+//! 5. **approval** — strict: every step with side effects or that calls out (the network, a
+//!    model, another program: [`crate::tools::Reach`]); threshold: estimated cost ≥ threshold
+//!    or a tool in `required_for`; auto: none; a step's `approval: required` always asks. The
+//!    decision is bound to the hash of the exact resolved step.
 //!
 //! Every decision writes exactly one [`AuditRecord`]. The gate is shared by the run's tasks; its
 //! only lock guards the budget ledger and the set of approved step hashes.
@@ -18,7 +19,7 @@ use crate::approval::{ApprovalOutcome, ApprovalRequest, Approver};
 use crate::audit::{AuditRecord, AuditSink, Check, Decision};
 use crate::budget::{usd_to_micros_up, Ledger, LlmDemand, Overrun, Reservation, Spend};
 use crate::sandbox::LandlockSupport;
-use crate::tools::{SideEffects, ToolIdentity, COMMON_SECTOR};
+use crate::tools::{Effects, SideEffects, ToolIdentity, COMMON_SECTOR};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -322,7 +323,7 @@ impl Gate {
         let expected = request.step_hash.clone();
         let why = request.why.clone();
         let decision = self.approver.decide(request).await;
-        let by = (self.redact)(&decision.by);
+        let by = (self.redact)(&decided_by(&decision.by, decision.note.as_deref()));
         match decision.outcome {
             ApprovalOutcome::Approved if decision.step_hash == expected => {
                 self.approved
@@ -433,17 +434,17 @@ impl Gate {
     }
 
     fn approval_rule(&self, req: &GateRequest<'_>, cost_usd: f64) -> Option<String> {
-        let side_effects = if req.simulated {
-            SideEffects::None
+        let effects = if req.simulated {
+            Effects::SIMULATED
         } else {
-            req.tool.side_effects
+            req.tool.effects()
         };
         approval_reason(
             &self.perimeter.approval,
             req.step_approval,
             &req.tool.name,
             req.step_type,
-            side_effects,
+            effects,
             cost_usd,
         )
     }
@@ -517,15 +518,28 @@ impl Gate {
     }
 }
 
+/// Who decided, with the note they gave: `ui`, or `ui: "not on a Friday"`.
+pub fn decided_by(by: &str, note: Option<&str>) -> String {
+    match note.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(note) => format!("{by}: \"{note}\""),
+        None => by.to_string(),
+    }
+}
+
 /// Step 5 of the gate on its own: why an attempt of this step needs approval, or `None`.
-/// `side_effects` is the tool's (none for a simulated call); `cost_usd` the attempt's
-/// estimated cost. The gate and the app's approval preview both use this rule.
+/// `effects` are the tool's side effects and reach ([`Effects::SIMULATED`] for a simulated
+/// call); `cost_usd` the attempt's estimated cost. The gate and the app's approval preview both
+/// use this rule.
+///
+/// Strict asks for every step that changes something (side effects) or **calls out** (reaches
+/// the network, a model or another program, [`crate::tools::Reach`]), even when it changes
+/// nothing: an HTTP GET and a model call wait too.
 pub fn approval_reason(
     approval: &Approval,
     step_approval: Option<StepApproval>,
     tool_name: &str,
     step_type: &str,
-    side_effects: SideEffects,
+    effects: Effects,
     cost_usd: f64,
 ) -> Option<String> {
     if step_approval == Some(StepApproval::Required) {
@@ -533,9 +547,13 @@ pub fn approval_reason(
     }
     match approval.mode {
         ApprovalMode::Auto => None,
-        ApprovalMode::Strict if side_effects != SideEffects::None => Some(format!(
+        ApprovalMode::Strict if effects.side_effects != SideEffects::None => Some(format!(
             "strict approval: `{tool_name}` has {} side effects",
-            side_effects.as_str()
+            effects.side_effects.as_str()
+        )),
+        ApprovalMode::Strict if effects.reach.calls_out() => Some(format!(
+            "strict approval: `{tool_name}` calls out ({})",
+            effects.reach.describe()
         )),
         mode => {
             if let Some(t) = approval
@@ -597,6 +615,7 @@ mod tests {
             name: "place_order".into(),
             sector: "Finance".into(),
             side_effects: SideEffects::External,
+            reach: crate::tools::Reach::Network,
             cost_usd: 0.02,
         }
     }
@@ -771,6 +790,66 @@ mod tests {
             Verdict::Allow(_)
         ));
         assert_eq!(audit.rows().len(), 3, "asks are recorded when decided");
+    }
+
+    #[tokio::test]
+    async fn strict_mode_asks_for_steps_that_call_out_even_when_they_change_nothing() {
+        let (g, _) = gate(strict(), "Ops", Arc::new(ApproveAll));
+        let get = json!({"url": "http://127.0.0.1:9/status"});
+        for (ty, what) in [
+            ("http", "the network"),
+            ("llm", "a model"),
+            ("command", "workspace side effects"),
+        ] {
+            let tool = builtin_identity(ty, &get);
+            let Verdict::Ask(ask) = g.admit(&req(ty, ty, &tool, &get)) else {
+                panic!("strict asks for `{ty}`")
+            };
+            assert!(ask.request.why.contains(what), "{}", ask.request.why);
+            g.release(&ask.reservation);
+        }
+        // A simulation override sends nothing out: it runs without asking.
+        let http = builtin_identity("http", &get);
+        let mut simulated = req("sim", "http", &http, &get);
+        simulated.simulated = true;
+        assert!(matches!(g.admit(&simulated), Verdict::Allow(_)));
+        // Local steps that change nothing do not ask.
+        let parse = builtin_identity("parse_json", &get);
+        assert!(matches!(
+            g.admit(&req("p", "parse_json", &parse, &get)),
+            Verdict::Allow(_)
+        ));
+    }
+
+    struct DenyWithNote;
+    impl Approver for DenyWithNote {
+        fn decide(&self, request: ApprovalRequest) -> DecisionFuture {
+            Box::pin(async move {
+                let mut d = ApprovalDecision::deny(&request, "ui");
+                d.note = Some("not before the freeze ends".into());
+                d
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_denial_names_who_denied_and_their_note() {
+        let (g, audit) = gate(strict(), "Ops", Arc::new(DenyWithNote));
+        let params = json!({"url": "http://127.0.0.1:9/"});
+        let http = builtin_identity("http", &params);
+        let Verdict::Ask(ask) = g.admit(&req("h", "http", &http, &params)) else {
+            panic!()
+        };
+        let err = g.decide(ask).await.unwrap_err();
+        assert!(
+            err.reason
+                .ends_with("denied by ui: \"not before the freeze ends\""),
+            "{}",
+            err.reason
+        );
+        assert!(audit.rows()[0]
+            .reason
+            .contains("not before the freeze ends"));
     }
 
     struct WrongHash;

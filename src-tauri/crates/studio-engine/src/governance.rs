@@ -232,12 +232,7 @@ fn prepare_tool(
         (None, None, deferred_error)
     };
     Ok(Prepared {
-        identity: ToolIdentity {
-            name: def.name.clone().into(),
-            sector: def.sector.clone().into(),
-            side_effects: def.side_effects,
-            cost_usd: def.cost_usd,
-        },
+        identity: def.identity(),
         runs_command: kind == "command",
         llm: llm_demand,
         params: json!({"tool": def.name, "sector": def.sector, "kind": kind, "call": call}),

@@ -30,6 +30,7 @@ mod steps;
 mod timefmt;
 pub mod tools;
 mod vars;
+mod wait_clock;
 
 pub use error::EngineError;
 pub use events::{

@@ -310,6 +310,91 @@ fn lookup(
     ))
 }
 
+/// What a step reaches beyond its run when it runs. A step that reaches anything but
+/// [`Reach::Local`] **calls out**: strict approval asks for it even when it changes nothing
+/// (an HTTP GET, a model call), because what it sends leaves the run.
+///
+/// This is the one definition of "calls out": the gate's strict rule, the perimeter preview and
+/// the approval card all read it ([`reach`], [`ToolIdentity::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Reach {
+    /// Reads or writes only inside the run (its workspace, its own values).
+    #[default]
+    Local,
+    /// Opens network connections (HTTP, sockets, databases, remote hosts).
+    Network,
+    /// Asks a language model (whichever provider answers it).
+    Model,
+    /// Starts another program.
+    Program,
+    /// A registry tool whose run is unknown, or a step type this build does not know: taken as
+    /// calling out.
+    Outside,
+}
+
+impl Reach {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Network => "network",
+            Self::Model => "model",
+            Self::Program => "program",
+            Self::Outside => "outside",
+        }
+    }
+
+    /// Whether the step calls out (anything but [`Reach::Local`]).
+    pub fn calls_out(self) -> bool {
+        self != Self::Local
+    }
+
+    /// What it calls, in words ("the network", "a model", …).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Local => "nothing outside the run",
+            Self::Network => "the network",
+            Self::Model => "a model",
+            Self::Program => "another program",
+            Self::Outside => "something outside the run",
+        }
+    }
+}
+
+/// What a step type reaches when it runs (see [`Reach`]). Unknown names call out.
+pub fn reach(step_type: &str) -> Reach {
+    match step_type {
+        "noop" | "create_file" | "edit_file" | "delete_file" | "copy_file" | "move_file"
+        | "read_file" | "list_directory" | "file_search" | "parse_json" | "parse_yaml"
+        | "parse_xml" | "validate_schema" | "csv_process" | "extract_functions"
+        | "generate_docs" | "similarity_search" | "compress" | "monitor_resources" => Reach::Local,
+        "http" | "websocket_connect" | "ftp_upload" | "ftp_download" | "ssh_execute"
+        | "ping_host" | "service_health" | "sql_query" | "redis_set" | "redis_get"
+        | "db_backup" | "db_migrate" => Reach::Network,
+        "llm" | "agent" | "chain" | "model_inference" | "generate_embedding" | "rag_query"
+        | "rag_add" => Reach::Model,
+        "command" | "process_start" | "process_kill" | "compile_code" | "run_tests"
+        | "format_code" | "lint_code" | "git_commit" | "git_branch" | "git_merge"
+        | "git_status" | "git_diff" => Reach::Program,
+        _ => Reach::Outside,
+    }
+}
+
+/// The two things approval rules look at: what a step changes and what it reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Effects {
+    pub side_effects: SideEffects,
+    pub reach: Reach,
+}
+
+impl Effects {
+    /// A step answered by a simulation override: it changes and reaches nothing.
+    pub const SIMULATED: Effects = Effects {
+        side_effects: SideEffects::None,
+        reach: Reach::Local,
+    };
+}
+
 /// What the gate needs to know about the tool a step calls. Built-in step types borrow their
 /// names (no allocation per step).
 #[derive(Debug, Clone, PartialEq)]
@@ -317,8 +402,54 @@ pub struct ToolIdentity {
     pub name: Cow<'static, str>,
     pub sector: Cow<'static, str>,
     pub side_effects: SideEffects,
+    /// What it reaches beyond the run (whether it calls out).
+    pub reach: Reach,
     /// Estimated cost of one call in USD (before any LLM part).
     pub cost_usd: f64,
+}
+
+impl ToolIdentity {
+    pub fn effects(&self) -> Effects {
+        Effects {
+            side_effects: self.side_effects,
+            reach: self.reach,
+        }
+    }
+}
+
+impl ToolDef {
+    /// The identity the gate judges a call of this tool by: its sector, side effects and cost,
+    /// and what its `run` reaches (a command, an HTTP request or a model call all call out).
+    pub fn identity(&self) -> ToolIdentity {
+        ToolIdentity {
+            name: self.name.clone().into(),
+            sector: self.sector.clone().into(),
+            side_effects: self.side_effects,
+            reach: self
+                .run
+                .kind()
+                .map_or(Reach::Outside, |(kind, _)| reach(kind)),
+            cost_usd: self.cost_usd,
+        }
+    }
+}
+
+/// The identity of a step as declared: a `tool` step's registry tool when the registry has it,
+/// else the built-in step type's ([`builtin_identity`]). What the perimeter preview judges.
+pub fn declared_identity(step_type: &str, params: &Value, registry: &ToolRegistry) -> ToolIdentity {
+    let tool = (step_type == "tool")
+        .then(|| {
+            params
+                .get("name")
+                .or_else(|| params.get("tool"))
+                .and_then(Value::as_str)
+        })
+        .flatten()
+        .and_then(|name| registry.get(name));
+    match tool {
+        Some(def) => def.identity(),
+        None => builtin_identity(step_type, params),
+    }
 }
 
 /// The identity of a built-in step type: every one is `common`; its side effects follow what it
@@ -360,6 +491,7 @@ pub fn builtin_identity(step_type: &str, params: &Value) -> ToolIdentity {
         name,
         sector: Cow::Borrowed(COMMON_SECTOR),
         side_effects,
+        reach: reach(step_type),
         cost_usd: 0.0,
     }
 }
@@ -482,6 +614,48 @@ run:
         assert!(check_input(lines, &json!({"path": "../etc/passwd"})).is_err());
         assert!(check_input(lines, &json!({"path": "/etc/passwd"})).is_err());
         assert_eq!(r.get("dark_web_scan").unwrap().sector, "Shadow");
+    }
+
+    #[test]
+    fn every_step_type_of_the_catalogue_says_whether_it_calls_out() {
+        for info in studio_core::STEP_TYPES {
+            let r = reach(info.name);
+            assert!(
+                r != Reach::Outside || info.name == "tool",
+                "`{}` has no reach of its own",
+                info.name
+            );
+        }
+        // Strict's promise: these wait for approval even when they change nothing.
+        for ty in [
+            "http",
+            "llm",
+            "command",
+            "sql_query",
+            "agent",
+            "ssh_execute",
+        ] {
+            assert!(reach(ty).calls_out(), "{ty}");
+        }
+        for ty in [
+            "noop",
+            "read_file",
+            "parse_json",
+            "create_file",
+            "csv_process",
+        ] {
+            assert!(!reach(ty).calls_out(), "{ty}");
+        }
+        assert_eq!(reach("teleport"), Reach::Outside, "unknown names call out");
+        // A registry tool reaches what its `run` reaches.
+        let t = tool(ORDER);
+        assert_eq!(t.identity().reach, Reach::Network);
+        let mut registry = ToolRegistry::new();
+        registry.insert(t);
+        let id = declared_identity("tool", &json!({"name": "place_order"}), &registry);
+        assert_eq!((id.sector.as_ref(), id.reach), ("Finance", Reach::Network));
+        let id = declared_identity("tool", &json!({"name": "nobody"}), &registry);
+        assert_eq!(id.reach, Reach::Outside);
     }
 
     #[test]

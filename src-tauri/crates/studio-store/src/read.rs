@@ -28,6 +28,8 @@ fn run_summary(r: &Row<'_>) -> rusqlite::Result<RunSummary> {
             llm_calls: r.get::<_, i64>(8)? as u64,
             tokens: r.get::<_, i64>(9)? as u64,
             cost_usd: r.get(10)?,
+            // Not a column: the run's final event carries it.
+            approval_wait_ms: 0,
         },
         evidence_dir: r.get(11)?,
         resumed_from: r.get(12)?,
