@@ -3,4 +3,12 @@
 /**
  * What a run has consumed so far.
  */
-export type UsageDto = { runtimeMs: number, llmCalls: number, tokens: number, costUsd: number, };
+export type UsageDto = { 
+/**
+ * The time that counts against the runtime caps (waits for approval left out).
+ */
+runtimeMs: number, llmCalls: number, tokens: number, costUsd: number, 
+/**
+ * Time spent waiting only for a person's approval (not counted against the caps).
+ */
+approvalWaitMs: number, };

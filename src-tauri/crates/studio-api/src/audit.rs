@@ -46,7 +46,7 @@ impl Approver for RecordingApprover {
                     requested_at,
                     decided_at: Some(now()),
                     decided_by: Some(decision.by.clone()),
-                    note: Some(request.step_hash.clone()),
+                    note: decision.note.clone().filter(|n| !n.trim().is_empty()),
                 });
             decision
         })

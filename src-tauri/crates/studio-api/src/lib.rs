@@ -7,6 +7,7 @@
 pub mod active;
 mod audit;
 pub mod caps;
+pub mod decisions;
 pub mod dto;
 pub mod error;
 pub mod evidence;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use studio_core::perimeter::merge;
 use studio_core::Perimeter;
 use studio_engine::gate::approval_reason;
-use studio_engine::tools::{builtin_identity, SideEffects, ToolRegistry};
+use studio_engine::tools::{declared_identity, Effects, ToolRegistry};
 use studio_registry::TemplateQuery;
 use studio_store::RunFilter;
 
@@ -69,39 +69,22 @@ impl StudioApi {
         let template = mission.perimeter.clone().unwrap_or_default();
         let effective = merge(&global, &template, &Perimeter::from(operator));
         let tools = ToolRegistry::load_dirs(&self.tool_dirs(&summary.path)).unwrap_or_default();
-        let simulation = mission.simulation.as_ref().filter(|s| s.enabled);
         Ok(mission
             .steps
             .iter()
             .map(|step| {
-                let tool_name = (step.step_type == "tool")
-                    .then(|| step.parameters.get("name").and_then(Value::as_str))
-                    .flatten();
-                let simulated = simulation.is_some_and(|s| {
-                    s.tools.iter().any(|t| {
-                        t.name == step.step_type
-                            || t.name == step.id
-                            || Some(t.name.as_str()) == tool_name
-                    })
-                });
-                let (name, side_effects, cost_usd) = match tool_name.and_then(|n| tools.get(n)) {
-                    Some(def) => (def.name.clone(), def.side_effects, def.cost_usd),
-                    None => {
-                        let id = builtin_identity(&step.step_type, &step.parameters);
-                        (id.name.into_owned(), id.side_effects, id.cost_usd)
-                    }
-                };
-                let (side_effects, cost_usd) = if simulated {
-                    (SideEffects::None, 0.0)
+                let identity = declared_identity(&step.step_type, &step.parameters, &tools);
+                let (effects, cost_usd) = if mission.simulated_tool(step).is_some() {
+                    (Effects::SIMULATED, 0.0)
                 } else {
-                    (side_effects, cost_usd)
+                    (identity.effects(), identity.cost_usd)
                 };
                 let reason = approval_reason(
                     &effective.approval,
                     step.approval,
-                    &name,
+                    &identity.name,
                     &step.step_type,
-                    side_effects,
+                    effects,
                     cost_usd,
                 );
                 StepApprovalPreview {

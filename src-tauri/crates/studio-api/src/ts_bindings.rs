@@ -41,6 +41,7 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::live::RunStepDto>(&cfg, &mut out);
     add::<crate::live::RunViewDto>(&cfg, &mut out);
     add::<crate::live::StepDetailDto>(&cfg, &mut out);
+    add::<crate::decisions::ApprovalDecisionDto>(&cfg, &mut out);
     // The library, the perimeter configurator and the settings.
     add::<crate::library_dto::LibraryTemplateStats>(&cfg, &mut out);
     add::<crate::library_dto::LibraryTemplate>(&cfg, &mut out);

@@ -102,7 +102,7 @@ pub struct ApprovalRow {
     pub requested_at: String,
     pub decided_at: Option<String>,
     pub decided_by: Option<String>,
-    /// The hash of the exact step the decision was for.
+    /// The note the person gave with the answer (the approval card's note, …).
     pub note: Option<String>,
 }
 
