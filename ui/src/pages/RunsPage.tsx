@@ -1,5 +1,6 @@
 // The Runs page: runs started in this window (live first) and the recent history, approvals
 // waiting across runs, and a form to run a mission file. `/runs/:runId` opens one run live.
+import { FirstRunTour } from "../components/firstrun/FirstRunTour";
 import { Activity, FileCode2, Hand, LayoutTemplate, Play } from "lucide-react";
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, Navigate, Route, Routes, useNavigate, useParams, useSearchParams } from "react-router";
@@ -232,9 +233,12 @@ function RunList() {
       </section>
       {error ? <p className="error-text">{error}</p> : null}
       {rows !== null && rows.length === 0 ? (
-        <EmptyState icon={Activity} title="No run yet" testId="runs-empty">
-          <p>Run a mission file above, or deploy a template from the Library and run it.</p>
-        </EmptyState>
+        <>
+          <FirstRunTour show testId="runs-tour" />
+          <EmptyState icon={Activity} title="No run yet" testId="runs-empty">
+            <p>Run a mission file above, or deploy a template from the Library and run it.</p>
+          </EmptyState>
+        </>
       ) : null}
       {rows && rows.length > 0 ? (
         <div className="runs-table card" role="table" aria-label="Runs" data-testid="runs-table">

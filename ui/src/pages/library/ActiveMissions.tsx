@@ -1,3 +1,5 @@
+import { InfoTip } from "../../components/firstrun/InfoTip";
+import { PerimeterExplanation } from "../../components/firstrun/glossary";
 import { Hand, Lock, Play, Rocket, ShieldCheck, Trash2, Zap } from "lucide-react";
 import { useState } from "react";
 import { useNavigate } from "react-router";
@@ -58,7 +60,13 @@ export function ActiveMissions({
         <h2>
           <Rocket size={14} aria-hidden /> Active missions <span className="chip-count">{missions.length}</span>
         </h2>
-        <span className="muted">Saved with their perimeter, ready to run.</span>
+        <span className="muted">
+          Saved with their perimeter
+          <InfoTip term="the perimeter" testId="active-perimeter-info">
+            <PerimeterExplanation />
+          </InfoTip>
+          , ready to run.
+        </span>
       </header>
       {error ? (
         <p className="error-text" role="alert">

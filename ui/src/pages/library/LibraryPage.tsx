@@ -27,6 +27,7 @@ import { PerimeterModal } from "./PerimeterModal";
 import { RiskIcon, SectorIcon } from "./parts";
 import { LoadingCard, TemplateCard } from "./TemplateCard";
 import { TemplateDetailPanel } from "./TemplateDetailPanel";
+import { FirstRunTour } from "../../components/firstrun/FirstRunTour";
 import { useWindowedRows, type FixedViewport, type RowLayout } from "./useWindowedRows";
 
 const SEARCH_DEBOUNCE_MS = 60;
@@ -325,6 +326,8 @@ export function LibraryPage({ viewport }: Props = {}) {
           </button>
         </div>
       </header>
+
+      <FirstRunTour show={templates !== null && active.length === 0 && !templates.some((t) => (t.stats?.runs ?? 0) > 0)} />
 
       <ActiveMissions
         missions={active}

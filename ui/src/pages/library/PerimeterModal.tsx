@@ -9,6 +9,8 @@ import {
   type TemplateDetail,
 } from "../../ipc/library";
 import { SectorIcon } from "./parts";
+import { InfoTip } from "../../components/firstrun/InfoTip";
+import { PerimeterExplanation } from "../../components/firstrun/glossary";
 import {
   BUDGET_FIELDS,
   clampValue,
@@ -179,7 +181,12 @@ export function PerimeterModal({
       >
         <header className="modal-head">
           <div>
-            <div className="modal-kicker">Quick Deploy · Agency perimeter</div>
+            <div className="modal-kicker">
+              Quick Deploy · Agency perimeter
+              <InfoTip term="the perimeter" testId="perimeter-info">
+                <PerimeterExplanation />
+              </InfoTip>
+            </div>
             <h2 id="perimeter-title">{templateName}</h2>
           </div>
           <button type="button" className="icon-button" aria-label="Close" onClick={onClose}>

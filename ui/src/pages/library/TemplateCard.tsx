@@ -1,3 +1,4 @@
+import { roiText } from "../../components/firstrun/glossary";
 import { memo, type KeyboardEvent } from "react";
 import type { TemplateSummary } from "../../ipc/library";
 import { isTop } from "./filter";
@@ -93,7 +94,9 @@ function TemplateCardBody({ template: t, index, setSize, selected, tabbable, onO
       ) : null}
       <dl className="tcard-stats">
         <div>
-          <dt>{roi.estimate ? "Est. ROI" : "ROI"}</dt>
+          <dt className="term-hint" title={roiText(t)} data-testid="card-roi-term">
+            {roi.estimate ? "Est. ROI" : "ROI"}
+          </dt>
           <dd>
             {roi.value}
             {roi.estimate ? (

@@ -1,3 +1,5 @@
+import { InfoTip } from "../../components/firstrun/InfoTip";
+import { roiText } from "../../components/firstrun/glossary";
 import { Copy, History, Rocket, X } from "lucide-react";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { DagView, type DagNodeData } from "../../components/dag";
@@ -158,7 +160,14 @@ export function TemplateDetailPanel({
               {t.goal ? <p className="detail-goal">{t.goal}</p> : null}
               <div className="detail-metrics">
                 <Metric
-                  label={t.roiIsEstimate ? "Est. ROI" : "ROI"}
+                  label={
+                    <>
+                      {t.roiIsEstimate ? "Est. ROI" : "ROI"}
+                      <InfoTip term="ROI" testId="roi-info">
+                        {roiText(t)}
+                      </InfoTip>
+                    </>
+                  }
                   value={formatRoi(t).value}
                   note={t.roiIsEstimate ? "estimate" : "measured"}
                 />
@@ -253,7 +262,7 @@ export function TemplateDetailPanel({
   );
 }
 
-function Metric({ label, value, note }: { label: string; value: React.ReactNode; note?: string }) {
+function Metric({ label, value, note }: { label: React.ReactNode; value: React.ReactNode; note?: string }) {
   return (
     <div className="metric">
       <div className="metric-label">{label}</div>
