@@ -38,6 +38,10 @@ const APP_COMMANDS: &[&str] = &[
     "list_llm_providers",
     "save_llm_provider",
     "delete_llm_provider",
+    "test_llm_provider",
+    "audit_rows",
+    "review_flags",
+    "resolve_review_flag",
 ];
 
 fn main() {

@@ -364,3 +364,39 @@ fn deploy_mission_above_a_hard_cap_is_refused_with_code_and_message() {
     .expect("a perimeter within the caps is saved");
     assert_eq!(saved["templateId"], "studio.hr.burnout-recruiter");
 }
+
+#[test]
+fn audit_review_and_provider_check_commands_reach_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_id = record_failed_run(dir.path());
+    let app = app_with_data_dir(dir.path());
+
+    let page = invoke(
+        &app,
+        "audit_rows",
+        json!({"query": {"runId": &run_id[..8], "tool": "command", "limit": 10}}),
+    )
+    .expect("audit_rows");
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["rows"][0]["runId"], json!(run_id));
+    assert_eq!(page["rows"][0]["stepId"], "check");
+    assert_eq!(page["rows"][0]["who"], "gate");
+    assert_eq!(page["all"], 2);
+    let err = invoke(&app, "audit_rows", json!({"query": {"decision": "maybe"}}))
+        .expect_err("an unknown decision is refused");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+
+    let flags = invoke(&app, "review_flags", json!({"status": "all"})).expect("review_flags");
+    assert_eq!(flags, json!([]));
+    let err = invoke(
+        &app,
+        "resolve_review_flag",
+        json!({"flagId": 42, "note": "done"}),
+    )
+    .expect_err("no flag 42");
+    assert_eq!(err["code"], "not_found", "{err}");
+
+    let err =
+        invoke(&app, "test_llm_provider", json!({"id": "nope"})).expect_err("no provider `nope`");
+    assert_eq!(err["code"], "not_found", "{err}");
+}

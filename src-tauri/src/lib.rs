@@ -53,6 +53,10 @@ pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri
             commands::library::list_llm_providers,
             commands::library::save_llm_provider,
             commands::library::delete_llm_provider,
+            commands::library::test_llm_provider,
+            commands::oversight::audit_rows,
+            commands::oversight::review_flags,
+            commands::oversight::resolve_review_flag,
         ])
 }
 

@@ -5,6 +5,7 @@ use studio_api::library_dto::{
     ActiveMissionDto, LibraryTemplate, LibraryTemplateDetail, PerimeterDto, StepApprovalPreview,
     TemplateRun,
 };
+use studio_api::provider_check::ProviderCheck;
 use studio_api::providers::{LlmProvider, LlmProviderInput};
 use studio_api::{ApiError, ErrorCode, LiveRuns, StudioApi, TemplateQuery};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -134,6 +135,15 @@ pub async fn delete_llm_provider(
     id: String,
 ) -> Result<Vec<LlmProvider>, ApiError> {
     api.delete_llm_provider(&id)
+}
+
+/// "Test connection": one real request to a provider's endpoint (never shows its key).
+#[tauri::command]
+pub async fn test_llm_provider(
+    api: State<'_, StudioApi>,
+    id: String,
+) -> Result<ProviderCheck, ApiError> {
+    api.check_llm_provider(&id).await
 }
 
 /// Keeps the library in step with its folders and tells the window (`templates-changed`).

@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod library;
+pub mod oversight;
 pub mod runs;
 
 use studio_api::{ApiError, Diagnostics, Settings, StudioApi, Theme};

@@ -58,6 +58,12 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::providers::ProviderKind>(&cfg, &mut out);
     add::<crate::providers::LlmProvider>(&cfg, &mut out);
     add::<crate::providers::LlmProviderInput>(&cfg, &mut out);
+    add::<crate::provider_check::ProviderCheck>(&cfg, &mut out);
+    // The Audit and Review pages.
+    add::<crate::oversight::AuditQuery>(&cfg, &mut out);
+    add::<crate::oversight::AuditRowDto>(&cfg, &mut out);
+    add::<crate::oversight::AuditPage>(&cfg, &mut out);
+    add::<crate::oversight::ReviewFlagDto>(&cfg, &mut out);
     out
 }
 

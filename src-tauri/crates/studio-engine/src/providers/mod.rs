@@ -29,8 +29,10 @@
 mod anthropic;
 mod ollama;
 mod openai;
+mod probe;
 mod table;
 
+pub use probe::{check_endpoint, probe, ProbeError, ProbeMethod, ProbeReport};
 pub use table::{ConfiguredProvider, ProviderTable, RemoteRoute, Route, BUILTIN};
 
 use serde::{Deserialize, Serialize};
