@@ -3,8 +3,10 @@ import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router"
 import { CommandPalette } from "../components/palette/CommandPalette";
 import { Sidebar } from "../components/Sidebar";
 import { AboutPage } from "../pages/AboutPage";
+import { AuditPage } from "../pages/audit/AuditPage";
 import { HistoryPage } from "../pages/HistoryPage";
 import { LibraryPage } from "../pages/LibraryPage";
+import { ReviewPage } from "../pages/review/ReviewPage";
 import { RunsPage } from "../pages/RunsPage";
 import { SettingsPage } from "../pages/SettingsPage";
 import { ABOUT_ITEM, NAV_ITEMS } from "./nav";
@@ -38,6 +40,8 @@ export function App() {
           <Route path="/library" element={<LibraryPage />} />
           <Route path="/runs/*" element={<RunsPage />} />
           <Route path="/history/*" element={<HistoryPage />} />
+          <Route path="/audit" element={<AuditPage />} />
+          <Route path="/review" element={<ReviewPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/about" element={<AboutPage />} />
           <Route path="*" element={<Navigate to="/library" replace />} />

@@ -1,4 +1,4 @@
-import { BookOpen, History, Info, Play, Settings, type LucideIcon } from "lucide-react";
+import { BookOpen, ClipboardCheck, History, Info, Play, ScrollText, Settings, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
   id: string;
@@ -14,7 +14,9 @@ export const NAV_ITEMS: NavItem[] = [
   { id: "library", path: "/library", label: "Library", description: "Mission templates to browse and deploy", icon: BookOpen, shortcut: "1" },
   { id: "runs", path: "/runs", label: "Runs", description: "Missions running now, live", icon: Play, shortcut: "2" },
   { id: "history", path: "/history", label: "History", description: "Every run, its cost and its evidence", icon: History, shortcut: "3" },
-  { id: "settings", path: "/settings", label: "Settings", description: "Hard caps, providers, appearance", icon: Settings, shortcut: "4" },
+  { id: "audit", path: "/audit", label: "Audit", description: "Every decision of the perimeter gate, with filters", icon: ScrollText, shortcut: "4" },
+  { id: "review", path: "/review", label: "Review", description: "Failure patterns to look at, and resolve", icon: ClipboardCheck, shortcut: "5" },
+  { id: "settings", path: "/settings", label: "Settings", description: "Hard caps, providers, appearance", icon: Settings, shortcut: "6" },
 ];
 
 export const ABOUT_ITEM: NavItem = {

@@ -12,11 +12,12 @@ import type { LibraryTemplateStats } from "../gen/LibraryTemplateStats";
 import type { LlmProvider } from "../gen/LlmProvider";
 import type { LlmProviderInput } from "../gen/LlmProviderInput";
 import type { PerimeterDto } from "../gen/PerimeterDto";
+import type { ProviderCheck } from "../gen/ProviderCheck";
 import type { SandboxDto } from "../gen/SandboxDto";
 import type { StepApprovalPreview } from "../gen/StepApprovalPreview";
 import type { TemplateRun } from "../gen/TemplateRun";
 
-export type { LlmProvider, LlmProviderInput, PerimeterDto, StepApprovalPreview, TemplateRun };
+export type { LlmProvider, LlmProviderInput, PerimeterDto, ProviderCheck, StepApprovalPreview, TemplateRun };
 export type TemplateSummary = LibraryTemplate;
 export type TemplateDetail = LibraryTemplateDetail;
 export type TemplateStats = LibraryTemplateStats;
@@ -42,6 +43,7 @@ export const library = {
   listProviders: () => call<LlmProvider[]>("list_llm_providers"),
   saveProvider: (provider: LlmProviderInput) => call<LlmProvider[]>("save_llm_provider", { provider }),
   deleteProvider: (id: string) => call<LlmProvider[]>("delete_llm_provider", { id }),
+  testProvider: (id: string) => call<ProviderCheck>("test_llm_provider", { id }),
 };
 
 /** The broadcast sent when template files change on disk. */

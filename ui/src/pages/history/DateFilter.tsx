@@ -89,7 +89,12 @@ function DayField({
 }
 
 /** The two day fields, the presets and the inline error. */
-export function DateFilter({ from, to, onChange }: DayRange & { onChange: (range: DayRange) => void }) {
+export function DateFilter({
+  from,
+  to,
+  onChange,
+  label = "Started",
+}: DayRange & { onChange: (range: DayRange) => void; label?: string }) {
   const errorId = useId();
   const [fromError, setFromError] = useState<string | null>(null);
   const [toError, setToError] = useState<string | null>(null);
@@ -117,8 +122,8 @@ export function DateFilter({ from, to, onChange }: DayRange & { onChange: (range
 
   return (
     <div className="hx-date-wrap">
-      <div className={`hx-select hx-date${error ? " has-error" : ""}`} role="group" aria-label="Started between">
-        <span>Started</span>
+      <div className={`hx-select hx-date${error ? " has-error" : ""}`} role="group" aria-label={`${label} between`}>
+        <span>{label}</span>
         <select
           aria-label="Date range"
           value={preset ?? (from || to ? "custom" : "")}

@@ -13,6 +13,7 @@ import {
   type ProviderForm,
   type StorageChoice,
 } from "./providers";
+import { TestButton, TestResult, testProvider, type TestState } from "./ProviderTest";
 
 type Editing = { mode: "new" } | { mode: "edit"; provider: LlmProvider } | null;
 
@@ -34,6 +35,8 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
   const [rowError, setRowError] = useState<string | null>(null);
+  const [tests, setTests] = useState<Record<string, TestState>>({});
+  const test = (id: string) => void testProvider(id, (state) => setTests((t) => ({ ...t, [id]: state })));
 
   useEffect(() => {
     if (!enabled) return;
@@ -147,13 +150,14 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
                       onCancel={() => setEditing(null)}
                       onSaved={(list, id) => {
                         setProviders(list);
+                        setTests((t) => Object.fromEntries(Object.entries(t).filter(([k]) => k !== id)));
                         setEditing(null);
                         setNotice(`Saved “${id}”.`);
                       }}
                     />
                   </li>
                 ) : (
-                  <li key={p.id} className="st-provider" data-testid={`provider-row-${p.id}`}>
+                  <li key={p.id} className={`st-provider${tests[p.id] ? " has-test" : ""}`} data-testid={`provider-row-${p.id}`}>
                     <div className="st-provider-main">
                       <div className="st-provider-name">
                         <span className="mono">{p.id}</span>
@@ -178,6 +182,7 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
                       </div>
                     ) : (
                       <div className="st-row-actions">
+                        <TestButton id={p.id} state={tests[p.id]} onTest={() => test(p.id)} />
                         <button
                           type="button"
                           className="btn btn-sm btn-ghost"
@@ -201,6 +206,7 @@ export function ProvidersCard({ enabled }: { enabled: boolean }) {
                         </button>
                       </div>
                     )}
+                    <TestResult id={p.id} state={tests[p.id]} />
                   </li>
                 ),
               )}
