@@ -31,6 +31,14 @@ pub async fn get_template(
     api.library_template(&id)
 }
 
+/// The template files left out of the library, each with its full report.
+#[tauri::command]
+pub async fn library_problems(
+    api: State<'_, StudioApi>,
+) -> Result<Vec<studio_api::MissionReport>, ApiError> {
+    api.library_problems()
+}
+
 /// A template's newest runs, for its history chart.
 #[tauri::command]
 pub async fn template_runs(
@@ -67,6 +75,19 @@ pub async fn deploy_mission(
     name: Option<String>,
 ) -> Result<ActiveMissionDto, ApiError> {
     api.deploy_from_app(&template_id, &perimeter, name.as_deref())
+}
+
+/// Edits an active mission in place: name, perimeter (refused above the hard caps) and, when
+/// given, its inputs.
+#[tauri::command]
+pub async fn update_active_mission(
+    api: State<'_, StudioApi>,
+    id: String,
+    perimeter: PerimeterDto,
+    name: Option<String>,
+    inputs: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+) -> Result<ActiveMissionDto, ApiError> {
+    api.update_active_from_app(&id, &perimeter, name.as_deref(), inputs.as_ref())
 }
 
 /// Deletes an active mission; its runs stay in the history.

@@ -4,4 +4,8 @@ import type { PerimeterDto } from "./PerimeterDto";
 /**
  * A saved active mission.
  */
-export type ActiveMissionDto = { id: string, templateId: string, name: string, perimeter: PerimeterDto, logicHash: string, createdAt: string, updatedAt: string, };
+export type ActiveMissionDto = { id: string, templateId: string, name: string, perimeter: PerimeterDto, 
+/**
+ * The run inputs saved with it (`{{name}}` in the mission).
+ */
+inputs: Record<string, unknown>, logicHash: string, createdAt: string, updatedAt: string, };

@@ -26,4 +26,10 @@ source: string, stats: LibraryTemplateStats | null, badges: Array<string>,
 /**
  * Measured ROI when runs exist, else the declared estimate.
  */
-roi: number | null, roiIsEstimate: boolean, };
+roi: number | null, roiIsEstimate: boolean, 
+/**
+ * What a run needs for real: `model` (an `llm` step, answered by the default provider),
+ * `network` (an `http` step that calls out), `simulated_network` (`http` steps answered by
+ * the template's `simulation` block).
+ */
+needs: Array<"model" | "network" | "simulated_network">, };

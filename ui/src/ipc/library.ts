@@ -9,7 +9,9 @@ import type { LibraryStep } from "../gen/LibraryStep";
 import type { LibraryTemplate } from "../gen/LibraryTemplate";
 import type { LibraryTemplateDetail } from "../gen/LibraryTemplateDetail";
 import type { LibraryTemplateStats } from "../gen/LibraryTemplateStats";
+import type { LaunchForecast } from "../gen/LaunchForecast";
 import type { LlmProvider } from "../gen/LlmProvider";
+import type { MissionReport } from "../gen/MissionReport";
 import type { LlmProviderInput } from "../gen/LlmProviderInput";
 import type { PerimeterDto } from "../gen/PerimeterDto";
 import type { ProviderCheck } from "../gen/ProviderCheck";
@@ -17,6 +19,7 @@ import type { SandboxDto } from "../gen/SandboxDto";
 import type { StepApprovalPreview } from "../gen/StepApprovalPreview";
 import type { TemplateRun } from "../gen/TemplateRun";
 
+export type { MissionReport };
 export type { LlmProvider, LlmProviderInput, PerimeterDto, ProviderCheck, StepApprovalPreview, TemplateRun };
 export type TemplateSummary = LibraryTemplate;
 export type TemplateDetail = LibraryTemplateDetail;
@@ -31,6 +34,16 @@ export const library = {
   listTemplates: () => call<TemplateSummary[]>("list_templates", { query: {} }),
   getTemplate: (id: string) => call<TemplateDetail>("get_template", { id }),
   templateRuns: (id: string) => call<TemplateRun[]>("template_runs", { id }),
+  /** Quick Deploy's launch forecast: each cap's worst case under the perimeter. */
+  forecastTemplate: (templateId: string, perimeter: PerimeterDto) =>
+    call<LaunchForecast>("forecast_template", { templateId, perimeter }),
+  /** An active mission's forecast under the perimeter being edited. */
+  forecastActive: (id: string, perimeter: PerimeterDto) => call<LaunchForecast>("forecast_active", { id, perimeter }),
+  /** Edits an active mission in place (name, perimeter, inputs). */
+  updateActive: (id: string, perimeter: PerimeterDto, name: string, inputs: Record<string, unknown>) =>
+    call<ActiveMission>("update_active_mission", { id, perimeter, name, inputs }),
+  /** Template files left out of the library, each with every problem as the CLI reports it. */
+  problems: () => call<MissionReport[]>("library_problems"),
   approvalPreview: (templateId: string, perimeter: PerimeterDto) =>
     call<StepApprovalPreview[]>("approval_preview", { templateId, perimeter }),
   listActive: () => call<ActiveMission[]>("list_active_missions"),

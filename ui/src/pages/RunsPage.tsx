@@ -6,9 +6,10 @@ import { useCallback, useEffect, useMemo, useState, type FormEvent } from "react
 import { Link, Navigate, Route, Routes, useNavigate, useParams, useSearchParams } from "react-router";
 import "./runs/runs.css";
 import { EmptyState } from "../components/EmptyState";
+import { MissionReportView } from "../components/MissionReportView";
 import { PageHeader } from "../components/PageHeader";
 import { StatusIcon } from "../components/dag";
-import { historyIpc, inDesktopApp, runsIpc, toApiError, type LiveRunDto, type RunListItem } from "../ipc";
+import { historyIpc, inDesktopApp, runsIpc, toApiError, type ApiError, type LiveRunDto, type RunListItem } from "../ipc";
 import { library, type TemplateSummary } from "../ipc/library";
 import { formatDateTime } from "../lib/dates";
 import { ApprovalCard } from "./runs/ApprovalCard";
@@ -58,11 +59,22 @@ function fromHistory(r: RunListItem): Row {
   };
 }
 
+/** Why a run could not start: an invalid mission shows every problem as the CLI reports them. */
+function RunError({ error, testId }: { error: ApiError | null; testId: string }) {
+  if (!error) return null;
+  return (
+    <div className="run-file-error-box" data-testid={testId} role="alert">
+      <p className="error-text run-file-error">{error.message}</p>
+      {error.report ? <MissionReportView report={error.report} /> : null}
+    </div>
+  );
+}
+
 function RunFileForm() {
   const navigate = useNavigate();
   const [path, setPath] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!path.trim()) return;
@@ -72,7 +84,7 @@ function RunFileForm() {
       const runId = await runsIpc.startRun({ path: path.trim() });
       navigate(`/runs/${encodeURIComponent(runId)}`);
     } catch (err) {
-      setError(toApiError(err).message);
+      setError(toApiError(err));
       setBusy(false);
     }
   };
@@ -94,11 +106,7 @@ function RunFileForm() {
           <Play size={15} aria-hidden /> {busy ? "Starting…" : "Run"}
         </button>
       </div>
-      {error ? (
-        <pre className="error-text run-file-error" data-testid="run-file-error">
-          {error}
-        </pre>
-      ) : null}
+      <RunError error={error} testId="run-file-error" />
     </form>
   );
 }
@@ -109,13 +117,13 @@ function RunTemplateForm() {
   const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
   const [picked, setPicked] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   useEffect(() => {
     if (!inDesktopApp()) return;
     let alive = true;
     library.listTemplates().then(
       (list) => alive && setTemplates(list),
-      (e) => alive && setError(toApiError(e).message),
+      (e) => alive && setError(toApiError(e)),
     );
     return () => {
       alive = false;
@@ -140,7 +148,7 @@ function RunTemplateForm() {
       const runId = await runsIpc.startRun({ templateId: picked });
       navigate(`/runs/${encodeURIComponent(runId)}`);
     } catch (err) {
-      setError(toApiError(err).message);
+      setError(toApiError(err));
       setBusy(false);
     }
   };
@@ -173,11 +181,7 @@ function RunTemplateForm() {
           <Play size={15} aria-hidden /> {busy ? "Starting…" : "Run"}
         </button>
       </div>
-      {error ? (
-        <pre className="error-text run-file-error" data-testid="run-template-error">
-          {error}
-        </pre>
-      ) : null}
+      <RunError error={error} testId="run-template-error" />
     </form>
   );
 }

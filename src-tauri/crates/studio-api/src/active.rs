@@ -76,6 +76,26 @@ pub struct ActivePlan {
     pub template_changed: bool,
 }
 
+/// The operator perimeter of a run of an active mission: the active mission's perimeter,
+/// tightened by `given` (the CLI's flags), which can only tighten it.
+pub fn active_operator(active: &Perimeter, given: &Perimeter) -> Perimeter {
+    let mut operator =
+        studio_core::merge_perimeters(active, &Perimeter::default(), given).to_perimeter();
+    // Connections are granted, not bounded, by the operator level: the active mission's
+    // grants, narrowed to the given ones when some are given.
+    operator.connected_sectors = if given.connected_sectors.is_empty() {
+        active.connected_sectors.clone()
+    } else {
+        active
+            .connected_sectors
+            .iter()
+            .filter(|s| given.connected_sectors.contains(s))
+            .cloned()
+            .collect()
+    };
+    operator
+}
+
 impl StudioApi {
     /// The global hard caps: `<data dir>/perimeter.yaml`, or none when the file is absent.
     pub fn global_perimeter(&self) -> Result<Perimeter, ApiError> {
@@ -128,6 +148,23 @@ impl StudioApi {
         self.with_store(|s| Ok(active::get(s, id)?))
     }
 
+    /// Edits an active mission in place (name, perimeter, inputs; `None` keeps the inputs). A
+    /// perimeter above a global hard cap is refused as in [`Self::deploy`].
+    pub fn update_active(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        perimeter: &Perimeter,
+        inputs: Option<&BTreeMap<String, Value>>,
+    ) -> Result<ActiveMission, ApiError> {
+        let global = self.global_perimeter()?;
+        let inputs = match inputs {
+            Some(i) => i.clone(),
+            None => self.get_active(id)?.inputs,
+        };
+        self.with_store(|s| Ok(active::update(s, id, name, perimeter, &inputs, &global)?))
+    }
+
     /// Deletes an active mission; its runs stay in the history.
     pub fn delete_active(&self, id: &str) -> Result<(), ApiError> {
         self.with_store(|s| Ok(active::delete(s, id)?))
@@ -162,23 +199,7 @@ impl StudioApi {
         context.extend(std::mem::take(&mut options.context));
         options.context = context;
         let given = std::mem::take(&mut options.governance.operator);
-        let mut operator =
-            studio_core::merge_perimeters(&plan.active.perimeter, &Perimeter::default(), &given)
-                .to_perimeter();
-        // Connections are granted, not bounded, by the operator level: the active mission's
-        // grants, narrowed to the given ones when some are given.
-        operator.connected_sectors = if given.connected_sectors.is_empty() {
-            plan.active.perimeter.connected_sectors.clone()
-        } else {
-            plan.active
-                .perimeter
-                .connected_sectors
-                .iter()
-                .filter(|s| given.connected_sectors.contains(s))
-                .cloned()
-                .collect()
-        };
-        options.governance.operator = operator;
+        options.governance.operator = active_operator(&plan.active.perimeter, &given);
 
         let link = LinkToActive {
             api: self.clone(),
@@ -188,7 +209,9 @@ impl StudioApi {
         };
         let failure = Arc::clone(&link.failure);
         let run_id = options.run_id.clone();
-        let mut outcome = self.run_recorded(&plan.mission, options, link).await?;
+        let mut outcome = self
+            .run_recorded_file(&plan.mission, &plan.template_path, options, link)
+            .await?;
         // The sink linked the run when it was accepted; make sure, in case that failed.
         let linked = self.with_store(|s| Ok(s.link_run_to_active(&run_id, &plan.active.id)?));
         let failure = failure.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -22,6 +22,11 @@ pub enum ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// A mission that cannot be loaded or run: every problem of its file, as `mission
+    /// validate` reports them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub report: Option<Box<crate::MissionReport>>,
 }
 
 impl ApiError {
@@ -29,6 +34,28 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            report: None,
+        }
+    }
+
+    /// An invalid mission file: `InvalidInput`, with its full report.
+    pub fn invalid_mission(report: crate::MissionReport) -> Self {
+        let first = report
+            .items
+            .iter()
+            .find(|d| d.severity == "error")
+            .map(|d| match (d.line, d.column) {
+                (Some(l), Some(c)) => format!(": {}:{l}:{c}: {}", report.file, d.message),
+                _ => format!(": {}", d.message),
+            })
+            .unwrap_or_default();
+        Self {
+            code: ErrorCode::InvalidInput,
+            message: format!(
+                "{} is not a valid mission ({} error(s)){first}",
+                report.file, report.errors
+            ),
+            report: Some(Box::new(report)),
         }
     }
 

@@ -7,10 +7,13 @@
 pub mod active;
 mod audit;
 pub mod caps;
+pub mod check;
 pub mod decisions;
 pub mod dto;
+mod dto_check;
 pub mod error;
 pub mod evidence;
+pub mod forecast;
 pub mod history;
 pub mod history_dto;
 pub mod library;
@@ -21,11 +24,13 @@ pub mod oversight;
 pub mod paths;
 pub mod provider_check;
 pub mod providers;
+pub mod resume;
 pub mod runs;
 pub mod settings;
 pub mod ts_bindings;
 
 pub use dto::{Diagnostics, StepTypeDto};
+pub use dto_check::{DiagnosticItem, MissionReport};
 pub use error::{ApiError, ErrorCode};
 pub use evidence::{
     EvidenceEntry, EvidenceEntryKind, EvidenceFile, EvidenceFileKind, EvidenceTree, EvidenceWatch,
@@ -60,12 +65,18 @@ impl StudioApi {
     /// Opens the API over a data folder, creating the folders it needs.
     pub fn open(paths: AppPaths) -> Result<Self, ApiError> {
         paths.ensure()?;
-        Ok(Self {
+        Ok(Self::open_existing(paths))
+    }
+
+    /// The API over a data folder without creating anything in it: for what only reads its
+    /// settings (a dry run's forecast reads the providers and the global hard caps).
+    pub fn open_existing(paths: AppPaths) -> Self {
+        Self {
             paths,
             settings_lock: Arc::default(),
             history: Arc::default(),
             library: Arc::default(),
-        })
+        }
     }
 
     pub fn paths(&self) -> &AppPaths {
@@ -190,7 +201,11 @@ mod tests {
             .collect();
         assert_eq!(available.len() as u32, d.step_types_available);
         assert!(available.contains(&"llm") && available.contains(&"http"));
-        let ssh = d.step_types.iter().find(|t| t.name == "ssh_execute").unwrap();
+        let ssh = d
+            .step_types
+            .iter()
+            .find(|t| t.name == "ssh_execute")
+            .unwrap();
         assert_eq!((ssh.family.as_str(), ssh.available), ("network", false));
     }
 

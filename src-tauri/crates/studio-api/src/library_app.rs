@@ -26,6 +26,21 @@ impl StudioApi {
         Ok(self.list_templates(query)?.iter().map(Into::into).collect())
     }
 
+    /// The template files left out of the library, each with every problem as `mission
+    /// validate` reports it (for the Library's "N files have errors" notice).
+    pub fn library_problems(&self) -> Result<Vec<crate::MissionReport>, ApiError> {
+        let mut files: Vec<PathBuf> = self
+            .template_problems()?
+            .into_iter()
+            .map(|p| p.file)
+            .collect();
+        files.dedup();
+        Ok(files
+            .iter()
+            .map(|f| crate::check::check_template(f).report())
+            .collect())
+    }
+
     /// One template in full, for the detail panel.
     pub fn library_template(&self, id: &str) -> Result<LibraryTemplateDetail, ApiError> {
         Ok((&self.get_template(id)?).into())
@@ -140,24 +155,33 @@ impl StudioApi {
         Ok((&deployed.active).into())
     }
 
-    /// What a live run of an active mission starts from: the template as its file is now,
-    /// carrying the active mission's perimeter (tightening the template's own), and its inputs.
-    /// The global hard caps are applied by the run as always.
+    /// Edits an active mission from the app (Edit on its row): name, perimeter and, when
+    /// given, its inputs.
+    pub fn update_active_from_app(
+        &self,
+        id: &str,
+        perimeter: &PerimeterDto,
+        name: Option<&str>,
+        inputs: Option<&BTreeMap<String, Value>>,
+    ) -> Result<ActiveMissionDto, ApiError> {
+        let updated = self.update_active(id, name, &Perimeter::from(perimeter), inputs)?;
+        Ok((&updated).into())
+    }
+
+    /// What a live run of an active mission starts from: the template as its file is now
+    /// (with the template's own perimeter), the active mission's perimeter as the operator's —
+    /// as `mission run --active` runs it, so a resume can raise what the active mission set —
+    /// and its inputs. The global hard caps are applied by the run as always.
     pub fn active_run_source(
         &self,
         id: &str,
     ) -> Result<(crate::RunSource, BTreeMap<String, Value>), ApiError> {
         let plan = self.prepare_active(id)?;
-        let mut mission = plan.mission;
-        let template = mission.perimeter.clone().unwrap_or_default();
-        let mut perimeter =
-            merge(&Perimeter::default(), &template, &plan.active.perimeter).to_perimeter();
-        perimeter.connected_sectors = plan.active.perimeter.connected_sectors.clone();
-        mission.perimeter = Some(perimeter);
         Ok((
-            crate::RunSource::Mission {
-                mission: Box::new(mission),
+            crate::RunSource::Active {
+                mission: Box::new(plan.mission),
                 origin: Some(plan.template_path),
+                operator: plan.active.perimeter,
             },
             plan.active.inputs,
         ))

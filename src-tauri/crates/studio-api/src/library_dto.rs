@@ -143,6 +143,9 @@ pub struct ActiveMissionDto {
     pub template_id: String,
     pub name: String,
     pub perimeter: PerimeterDto,
+    /// The run inputs saved with it (`{{name}}` in the mission).
+    #[ts(type = "Record<string, unknown>")]
+    pub inputs: std::collections::BTreeMap<String, serde_json::Value>,
     pub logic_hash: String,
     pub created_at: String,
     pub updated_at: String,
@@ -248,6 +251,7 @@ impl From<&ActiveMission> for ActiveMissionDto {
             template_id: m.template_id.clone(),
             name: m.name.clone(),
             perimeter: (&m.perimeter).into(),
+            inputs: m.inputs.clone(),
             logic_hash: m.logic_hash.clone(),
             created_at: m.created_at.clone(),
             updated_at: m.updated_at.clone(),

@@ -280,6 +280,20 @@ pub enum RunSource {
     /// "Resume from failure" of an earlier run, by id: a new run linked to it that reuses the
     /// outputs of the steps that succeeded, under the same perimeter as any run of the app.
     Resume(String),
+    /// A resume with the Resume dialog's choices: the operator perimeter (the earlier run's
+    /// when none is given) and the recorded mission or the mission file as it is now (see
+    /// [`crate::resume`]).
+    ResumeWith {
+        run_id: String,
+        options: crate::resume::ResumeOptions,
+    },
+    /// An active mission: its template's mission (with the template's own perimeter), run
+    /// under the active mission's perimeter as the operator's.
+    Active {
+        mission: Box<Mission>,
+        origin: Option<PathBuf>,
+        operator: Perimeter,
+    },
 }
 
 /// What the host hears about (to emit window events and desktop notifications).
@@ -463,9 +477,46 @@ impl LiveRuns {
         context: BTreeMap<String, Value>,
     ) -> Result<String, ApiError> {
         let mut resume = None;
+        let mut operator = None;
         let (mission, origin) = match source {
+            RunSource::ResumeWith { run_id, options } => {
+                let plan = self.api.prepare_resume_options(&run_id, &options)?;
+                operator = Some(match &options.perimeter {
+                    Some(p) => Perimeter::from(p),
+                    None => plan.operator.clone().unwrap_or_default(),
+                });
+                let mission = plan.mission.clone();
+                let origin = plan
+                    .recorded_file
+                    .as_ref()
+                    .map(|f| f.path.clone())
+                    .or_else(|| {
+                        self.api
+                            .paths()
+                            .builtin_templates_dir()
+                            .map(|d| d.join("resumed"))
+                    });
+                resume = Some(plan);
+                (mission, origin)
+            }
+            RunSource::Active {
+                mission,
+                origin,
+                operator: active,
+            } => {
+                let name = origin
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "mission".into());
+                let diagnostics = studio_core::validate_mission(&mission, &name);
+                check_diagnostics(diagnostics, &name)?;
+                operator = Some(active);
+                (*mission, origin)
+            }
             RunSource::Resume(from) => {
                 let plan = self.api.prepare_resume(&from)?;
+                // The earlier run's operator perimeter, as the Resume dialog starts from it.
+                operator = plan.operator.clone();
                 let mission = plan.mission.clone();
                 resume = Some(plan);
                 // The library's tools, as for a template run.
@@ -487,13 +538,16 @@ impl LiveRuns {
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| "mission".into());
                 let diagnostics = studio_core::validate_mission(&mission, &name);
-                check_diagnostics(&diagnostics)?;
+                check_diagnostics(diagnostics, &name)?;
                 (*mission, origin)
             }
         };
         let mission = Arc::new(mission);
         let data_dir = self.api.paths().data_dir().to_path_buf();
         let mut governance = app_governance(origin.as_deref(), &data_dir)?;
+        if let Some(operator) = operator {
+            governance.operator = operator;
+        }
         // The Settings switch: every model call of runs started from the app is simulated.
         governance.simulate_llm = self.api.settings()?.simulate_llm;
         let cancel = CancellationToken::new();
@@ -554,7 +608,7 @@ impl LiveRuns {
         };
         std::thread::Builder::new()
             .name(format!("run-{}", &run_id[..8.min(run_id.len())]))
-            .spawn(move || this.drive(run, options, sink, resume))
+            .spawn(move || this.drive(run, options, sink, resume, origin))
             .map_err(|e| {
                 ApiError::new(ErrorCode::Internal, format!("cannot start the run: {e}"))
             })?;
@@ -568,6 +622,7 @@ impl LiveRuns {
         options: RunOptions,
         sink: LiveSink,
         resume: Option<ResumePlan>,
+        origin: Option<PathBuf>,
     ) {
         let outcome = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -579,7 +634,14 @@ impl LiveRuns {
                 rt.block_on(async {
                     match &resume {
                         Some(plan) => self.api.resume_recorded(plan, options, sink).await,
-                        None => self.api.run_recorded(&run.mission, options, sink).await,
+                        None => match origin.as_deref().filter(|p| p.is_file()) {
+                            Some(file) => {
+                                self.api
+                                    .run_recorded_file(&run.mission, file, options, sink)
+                                    .await
+                            }
+                            None => self.api.run_recorded(&run.mission, options, sink).await,
+                        },
                     }
                 })
             });
@@ -998,25 +1060,17 @@ fn caps_from_meta(evidence_dir: &str) -> BudgetCapsDto {
     BudgetCapsDto::from(&budget)
 }
 
-fn check_diagnostics(diagnostics: &[studio_core::Diagnostic]) -> Result<(), ApiError> {
-    if !studio_core::has_errors(diagnostics) {
+/// Refuses a mission whose diagnostics hold an error, with the full report (pointing into
+/// `origin` when that file is what was loaded).
+fn check_diagnostics(
+    diagnostics: Vec<studio_core::Diagnostic>,
+    name: &str,
+) -> Result<(), ApiError> {
+    if !studio_core::has_errors(&diagnostics) {
         return Ok(());
     }
-    let lines: Vec<String> = diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| {
-            if d.field.is_empty() {
-                d.message.clone()
-            } else {
-                format!("{}: {}", d.field, d.message)
-            }
-        })
-        .collect();
-    Err(ApiError::new(
-        ErrorCode::InvalidInput,
-        format!("the mission is not valid:\n{}", lines.join("\n")),
-    ))
+    let check = crate::check::FileCheck::without_source(name, diagnostics);
+    Err(ApiError::invalid_mission(check.report()))
 }
 
 impl LiveRuns {
@@ -1027,15 +1081,19 @@ impl LiveRuns {
         path: &Path,
         inputs: &BTreeMap<String, Value>,
     ) -> Result<Mission, ApiError> {
-        let loaded = studio_core::load_file(path).map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidInput,
-                format!("{}: {}", path.display(), e.diagnostic().message),
-            )
-        })?;
-        let options = self.api.validate_options(inputs.keys().cloned().collect());
-        check_diagnostics(&studio_core::validate_with(&loaded, &options))?;
-        Ok(loaded.mission)
+        let options = crate::check::CheckOptions {
+            validate: self.api.validate_options(inputs.keys().cloned().collect()),
+            strict: false,
+        };
+        let check = crate::check::check_file(path, &options);
+        if !check.is_valid() {
+            return Err(ApiError::invalid_mission(check.report()));
+        }
+        let report = check.report();
+        check
+            .loaded
+            .map(|l| l.mission)
+            .ok_or_else(|| ApiError::invalid_mission(report))
     }
 }
 
@@ -1054,7 +1112,10 @@ fn meta_says_simulated(evidence_dir: Option<&str>) -> bool {
 /// The governance of a run started from the app: the global caps of
 /// `<data dir>/perimeter.yaml`, the library's tools and `<data dir>/tools/`, the price table.
 /// The approver is set by the caller.
-fn app_governance(origin: Option<&Path>, data_dir: &Path) -> Result<Governance, ApiError> {
+pub(crate) fn app_governance(
+    origin: Option<&Path>,
+    data_dir: &Path,
+) -> Result<Governance, ApiError> {
     let invalid = |e: String| ApiError::new(ErrorCode::InvalidInput, e);
     let global = match std::fs::read_to_string(data_dir.join("perimeter.yaml")) {
         Ok(text) => studio_core::parse_perimeter(&text).map_err(|e| {

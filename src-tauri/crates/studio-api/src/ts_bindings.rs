@@ -13,6 +13,8 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::ErrorCode>(&cfg, &mut out);
     add::<crate::Diagnostics>(&cfg, &mut out);
     add::<crate::StepTypeDto>(&cfg, &mut out);
+    add::<crate::MissionReport>(&cfg, &mut out);
+    add::<crate::DiagnosticItem>(&cfg, &mut out);
     add::<crate::Settings>(&cfg, &mut out);
     add::<crate::Theme>(&cfg, &mut out);
     // History and the evidence inspector.
@@ -27,6 +29,13 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::StepCompare>(&cfg, &mut out);
     add::<crate::RunCompare>(&cfg, &mut out);
     add::<crate::ResumeStarted>(&cfg, &mut out);
+    add::<crate::resume::ResumeOptions>(&cfg, &mut out);
+    add::<crate::resume::ResumePreview>(&cfg, &mut out);
+    // The launch forecast (Quick Deploy, Resume, dry runs).
+    add::<crate::forecast::LaunchForecast>(&cfg, &mut out);
+    add::<crate::forecast::CapForecastDto>(&cfg, &mut out);
+    add::<crate::forecast::ForecastFindingDto>(&cfg, &mut out);
+    add::<crate::forecast::StepForecastDto>(&cfg, &mut out);
     add::<crate::EvidenceEntryKind>(&cfg, &mut out);
     add::<crate::EvidenceEntry>(&cfg, &mut out);
     add::<crate::EvidenceTree>(&cfg, &mut out);

@@ -4,105 +4,17 @@
 //! on a terminal); results go to stdout: one `ok:` line per valid file, or with `--json` one
 //! array of `{file, valid, logic_hash, steps, diagnostics: [...]}`.
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 use serde_json::{json, Value};
-use std::fmt;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use studio_core::{
-    has_errors, levels, load_file, logic_hash, strict, validate_with, Diagnostic, LoadedMission,
-    Severity, ValidateOptions,
+use studio_core::{levels, logic_hash, LoadedMission, Severity};
+
+pub use studio_api::check::{
+    check_file, diagnostic_json, render_diagnostics, CheckOptions, FileCheck, ReportStyle,
 };
 
 /// Exit code of a command refused because its mission is invalid (DESIGN §12).
 pub const INVALID_MISSION: u8 = 3;
-
-/// How files are checked: what validation knows beyond the file (the run's inputs, the
-/// configured providers), and whether warnings count as errors (`--strict`).
-#[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
-    pub validate: ValidateOptions,
-    pub strict: bool,
-}
-
-impl CheckOptions {
-    /// The options for a data folder (its configured providers) and the run inputs given.
-    pub fn for_data_dir(data_dir: Option<&Path>, inputs: Vec<String>, strict: bool) -> Self {
-        let providers = studio_api::AppPaths::resolve(data_dir)
-            .map(|paths| studio_api::providers::configured_names_in(paths.data_dir()))
-            .unwrap_or_default();
-        Self {
-            validate: ValidateOptions {
-                inputs,
-                providers: Some(providers),
-            },
-            strict,
-        }
-    }
-}
-
-/// What checking one mission file found.
-pub struct FileCheck {
-    /// The file as named on the command line.
-    pub file: String,
-    /// The mission, when the file could be read and parsed.
-    pub loaded: Option<LoadedMission>,
-    /// Every problem, errors and warnings, in file order.
-    pub diagnostics: Vec<Diagnostic>,
-    /// The text the diagnostics point into (a converted mission's JSON form for an import).
-    source: Option<Arc<str>>,
-    /// An import's original file: `(name, text)`; its diagnostics point into it.
-    original: Option<(String, Arc<str>)>,
-}
-
-impl FileCheck {
-    /// Valid: loaded, and no diagnostic is an error (warnings are allowed).
-    pub fn is_valid(&self) -> bool {
-        self.loaded.is_some() && !has_errors(&self.diagnostics)
-    }
-
-    pub fn logic_hash(&self) -> Option<String> {
-        self.loaded.as_ref().map(|l| logic_hash(&l.mission))
-    }
-
-    fn count(&self, severity: Severity) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == severity)
-            .count()
-    }
-}
-
-/// Loads and validates one file.
-pub fn check_file(path: &Path, options: &CheckOptions) -> FileCheck {
-    let file = path.display().to_string();
-    match load_file(path) {
-        Ok(loaded) => {
-            let mut diagnostics = validate_with(&loaded, &options.validate);
-            if options.strict {
-                diagnostics = strict(diagnostics);
-            }
-            FileCheck {
-                file,
-                diagnostics,
-                source: Some(Arc::from(loaded.source.text.as_str())),
-                original: loaded
-                    .original
-                    .as_ref()
-                    .map(|o| (o.name.clone(), Arc::from(o.text.as_str()))),
-                loaded: Some(loaded),
-            }
-        }
-        Err(err) => FileCheck {
-            file,
-            diagnostics: vec![err.diagnostic()],
-            source: err.source_file().map(|s| Arc::from(s.text.as_str())),
-            original: None,
-            loaded: None,
-        },
-    }
-}
 
 /// `mission validate FILE…`: checks every file, prints all diagnostics, and returns the exit
 /// code (0 when every file is valid, [`INVALID_MISSION`] otherwise; with `--strict`, a warning
@@ -156,28 +68,6 @@ pub fn load_and_validate(path: &Path, options: &CheckOptions) -> Result<LoadedMi
     }
 }
 
-/// `mission run FILE --dry-run`: validates the mission and prints its plan as parallel levels
-/// (`level 1: a, b`) on stdout, or with `json` one document `{mission_id, name, file,
-/// logic_hash, steps, levels: [[ids…]…]}`. Nothing runs. Returns the exit code.
-pub fn print_dry_run(path: &Path, json: bool, options: &CheckOptions) -> u8 {
-    let loaded = match load_and_validate(path, options) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    let mut stdout = std::io::stdout().lock();
-    match write_plan(&mut stdout, &loaded, json) {
-        Ok(()) => 0,
-        Err(PlanError::Graph(err)) => {
-            eprintln!("error: {err}");
-            INVALID_MISSION
-        }
-        Err(PlanError::Io(err)) => {
-            eprintln!("error: cannot write the plan: {err}");
-            1
-        }
-    }
-}
-
 /// Why a plan could not be written.
 #[derive(Debug)]
 pub enum PlanError {
@@ -191,7 +81,9 @@ impl From<std::io::Error> for PlanError {
     }
 }
 
-/// Writes the plan of a loaded mission (see [`print_dry_run`]).
+/// Writes the plan of a loaded mission, what `mission run FILE --dry-run` prints before the
+/// launch forecast: its parallel levels (`level 1: a, b`), or with `json` one document
+/// `{mission_id, name, file, logic_hash, steps, levels: [[ids…]…], simulated}`.
 pub fn write_plan(
     out: &mut dyn Write,
     loaded: &LoadedMission,
@@ -309,164 +201,6 @@ fn check_json(check: &FileCheck) -> Value {
         "diagnostics": check.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
         "import": check.loaded.as_ref().and_then(|l| l.import.as_ref()),
     })
-}
-
-/// One diagnostic as stable JSON: `{severity, code, message, file, line, column, field, help}`.
-pub fn diagnostic_json(d: &Diagnostic) -> Value {
-    json!({
-        "severity": d.severity.as_str(),
-        "code": d.code.as_str(),
-        "message": d.message,
-        "file": d.file,
-        "line": d.location.map(|l| l.line),
-        "column": d.location.map(|l| l.column),
-        "field": d.field,
-        "help": d.help,
-    })
-}
-
-/// What the conversion of an imported mission (Spark MissionSpec, mission pack directory,
-/// Mission Envelope payload) mapped and dropped, one `note:` block on stderr.
-pub fn write_import_notes(out: &mut dyn Write, check: &FileCheck) -> std::io::Result<()> {
-    let Some(report) = check.loaded.as_ref().and_then(|l| l.import.as_ref()) else {
-        return Ok(());
-    };
-    if report.kind == studio_core::ImportKind::RustChain {
-        writeln!(
-            out,
-            "note: {} uses RustChain's spellings, read as the native ones ({} note(s)):",
-            check.file,
-            report.notes.len()
-        )?;
-    } else {
-        writeln!(
-            out,
-            "note: {} was converted from a {} ({} note(s)):",
-            check.file,
-            report.kind.label(),
-            report.notes.len()
-        )?;
-    }
-    for note in &report.notes {
-        writeln!(out, "  - {note}")?;
-    }
-    Ok(())
-}
-
-/// How reports are drawn: colours and Unicode on a terminal, plain ASCII otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReportStyle {
-    pub color: bool,
-}
-
-impl ReportStyle {
-    pub fn for_stderr() -> Self {
-        Self {
-            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        }
-    }
-}
-
-/// Renders the diagnostics of one file, compiler style, pointing into its text.
-pub fn render_diagnostics(
-    out: &mut dyn Write,
-    check: &FileCheck,
-    style: ReportStyle,
-) -> std::io::Result<()> {
-    let handler = if style.color {
-        GraphicalReportHandler::new_themed(GraphicalTheme::unicode())
-    } else {
-        GraphicalReportHandler::new_themed(GraphicalTheme::none())
-            .with_width(100)
-            .with_wrap_lines(false)
-    };
-    write_import_notes(out, check)?;
-    // A converted mission's diagnostics point into its converted (JSON) form.
-    let name = check
-        .loaded
-        .as_ref()
-        .filter(|l| l.import.is_some())
-        .map_or(check.file.as_str(), |l| l.source.name.as_str());
-    let source = check
-        .source
-        .as_ref()
-        .map(|text| NamedSource::new(name, Arc::clone(text)));
-    let original = check
-        .original
-        .as_ref()
-        .map(|(n, text)| (n.as_str(), NamedSource::new(n, Arc::clone(text))));
-    for d in &check.diagnostics {
-        // Loading's diagnostics of an import point into the file as written.
-        let source = match &original {
-            Some((name, text)) if d.file == *name => Some(text.clone()),
-            _ => source.clone(),
-        };
-        let report = Report { d, source };
-        let mut text = String::new();
-        if handler.render_report(&mut text, &report).is_err() {
-            text = format!("{d}\n");
-        }
-        out.write_all(text.as_bytes())?;
-    }
-    Ok(())
-}
-
-/// A diagnostic as miette sees it.
-#[derive(Debug)]
-struct Report<'a> {
-    d: &'a Diagnostic,
-    source: Option<NamedSource<Arc<str>>>,
-}
-
-impl fmt::Display for Report<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.source, self.d.location) {
-            (Some(_), Some(_)) => write!(f, "{}", self.d.message),
-            _ => write!(f, "{}: {}", self.d.file, self.d.message),
-        }
-    }
-}
-
-impl std::error::Error for Report<'_> {}
-
-impl miette::Diagnostic for Report<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.d.code.as_str()))
-    }
-
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.d.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
-    }
-
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.d
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.d.location?;
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let loc = self.d.location?;
-        self.source.as_ref()?;
-        let label = if self.d.field.is_empty() {
-            "here".to_string()
-        } else {
-            self.d.field.clone()
-        };
-        Some(Box::new(std::iter::once(LabeledSpan::new(
-            Some(label),
-            loc.offset,
-            loc.len,
-        ))))
-    }
 }
 
 #[cfg(test)]

@@ -58,7 +58,11 @@ impl fmt::Display for CapViolation {
             f,
             "`{}` is {}, above the global hard cap {}",
             self.field, self.value, self.cap
-        )
+        )?;
+        match studio_core::perimeter::settings_field(&self.field) {
+            Some(field) => write!(f, " ({field})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -66,8 +70,8 @@ impl fmt::Display for CapViolation {
 #[derive(Debug, thiserror::Error)]
 pub enum ActiveError {
     #[error(
-        "the perimeter exceeds the global hard caps (perimeter.yaml in the data folder): {}. \
-         Lower these values, or raise the caps in perimeter.yaml",
+        "the perimeter exceeds the global hard caps: {}. Lower these values, or raise the caps \
+         in Settings → Global hard caps (perimeter.yaml in the data folder)",
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     AboveCap(Vec<CapViolation>),
@@ -318,6 +322,35 @@ pub fn get(store: &Store, id: &str) -> Result<ActiveMission, ActiveError> {
 /// Every active mission, newest first.
 pub fn list(store: &Store) -> Result<Vec<ActiveMission>, ActiveError> {
     store.list_active()?.into_iter().map(from_row).collect()
+}
+
+/// Edits an active mission in place: its name (kept when `None` or blank), perimeter and
+/// inputs, after checking the perimeter against `global`. Its id, template and runs stay: the
+/// id was derived from what was first saved, and an edit does not move the runs elsewhere.
+pub fn update(
+    store: &mut Store,
+    id: &str,
+    name: Option<&str>,
+    perimeter: &Perimeter,
+    inputs: &BTreeMap<String, Value>,
+    global: &Perimeter,
+) -> Result<ActiveMission, ActiveError> {
+    check_perimeter(perimeter, global)?;
+    let current = get(store, id)?;
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map_or(current.name, str::to_string);
+    let corrupt = |e: serde_json::Error| ActiveError::Corrupt {
+        id: id.to_string(),
+        message: e.to_string(),
+    };
+    let perimeter = serde_json::to_value(canonical_perimeter(perimeter)).map_err(corrupt)?;
+    let inputs = serde_json::to_value(inputs).map_err(corrupt)?;
+    if !store.update_active(id, &name, &perimeter, &inputs)? {
+        return Err(ActiveError::NotFound(id.to_string()));
+    }
+    get(store, id)
 }
 
 /// Deletes an active mission (its runs stay in the history), or [`ActiveError::NotFound`].

@@ -292,18 +292,7 @@ fn examine(found: &Found, by_path: &HashMap<&str, &TemplateRecord>) -> Outcome {
             return Outcome::Invalid(invalid_record(found, &hash, &problem, vec![d]), problem);
         }
     };
-    // A template of the library is held to the strict format: an unknown key there is a typo
-    // that would silently change nothing, so it keeps the template out (with its place).
-    let mut diagnostics: Vec<Diagnostic> = studio_core::validate(&loaded)
-        .into_iter()
-        .filter(|d| d.severity == Severity::Error || d.code == studio_core::Code::UnknownField)
-        .map(|mut d| {
-            d.severity = Severity::Error;
-            d
-        })
-        .collect();
-    diagnostics.extend(template_diagnostics(&loaded));
-    diagnostics.sort_by_key(|d| d.location.map_or(usize::MAX, |l| l.offset));
+    let diagnostics = template_problems(&loaded);
     if let Some(first) = diagnostics.first() {
         let mut problem = problem_of(found, first);
         if diagnostics.len() > 1 {
@@ -316,6 +305,23 @@ fn examine(found: &Found, by_path: &HashMap<&str, &TemplateRecord>) -> Outcome {
         return Outcome::Invalid(invalid_record(found, &hash, &problem, diagnostics), problem);
     }
     Outcome::Valid(valid_record(found, &loaded, hash))
+}
+
+/// What keeps a loaded template out of the library, in file order: its validation errors, its
+/// unknown keys (a template is held to the strict format: an unknown key there is a typo that
+/// would silently change nothing) and the fields a template must have.
+pub fn template_problems(loaded: &LoadedMission) -> Vec<Diagnostic> {
+    let mut diagnostics: Vec<Diagnostic> = studio_core::validate(loaded)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error || d.code == studio_core::Code::UnknownField)
+        .map(|mut d| {
+            d.severity = Severity::Error;
+            d
+        })
+        .collect();
+    diagnostics.extend(template_diagnostics(loaded));
+    diagnostics.sort_by_key(|d| d.location.map_or(usize::MAX, |l| l.offset));
+    diagnostics
 }
 
 fn problem_of(found: &Found, d: &Diagnostic) -> IndexProblem {

@@ -184,3 +184,69 @@ fn an_active_mission_keeps_its_template_through_a_re_index_and_can_be_deleted() 
     active::delete(&mut store, &saved.id).unwrap();
     assert!(active::list(&store).unwrap().is_empty());
 }
+
+#[test]
+fn an_active_mission_is_edited_in_place_within_the_hard_caps() {
+    let (_dir, mut store) = store_with(&[("hr.burnout", true)]);
+    let global = perimeter("budget: {max_cost_usd: 10, max_tokens: 5000}");
+    let saved = active::deploy(
+        &mut store,
+        "hr.burnout",
+        &perimeter("budget: {max_tokens: 300}"),
+        &inputs(&[("team", "ops")]),
+        Some("Burnout watch"),
+        &global,
+    )
+    .unwrap()
+    .active;
+
+    let edited = active::update(
+        &mut store,
+        &saved.id,
+        Some("Burnout watch (raised)"),
+        &perimeter("budget: {max_tokens: 400, max_cost_usd: 0.005}"),
+        &inputs(&[("team", "sales")]),
+        &global,
+    )
+    .unwrap();
+    assert_eq!(edited.id, saved.id, "the id and the runs linked to it stay");
+    assert_eq!(edited.name, "Burnout watch (raised)");
+    let budget = edited.perimeter.budget.clone().unwrap();
+    assert_eq!(budget.max_tokens, Some(400));
+    assert_eq!(
+        budget.max_cost_usd,
+        Some(0.005),
+        "a sub-cent cap is kept exactly"
+    );
+    assert_eq!(edited.inputs, inputs(&[("team", "sales")]));
+    assert_eq!(active::list(&store).unwrap().len(), 1);
+
+    let too_high = active::update(
+        &mut store,
+        &saved.id,
+        None,
+        &perimeter("budget: {max_tokens: 9000}"),
+        &BTreeMap::new(),
+        &global,
+    );
+    assert!(
+        matches!(too_high, Err(ActiveError::AboveCap(_))),
+        "{too_high:?}"
+    );
+    assert_eq!(
+        active::get(&store, &saved.id).unwrap().name,
+        "Burnout watch (raised)",
+        "a refused edit changes nothing"
+    );
+    assert!(matches!(
+        active::update(
+            &mut store,
+            "am-missing",
+            None,
+            &Perimeter::default(),
+            &BTreeMap::new(),
+            &global
+        ),
+        Err(ActiveError::NotFound(_))
+    ));
+}

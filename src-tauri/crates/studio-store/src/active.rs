@@ -117,6 +117,29 @@ impl Store {
             .optional()?)
     }
 
+    /// Changes an active mission's name, perimeter and inputs in place (its id, its template
+    /// and its runs stay); `updated_at` becomes now. Returns whether the row exists.
+    pub fn update_active(
+        &mut self,
+        active_id: &str,
+        name: &str,
+        perimeter: &Value,
+        inputs: &Value,
+    ) -> Result<bool, StoreError> {
+        let now = rfc3339(chrono::Utc::now());
+        Ok(self.conn.execute(
+            "UPDATE active_missions SET name = ?2, perimeter = ?3, inputs = ?4, updated_at = ?5
+             WHERE active_id = ?1",
+            params![
+                active_id,
+                name,
+                perimeter.to_string(),
+                inputs.to_string(),
+                now
+            ],
+        )? == 1)
+    }
+
     /// Deletes an active mission; its runs stay in the history (their `active_id` becomes
     /// NULL). Returns whether a row was deleted.
     pub fn delete_active(&mut self, active_id: &str) -> Result<bool, StoreError> {

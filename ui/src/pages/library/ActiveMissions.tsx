@@ -1,8 +1,10 @@
 import { InfoTip } from "../../components/firstrun/InfoTip";
 import { PerimeterExplanation } from "../../components/firstrun/glossary";
-import { Hand, Lock, Play, Rocket, ShieldCheck, Trash2, Zap } from "lucide-react";
+import { Hand, Lock, Pencil, Play, Rocket, ShieldCheck, Trash2, Zap } from "lucide-react";
 import { useState } from "react";
 import { useNavigate } from "react-router";
+import { MissionReportView } from "../../components/MissionReportView";
+import { toApiError, type ApiError } from "../../ipc";
 import { library, type ActiveMission, type TemplateSummary } from "../../ipc/library";
 import { formatInt, formatUsd, SectorMark } from "./parts";
 
@@ -14,15 +16,17 @@ export function ActiveMissions({
   templates,
   onChanged,
   onOpenTemplate,
+  onEdit,
 }: {
   missions: ActiveMission[];
   templates: TemplateSummary[];
   onChanged: () => void;
   onOpenTemplate: (id: string) => void;
+  onEdit: (m: ActiveMission) => void;
 }) {
   const navigate = useNavigate();
   const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   if (missions.length === 0) return null;
   const byId = new Map(templates.map((t) => [t.id, t]));
 
@@ -34,9 +38,9 @@ export function ActiveMissions({
         setBusy(null);
         navigate(`/runs?run=${encodeURIComponent(r.runId)}`);
       },
-      (e: { message: string }) => {
+      (e: unknown) => {
         setBusy(null);
-        setError(e.message);
+        setError(toApiError(e));
       },
     );
   };
@@ -47,9 +51,9 @@ export function ActiveMissions({
         setBusy(null);
         onChanged();
       },
-      (e: { message: string }) => {
+      (e: unknown) => {
         setBusy(null);
-        setError(e.message);
+        setError(toApiError(e));
       },
     );
   };
@@ -69,9 +73,10 @@ export function ActiveMissions({
         </span>
       </header>
       {error ? (
-        <p className="error-text" role="alert">
-          {error}
-        </p>
+        <div role="alert" data-testid="active-error">
+          <p className="error-text">{error.message}</p>
+          {error.report ? <MissionReportView report={error.report} /> : null}
+        </div>
       ) : null}
       <ul className="active-list">
         {missions.map((m) => {
@@ -79,14 +84,16 @@ export function ActiveMissions({
           const mode = m.perimeter.approvalMode ?? "auto";
           const ModeIcon = MODE_ICON[mode];
           return (
-            <li key={m.id} className="active-item" data-testid={`active-mission-${m.id}`}>
+            <li key={m.id} id={`active-mission-${m.id}`} className="active-item" data-testid={`active-mission-${m.id}`}>
               <SectorMark sector={t?.sector ?? "Other"} size={28} />
               <button type="button" className="active-main" onClick={() => onOpenTemplate(m.templateId)}>
                 <span className="active-name">{m.name}</span>
                 <span className="active-meta mono">{m.id}</span>
               </button>
               <span className="active-perimeter">
-                <span title="Cost cap">{formatUsd(m.perimeter.budget.maxCostUsd ?? null)}</span>
+                <span title="Cost cap">
+                  {formatUsd(m.perimeter.budget.maxCostUsd ?? null, (m.perimeter.budget.maxCostUsd ?? 1) >= 0.01 ? 2 : undefined)}
+                </span>
                 <span title="Token cap">{formatInt(m.perimeter.budget.maxTokens ?? null)} tok</span>
                 <span className={`mode-pill mode-${mode}`} title={`Approval: ${mode}`}>
                   <ModeIcon size={11} aria-hidden /> {mode}
@@ -106,6 +113,16 @@ export function ActiveMissions({
                 data-testid={`run-active-${m.id}`}
               >
                 <Play size={13} aria-hidden /> Run
+              </button>
+              <button
+                type="button"
+                className="btn btn-sm"
+                disabled={busy === m.id}
+                onClick={() => onEdit(m)}
+                data-testid={`edit-active-${m.id}`}
+                title="Change its perimeter, inputs or name"
+              >
+                <Pencil size={13} aria-hidden /> Edit
               </button>
               <button
                 type="button"

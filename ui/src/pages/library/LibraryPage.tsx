@@ -1,4 +1,4 @@
-import { BookOpen, LayoutGrid, List, RefreshCw, Search, SearchX, X } from "lucide-react";
+import { BookOpen, CheckCircle2, LayoutGrid, List, Play, RefreshCw, Search, SearchX, X } from "lucide-react";
 import {
   useCallback,
   useEffect,
@@ -8,9 +8,10 @@ import {
   useState,
   type KeyboardEvent,
 } from "react";
-import { useSearchParams } from "react-router";
+import { useNavigate, useSearchParams } from "react-router";
 import { EmptyState } from "../../components/EmptyState";
 import { inDesktopApp } from "../../ipc";
+import { LibraryProblems } from "./LibraryProblems";
 import { library, onTemplatesChanged, type ActiveMission, type TemplateSummary } from "../../ipc/library";
 import { ActiveMissions } from "./ActiveMissions";
 import {
@@ -61,6 +62,12 @@ export function LibraryPage({ viewport }: Props = {}) {
   const [templates, setTemplates] = useState<TemplateSummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [active, setActive] = useState<ActiveMission[]>([]);
+  const navigate = useNavigate();
+  // The active mission just saved from Quick Deploy (its confirmation, with a way to run it).
+  const [saved, setSaved] = useState<string | null>(null);
+  const [editing, setEditing] = useState<ActiveMission | null>(null);
+  const [savedError, setSavedError] = useState<string | null>(null);
+  const savedMission = saved ? (active.find((m) => m.id === saved) ?? null) : null;
   const [text, setText] = useState("");
   const [query, setQuery] = useState("");
   const [sector, setSector] = useState<string | null>(null);
@@ -329,11 +336,40 @@ export function LibraryPage({ viewport }: Props = {}) {
 
       <FirstRunTour show={templates !== null && active.length === 0 && !templates.some((t) => (t.stats?.runs ?? 0) > 0)} />
 
+      <LibraryProblems version={templates} />
+
+      {savedMission ? (
+        <div className="lib-saved" role="status" data-testid="deploy-saved">
+          <CheckCircle2 size={16} aria-hidden />
+          <span>
+            Saved <a href={`#active-mission-${savedMission.id}`} data-testid="deploy-saved-link">{savedMission.name}</a> as an active mission.
+          </span>
+          <button
+            type="button"
+            className="btn btn-primary"
+            data-testid="deploy-saved-run"
+            onClick={() =>
+              library.runActive(savedMission.id).then(
+                (r) => navigate(`/runs/${encodeURIComponent(r.runId)}`),
+                (e: { message: string }) => setSavedError(e.message),
+              )
+            }
+          >
+            <Play size={14} aria-hidden /> Run it now
+          </button>
+          <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => setSaved(null)}>
+            <X size={14} aria-hidden />
+          </button>
+          {savedError ? <p className="error-text">{savedError}</p> : null}
+        </div>
+      ) : null}
+
       <ActiveMissions
         missions={active}
         templates={templates ?? []}
         onChanged={loadActive}
         onOpenTemplate={open}
+        onEdit={setEditing}
       />
 
       <div className="lib-toolbar" role="search">
@@ -556,14 +592,31 @@ export function LibraryPage({ viewport }: Props = {}) {
         />
       ) : null}
 
+      {editing ? (
+        <PerimeterModal
+          templateId={editing.templateId}
+          templateName={editing.name}
+          active={editing}
+          onClose={() => setEditing(null)}
+          onSaved={(activeId, runId) => {
+            setEditing(null);
+            loadActive();
+            if (runId) navigate(`/runs/${encodeURIComponent(runId)}`);
+            else setSaved(activeId);
+          }}
+        />
+      ) : null}
+
       {deployId ? (
         <PerimeterModal
           templateId={deployId}
           templateName={deployTemplate?.name ?? deployId}
           onClose={() => setDeployId(null)}
-          onSaved={() => {
+          onSaved={(activeId, runId) => {
             setDeployId(null);
             loadActive();
+            if (runId) navigate(`/runs/${encodeURIComponent(runId)}`);
+            else setSaved(activeId);
           }}
         />
       ) : null}

@@ -1,19 +1,24 @@
-import { AlertCircle, AlertTriangle, Hand, Lock, LockOpen, Rocket, ShieldCheck, X, Zap } from "lucide-react";
+import { AlertCircle, AlertTriangle, Hand, Lock, LockOpen, Play, Rocket, ShieldCheck, X, Zap } from "lucide-react";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { DagView } from "../../components/dag";
 import {
   library,
+  type ActiveMission,
   type ApprovalMode,
   type PerimeterDto,
   type StepApprovalPreview,
   type TemplateDetail,
 } from "../../ipc/library";
+import type { LaunchForecast } from "../../gen/LaunchForecast";
+import { toApiError } from "../../ipc";
+import { ForecastPanel } from "./ForecastPanel";
 import { SectorIcon } from "./parts";
 import { InfoTip } from "../../components/firstrun/InfoTip";
 import { PerimeterExplanation } from "../../components/firstrun/glossary";
 import {
   BUDGET_FIELDS,
   clampValue,
+  formatCap,
   hasCap,
   initialForm,
   maxOf,
@@ -45,7 +50,8 @@ const MODES: { value: ApprovalMode; label: string; icon: typeof Lock; explain: s
     value: "strict",
     label: "Strict",
     icon: Lock,
-    explain: "Every step with side effects (writes files, calls out, runs commands) waits for your approval.",
+    explain:
+      "Every step that changes something or calls out waits for your approval: file writes, commands, HTTP requests (GETs too) and model calls. Only reads and parsing inside the run go on their own.",
   },
   {
     value: "threshold",
@@ -64,13 +70,17 @@ const MODES: { value: ApprovalMode; label: string; icon: typeof Lock; explain: s
 export function PerimeterModal({
   templateId,
   templateName,
+  active,
   onClose,
   onSaved,
 }: {
   templateId: string;
   templateName: string;
+  /** Editing a saved active mission (its perimeter, name and inputs) rather than deploying. */
+  active?: ActiveMission;
   onClose: () => void;
-  onSaved: (id: string) => void;
+  /** Called once saved: the active mission's id, and the run started when it was "Save and run". */
+  onSaved: (id: string, runId?: string) => void;
 }) {
   const [detail, setDetail] = useState<TemplateDetail | null>(null);
   const [caps, setCaps] = useState<PerimeterDto | null>(null);
@@ -79,6 +89,13 @@ export function PerimeterModal({
   const [saveError, setSaveError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
   const [preview, setPreview] = useState<StepApprovalPreview[] | null>(null);
+  const [forecast, setForecast] = useState<LaunchForecast | null>(null);
+  const [forecastError, setForecastError] = useState<string | null>(null);
+  /** The perimeter (its key) under which the operator chose to save although the forecast
+   * says the run cannot complete: a change of the caps asks again. */
+  const [acceptedFor, setAcceptedFor] = useState<string | null>(null);
+  /** An active mission's run inputs, as name and text (edit mode). */
+  const [inputs, setInputs] = useState<[string, string][]>([]);
   const dialogRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -88,14 +105,20 @@ export function PerimeterModal({
         if (!live) return;
         setDetail(d);
         setCaps(c);
-        setForm(initialForm(d.name, d.perimeter, c));
+        if (active) {
+          setForm({ ...initialForm(active.name, active.perimeter, c), connectedSectors: [...active.perimeter.connectedSectors] });
+          setInputs(Object.entries(active.inputs).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+        } else {
+          setForm(initialForm(d.name, d.perimeter, c));
+        }
       },
       (e: { message: string }) => live && setLoadError(e.message),
     );
     return () => {
       live = false;
     };
-  }, [templateId]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- read once per opening (template or active mission)
+  }, [templateId, active?.id]);
 
   // The parent may pass a new onClose on every render; the focus move and the key handler must
   // happen once per opening, or a re-render of the page would pull focus off the field in use.
@@ -132,6 +155,27 @@ export function PerimeterModal({
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the key captures the perimeter
   }, [templateId, perimeterKey]);
 
+  // The launch forecast under this perimeter: each cap's worst case (debounced).
+  useEffect(() => {
+    if (!perimeter) return;
+    const timer = window.setTimeout(() => {
+      (active ? library.forecastActive(active.id, perimeter) : library.forecastTemplate(templateId, perimeter)).then(
+        (f) => {
+          setForecast(f);
+          setForecastError(null);
+        },
+        (e) => {
+          setForecast(null);
+          setForecastError(toApiError(e).message);
+        },
+      );
+    }, 150);
+    return () => window.clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the key captures the perimeter
+  }, [templateId, perimeterKey]);
+  const blocked = forecast !== null && !forecast.canComplete;
+  const acceptShort = acceptedFor === perimeterKey;
+
   const problems = useMemo(() => (form ? validate(form, caps) : []), [form, caps]);
   const errors = problems.filter((p) => p.level === "error");
 
@@ -152,20 +196,35 @@ export function PerimeterModal({
   const setBudget = (field: BudgetField, value: number) =>
     setForm((f) => (f ? { ...f, budget: { ...f.budget, [field.key]: clampValue(field, value, caps) } } : f));
 
-  const save = () => {
-    if (!form || !perimeter || errors.length > 0) return;
+  const canSave = Boolean(form && perimeter) && errors.length === 0 && !saving && (!blocked || acceptShort);
+  const save = (andRun: boolean) => {
+    if (!form || !perimeter || !canSave) return;
     setSaving(true);
     setSaveError(null);
-    library.deploy(templateId, perimeter, form.name.trim()).then(
-      (m) => {
+    const saved = active
+      ? library.updateActive(active.id, perimeter, form.name.trim(), Object.fromEntries(inputs))
+      : library.deploy(templateId, perimeter, form.name.trim());
+    saved
+      .then(async (m) => {
+        const runId = andRun ? (await library.runActive(m.id)).runId : undefined;
         setSaving(false);
-        onSaved(m.id);
-      },
-      (e: { message: string }) => {
+        onSaved(m.id, runId);
+      })
+      .catch((e: unknown) => {
         setSaving(false);
-        setSaveError(e.message);
-      },
-    );
+        setSaveError(toApiError(e).message);
+      });
+  };
+  // Ctrl+Enter: save and run; Ctrl+S: save.
+  const onDialogKey = (e: React.KeyboardEvent) => {
+    if (!(e.ctrlKey || e.metaKey)) return;
+    if (e.key === "Enter") {
+      e.preventDefault();
+      save(true);
+    } else if (e.key === "s" || e.key === "S") {
+      e.preventDefault();
+      save(false);
+    }
   };
 
   return (
@@ -178,11 +237,12 @@ export function PerimeterModal({
         aria-labelledby="perimeter-title"
         tabIndex={-1}
         data-testid="perimeter-modal"
+        onKeyDown={onDialogKey}
       >
         <header className="modal-head">
           <div>
             <div className="modal-kicker">
-              Quick Deploy · Agency perimeter
+              {active ? "Edit active mission · Agency perimeter" : "Quick Deploy · Agency perimeter"}
               <InfoTip term="the perimeter" testId="perimeter-info">
                 <PerimeterExplanation />
               </InfoTip>
@@ -218,6 +278,22 @@ export function PerimeterModal({
                   onChange={(e) => update({ name: e.target.value })}
                 />
               </Field>
+
+              {active && inputs.length > 0 ? (
+                <Group title="Inputs" hint="The run inputs saved with this active mission ({{name}} in the mission).">
+                  {inputs.map(([k, v], i) => (
+                    <label key={k} className="inline-field">
+                      <span className="mono">{k}</span>
+                      <input
+                        className="input"
+                        value={v}
+                        data-testid={`input-var-${k}`}
+                        onChange={(e) => setInputs((all) => all.map((pair, j) => (j === i ? [k, e.target.value] : pair)))}
+                      />
+                    </label>
+                  ))}
+                </Group>
+              ) : null}
 
               <Group title="Budget" hint="Hard limits for one run. The maximum of each is the global hard cap.">
                 {BUDGET_FIELDS.map((f) => (
@@ -379,10 +455,20 @@ export function PerimeterModal({
                     ))}
                 </ul>
               ) : null}
+              <ForecastPanel forecast={forecast} error={forecastError} />
+              {blocked ? (
+                <label className="forecast-accept" data-testid="forecast-accept">
+                  <input type="checkbox" checked={acceptShort} onChange={(e) => setAcceptedFor(e.target.checked ? perimeterKey : null)} />
+                  <span>Save anyway: I know a run under these caps cannot complete.</span>
+                </label>
+              ) : null}
               <div className="validation" data-testid="perimeter-validation" aria-live="polite">
                 {problems.length === 0 ? (
-                  <p className="valid-ok">
-                    <ShieldCheck size={14} aria-hidden /> Within the global hard caps. Ready to save.
+                  <p className={blocked ? "valid-warn" : "valid-ok"}>
+                    {blocked ? <AlertTriangle size={14} aria-hidden /> : <ShieldCheck size={14} aria-hidden />}
+                    {blocked
+                      ? "Within the global hard caps, but a run cannot complete under them (see the forecast)."
+                      : "Within the global hard caps. Ready to save."}
                   </p>
                 ) : (
                   problems.map((p) => (
@@ -403,19 +489,26 @@ export function PerimeterModal({
               {saveError}
             </p>
           ) : (
-            <p className="muted foot-note">Saved as an active mission: the same template and perimeter are kept once.</p>
+            <p className="muted foot-note">
+              Saved as an active mission (the same template and perimeter are kept once). <kbd>Ctrl</kbd>+<kbd>Enter</kbd> saves and runs,{" "}
+              <kbd>Ctrl</kbd>+<kbd>S</kbd> saves.
+            </p>
           )}
           <button type="button" className="btn btn-ghost" onClick={onClose}>
             Cancel
           </button>
+          <button type="button" className="btn" data-testid="perimeter-save" disabled={!canSave} onClick={() => save(false)}>
+            <Rocket size={14} aria-hidden /> {saving ? "Saving…" : "Save"}
+          </button>
           <button
             type="button"
             className="btn btn-primary"
-            data-testid="perimeter-save"
-            disabled={!form || errors.length > 0 || saving}
-            onClick={save}
+            data-testid="perimeter-save-run"
+            disabled={!canSave}
+            onClick={() => save(true)}
+            title="Save the active mission and start a run of it (Ctrl+Enter)"
           >
-            <Rocket size={14} aria-hidden /> {saving ? "Saving…" : "Save active mission"}
+            <Play size={14} aria-hidden /> {saving ? "Starting…" : "Save and run"}
           </button>
         </footer>
       </div>
@@ -459,7 +552,7 @@ export function BudgetRow({
   const [draft, setDraft] = useState<string | null>(null);
   const pct = max > 0 ? Math.min(100, (value / max) * 100) : 0;
   const atCap = capped && value >= max;
-  const fmt = (v: number) => (field.key === "maxCostUsd" ? v.toFixed(2) : String(v));
+  const fmt = (v: number) => formatCap(field, v);
   return (
     <div className={`budget-row${atCap ? " at-cap" : ""}`} data-testid={`budget-${field.key}`}>
       <label className="budget-label" htmlFor={`slider-${field.key}`}>
@@ -485,7 +578,7 @@ export function BudgetRow({
           type="number"
           min={0}
           max={max}
-          step={field.step}
+          step={field.integer ? field.step : "any"}
           value={draft ?? fmt(value)}
           aria-label={`${field.label} (${field.unit})`}
           data-testid={`input-${field.key}`}

@@ -43,14 +43,24 @@ export function hasCap(field: BudgetField, caps: PerimeterDto | null): boolean {
   return cap !== null && cap !== undefined;
 }
 
-/** Keeps a typed or dragged value inside [0, cap]; integers stay whole. */
+/** Keeps a typed or dragged value inside [0, cap]; integers stay whole. Money keeps the
+ * precision it needs (to the micro-dollar, like the engine's ledger) and is never rounded up:
+ * a cap of $0.005 stays $0.005, not $0.01. */
 export function clampValue(field: BudgetField, value: number, caps: PerimeterDto | null): number {
   if (!Number.isFinite(value)) return 0;
   const max = maxOf(field, caps);
   let v = Math.min(Math.max(0, value), max);
   if (field.integer) v = Math.floor(v);
-  else v = Math.round(v * 100) / 100;
+  else v = Math.floor(v * 1e6 + 1e-6) / 1e6;
   return Math.min(v, max);
+}
+
+/** A cap as typed: money with its cents and any sub-cent digits it has (`0.50`, `0.005`). */
+export function formatCap(field: BudgetField, v: number): string {
+  if (field.key !== "maxCostUsd") return String(v);
+  const exact = Number(v.toFixed(6)).toString();
+  const decimals = exact.split(".")[1]?.length ?? 0;
+  return decimals <= 2 ? v.toFixed(2) : exact;
 }
 
 /** The form's starting point: the template's defaults, clamped to the caps. */
