@@ -2,6 +2,7 @@
 //! error to `{code, message}`.
 
 pub mod history;
+pub mod launch;
 pub mod library;
 pub mod oversight;
 pub mod runs;

@@ -5,9 +5,9 @@ use crate::{ApiError, ErrorCode, StudioApi};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use studio_core::Mission;
+use studio_core::{Mission, Perimeter};
 use studio_engine::{EventSink, FanOutSink, JsonlFileSink, ReusedOutput, RunOptions, RunResult};
-use studio_pack::{EvidenceFolder, RunIdentity};
+use studio_pack::{EvidenceFolder, MissionFileRef, RunIdentity};
 use studio_store::{NewRun, ProcessIdentity, Store, StoreSink};
 
 /// A finished run.
@@ -31,6 +31,53 @@ pub struct ResumePlan {
     pub reuse: BTreeMap<String, Value>,
     /// The earlier run's workspace, copied into the new run's.
     pub workspace: Option<PathBuf>,
+    /// The mission file the new run's mission comes from: the file given to the resume, else
+    /// the earlier run's, as it was read then.
+    pub mission_file: Option<MissionFileRef>,
+    /// The earlier run's mission file as it is on disk now (`None`: none was recorded).
+    pub recorded_file: Option<RecordedFile>,
+    /// The earlier run's own operator perimeter, as recorded (`None` for runs recorded before
+    /// it was): a resume starts from it.
+    pub operator: Option<Perimeter>,
+    /// Why each step that runs again does (`failed`, `skipped`, `changed`, `new`, `after `x``).
+    pub rerun_reasons: BTreeMap<String, String>,
+}
+
+/// A run's mission file compared with the file on disk now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedFile {
+    pub path: PathBuf,
+    /// The file is still there.
+    pub exists: bool,
+    /// Its bytes differ from those the run read (or it is gone).
+    pub changed: bool,
+}
+
+/// A mission file's path (absolute when it can be) and the SHA-256 of its bytes now.
+pub fn mission_file_ref(path: &std::path::Path) -> Option<MissionFileRef> {
+    let bytes = std::fs::read(path).ok()?;
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    Some(MissionFileRef {
+        path: path.display().to_string(),
+        sha256: studio_core::hash::sha256_of(&bytes),
+    })
+}
+
+/// What a run's `meta.json` recorded of its launch: its mission file and operator perimeter.
+pub(crate) fn recorded_launch(
+    evidence_dir: Option<&str>,
+) -> (Option<MissionFileRef>, Option<Perimeter>) {
+    let meta = evidence_dir
+        .and_then(|d| std::fs::read_to_string(std::path::Path::new(d).join("meta.json")).ok())
+        .and_then(|text| serde_json::from_str::<studio_pack::Meta>(&text).ok());
+    match meta {
+        Some(meta) => (
+            meta.mission_file,
+            meta.operator_perimeter
+                .and_then(|v| serde_json::from_value(v).ok()),
+        ),
+        None => (None, None),
+    }
 }
 
 impl ResumePlan {
@@ -55,7 +102,20 @@ impl StudioApi {
         options: RunOptions,
         downstream: impl EventSink + 'static,
     ) -> Result<RunOutcome, ApiError> {
-        self.execute(mission, options, downstream, None).await
+        self.execute(mission, options, downstream, None, None).await
+    }
+
+    /// [`StudioApi::run_recorded`] of a mission read from `file`: the file's path and SHA-256
+    /// are recorded in `meta.json`, so a resume can tell when it changed since.
+    pub async fn run_recorded_file(
+        &self,
+        mission: &Mission,
+        file: &std::path::Path,
+        options: RunOptions,
+        downstream: impl EventSink + 'static,
+    ) -> Result<RunOutcome, ApiError> {
+        self.execute(mission, options, downstream, None, mission_file_ref(file))
+            .await
     }
 
     /// Prepares `mission resume RUN_ID`: unknown run → `NotFound`; a run still running in a
@@ -84,11 +144,39 @@ impl StudioApi {
         };
         let known: std::collections::HashSet<&str> =
             mission.steps.iter().map(|s| s.id.as_str()).collect();
-        let reuse = source
+        let reuse: BTreeMap<String, Value> = source
             .succeeded
             .into_iter()
             .filter(|(id, _)| known.contains(id.as_str()))
             .collect();
+        let statuses = self.with_store(|s| Ok(s.steps(run_id)?))?;
+        let rerun_reasons = mission
+            .steps
+            .iter()
+            .filter(|s| !reuse.contains_key(&s.id))
+            .map(|s| {
+                let status = statuses
+                    .iter()
+                    .find(|r| r.step_id == s.id)
+                    .map_or("not run", |r| match r.status {
+                        studio_core::StepStatus::Failed => "failed",
+                        studio_core::StepStatus::Skipped => "skipped",
+                        studio_core::StepStatus::Cancelled => "cancelled",
+                        _ => "not run",
+                    });
+                (s.id.clone(), status.to_string())
+            })
+            .collect();
+        let (mission_file, operator) = recorded_launch(source.run.evidence_dir.as_deref());
+        let recorded_file = mission_file.as_ref().map(|f| {
+            let path = PathBuf::from(&f.path);
+            let now = mission_file_ref(&path);
+            RecordedFile {
+                exists: now.is_some(),
+                changed: now.is_none_or(|n| n.sha256 != f.sha256),
+                path,
+            }
+        });
         Ok(ResumePlan {
             from_run: run_id.to_string(),
             workspace: source
@@ -98,6 +186,10 @@ impl StudioApi {
             mission,
             context,
             reuse,
+            mission_file,
+            recorded_file,
+            operator,
+            rerun_reasons,
         })
     }
 
@@ -118,7 +210,8 @@ impl StudioApi {
                 },
             );
         }
-        self.execute(&plan.mission, options, downstream, Some(plan))
+        let file = plan.mission_file.clone();
+        self.execute(&plan.mission, options, downstream, Some(plan), file)
             .await
     }
 
@@ -128,6 +221,7 @@ impl StudioApi {
         mut options: RunOptions,
         downstream: impl EventSink + 'static,
         resume: Option<&ResumePlan>,
+        mission_file: Option<MissionFileRef>,
     ) -> Result<RunOutcome, ApiError> {
         // Recovery runs before this run is recorded.
         self.recover_interrupted_runs()?;
@@ -153,6 +247,10 @@ impl StudioApi {
         }
         options.workspace = folder.workspace();
         let approvals = crate::audit::prepare_run(&mut folder, mission, &mut options)?;
+        let operator = serde_json::to_value(&options.governance.operator).ok();
+        folder
+            .set_launch(mission_file, operator)
+            .map_err(pack_err)?;
         let audit_path = folder.audit_path();
         let events = JsonlFileSink::create(folder.events_path())
             .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;

@@ -222,12 +222,40 @@ pub fn run(args: &RunActiveArgs) -> u8 {
         );
     }
     if args.dry_run {
+        let mut inputs = plan.active.inputs.clone();
+        inputs.extend(context);
         let check = cmd_validate::CheckOptions::for_data_dir(
             args.data_dir.as_deref(),
-            plan.active.inputs.keys().cloned().collect(),
+            inputs.keys().cloned().collect(),
             false,
         );
-        return cmd_validate::print_dry_run(&plan.template_path, args.json, &check);
+        let loaded = match cmd_validate::load_and_validate(&plan.template_path, &check) {
+            Ok(loaded) => loaded,
+            Err(code) => return code,
+        };
+        let given = match args.perimeter.operator_perimeter() {
+            Ok(p) => p,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return code::USAGE;
+            }
+        };
+        let input = crate::cmd_forecast::ForecastInput {
+            perimeter: &args.perimeter,
+            data_dir: args.data_dir.as_deref(),
+            mission_file: &plan.template_path,
+            context: inputs,
+            operator: Some(studio_api::active::active_operator(
+                &plan.active.perimeter,
+                &given,
+            )),
+            reused: Default::default(),
+        };
+        let forecast = match crate::cmd_forecast::make(&loaded.mission, input) {
+            Ok(f) => f,
+            Err(code) => return code,
+        };
+        return cmd_run::print_plan_and_forecast(&loaded, &forecast, args.json);
     }
     let options = match cmd_run::run_options(&args.perimeter, &plan.template_path, &api, context) {
         Ok(options) => options,

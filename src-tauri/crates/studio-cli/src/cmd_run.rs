@@ -9,10 +9,17 @@
 //!
 //! `mission resume RUN_ID` takes the same flags and prints the same result: a new run, linked
 //! to the old one, that reuses the outputs of the steps that succeeded. An unknown run id is a
-//! usage error (exit 2).
+//! usage error (exit 2). Its caps flags replace those of the earlier run's operator perimeter
+//! (they can raise what it set; the mission's own perimeter and the global hard caps still
+//! bound them); `--file FILE` resumes with the mission file as it is now (validated again, exit
+//! 3 when invalid), reusing only the unchanged steps that succeeded (see `studio_api::resume`).
+//!
+//! `--dry-run` prints the plan and the launch forecast ([`crate::cmd_forecast`]); exit 5 when
+//! a cap cannot hold.
 //!
 //! Every run is recorded in the history database of the data folder as it goes.
 
+use crate::cmd_forecast::{self, ForecastInput};
 use crate::cmd_validate;
 use crate::perimeter_args::PerimeterArgs;
 use serde_json::{json, Value};
@@ -65,13 +72,26 @@ pub fn run(args: &RunArgs) -> u8 {
         context.keys().cloned().collect(),
         false,
     );
-    if args.dry_run {
-        return cmd_validate::print_dry_run(&args.file, args.json, &check);
-    }
     let loaded = match cmd_validate::load_and_validate(&args.file, &check) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
+    if args.dry_run {
+        let input = ForecastInput {
+            perimeter: &args.perimeter,
+            data_dir: args.data_dir.as_deref(),
+            mission_file: &args.file,
+            context,
+            operator: None,
+            reused: BTreeMap::new(),
+        };
+        let forecast = match cmd_forecast::make(&loaded.mission, input) {
+            Ok(f) => f,
+            Err(code) => return code,
+        };
+        cmd_forecast::notes_on_flags(&args.perimeter, &forecast);
+        return print_plan_and_forecast(&loaded, &forecast, args.json);
+    }
     let api = match open_api(args.data_dir.as_deref()) {
         Ok(api) => api,
         Err(code) => return code,
@@ -84,13 +104,61 @@ pub fn run(args: &RunArgs) -> u8 {
         json: args.json,
         events: args.events.clone(),
     };
-    launch(&api, &loaded.mission, options, Source::File, &output)
+    launch(
+        &api,
+        &loaded.mission,
+        options,
+        Source::File(&args.file),
+        &output,
+    )
+}
+
+/// A dry run's output: the plan, then the launch forecast (with `json`, one document with
+/// `forecast`). Returns 5 when a cap cannot hold, 0 otherwise.
+pub(crate) fn print_plan_and_forecast(
+    loaded: &studio_core::LoadedMission,
+    forecast: &studio_engine::forecast::Forecast,
+    json: bool,
+) -> u8 {
+    let mut plan = Vec::new();
+    match cmd_validate::write_plan(&mut plan, loaded, json) {
+        Ok(()) => {}
+        Err(cmd_validate::PlanError::Graph(err)) => {
+            eprintln!("error: {err}");
+            return code::INVALID;
+        }
+        Err(cmd_validate::PlanError::Io(err)) => {
+            eprintln!("error: cannot write the plan: {err}");
+            return code::FAILED;
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        let mut doc: Value = serde_json::from_slice(&plan).unwrap_or_else(|_| json!({}));
+        doc["forecast"] = cmd_forecast::json(forecast);
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        )
+    } else {
+        out.write_all(&plan)
+            .and_then(|()| cmd_forecast::write_table(&mut out, forecast))
+    };
+    if let Err(e) = written {
+        eprintln!("error: cannot write the plan: {e}");
+        return code::FAILED;
+    }
+    cmd_forecast::report_shortfall(forecast);
+    cmd_forecast::exit_code(forecast)
 }
 
 /// What `mission resume` was asked to do.
 #[derive(Debug, Clone)]
 pub struct ResumeArgs {
     pub run_id: String,
+    /// Resume with this mission file as it is now instead of the recorded mission.
+    pub file: Option<PathBuf>,
     pub dry_run: bool,
     pub json: bool,
     pub events: Option<PathBuf>,
@@ -99,8 +167,9 @@ pub struct ResumeArgs {
     pub perimeter: PerimeterArgs,
 }
 
-/// `mission resume RUN_ID`: runs the earlier run's mission again as a new run, reusing the
-/// outputs of the steps that succeeded. Returns the exit code.
+/// `mission resume RUN_ID`: runs the earlier run's mission (or with `--file` the file as it is
+/// now) again as a new run, reusing the outputs of the steps that succeeded and did not change.
+/// Returns the exit code.
 pub fn resume(args: &ResumeArgs) -> u8 {
     let vars = match parse_vars(&args.vars) {
         Ok(v) => v,
@@ -113,28 +182,106 @@ pub fn resume(args: &ResumeArgs) -> u8 {
         Ok(api) => api,
         Err(code) => return code,
     };
-    let plan = match api.prepare_resume(&args.run_id) {
-        Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return match e.code {
-                ErrorCode::NotFound | ErrorCode::InvalidInput => code::USAGE,
-                _ => code::FAILED,
-            };
+    let refused = |e: studio_api::ApiError| {
+        eprintln!("error: {e}");
+        match e.code {
+            ErrorCode::NotFound | ErrorCode::InvalidInput => code::USAGE,
+            _ => code::FAILED,
         }
     };
-    if args.dry_run {
-        return print_resume_plan(&plan, args.json);
+    let plan = match &args.file {
+        Some(file) => {
+            let recorded = match api.prepare_resume(&args.run_id) {
+                Ok(plan) => plan,
+                Err(e) => return refused(e),
+            };
+            let inputs = recorded
+                .context
+                .keys()
+                .chain(vars.keys())
+                .cloned()
+                .collect();
+            let check =
+                cmd_validate::CheckOptions::for_data_dir(args.data_dir.as_deref(), inputs, false);
+            let loaded = match cmd_validate::load_and_validate(file, &check) {
+                Ok(loaded) => loaded,
+                Err(code) => return code,
+            };
+            match api.prepare_resume_from(&args.run_id, loaded.mission, file, &vars) {
+                Ok(plan) => plan,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return code::INVALID;
+                }
+            }
+        }
+        None => match api.prepare_resume(&args.run_id) {
+            Ok(plan) => plan,
+            Err(e) => return refused(e),
+        },
+    };
+    if args.file.is_none() {
+        if let Some(f) = plan
+            .recorded_file
+            .as_ref()
+            .filter(|f| f.changed && f.exists)
+        {
+            eprintln!(
+                "hint: {} ({})",
+                studio_api::resume::FILE_CHANGED_HINT,
+                f.path.display()
+            );
+        }
     }
+    let given = match args.perimeter.given_perimeter() {
+        Ok(p) => p,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return code::USAGE;
+        }
+    };
+    let operator = studio_api::resume::resume_operator(plan.operator.as_ref(), &given);
     let mut context = plan.context.clone();
     context.extend(vars);
-    let here = std::env::current_dir()
-        .unwrap_or_default()
-        .join("mission.yaml");
-    let options = match run_options(&args.perimeter, &here, &api, context) {
+    // The library's tools are found from the mission file.
+    let mission_file = args
+        .file
+        .clone()
+        .or_else(|| plan.recorded_file.as_ref().map(|f| f.path.clone()))
+        .unwrap_or_else(|| {
+            std::env::current_dir()
+                .unwrap_or_default()
+                .join("mission.yaml")
+        });
+    let input = ForecastInput {
+        perimeter: &args.perimeter,
+        data_dir: args.data_dir.as_deref(),
+        mission_file: &mission_file,
+        context: context.clone(),
+        operator: Some(operator.clone()),
+        reused: plan.reuse.clone(),
+    };
+    let forecast = match cmd_forecast::make(&plan.mission, input) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    cmd_forecast::notes_on_flags(&args.perimeter, &forecast);
+    if args.dry_run {
+        return print_resume_plan(&plan, &forecast, args.json);
+    }
+    if !args.json {
+        print_reuse(&mut std::io::stderr().lock(), &plan);
+    }
+    if !forecast.can_complete() {
+        if let Some(f) = forecast.shortfall() {
+            eprintln!("warning: the launch forecast says the run {}", f.message);
+        }
+    }
+    let mut options = match run_options(&args.perimeter, &mission_file, &api, context) {
         Ok(options) => options,
         Err(code) => return code,
     };
+    options.governance.operator = operator;
     let output = Output {
         json: args.json,
         events: args.events.clone(),
@@ -203,7 +350,7 @@ pub(crate) struct Output {
 /// What a run starts from: a mission file, an earlier run (resume), an active mission.
 #[derive(Clone, Copy)]
 pub(crate) enum Source<'a> {
-    File,
+    File(&'a Path),
     Resume(&'a ResumePlan),
     Active(&'a studio_api::active::ActivePlan),
 }
@@ -248,7 +395,7 @@ pub(crate) fn launch(
         match source {
             Source::Resume(plan) => api.resume_recorded(plan, options, extra).await,
             Source::Active(plan) => api.run_active(plan, options, extra).await,
-            Source::File => api.run_recorded(mission, options, extra).await,
+            Source::File(file) => api.run_recorded_file(mission, file, options, extra).await,
         }
     });
     let outcome = match outcome {
@@ -268,7 +415,7 @@ pub(crate) fn launch(
         match source {
             Source::Resume(plan) => doc["resumed_from"] = json!(plan.from_run),
             Source::Active(plan) => doc["active_id"] = json!(plan.active.id),
-            Source::File => {}
+            Source::File(_) => {}
         }
         serde_json::to_string_pretty(&doc)
             .map_err(std::io::Error::other)
@@ -286,23 +433,52 @@ pub(crate) fn launch(
     exit_code(result)
 }
 
-fn print_resume_plan(plan: &ResumePlan, json: bool) -> u8 {
+/// `reused (n): …` and `run again (n): step (why), …`.
+fn print_reuse(out: &mut dyn Write, plan: &ResumePlan) {
+    let reused: Vec<&String> = plan.reuse.keys().collect();
+    let rerun: Vec<String> = plan
+        .rerun_steps()
+        .into_iter()
+        .map(|id| match plan.rerun_reasons.get(&id) {
+            Some(why) => format!("{id} ({why})"),
+            None => id,
+        })
+        .collect();
+    let _ = writeln!(out, "reused ({}): {}", reused.len(), join(&reused));
+    let _ = writeln!(
+        out,
+        "run again ({}): {}",
+        rerun.len(),
+        join(&rerun.iter().collect::<Vec<_>>())
+    );
+}
+
+fn print_resume_plan(
+    plan: &ResumePlan,
+    forecast: &studio_engine::forecast::Forecast,
+    json: bool,
+) -> u8 {
     let reused: Vec<&String> = plan.reuse.keys().collect();
     let rerun = plan.rerun_steps();
     if json {
-        let doc =
-            json!({"resumed_from": plan.from_run, "reused_steps": reused, "rerun_steps": rerun});
+        let doc = json!({
+            "resumed_from": plan.from_run,
+            "reused_steps": reused,
+            "rerun_steps": rerun,
+            "rerun_reasons": plan.rerun_reasons,
+            "mission_file": plan.mission_file.as_ref().map(|f| &f.path),
+            "file_changed": plan.recorded_file.as_ref().is_some_and(|f| f.changed),
+            "forecast": cmd_forecast::json(forecast),
+        });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        println!("resume of run {}", plan.from_run);
-        println!("reused ({}): {}", reused.len(), join(&reused));
-        println!(
-            "run again ({}): {}",
-            rerun.len(),
-            join(&rerun.iter().collect::<Vec<_>>())
-        );
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "resume of run {}", plan.from_run);
+        print_reuse(&mut out, plan);
+        let _ = cmd_forecast::write_table(&mut out, forecast);
     }
-    code::COMPLETED
+    cmd_forecast::report_shortfall(forecast);
+    cmd_forecast::exit_code(forecast)
 }
 
 fn join(items: &[&String]) -> String {

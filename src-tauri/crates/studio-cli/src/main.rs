@@ -8,6 +8,7 @@ use studio_api::{AppPaths, StudioApi};
 mod cmd_active;
 mod cmd_audit;
 mod cmd_batch;
+mod cmd_forecast;
 mod cmd_history;
 mod cmd_ingest;
 mod cmd_keyring;
@@ -58,9 +59,10 @@ enum Command {
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
     },
-    /// Run a mission. With `--dry-run`, validate it and print its plan as parallel levels.
+    /// Run a mission. With `--dry-run`, validate it and print its plan as parallel levels and
+    /// the launch forecast (each cap's worst case against the perimeter).
     /// Exit code: 0 completed, 1 failed, 3 invalid, 4 stopped for lack of approval, 5 budget
-    /// exceeded, 6 timed out, 130 cancelled.
+    /// exceeded (with `--dry-run`: a cap cannot hold), 6 timed out, 130 cancelled.
     Run {
         /// The mission file (YAML or JSON).
         #[arg(value_name = "FILE", required_unless_present_any = ["active", "template"])]
@@ -73,7 +75,8 @@ enum Command {
         /// with its perimeter (flags can only tighten it) and inputs (`--var` overrides them).
         #[arg(long, value_name = "ACTIVE_ID", conflicts_with = "file")]
         active: Option<String>,
-        /// Validate and print the plan as parallel levels; run nothing.
+        /// Validate and print the plan as parallel levels and the launch forecast; run
+        /// nothing (exit 5 when a cap cannot hold).
         #[arg(long)]
         dry_run: bool,
         /// Print one JSON document on stdout (run_id, status, step_results, evidence_dir, ...).
@@ -90,12 +93,20 @@ enum Command {
     },
     /// Run a recorded run's mission again as a new run linked to it: the outputs of steps that
     /// succeeded are reused, failed, skipped and unfinished steps run again. Same flags and
-    /// result as `run`. Exit codes as `run`; 2 when the run id is unknown or still running.
+    /// result as `run`; caps flags replace those of the earlier run's operator perimeter (so
+    /// one it set can be raised; the mission's own caps and the global hard caps still bound
+    /// them). Exit codes as `run`; 2 when the run id is unknown or still running, 3 when
+    /// `--file` is invalid.
     Resume {
         /// The run to resume (see `mission history`).
         #[arg(value_name = "RUN_ID")]
         run_id: String,
-        /// Print which steps would be reused and which run again; run nothing.
+        /// Resume with this mission file as it is now (validated again): only the steps that
+        /// succeeded and did not change (nor any step before them) are reused.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Print which steps would be reused and which run again, and the launch forecast;
+        /// run nothing (exit 5 when a cap cannot hold).
         #[arg(long)]
         dry_run: bool,
         /// Print one JSON document on stdout (as `run --json`, plus `resumed_from`).
@@ -353,6 +364,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Resume {
             run_id,
+            file,
             dry_run,
             json,
             events,
@@ -361,6 +373,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let args = cmd_run::ResumeArgs {
                 run_id: run_id.clone(),
+                file: file.clone(),
                 dry_run: *dry_run,
                 json: *json,
                 events: events.clone(),

@@ -157,6 +157,17 @@ impl PerimeterArgs {
         Ok(merged)
     }
 
+    /// Only what the flags (or the `--perimeter` file) say, each field absent when not given:
+    /// what a resume puts in place of the earlier run's operator perimeter.
+    pub fn given_perimeter(&self) -> Result<Perimeter, String> {
+        if self.perimeter.is_some() {
+            return self.operator_perimeter();
+        }
+        let flags = self.flags();
+        studio_core::perimeter::check(&flags).map_err(|e| e.to_string())?;
+        Ok(flags)
+    }
+
     /// Everything the run's gate needs.
     pub fn governance(&self, mission_file: &Path, data_dir: &Path) -> Result<Governance, String> {
         let global = match std::fs::read_to_string(data_dir.join("perimeter.yaml")) {
@@ -183,7 +194,7 @@ impl PerimeterArgs {
         };
         Ok(Governance {
             global,
-            operator: self.operator_perimeter()?,
+            operator: self.given_perimeter()?,
             tools: Arc::new(tools),
             approver,
             prices,

@@ -33,7 +33,7 @@ pub mod variables;
 
 pub use diagnostic::{has_errors, Code, Diagnostic, Severity};
 pub use graph::{levels, topological_order, GraphError, StepGraph};
-pub use hash::logic_hash;
+pub use hash::{logic_hash, step_hash};
 pub use import::{ImportKind, ImportNote, ImportReport, NoteKind};
 pub use load::{load_file, load_str, Limits, LoadError, LoadedMission};
 pub use mission::{

@@ -127,6 +127,30 @@ impl EffectivePerimeter {
     }
 }
 
+/// Where the global hard caps are set in the app (its Settings page) and on disk.
+pub const GLOBAL_CAPS_IN_SETTINGS: &str = "Settings → Global hard caps";
+/// The file of the global hard caps in the data folder.
+pub const GLOBAL_CAPS_FILE: &str = "perimeter.yaml";
+
+/// The field of the Settings page that sets a global hard cap, for messages that say what to
+/// raise: `max_tokens` (or `budget.max_tokens`) → `Settings → Global hard caps → Tokens`.
+pub fn settings_field(field: &str) -> Option<String> {
+    let label = match field.strip_prefix("budget.").unwrap_or(field) {
+        "max_cost_usd" => "Cost",
+        "max_tokens" => "Tokens",
+        "max_llm_calls" => "LLM calls",
+        "max_steps" => "Steps",
+        "max_runtime_minutes" => "Runtime",
+        "approval.mode" => "Approval mode",
+        "approval.threshold_usd" => "Approval threshold",
+        "sandbox" => "Sandbox",
+        "connected_sectors" => "Connected sectors",
+        "tools.allowed" | "tools.forbidden" => "Forbidden tools",
+        _ => return None,
+    };
+    Some(format!("{GLOBAL_CAPS_IN_SETTINGS} → {label}"))
+}
+
 /// Combines the three levels; each can only tighten what is above it.
 pub fn merge(global: &Perimeter, template: &Perimeter, operator: &Perimeter) -> EffectivePerimeter {
     let levels = [global, template, operator];
@@ -631,5 +655,26 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("read-only"), "{text}");
+    }
+
+    #[test]
+    fn every_budget_cap_names_its_settings_field() {
+        assert_eq!(
+            settings_field("max_tokens").as_deref(),
+            Some("Settings → Global hard caps → Tokens")
+        );
+        assert_eq!(
+            settings_field("budget.max_cost_usd").as_deref(),
+            Some("Settings → Global hard caps → Cost")
+        );
+        for f in [
+            "max_llm_calls",
+            "max_steps",
+            "max_runtime_minutes",
+            "approval.mode",
+        ] {
+            assert!(settings_field(f).is_some(), "{f}");
+        }
+        assert_eq!(settings_field("nope"), None);
     }
 }

@@ -106,6 +106,8 @@ impl EvidenceFolder {
             perimeter: None,
             sandbox: None,
             reused_steps: BTreeMap::new(),
+            mission_file: None,
+            operator_perimeter: None,
         };
         atomic::write_json(&root.join("meta.json"), &meta)?;
         Ok(Self { root, meta })
@@ -136,6 +138,17 @@ impl EvidenceFolder {
     /// Records that every model call of the run is simulated (`--simulate-llm`).
     pub fn set_simulate_llm(&mut self, on: bool) -> Result<(), PackError> {
         self.meta.simulate_llm = on;
+        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
+    /// Records the mission file the run was read from and the operator's own perimeter.
+    pub fn set_launch(
+        &mut self,
+        mission_file: Option<crate::meta::MissionFileRef>,
+        operator_perimeter: Option<Value>,
+    ) -> Result<(), PackError> {
+        self.meta.mission_file = mission_file;
+        self.meta.operator_perimeter = operator_perimeter;
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
     }
 

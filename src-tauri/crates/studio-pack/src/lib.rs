@@ -31,7 +31,7 @@ mod seed;
 
 pub use error::PackError;
 pub use folder::{folder_name, EvidenceFolder, RunIdentity};
-pub use meta::{Environment, Meta};
+pub use meta::{Environment, Meta, MissionFileRef};
 pub use package::{
     list_files, manifest_of, package_run, read_meta, read_package, sha256_hex, unpack, Manifest,
     ManifestFile, Package, PackageError, MANIFEST, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION,

@@ -57,6 +57,22 @@ pub struct Meta {
     /// Steps whose output was reused from an earlier run instead of running again.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reused_steps: BTreeMap<String, String>,
+    /// The mission file the run's mission was read from, and its SHA-256 then (a resume says
+    /// when the file changed since).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mission_file: Option<MissionFileRef>,
+    /// The operator's own perimeter (before the merge with the global caps and the mission's):
+    /// what a resume starts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_perimeter: Option<Value>,
+}
+
+/// A mission file as a run read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissionFileRef {
+    pub path: String,
+    /// `sha256:` + hex of the file's bytes.
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
