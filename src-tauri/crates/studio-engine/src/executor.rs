@@ -463,17 +463,20 @@ impl<'a> Run<'a> {
             providers: Arc::clone(&governance.providers),
             simulate_llm: governance.simulate_llm,
         };
-        let gate = Arc::new(Gate::new(GateSetup {
-            perimeter,
-            mission_id: mission_id.to_string(),
-            mission_sector: mission.sector.clone(),
-            run_id: options.run_id.clone(),
-            trace_id: options.trace_id.clone(),
-            approver: Arc::clone(&governance.approver),
-            audit: governance.audit.clone(),
-            pre_approved: governance.pre_approved.clone(),
-            landlock,
-        }));
+        let gate = Arc::new(
+            Gate::new(GateSetup {
+                perimeter,
+                mission_id: mission_id.to_string(),
+                mission_sector: mission.sector.clone(),
+                run_id: options.run_id.clone(),
+                trace_id: options.trace_id.clone(),
+                approver: Arc::clone(&governance.approver),
+                audit: governance.audit.clone(),
+                pre_approved: governance.pre_approved.clone(),
+                landlock,
+            })
+            .with_global_caps(governance.global.budget.clone().unwrap_or_default()),
+        );
         Self {
             mission,
             slots,

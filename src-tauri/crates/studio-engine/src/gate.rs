@@ -115,6 +115,8 @@ pub struct Gate {
     landlock: LandlockSupport,
     /// Masks secrets in audit rows and approval previews.
     redact: Box<dyn Fn(&str) -> String + Send + Sync>,
+    /// The global hard caps: a budget refusal at one of them says where to raise it.
+    global_caps: studio_core::Budget,
 }
 
 impl std::fmt::Debug for Gate {
@@ -156,7 +158,37 @@ impl Gate {
             approved: Mutex::new(setup.pre_approved),
             landlock: setup.landlock,
             redact: Box::new(|s: &str| s.to_string()),
+            global_caps: studio_core::Budget::default(),
         }
+    }
+
+    /// The global hard caps of the run (the top level of its perimeter): a budget refusal at
+    /// one of them names the Settings field and the file that raise it.
+    pub fn with_global_caps(mut self, caps: studio_core::Budget) -> Self {
+        self.global_caps = caps;
+        self
+    }
+
+    /// `(a global hard cap: raise Settings → Global hard caps → Tokens, or `max_tokens` in
+    /// perimeter.yaml in the data folder)` when the refused cap is the global one.
+    fn global_cap_note(&self, refusal: &crate::budget::BudgetRefusal) -> Option<String> {
+        let b = &self.global_caps;
+        let global = match refusal.cap {
+            "max_steps" => b.max_steps,
+            "max_llm_calls" => b.max_llm_calls,
+            "max_tokens" => b.max_tokens,
+            "max_cost_usd" => b.max_cost_usd.map(crate::budget::usd_to_micros_down),
+            _ => None,
+        }?;
+        (global == refusal.amounts.limit).then(|| {
+            let field = studio_core::perimeter::settings_field(refusal.cap)
+                .unwrap_or_else(|| studio_core::perimeter::GLOBAL_CAPS_IN_SETTINGS.to_string());
+            format!(
+                " (a global hard cap: raise {field}, or `{}` in {} in the data folder)",
+                refusal.cap,
+                studio_core::perimeter::GLOBAL_CAPS_FILE
+            )
+        })
     }
 
     /// Masks secrets in what the gate writes (audit reasons, approval previews).
@@ -256,11 +288,12 @@ impl Gate {
         let reservation = match self.ledger.reserve(base, llm) {
             Ok(r) => r,
             Err(refusal) => {
+                let note = self.global_cap_note(&refusal).unwrap_or_default();
                 return self.refuse(
                     self.row(req, None),
                     Check::Budget,
                     RefusalKind::BudgetExceeded,
-                    refusal.to_string(),
+                    format!("{refusal}{note}"),
                 );
             }
         };

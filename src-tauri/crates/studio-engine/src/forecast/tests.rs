@@ -407,3 +407,42 @@ steps:
     assert_eq!(show_duration(150_000), "2 min 30 s");
     assert_eq!(show_duration(3_900_000), "1 h 5 min");
 }
+
+#[test]
+fn a_refusal_at_a_global_hard_cap_says_where_to_raise_it() {
+    let m = mission(
+        r#"
+name: Two steps
+steps:
+  - {id: a, step_type: noop}
+  - {id: b, step_type: noop, depends_on: [a]}
+"#,
+    );
+    let global = Governance {
+        global: Perimeter {
+            budget: Some(Budget {
+                max_steps: Some(1),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let f = forecast_of(&m, &global);
+    assert_eq!(f.shortfall().unwrap().set_by, vec![Level::Global]);
+    let ran = run(&m, &global);
+    let error = ran.step_results["b"].error.clone().unwrap();
+    assert!(
+        error.ends_with(
+            " (a global hard cap: raise Settings → Global hard caps → Steps, or `max_steps` in perimeter.yaml in the data folder)"
+        ),
+        "{error}"
+    );
+    // The same cap set by the operator: no such note.
+    let operator = caps(Budget {
+        max_steps: Some(1),
+        ..Default::default()
+    });
+    let error = run(&m, &operator).step_results["b"].error.clone().unwrap();
+    assert!(!error.contains("global"), "{error}");
+}
