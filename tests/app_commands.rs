@@ -400,3 +400,46 @@ fn audit_review_and_provider_check_commands_reach_the_api() {
         invoke(&app, "test_llm_provider", json!({"id": "nope"})).expect_err("no provider `nope`");
     assert_eq!(err["code"], "not_found", "{err}");
 }
+
+#[test]
+fn forecast_and_resume_commands_reach_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_id = record_failed_run(dir.path());
+    let app = app_with_data_dir(dir.path());
+    // Quick Deploy's forecast of a real template under a 300-token cap: it cannot complete.
+    let perimeter = json!({
+        "budget": {"maxCostUsd": null, "maxTokens": 300, "maxLlmCalls": null, "maxSteps": null,
+                   "maxRuntimeMinutes": null},
+        "approvalMode": null, "thresholdUsd": null, "sandbox": null, "allowedTools": [],
+        "forbiddenTools": [], "requiredFor": [], "connectedSectors": []
+    });
+    let f = invoke(
+        &app,
+        "forecast_template",
+        json!({"templateId": "studio.intelligence.competitor-release-tracker", "perimeter": perimeter}),
+    )
+    .expect("forecast_template");
+    assert_eq!(f["canComplete"], false);
+    assert_eq!(f["caps"][0]["cap"], "max_tokens");
+    assert_eq!(f["caps"][0]["verdict"], "short");
+    assert_eq!(
+        f["findings"][0]["message"],
+        "cannot complete: `releases` needs up to 338 tokens, cap 300"
+    );
+    // The Resume dialog: what a resume would do, its forecast, and the resume itself.
+    let preview = invoke(&app, "resume_preview", json!({"runId": run_id})).expect("resume_preview");
+    assert_eq!(preview["reusedSteps"], json!(["write"]));
+    assert_eq!(preview["rerunReasons"]["check"], "failed");
+    let f = invoke(&app, "forecast_resume", json!({"runId": run_id})).expect("forecast_resume");
+    assert_eq!(f["canComplete"], true);
+    let started = invoke(
+        &app,
+        "resume_run_with",
+        json!({"runId": run_id, "options": {"useCurrentFile": false, "perimeter": null}}),
+    )
+    .expect("resume_run_with");
+    assert_eq!(started["resumedFrom"], run_id.as_str());
+    assert_eq!(started["reusedSteps"], json!(["write"]));
+    let err = invoke(&app, "resume_preview", json!({"runId": "no-such-run"})).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+}
