@@ -313,7 +313,10 @@ fn prompt_mode_asks_on_the_terminal_and_shows_what_will_run() {
     }
     let dir = tempfile::tempdir().unwrap();
     let file = example("perimeter-approvals.yaml");
-    for (answer, expected) in [("y\n", 0), ("n\n", 4)] {
+    // Strict asks for the model call (it calls out), then for the file write; a `n` to the
+    // first stops the run.
+    for (answer, expected, shown) in [("y\ny\n", 0, "brief.md"), ("n\n", 4, "one-paragraph brief")]
+    {
         let command = format!(
             "{} run {} --data-dir {} --approve prompt",
             env!("CARGO_BIN_EXE_mission"),
@@ -338,8 +341,9 @@ fn prompt_mode_asks_on_the_terminal_and_shows_what_will_run() {
         let out = child.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("approval needed: strict approval"), "{text}");
+        assert!(text.contains("calls out (a model)"), "{text}");
         assert!(
-            text.contains("will run with:") && text.contains("brief.md"),
+            text.contains("will run with:") && text.contains(shown),
             "{text}"
         );
         assert!(text.contains("step hash:    sha256:"), "{text}");
