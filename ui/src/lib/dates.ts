@@ -191,7 +191,7 @@ export function parseDateInput(text: string, now: number | Date = Date.now()): D
   let year: number;
   if (got.year.length === 4) year = Number(got.year);
   else if (got.year.length === 2) year = 2000 + Number(got.year);
-  else return { ok: false, error: `The year needs four digits (${example()})` };
+  else return { ok: false, error: `The year needs four digits: type ${example()}` };
   const month = Number(got.month);
   const dayOfMonth = Number(got.day);
   if (got.month.length > 2 || month < 1 || month > 12) return { ok: false, error: `There is no month ${got.month}: type ${example()}` };

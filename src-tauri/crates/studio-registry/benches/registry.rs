@@ -84,12 +84,13 @@ fn baseline(rows: &[TemplateSummary], q: &TemplateQuery) -> usize {
         .iter()
         .filter(|t| {
             let text = format!(
-                "{} {} {} {} {}",
+                "{} {} {} {} {} {}",
                 t.name,
                 t.goal.as_deref().unwrap_or(""),
                 t.sector.as_deref().unwrap_or(""),
                 t.id,
-                t.tags.join(" ")
+                t.tags.join(" "),
+                t.required_depts.join(" ")
             )
             .to_lowercase();
             words.iter().all(|w| text.contains(w.as_str()))
@@ -232,6 +233,7 @@ fn synthetic(n: usize) -> Vec<TemplateSummary> {
                     vec![]
                 },
                 stats,
+                needs: Vec::new(),
             }
         })
         .collect()

@@ -83,7 +83,7 @@ describe("the History's date filter", () => {
     await user.clear(from);
     await user.type(from, "12/1/6{Enter}");
     const error = await screen.findByTestId("filter-date-error");
-    expect(error).toHaveTextContent("From: The year needs four digits");
+    expect(error).toHaveTextContent("From: the year needs four digits");
     expect(from).toHaveAttribute("aria-invalid", "true");
     expect(from).toHaveAttribute("aria-describedby", error.id);
     expect(dayOf(last().startedAfter)).toBe("2026-11-01");

@@ -51,7 +51,7 @@ function DayField({
       return;
     }
     if (!parsed.ok) {
-      onError(`${label}: ${parsed.error}`);
+      onError(`${label}: ${parsed.error.charAt(0).toLowerCase()}${parsed.error.slice(1)}`);
       return;
     }
     if (onCommit(parsed.day)) {
