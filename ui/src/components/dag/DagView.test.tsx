@@ -68,3 +68,30 @@ describe("DagView, large graphs", () => {
     expect(screen.queryByTestId("dag-node-s105")).toBeNull();
   });
 });
+
+describe("DagView, following a live run", () => {
+  it("labels each node with its full name (title and accessible label)", () => {
+    const long = [{ id: "fetch", label: "Fetch purchase orders from the supplier portal", stepType: "http" }];
+    render(<DagView nodes={long} edges={[]} />);
+    const node = screen.getByTestId("dag-node-fetch");
+    expect(node).toHaveAttribute("title", "Fetch purchase orders from the supplier portal (fetch)");
+    expect(node).toHaveTextContent("Fetch purchase orders from the supplier portal");
+    expect(node.closest(".react-flow__node")).toHaveAttribute("aria-label", "Fetch purchase orders from the supplier portal (http)");
+  });
+
+  it("stops following once the view is zoomed by hand, and the Follow button brings it back", () => {
+    render(<DagView nodes={nodes} edges={edges} controls follow={["report"]} />);
+    expect(screen.queryByTestId("dag-follow")).toBeNull();
+    fireEvent.click(document.querySelector(".react-flow__controls-zoomin") as Element);
+    const button = screen.getByTestId("dag-follow");
+    expect(button).toHaveTextContent("Follow the run");
+    fireEvent.click(button);
+    expect(screen.queryByTestId("dag-follow")).toBeNull();
+  });
+
+  it("offers no Follow button where nothing is followed", () => {
+    render(<DagView nodes={nodes} edges={edges} controls />);
+    fireEvent.click(document.querySelector(".react-flow__controls-zoomin") as Element);
+    expect(screen.queryByTestId("dag-follow")).toBeNull();
+  });
+});

@@ -7,17 +7,23 @@ import {
   BackgroundVariant,
   Controls,
   Handle,
+  Panel,
   Position,
   ReactFlow,
+  useReactFlow,
+  useStore,
   type Edge,
   type Node,
   type NodeHandle,
   type NodeProps,
 } from "@xyflow/react";
+import { LocateFixed } from "lucide-react";
 import {
   createContext,
   memo,
+  useCallback,
   useContext,
+  useEffect,
   useLayoutEffect,
   useMemo,
   useRef,
@@ -25,6 +31,7 @@ import {
   type KeyboardEvent,
   type ReactNode,
 } from "react";
+import { fitZoom, followViewport, type Rect } from "./follow";
 import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 import { StepTypeIcon, StatusIcon } from "./icons";
 
@@ -68,6 +75,12 @@ export interface DagViewProps {
   minFitZoom?: number;
   /** Left to right (default), or top to bottom for a narrow box such as a side panel. */
   direction?: "LR" | "TB";
+  /**
+   * Ids of the nodes to keep in view (a live run's running steps): the view pans to them as they
+   * change, and fits a graph that fits again when its box changes size, until the user pans or
+   * zooms by hand; a "Follow" button then brings it back.
+   */
+  follow?: readonly string[];
 }
 
 type StepNode = Node<DagNodeData & { selected?: boolean }, "step">;
@@ -119,6 +132,7 @@ const StepNodeView = memo(function StepNodeView({ data }: NodeProps<StepNode>) {
     <div
       className={classes.join(" ")}
       data-testid={`dag-node-${data.id}`}
+      title={data.label === data.id ? data.label : `${data.label} (${data.id})`}
       data-status={data.status}
       data-highlight={data.highlight ? "true" : undefined}
       onKeyDown={onKeyDown}
@@ -217,6 +231,76 @@ function readableViewport(
   };
 }
 
+/** How far from the box's edges followed nodes are kept (px). */
+const FOLLOW_MARGIN = 28;
+
+/**
+ * Keeps the followed nodes in view while `following` (inside the React Flow it moves). A box
+ * that changes size (a card above the graph appears or goes) fits a graph that fits at
+ * `minZoom`, else brings the followed nodes back.
+ */
+function Follower({
+  ids,
+  positions,
+  following,
+  minZoom,
+  ready,
+}: {
+  ids: readonly string[];
+  positions: ReadonlyMap<string, { x: number; y: number }>;
+  following: boolean;
+  minZoom: number;
+  ready: boolean;
+}) {
+  const flow = useReactFlow();
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
+  const key = ids.join("\u0000");
+  const follow = useCallback(
+    (resized: boolean) => {
+      const box = { w: width, h: height };
+      if (box.w <= 0 || box.h <= 0) return;
+      if (resized) {
+        const all: Rect[] = [...positions.values()].map((p) => ({ x: p.x, y: p.y, w: NODE_WIDTH, h: NODE_HEIGHT }));
+        const whole = all.length ? all.reduce((a, r) => ({
+          x: Math.min(a.x, r.x),
+          y: Math.min(a.y, r.y),
+          w: Math.max(a.x + a.w, r.x + r.w) - Math.min(a.x, r.x),
+          h: Math.max(a.y + a.h, r.y + r.h) - Math.min(a.y, r.y),
+        })) : null;
+        if (whole && fitZoom(whole, box, FOLLOW_MARGIN) >= minZoom) {
+          void flow.fitView({ padding: 0.12, maxZoom: 1.1, duration: 200 });
+          return;
+        }
+      }
+      const targets: Rect[] = [];
+      for (const id of ids) {
+        const p = positions.get(id);
+        if (p) targets.push({ x: p.x, y: p.y, w: NODE_WIDTH, h: NODE_HEIGHT });
+      }
+      const next = followViewport(targets, flow.getViewport(), box, { margin: FOLLOW_MARGIN, minZoom });
+      if (next) void flow.setViewport(next, { duration: 250 });
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `key` stands for `ids`
+    [flow, width, height, positions, key, minZoom],
+  );
+  // New nodes to follow, or following again.
+  useEffect(() => {
+    if (ready && following) follow(false);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- not on a resize (below)
+  }, [ready, following, key, positions]);
+  // The box changed size.
+  const size = useRef({ w: width, h: height });
+  useEffect(() => {
+    const before = size.current;
+    size.current = { w: width, h: height };
+    if (!ready || !following || (before.w === width && before.h === height) || before.w === 0) return;
+    follow(true);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only when the size changes
+  }, [width, height]);
+  return null;
+}
+
 export function DagView({
   nodes,
   edges,
@@ -231,7 +315,11 @@ export function DagView({
   onlyRenderVisible = false,
   minFitZoom,
   direction = "LR",
+  follow,
 }: DagViewProps) {
+  const [following, setFollowing] = useState(true);
+  const [ready, setReady] = useState(false);
+  const stopFollowing = useCallback(() => setFollowing(false), []);
   // The box is measured first when a readable minimum zoom is asked for.
   const boxRef = useRef<HTMLDivElement>(null);
   const [box, setBox] = useState<{ w: number; h: number } | null>(null);
@@ -361,11 +449,48 @@ export function DagView({
           panOnScroll={false}
           preventScrolling={false}
           {...(onNodeClick ? { onNodeClick: (_e: unknown, node: StepNode) => onNodeClick(node.id) } : {})}
+          {...(follow
+            ? {
+                onInit: () => setReady(true),
+                // Moves made by the user carry their event; the view's own moves have none.
+                onMoveStart: (event: unknown) => {
+                  if (event) setFollowing(false);
+                },
+              }
+            : {})}
           onlyRenderVisibleElements={onlyRenderVisible}
           proOptions={{ hideAttribution: true }}
         >
           <Background variant={BackgroundVariant.Dots} gap={16} size={1} />
-          {controls ? <Controls showInteractive={false} position="bottom-right" /> : null}
+          {controls ? (
+            <Controls
+              showInteractive={false}
+              position="bottom-right"
+              {...(follow ? { onZoomIn: stopFollowing, onZoomOut: stopFollowing, onFitView: stopFollowing } : {})}
+            />
+          ) : null}
+          {follow ? (
+            <Follower
+              ids={follow}
+              positions={positions}
+              following={following}
+              minZoom={onlyRenderVisible ? LARGE_GRAPH_ZOOM : (minFitZoom ?? 0.2)}
+              ready={ready}
+            />
+          ) : null}
+          {follow && !following ? (
+            <Panel position="top-right">
+              <button
+                type="button"
+                className="dag-follow"
+                data-testid="dag-follow"
+                onClick={() => setFollowing(true)}
+                title="Move the view with the running steps again"
+              >
+                <LocateFixed size={14} aria-hidden /> Follow the run
+              </button>
+            </Panel>
+          ) : null}
         </ReactFlow>
         )}
       </DagContext.Provider>

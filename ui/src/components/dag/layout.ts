@@ -26,8 +26,9 @@ export interface Position {
   y: number;
 }
 
-export const NODE_WIDTH = 188;
-export const NODE_HEIGHT = 54;
+/** A step node's size: room for a two-line label at a readable size, its type and status. */
+export const NODE_WIDTH = 204;
+export const NODE_HEIGHT = 66;
 
 /** Above this many nodes the linear layered layout replaces dagre (seconds for 1,000 nodes). */
 export const LARGE_LAYOUT = 200;

@@ -45,7 +45,46 @@ describe("ApprovalCard", () => {
     expect(screen.getByTestId("approval-http")).toHaveTextContent("POST https://api.example/orders");
     expect(screen.getByText("Authorization")).toBeInTheDocument();
     expect(screen.getByText("***")).toBeInTheDocument();
-    expect(screen.getByText("{\"qty\":1}")).toBeInTheDocument();
+    // A JSON body written as text reads as fields, not as escaped JSON.
+    const body = screen.getByTestId("approval-body");
+    expect(body).toHaveTextContent("qty:1");
+    expect(body.textContent).not.toContain('"');
+  });
+
+  it("shows the parameters of other step types as key: value fields, nested ones indented", () => {
+    render(
+      <ApprovalCard
+        approval={approval({
+          stepType: "create_file",
+          tool: "create_file",
+          sideEffects: "workspace",
+          preview: { path: "report.md", content: "# Report\n\nLine \"two\"", meta: { owner: "ops", tags: ["a", "b"] } },
+        })}
+        onAnswer={async () => {}}
+      />,
+    );
+    const fields = screen.getByTestId("approval-fields");
+    const rows = [...fields.querySelectorAll(".vf-row")].map((r) => [r.textContent, r.getAttribute("style")]);
+    expect(rows).toEqual([
+      ["path:report.md", "padding-left: 0px;"],
+      ['content:# Report\n\nLine "two"', "padding-left: 0px;"],
+      ["meta", "padding-left: 0px;"],
+      ["owner:ops", "padding-left: 16px;"],
+      ["tags", "padding-left: 16px;"],
+      ["1:a", "padding-left: 32px;"],
+      ["2:b", "padding-left: 32px;"],
+    ]);
+    expect(fields.textContent).not.toContain("\\n");
+  });
+
+  it("keeps Approve and Deny outside the scrolling body", () => {
+    const long = Array.from({ length: 200 }, (_, i) => `line ${i}`).join("\n");
+    render(<ApprovalCard approval={approval({ stepType: "llm", tool: "llm", preview: { prompt: long } })} onAnswer={async () => {}} />);
+    const body = screen.getByTestId("approval-body-scroll");
+    const actions = screen.getByTestId("approval-actions");
+    expect(body.contains(screen.getByTestId("approve-deploy"))).toBe(false);
+    expect(actions.contains(screen.getByTestId("approve-deploy"))).toBe(true);
+    expect(actions.contains(screen.getByTestId("deny-deploy"))).toBe(true);
   });
 
   it("shows an LLM prompt with its estimated cost", () => {

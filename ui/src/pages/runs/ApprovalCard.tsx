@@ -1,10 +1,13 @@
 // An approval request: exactly what will run (program and args, the HTTP request, the prompt and
 // its estimated cost), with Approve and Deny. Every string comes from the mission and is shown as
-// text.
+// text; other parameters read as key: value fields. The card's body scrolls, its head and its
+// Approve / Deny row always stay in view.
 import { Check, Hand, ShieldAlert, X } from "lucide-react";
 import { useState } from "react";
 import type { ApprovalDto } from "../../ipc";
 import { formatUsd } from "./format";
+import { ValueFields } from "./ValueFields";
+import "./runview.css";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -14,7 +17,19 @@ function obj(v: unknown): Record<string, Json> {
 
 function text(v: Json | undefined): string | null {
   if (v === undefined || v === null) return null;
-  return typeof v === "string" ? v : JSON.stringify(v, null, 2);
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** A free-form value: a plain string as it is, anything else (or JSON text) as fields. */
+function Free({ v, testId }: { v: Json | undefined; testId?: string }) {
+  if (typeof v === "string" && !/^\s*[[{]/.test(v)) {
+    return (
+      <pre className="approval-pre" data-testid={testId}>
+        {v}
+      </pre>
+    );
+  }
+  return <ValueFields value={v ?? null} {...(testId ? { testId } : {})} />;
 }
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
@@ -52,12 +67,12 @@ function CommandPreview({ p }: { p: Record<string, Json> }) {
       {p.working_dir !== undefined ? <Field label="Working folder">{text(p.working_dir)}</Field> : null}
       {Object.keys(env).length > 0 ? (
         <Field label="Environment">
-          <pre className="approval-pre">{Object.entries(env).map(([k, v]) => `${k}=${text(v) ?? ""}`).join("\n")}</pre>
+          <ValueFields value={env} />
         </Field>
       ) : null}
       {p.stdin !== undefined ? (
         <Field label="Standard input">
-          <pre className="approval-pre">{text(p.stdin)}</pre>
+          <Free v={p.stdin} />
         </Field>
       ) : null}
     </>
@@ -66,7 +81,7 @@ function CommandPreview({ p }: { p: Record<string, Json> }) {
 
 function HttpPreview({ p }: { p: Record<string, Json> }) {
   const headers = obj(p.headers);
-  const body = text(p.body ?? p.json);
+  const body = p.body ?? p.json;
   return (
     <>
       <Field label="Request">
@@ -86,9 +101,9 @@ function HttpPreview({ p }: { p: Record<string, Json> }) {
           </dl>
         </Field>
       ) : null}
-      {body !== null ? (
+      {body !== undefined && body !== null ? (
         <Field label="Body">
-          <pre className="approval-pre">{body}</pre>
+          <Free v={body} testId="approval-body" />
         </Field>
       ) : null}
     </>
@@ -105,13 +120,17 @@ function LlmPreview({ p, cost }: { p: Record<string, Json>; cost: number }) {
       ) : null}
       {p.system !== undefined ? (
         <Field label="System">
-          <pre className="approval-pre">{text(p.system)}</pre>
+          <Free v={p.system} />
         </Field>
       ) : null}
-      <Field label="Prompt">
-        <pre className="approval-pre approval-prompt" data-testid="approval-prompt">
-          {text(p.prompt ?? p.messages) ?? ""}
-        </pre>
+      <Field label={p.prompt === undefined && p.messages !== undefined ? "Messages" : "Prompt"}>
+        {typeof (p.prompt ?? p.messages) === "string" || (p.prompt ?? p.messages) === undefined ? (
+          <pre className="approval-pre approval-prompt" data-testid="approval-prompt">
+            {text(p.prompt ?? p.messages) ?? ""}
+          </pre>
+        ) : (
+          <ValueFields value={p.prompt ?? p.messages} testId="approval-prompt" />
+        )}
       </Field>
       <Field label="Estimated cost">
         {formatUsd(cost)}
@@ -121,25 +140,47 @@ function LlmPreview({ p, cost }: { p: Record<string, Json>; cost: number }) {
   );
 }
 
-/** What the step will run, by step type; anything else as JSON. */
-export function ApprovalPreview({ approval }: { approval: ApprovalDto }) {
-  const p = obj(approval.preview);
-  const call = obj(p.call);
-  const kind = approval.stepType === "tool" && Object.keys(call).length > 0 ? "tool" : approval.stepType;
+/** The preview of a command, an HTTP request or a model call; `null` for another kind. */
+function KindPreview({ kind, p, cost }: { kind: string; p: Record<string, Json>; cost: number }) {
   switch (kind) {
     case "command":
       return <CommandPreview p={p} />;
     case "http":
       return <HttpPreview p={p} />;
     case "llm":
-      return <LlmPreview p={p} cost={approval.estimatedCostUsd} />;
+      return <LlmPreview p={p} cost={cost} />;
     default:
-      return (
-        <Field label="Parameters">
-          <pre className="approval-pre">{JSON.stringify(approval.preview, null, 2)}</pre>
-        </Field>
-      );
+      return null;
   }
+}
+
+/** What the step will run, by step type (a registry tool by what it runs); anything else as fields. */
+export function ApprovalPreview({ approval }: { approval: ApprovalDto }) {
+  const p = obj(approval.preview);
+  const call = obj(p.call);
+  const cost = approval.estimatedCostUsd;
+  if (approval.stepType === "tool" && Object.keys(call).length > 0 && typeof p.kind === "string") {
+    return (
+      <>
+        <Field label="Tool">
+          <code>{text(p.tool) ?? approval.tool}</code>
+          <span className="muted"> · runs as {p.kind}</span>
+        </Field>
+        {KindPreview({ kind: p.kind, p: call, cost }) ?? (
+          <Field label="Call">
+            <ValueFields value={call} testId="approval-fields" />
+          </Field>
+        )}
+      </>
+    );
+  }
+  return (
+    KindPreview({ kind: approval.stepType, p, cost }) ?? (
+      <Field label="Parameters">
+        <ValueFields value={approval.preview} testId="approval-fields" />
+      </Field>
+    )
+  );
 }
 
 export interface ApprovalCardProps {
@@ -193,10 +234,10 @@ export function ApprovalCard({ approval, onAnswer, showRun = false }: ApprovalCa
         <strong>Why:</strong> {approval.why}
         <span className="approval-cost"> · worst case {formatUsd(approval.estimatedCostUsd)}</span>
       </p>
-      <div className="approval-body">
+      <div className="approval-body" data-testid="approval-body-scroll">
         <ApprovalPreview approval={approval} />
       </div>
-      <div className="approval-foot">
+      <div className="approval-foot" data-testid="approval-actions">
         <input
           className="approval-note"
           type="text"

@@ -1,5 +1,7 @@
-// One run, live: the mission's DAG with each step's status, budget gauges, approvals, the event
-// log, a Cancel button that is always visible, and a drawer with a step's details.
+// One run, live: the mission's DAG (following the running steps) with each step's status, the
+// counts by status, budget gauges, approvals and who answered them, the event log, a Cancel
+// button while the run goes on — and once it ended, how and why, with links to its result and
+// evidence — and a drawer with a step's details.
 import { ArrowLeft, CircleStop, FlaskConical, History as HistoryIcon, ListTree, X } from "lucide-react";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { SIMULATED_WHY } from "../../components/SimulatedTag";
@@ -8,13 +10,29 @@ import { CopyButton } from "../../components/CopyButton";
 import { DagView, StatusIcon, StepTypeIcon, type DagNodeData } from "../../components/dag";
 import { runsIpc, toApiError, type ApprovalDto, type RunViewDto, type StepDetailDto } from "../../ipc";
 import { ApprovalCard } from "./ApprovalCard";
-import { formatClock, formatCount, formatDuration, formatUsd } from "./format";
-import { countByStatus, isFinalStep, type LogEntry, type RunState, type StepState } from "./runState";
+import { formatClock, formatDuration, formatUsd } from "./format";
+import { Gauges } from "./Gauges";
+import { RunDecisions, RunOutcome } from "./RunOutcome";
+import {
+  countParts,
+  isFinalStep,
+  runStepCounts,
+  stepsToFollow,
+  type LogEntry,
+  type RunState,
+  type StepState,
+} from "./runState";
 import { useNow, useRunStream } from "./useRunStream";
 import { usePendingApprovals } from "./usePendingApprovals";
 import { useThrottled } from "./useThrottled";
 
 const LARGE_GRAPH = 150;
+/**
+ * The graph fits in its box when it can at this zoom or more (labels of 13.5 px stay at least
+ * 11.5 px on screen); a longer graph opens at this zoom on its first steps, and the view follows
+ * the running steps.
+ */
+const READABLE_ZOOM = 0.85;
 /**
  * While a large run goes on, the header, gauges and event log follow it once a second (the nodes
  * follow every frame). Painted without compositing, a change of their text or of the log's rows
@@ -81,61 +99,6 @@ const RunNodeBody = memo(function RunNodeBody({ data }: { data: RunNodeData }) {
 
 function renderRunNode(data: DagNodeData) {
   return <RunNodeBody data={data as RunNodeData} />;
-}
-
-// ---------- gauges ----------
-
-function Gauge({
-  label,
-  spent,
-  cap,
-  format,
-  testId,
-}: {
-  label: string;
-  spent: number;
-  cap: number | null;
-  format: (v: number) => string;
-  testId: string;
-}) {
-  const ratio = cap && cap > 0 ? Math.min(1, spent / cap) : 0;
-  const level = ratio >= 0.9 ? "hot" : ratio >= 0.7 ? "warm" : "ok";
-  return (
-    <div className={`gauge gauge-${cap === null ? "uncapped" : level}`} data-testid={testId}>
-      <div className="gauge-head">
-        <span className="gauge-label">{label}</span>
-        <span className="gauge-cap">{cap === null ? "no cap" : `of ${format(cap)}`}</span>
-      </div>
-      <div className="gauge-value">{format(spent)}</div>
-      <div className="gauge-bar" role="meter" aria-valuemin={0} aria-valuemax={cap ?? 0} aria-valuenow={spent} aria-label={label}>
-        <div className="gauge-fill" style={{ width: `${cap === null ? 0 : Math.max(ratio * 100, spent > 0 ? 2 : 0)}%` }} />
-      </div>
-    </div>
-  );
-}
-
-function Gauges({ view, state }: { view: RunViewDto; state: RunState }) {
-  const live = !state.final && state.startedAt !== null;
-  const now = useNow(live);
-  const caps = view.caps;
-  const counts = countByStatus(state);
-  const stepsRun = counts.success + counts.failed + counts.running + counts.blocked + counts.cancelled;
-  const runtime = state.startedAt === null ? 0 : (state.finishedAt ?? (live ? now : state.startedAt)) - state.startedAt;
-  return (
-    <div className="gauges" data-testid="run-gauges">
-      <Gauge label="Cost" spent={state.usage.costUsd} cap={caps.maxCostUsd} format={formatUsd} testId="gauge-cost" />
-      <Gauge label="Tokens" spent={state.usage.tokens} cap={caps.maxTokens} format={formatCount} testId="gauge-tokens" />
-      <Gauge label="LLM calls" spent={state.usage.llmCalls} cap={caps.maxLlmCalls} format={formatCount} testId="gauge-llm" />
-      <Gauge label="Steps" spent={stepsRun} cap={caps.maxSteps} format={formatCount} testId="gauge-steps" />
-      <Gauge
-        label="Runtime"
-        spent={Math.max(runtime, state.usage.runtimeMs)}
-        cap={caps.maxRuntimeMinutes === null ? null : caps.maxRuntimeMinutes * 60_000}
-        format={formatDuration}
-        testId="gauge-runtime"
-      />
-    </div>
-  );
 }
 
 // ---------- event log ----------
@@ -421,6 +384,22 @@ export function RunView({ runId }: { runId: string }) {
       alive = false;
     };
   }, [runId, ended]);
+  // Who answered an approval (and their note) is read again each time a step stops waiting.
+  const blockedNow = state ? runStepCounts(state).blocked : 0;
+  const blockedBefore = useRef(blockedNow);
+  useEffect(() => {
+    const before = blockedBefore.current;
+    blockedBefore.current = blockedNow;
+    if (blockedNow >= before) return;
+    let alive = true;
+    runsIpc
+      .runView(runId)
+      .then((v) => alive && setView(v))
+      .catch(() => undefined);
+    return () => {
+      alive = false;
+    };
+  }, [runId, blockedNow]);
   const simulatedSteps = useMemo(() => (view ? view.steps.filter((s) => s.simulated) : []), [view]);
   const { approvals, answer } = usePendingApprovals();
   const mine = useMemo(() => approvals.filter((a) => a.runId === runId), [approvals, runId]);
@@ -453,6 +432,10 @@ export function RunView({ runId }: { runId: string }) {
     });
   }, [view, state, large]);
 
+  // The steps the graph keeps in view (see `stepsToFollow`).
+  const followKey = state ? stepsToFollow(Object.values(state.steps), state.final).join("\u0000") : "";
+  const follow = useMemo(() => (followKey ? followKey.split("\u0000") : []), [followKey]);
+
   const onCancel = useCallback(async () => {
     setCancelling(true);
     setCancelError(null);
@@ -482,12 +465,12 @@ export function RunView({ runId }: { runId: string }) {
 
   const status = state?.status ?? (view?.status as RunState["status"] | undefined) ?? "queued";
   const final = state?.final ?? false;
-  const counts = panel ? countByStatus(panel) : null;
-  const total = view?.steps.length ?? 0;
-  const done = counts ? counts.success + counts.failed + counts.skipped + counts.cancelled : 0;
+  const counts = panel ? runStepCounts(panel) : null;
+  const total = counts?.total ?? view?.steps.length ?? 0;
+  const endedSteps = counts?.ended ?? 0;
 
   return (
-    <div className={large ? "run-page run-page-large" : "run-page"} data-testid="run-view" data-run-status={status} data-final={final ? "true" : "false"} data-last-seq={state?.lastSeq ?? 0}>
+    <div className={`run-page${large ? " run-page-large" : ""}${mine.length > 0 ? " run-page-asking" : ""}`} data-testid="run-view" data-run-status={status} data-final={final ? "true" : "false"} data-last-seq={state?.lastSeq ?? 0}>
       <header className="run-header">
         <div className="run-header-main">
           <Link to="/runs" className="back-link" aria-label="Back to the runs">
@@ -519,11 +502,22 @@ export function RunView({ runId }: { runId: string }) {
             <span className="mono run-id">{runId}</span>
             <CopyButton value={runId} label="Copy the run id" />
             {counts ? (
-              <span className="run-progress-text">
-                <span>
-                  {done} / {total} steps done
-                  {counts.running ? ` · ${counts.running} running` : ""}
-                  {counts.failed ? ` · ${counts.failed} failed` : ""}
+              <span className="run-progress-text has-counts">
+                <span
+                  className="run-counts"
+                  data-testid="run-counts"
+                  data-done={counts.done}
+                  data-failed={counts.failed}
+                  data-skipped={counts.skipped}
+                  data-cancelled={counts.cancelled}
+                  data-not-started={counts.notStarted}
+                  data-total={counts.total}
+                >
+                  {countParts(counts).map((p) => (
+                    <span key={p.key} className={`run-count tone-${p.tone}`}>
+                      {p.text}
+                    </span>
+                  ))}
                 </span>
               </span>
             ) : null}
@@ -533,27 +527,32 @@ export function RunView({ runId }: { runId: string }) {
           <Link to="/history" className="rbtn rbtn-ghost" title="All runs in the history">
             <HistoryIcon size={15} aria-hidden /> History
           </Link>
-          <button
-            type="button"
-            className="rbtn rbtn-danger"
-            onClick={() => void onCancel()}
-            disabled={final || cancelling || !view?.live}
-            data-testid="cancel-run"
-            title={final ? "The run has ended" : "Stop the run: running steps are cancelled and their processes killed"}
-          >
-            <CircleStop size={15} aria-hidden /> {cancelling && !final ? "Cancelling…" : "Cancel run"}
-          </button>
+          {final ? null : (
+            <button
+              type="button"
+              className="rbtn rbtn-danger"
+              onClick={() => void onCancel()}
+              disabled={cancelling || !view?.live}
+              data-testid="cancel-run"
+              title={
+                view && !view.live
+                  ? "This run was not started from this window: stop it where it runs (Ctrl-C for the CLI)"
+                  : "Stop the run: running steps are cancelled and their processes killed"
+              }
+            >
+              <CircleStop size={15} aria-hidden /> {cancelling ? "Cancelling…" : "Cancel run"}
+            </button>
+          )}
         </div>
       </header>
       <div className="run-progress" aria-hidden>
-        <div className="run-progress-fill" style={{ width: `${total ? (done / total) * 100 : 0}%` }} />
+        <div className="run-progress-fill" style={{ width: `${total ? (endedSteps / total) * 100 : 0}%` }} />
       </div>
       {cancelError || streamError ? <p className="error-text run-error">{cancelError ?? streamError}</p> : null}
-      {final && state?.outcome ? (
-        <div className={`run-outcome outcome-${status}`} data-testid="run-outcome">
-          <StatusIcon status={status} size={15} /> {state.outcome}
-        </div>
+      {final ? (
+        <RunOutcome runId={runId} status={status} outcome={state?.outcome ?? view?.reason ?? null} hasEvidence={Boolean(view?.evidenceDir)} />
       ) : null}
+      {view ? <RunDecisions approvals={view.approvals} /> : null}
       {mine.length > 0 ? (
         <div className="run-approvals" data-testid="run-approvals">
           {mine.map((a: ApprovalDto) => (
@@ -577,7 +576,8 @@ export function RunView({ runId }: { runId: string }) {
               testId="run-dag"
               ariaLabel="The run's step graph"
               onlyRenderVisible={large}
-              minFitZoom={0.6}
+              minFitZoom={READABLE_ZOOM}
+              follow={follow}
             />
           ) : (
             <div className="run-loading muted">Loading the mission…</div>

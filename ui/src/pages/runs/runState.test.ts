@@ -1,5 +1,18 @@
 import type { RunEventDto } from "../../ipc";
-import { applyEvents, countByStatus, initialRunState, loadRunState, saveRunState, type RunState } from "./runState";
+import {
+  applyEvents,
+  countByStatus,
+  countParts,
+  initialRunState,
+  loadRunState,
+  runStepCounts,
+  saveRunState,
+  stepCounts,
+  stepsToFollow,
+  waitsForApproval,
+  type RunState,
+  type StepState,
+} from "./runState";
 import { eventMaker } from "./testEvents";
 
 const { ev, reset } = eventMaker();
@@ -9,7 +22,7 @@ function runEvents(): RunEventDto[] {
   return [
     ev({ eventType: "mission.accepted", phase: "accepted", status: "queued" }),
     ev({ stepId: "a", attempt: 1, stepStatus: "running", phase: "started" }),
-    ev({ stepId: "a", attempt: 1, stepStatus: "success", phase: "finished", usage: { runtimeMs: 5, llmCalls: 1, tokens: 10, costUsd: 0.02 } }),
+    ev({ stepId: "a", attempt: 1, stepStatus: "success", phase: "finished", usage: { runtimeMs: 5, llmCalls: 1, tokens: 10, costUsd: 0.02, approvalWaitMs: 0 } }),
     ev({ stepId: "b", attempt: 1, stepStatus: "blocked", phase: "blocked", status: "blocked" }),
     ev({ stepId: "b", attempt: 1, stepStatus: "skipped", phase: "skipped" }),
     ev({ eventType: "mission.failed", phase: "final", status: "failed", summary: "step `b` skipped: denied" }),
@@ -71,5 +84,54 @@ describe("run state", () => {
     expect(loadRunState("r1", ["a", "b", "new"], storage)).toBeNull();
     const done = applyEvents(back as RunState, events);
     expect(done.log.map((l) => l.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe("step counts", () => {
+  it("counts a failure with steps that never ran apart from the done ones", () => {
+    // Six steps: three succeeded, one failed, two were skipped (fail-fast).
+    const c = stepCounts(["success", "success", "success", "failed", "skipped", "skipped"]);
+    expect(c).toMatchObject({ total: 6, done: 3, failed: 1, skipped: 2, notStarted: 0, ended: 6 });
+    expect(countParts(c).map((p) => p.text)).toEqual(["3 of 6 done", "1 failed", "2 skipped"]);
+  });
+
+  it("counts a cancel: cancelled and skipped steps are not done", () => {
+    const c = stepCounts(["success", "cancelled", "cancelled", "skipped"]);
+    expect(countParts(c).map((p) => p.text)).toEqual(["1 of 4 done", "2 cancelled", "1 skipped"]);
+  });
+
+  it("says what runs, waits and has not started while the run goes on", () => {
+    const c = stepCounts(["success", "running", "blocked", "pending", "pending"]);
+    expect(countParts(c).map((p) => p.text)).toEqual([
+      "1 of 5 done",
+      "1 running",
+      "1 waiting for approval",
+      "2 not started",
+    ]);
+    expect(waitsForApproval(c)).toBe(false);
+    expect(waitsForApproval(stepCounts(["success", "blocked", "pending"]))).toBe(true);
+  });
+
+  it("derives the counts of a run from its step states only", () => {
+    const s = applyEvents(initialRunState("r1", ["a", "b", "c"]), runEvents());
+    // The run failed; the counts still say exactly what each step did.
+    expect(runStepCounts(s)).toMatchObject({ total: 3, done: 1, skipped: 1, notStarted: 1, failed: 0 });
+    expect(s.lastEventAt).toBe(Date.parse((runEvents()[5] as RunEventDto).emittedAt));
+  });
+});
+
+describe("the steps the graph follows", () => {
+  const steps = (...statuses: StepState["status"][]) => statuses.map((status, i) => ({ id: `s${i + 1}`, status }));
+
+  it("follows the running and waiting steps while the run goes on", () => {
+    expect(stepsToFollow(steps("success", "running", "blocked", "pending"), false)).toEqual(["s2", "s3"]);
+    expect(stepsToFollow(steps("success", "pending"), false)).toEqual([]);
+  });
+
+  it("shows where the run ended once it did", () => {
+    expect(stepsToFollow(steps("success", "failed", "skipped"), true)).toEqual(["s2"]);
+    expect(stepsToFollow(steps("success", "cancelled", "cancelled", "skipped"), true)).toEqual(["s2", "s3"]);
+    expect(stepsToFollow(steps("success", "skipped", "skipped"), true)).toEqual(["s2", "s3"]);
+    expect(stepsToFollow(steps("success", "success", "success"), true)).toEqual(["s3"]);
   });
 });

@@ -45,6 +45,8 @@ export interface RunState {
   outcome: string | null;
   startedAt: number | null;
   finishedAt: number | null;
+  /** Epoch ms of the newest event applied (the live runtime and wait run on from it). */
+  lastEventAt?: number | null;
 }
 
 export const LOG_LIMIT = 400;
@@ -56,7 +58,7 @@ const FINAL_EVENT: ReadonlySet<string> = new Set([
   "mission.timed_out",
 ]);
 
-export const ZERO_USAGE: UsageDto = { runtimeMs: 0, llmCalls: 0, tokens: 0, costUsd: 0 };
+export const ZERO_USAGE: UsageDto = { runtimeMs: 0, llmCalls: 0, tokens: 0, costUsd: 0, approvalWaitMs: 0 };
 
 export function isFinalStep(status: string): boolean {
   return FINAL_STEP.has(status);
@@ -90,6 +92,7 @@ export function initialRunState(runId: string, stepIds: readonly string[]): RunS
     outcome: null,
     startedAt: null,
     finishedAt: null,
+    lastEventAt: null,
   };
 }
 
@@ -102,12 +105,14 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
   let steps = state.steps;
   let copied = false;
   let { lastSeq, status, usage, final, outcome, startedAt, finishedAt } = state;
+  let lastEventAt = state.lastEventAt ?? null;
   const newLog: LogEntry[] = [];
   for (const e of fresh) {
     if (e.seq <= lastSeq) continue; // a duplicate within the batch
     lastSeq = e.seq;
     const at = parseTime(e.emittedAt);
     if (startedAt === null && at !== null) startedAt = at;
+    if (at !== null) lastEventAt = at;
     const costBefore = usage.costUsd;
     status = e.status;
     usage = e.usage;
@@ -160,6 +165,7 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
     outcome,
     startedAt,
     finishedAt,
+    lastEventAt,
   };
 }
 
@@ -176,6 +182,99 @@ export function countByStatus(state: RunState): Record<StepStatus, number> {
   };
   for (const s of Object.values(state.steps)) out[s.status] += 1;
   return out;
+}
+
+/**
+ * What the run view's summary says about the steps, derived from their statuses only (never
+ * from events or the run's status): a step is `done` when it succeeded; failed, skipped and
+ * cancelled steps are counted apart; `notStarted` are still pending.
+ */
+export interface StepCounts {
+  total: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  running: number;
+  blocked: number;
+  notStarted: number;
+  /** Steps in a final status (done, failed, skipped or cancelled). */
+  ended: number;
+}
+
+export function stepCounts(statuses: Iterable<StepStatus>): StepCounts {
+  const c: StepCounts = { total: 0, done: 0, failed: 0, skipped: 0, cancelled: 0, running: 0, blocked: 0, notStarted: 0, ended: 0 };
+  for (const s of statuses) {
+    c.total += 1;
+    switch (s) {
+      case "success":
+        c.done += 1;
+        break;
+      case "failed":
+        c.failed += 1;
+        break;
+      case "skipped":
+        c.skipped += 1;
+        break;
+      case "cancelled":
+        c.cancelled += 1;
+        break;
+      case "running":
+        c.running += 1;
+        break;
+      case "blocked":
+        c.blocked += 1;
+        break;
+      default:
+        c.notStarted += 1;
+    }
+  }
+  c.ended = c.done + c.failed + c.skipped + c.cancelled;
+  return c;
+}
+
+/** The counts of a run's steps (see [`stepCounts`]). */
+export function runStepCounts(state: RunState): StepCounts {
+  return stepCounts(Object.values(state.steps).map((s) => s.status));
+}
+
+/** One part of the summary line ("3 of 6 done", "1 failed", …) and its tone. */
+export interface CountPart {
+  key: keyof StepCounts;
+  text: string;
+  tone: "ok" | "bad" | "warn" | "muted" | "live";
+}
+
+/** The summary line's parts: "3 of 6 done · 1 failed · 2 skipped"; zero counts are left out. */
+export function countParts(c: StepCounts): CountPart[] {
+  const parts: CountPart[] = [{ key: "done", text: `${c.done} of ${c.total} done`, tone: "ok" }];
+  if (c.running) parts.push({ key: "running", text: `${c.running} running`, tone: "live" });
+  if (c.blocked) parts.push({ key: "blocked", text: `${c.blocked} waiting for approval`, tone: "warn" });
+  if (c.failed) parts.push({ key: "failed", text: `${c.failed} failed`, tone: "bad" });
+  if (c.cancelled) parts.push({ key: "cancelled", text: `${c.cancelled} cancelled`, tone: "warn" });
+  if (c.skipped) parts.push({ key: "skipped", text: `${c.skipped} skipped`, tone: "muted" });
+  if (c.notStarted) parts.push({ key: "notStarted", text: `${c.notStarted} not started`, tone: "muted" });
+  return parts;
+}
+
+/**
+ * The steps the live graph keeps in view, in step order: while the run goes on, those running or
+ * waiting for approval; once it ended, where it ended — the failed steps, else the cancelled, else
+ * the skipped ones (a denial), else the last step.
+ */
+export function stepsToFollow(steps: readonly { id: string; status: StepStatus }[], final: boolean): string[] {
+  if (!final) return steps.filter((s) => s.status === "running" || s.status === "blocked").map((s) => s.id);
+  for (const status of ["failed", "cancelled", "skipped"] as const) {
+    const ids = steps.filter((s) => s.status === status).map((s) => s.id);
+    if (ids.length > 0) return ids;
+  }
+  const last = steps.at(-1);
+  return last ? [last.id] : [];
+}
+
+/** Whether the run waits only for a person: steps blocked on approval and none running. */
+export function waitsForApproval(c: StepCounts): boolean {
+  return c.blocked > 0 && c.running === 0;
 }
 
 // ---------- keeping the state across a reload (sessionStorage) ----------

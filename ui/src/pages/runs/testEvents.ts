@@ -18,7 +18,7 @@ export function eventMaker() {
       stepStatus: null,
       summary: "",
       artifactRefs: [],
-      usage: { runtimeMs: 0, llmCalls: 0, tokens: 0, costUsd: 0 },
+      usage: { runtimeMs: 0, llmCalls: 0, tokens: 0, costUsd: 0, approvalWaitMs: 0 },
       emittedAt: new Date(1_700_000_000_000 + seq * 100).toISOString(),
       ...partial,
     };

@@ -6,7 +6,7 @@ import { CAP_FIELDS, dtoFromForm, formFromDto, sameForm, validateCaps, type Budg
 
 const MODES: { value: ApprovalMode | ""; label: string; hint: string }[] = [
   { value: "", label: "Per mission", hint: "Each mission's perimeter decides which steps wait for approval." },
-  { value: "strict", label: "Strict", hint: "Every step with side effects waits for an operator's approval." },
+  { value: "strict", label: "Strict", hint: "Every step that changes something or calls out (commands, HTTP requests, model calls) waits for an operator's approval." },
   { value: "threshold", label: "Threshold", hint: "A step waits for approval when its estimated cost is above the threshold." },
   { value: "auto", label: "Auto", hint: "Steps run without approval, within the caps and the tool lists." },
 ];
