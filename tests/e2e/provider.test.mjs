@@ -126,15 +126,28 @@ async function addProvider(browser, id, baseUrl) {
   await shown(browser, `provider-row-${id}`);
 }
 
+/** Clicks Test connection and waits for its result; returns the result's state. The result is
+ * read in the page (no element handle): the row re-renders while the check runs. */
 async function testResult(browser, id) {
   await (await shown(browser, `provider-test-${id}`)).click();
-  const result = await byTestId(browser, `provider-test-result-${id}`);
-  await browser.waitUntil(async () => ["ok", "error"].includes(await result.getAttribute("data-state")), {
-    timeout: 20_000,
-    timeoutMsg: `the check of ${id} did not finish`,
-  });
-  await browser.execute((el) => el.scrollIntoView({ block: "center" }), result);
-  return result;
+  let state = null;
+  await browser.waitUntil(
+    async () => {
+      state = await browser.execute(
+        (testId) => document.querySelector(`[data-testid="${testId}"]`)?.getAttribute("data-state") ?? null,
+        `provider-test-result-${id}`,
+      );
+      return state === "ok" || state === "error";
+    },
+    { timeout: 20_000, timeoutMsg: `the check of ${id} did not finish` },
+  );
+  await browser.execute((testId) => document.querySelector(`[data-testid="${testId}"]`)?.scrollIntoView({ block: "center" }), `provider-test-result-${id}`);
+  return state;
+}
+
+/** The text of an element, read in the page. */
+function textOf(browser, testId) {
+  return browser.execute((t) => document.querySelector(`[data-testid="${t}"]`)?.textContent ?? null, testId);
 }
 
 async function setTheme(browser, want) {
@@ -156,11 +169,11 @@ describe("a local OpenAI-compatible provider", () => {
     await addProvider(browser, "e2e-local", `http://127.0.0.1:${port}/v1`);
 
     const before = seen.length;
-    const result = await testResult(browser, "e2e-local");
-    assert.equal(await result.getAttribute("data-state"), "ok", await result.getText());
-    assert.match(await (await byTestId(browser, "provider-test-latency-e2e-local")).getText(), /^\d+ ms$/);
-    assert.equal(await (await byTestId(browser, "provider-test-model-e2e-local")).getText(), MODEL);
-    assert.match(await result.getText(), new RegExp(`http://127\\.0\\.0\\.1:${port}/v1/models`));
+    const state = await testResult(browser, "e2e-local");
+    assert.equal(state, "ok", await textOf(browser, "provider-test-result-e2e-local"));
+    assert.match(await textOf(browser, "provider-test-latency-e2e-local"), /^\d+ ms$/);
+    assert.equal(await textOf(browser, "provider-test-model-e2e-local"), MODEL);
+    assert.match(await textOf(browser, "provider-test-result-e2e-local"), new RegExp(`http://127\\.0\\.0\\.1:${port}/v1/models`));
     const asked = seen.slice(before);
     assert.deepEqual(
       asked.map((r) => `${r.method} ${r.path}`),
@@ -174,13 +187,9 @@ describe("a local OpenAI-compatible provider", () => {
     const { browser } = app;
     const closed = await closedPort();
     await addProvider(browser, "e2e-closed", `http://127.0.0.1:${closed}/v1`);
-    const result = await testResult(browser, "e2e-closed");
-    assert.equal(await result.getAttribute("data-state"), "error");
-    assert.equal(
-      await (await byTestId(browser, "provider-test-headline-e2e-closed")).getText(),
-      `Connection refused at http://127.0.0.1:${closed}/v1/models`,
-    );
-    assert.match(await (await byTestId(browser, "provider-test-error-e2e-closed")).getText(), /cannot connect .*[Cc]onnection refused/);
+    assert.equal(await testResult(browser, "e2e-closed"), "error");
+    assert.equal(await textOf(browser, "provider-test-headline-e2e-closed"), `Connection refused at http://127.0.0.1:${closed}/v1/models`);
+    assert.match(await textOf(browser, "provider-test-error-e2e-closed"), /cannot connect .*[Cc]onnection refused/);
     await screenshot(browser, "provider-test-refused");
     await (await shown(browser, "provider-delete-e2e-closed")).click();
     await (await shown(browser, "provider-confirm-delete-e2e-closed")).click();
@@ -241,7 +250,9 @@ describe("a local OpenAI-compatible provider", () => {
 
     // Nothing on the run says simulated; the step's answer is the server's.
     assert.equal(await (await browser.$('[data-testid="run-simulated"]')).isExisting(), false, "the run header says nothing is simulated");
-    await (await shown(browser, `dag-node-${LLM_STEP}`)).click();
+    // The graph may still be moving to follow the run: the node is clicked in the page.
+    await shown(browser, `dag-node-${LLM_STEP}`);
+    await browser.execute((id) => document.querySelector(`[data-testid="dag-node-${id}"]`)?.click(), LLM_STEP);
     const drawer = await shown(browser, "step-drawer");
     await browser.waitUntil(async () => (await drawer.getText()).includes("ANSWER FROM THE LOCAL E2E SERVER"), {
       timeout: 10_000,
