@@ -31,7 +31,7 @@ import {
   type KeyboardEvent,
   type ReactNode,
 } from "react";
-import { fitZoom, followViewport, type Rect } from "./follow";
+import { boundsOf, fitZoom, followViewport, type Rect } from "./follow";
 import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from "./layout";
 import { StepTypeIcon, StatusIcon } from "./icons";
 
@@ -81,6 +81,11 @@ export interface DagViewProps {
    * zooms by hand; a "Follow" button then brings it back.
    */
   follow?: readonly string[];
+  /**
+   * What is followed no longer changes (a run that ended): the whole graph is shown when it fits
+   * at `OVERVIEW_ZOOM` or more, else the followed nodes.
+   */
+  settled?: boolean;
 }
 
 type StepNode = Node<DagNodeData & { selected?: boolean }, "step">;
@@ -233,6 +238,8 @@ function readableViewport(
 
 /** How far from the box's edges followed nodes are kept (px). */
 const FOLLOW_MARGIN = 28;
+/** A settled graph is shown whole down to this zoom (an overview, not for reading every label). */
+const OVERVIEW_ZOOM = 0.6;
 
 /**
  * Keeps the followed nodes in view while `following` (inside the React Flow it moves). A box
@@ -245,30 +252,26 @@ function Follower({
   following,
   minZoom,
   ready,
+  settled,
 }: {
   ids: readonly string[];
   positions: ReadonlyMap<string, { x: number; y: number }>;
   following: boolean;
   minZoom: number;
   ready: boolean;
+  settled: boolean;
 }) {
   const flow = useReactFlow();
   const width = useStore((s) => s.width);
   const height = useStore((s) => s.height);
   const key = ids.join("\u0000");
   const follow = useCallback(
-    (resized: boolean) => {
+    (wholeIfFits: boolean) => {
       const box = { w: width, h: height };
       if (box.w <= 0 || box.h <= 0) return;
-      if (resized) {
-        const all: Rect[] = [...positions.values()].map((p) => ({ x: p.x, y: p.y, w: NODE_WIDTH, h: NODE_HEIGHT }));
-        const whole = all.length ? all.reduce((a, r) => ({
-          x: Math.min(a.x, r.x),
-          y: Math.min(a.y, r.y),
-          w: Math.max(a.x + a.w, r.x + r.w) - Math.min(a.x, r.x),
-          h: Math.max(a.y + a.h, r.y + r.h) - Math.min(a.y, r.y),
-        })) : null;
-        if (whole && fitZoom(whole, box, FOLLOW_MARGIN) >= minZoom) {
+      if (wholeIfFits) {
+        const whole = boundsOf([...positions.values()].map((p) => ({ x: p.x, y: p.y, w: NODE_WIDTH, h: NODE_HEIGHT })));
+        if (whole && fitZoom(whole, box, FOLLOW_MARGIN) >= (settled ? Math.min(minZoom, OVERVIEW_ZOOM) : minZoom)) {
           void flow.fitView({ padding: 0.12, maxZoom: 1.1, duration: 200 });
           return;
         }
@@ -278,17 +281,23 @@ function Follower({
         const p = positions.get(id);
         if (p) targets.push({ x: p.x, y: p.y, w: NODE_WIDTH, h: NODE_HEIGHT });
       }
+      if (targets.length === 0 && settled) {
+        // Nothing to show in particular (a run that completed): back to where the graph opens.
+        const start = readableViewport(positions, box, minZoom);
+        if (start) void flow.setViewport(start, { duration: 250 });
+        return;
+      }
       const next = followViewport(targets, flow.getViewport(), box, { margin: FOLLOW_MARGIN, minZoom });
       if (next) void flow.setViewport(next, { duration: 250 });
     },
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `key` stands for `ids`
-    [flow, width, height, positions, key, minZoom],
+    [flow, width, height, positions, key, minZoom, settled],
   );
-  // New nodes to follow, or following again.
+  // New nodes to follow, following again, or the end.
   useEffect(() => {
-    if (ready && following) follow(false);
+    if (ready && following) follow(settled);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- not on a resize (below)
-  }, [ready, following, key, positions]);
+  }, [ready, following, key, positions, settled]);
   // The box changed size.
   const size = useRef({ w: width, h: height });
   useEffect(() => {
@@ -316,6 +325,7 @@ export function DagView({
   minFitZoom,
   direction = "LR",
   follow,
+  settled = false,
 }: DagViewProps) {
   const [following, setFollowing] = useState(true);
   const [ready, setReady] = useState(false);
@@ -476,6 +486,7 @@ export function DagView({
               following={following}
               minZoom={onlyRenderVisible ? LARGE_GRAPH_ZOOM : (minFitZoom ?? 0.2)}
               ready={ready}
+              settled={settled}
             />
           ) : null}
           {follow && !following ? (

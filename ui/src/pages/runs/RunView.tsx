@@ -578,6 +578,7 @@ export function RunView({ runId }: { runId: string }) {
               onlyRenderVisible={large}
               minFitZoom={READABLE_ZOOM}
               follow={follow}
+              settled={final}
             />
           ) : (
             <div className="run-loading muted">Loading the mission…</div>

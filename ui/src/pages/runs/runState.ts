@@ -259,8 +259,9 @@ export function countParts(c: StepCounts): CountPart[] {
 
 /**
  * The steps the live graph keeps in view, in step order: while the run goes on, those running or
- * waiting for approval; once it ended, where it ended — the failed steps, else the cancelled, else
- * the skipped ones (a denial), else the last step.
+ * waiting for approval; once it ended, where it went wrong — the failed steps, else the cancelled,
+ * else the skipped ones (a denial); none for a run whose every step succeeded (the graph then
+ * shows itself whole, or its start, as when a finished run is opened).
  */
 export function stepsToFollow(steps: readonly { id: string; status: StepStatus }[], final: boolean): string[] {
   if (!final) return steps.filter((s) => s.status === "running" || s.status === "blocked").map((s) => s.id);
@@ -268,8 +269,7 @@ export function stepsToFollow(steps: readonly { id: string; status: StepStatus }
     const ids = steps.filter((s) => s.status === status).map((s) => s.id);
     if (ids.length > 0) return ids;
   }
-  const last = steps.at(-1);
-  return last ? [last.id] : [];
+  return [];
 }
 
 /** Whether the run waits only for a person: steps blocked on approval and none running. */
