@@ -226,7 +226,8 @@ function readableViewport(
     maxY = Math.max(maxY, p.y + NODE_HEIGHT);
   }
   if (!Number.isFinite(minX) || box.w <= 0 || box.h <= 0) return undefined;
-  const fit = Math.min((box.w * 0.76) / (maxX - minX), (box.h * 0.76) / (maxY - minY));
+  // As the live view judges it (`Follower`): the graph and a margin on each side.
+  const fit = fitZoom({ x: minX, y: minY, w: maxX - minX, h: maxY - minY }, box, FOLLOW_MARGIN);
   if (fit >= minZoom) return undefined;
   const tall = (maxY - minY) * minZoom > box.h - 48;
   return {

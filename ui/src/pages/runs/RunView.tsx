@@ -28,11 +28,11 @@ import { useThrottled } from "./useThrottled";
 
 const LARGE_GRAPH = 150;
 /**
- * The graph fits in its box when it can at this zoom or more (labels of 13.5 px stay at least
- * 11.5 px on screen); a longer graph opens at this zoom on its first steps, and the view follows
- * the running steps.
+ * The graph fits in its box when it can at this zoom or more (labels of 14 px stay at least
+ * 10.5 px on screen; a three-step chain fits a 1280 px window); a longer graph opens at this zoom
+ * on its first steps, and the view follows the running steps.
  */
-const READABLE_ZOOM = 0.85;
+const READABLE_ZOOM = 0.75;
 /**
  * While a large run goes on, the header, gauges and event log follow it once a second (the nodes
  * follow every frame). Painted without compositing, a change of their text or of the log's rows
