@@ -7,6 +7,7 @@ import { historyIpc, type ApiError, type RunDetail, type RunStepItem } from "../
 import { EvidenceInspector } from "./EvidenceInspector";
 import { formatDateTime } from "../../lib/dates";
 import { FINAL_RUN_STATUSES, formatCost, formatDuration, shortId } from "./format";
+import { ResumeDialog } from "./ResumeDialog";
 import { StatusBadge } from "./StatusBadge";
 import { SimulatedTag } from "../../components/SimulatedTag";
 
@@ -153,19 +154,10 @@ export function RunDetailView({ tab }: { tab: "overview" | "evidence" }) {
     [detail],
   );
 
+  // Resume opens the perimeter first (and offers the current mission file when it changed).
   const resume = () => {
-    setResuming(true);
     setResumeError(null);
-    historyIpc.resumeRun(runId).then(
-      (started) => {
-        setResuming(false);
-        navigate(`/history/${encodeURIComponent(started.runId)}`);
-      },
-      (e: ApiError) => {
-        setResuming(false);
-        setResumeError(e.message);
-      },
-    );
+    setResuming(true);
   };
 
   const openFolder = () => {
@@ -243,7 +235,7 @@ export function RunDetailView({ tab }: { tab: "overview" | "evidence" }) {
         <div className="hx-run-actions">
           {detail.resumable ? (
             <button type="button" className="hx-btn hx-btn-primary" onClick={resume} disabled={resuming} data-testid="run-resume">
-              <RotateCcw size={15} aria-hidden className={resuming ? "spin" : ""} /> {resuming ? "Resuming…" : "Resume from failure"}
+              <RotateCcw size={15} aria-hidden /> Resume from failure…
             </button>
           ) : null}
           {live ? (
@@ -259,6 +251,16 @@ export function RunDetailView({ tab }: { tab: "overview" | "evidence" }) {
           <p className="error-text" role="alert" data-testid="run-resume-error">
             {resumeError}
           </p>
+        ) : null}
+        {resuming ? (
+          <ResumeDialog
+            runId={runId}
+            onClose={() => setResuming(false)}
+            onStarted={(started) => {
+              setResuming(false);
+              navigate(`/runs/${encodeURIComponent(started.runId)}`);
+            }}
+          />
         ) : null}
         {openError ? (
           <p className="error-text" role="alert">

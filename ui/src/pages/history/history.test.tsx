@@ -194,10 +194,40 @@ describe("History page", () => {
     expect(screen.queryByTestId("compare-step-write")).not.toBeInTheDocument();
   });
 
-  it("opens a run with its steps and resumes it", async () => {
+  it("opens a run with its steps and resumes it under a raised cap, with the current mission file", async () => {
+    const PERIMETER = {
+      budget: { maxCostUsd: 1, maxTokens: 300, maxLlmCalls: 3, maxSteps: 10, maxRuntimeMinutes: 5 },
+      approvalMode: "auto" as const,
+      thresholdUsd: null,
+      requiredFor: [],
+      sandbox: "full-access" as const,
+      allowedTools: [],
+      forbiddenTools: [],
+      connectedSectors: [],
+    };
+    const started: Record<string, unknown>[] = [];
     const calls = mockCommands({
-      get_run: (args) => (args.runId === BAD.runId ? DETAIL : { ...DETAIL, run: run({ runId: "run-2222-cccc", resumedFrom: BAD.runId }), resumable: false }),
-      resume_run: () => ({ runId: "run-2222-cccc", resumedFrom: BAD.runId, reusedSteps: ["write"], rerunSteps: ["check", "after"] }),
+      get_run: () => DETAIL,
+      get_caps: () => ({ ...PERIMETER, budget: { maxCostUsd: 5, maxTokens: 5000, maxLlmCalls: 10, maxSteps: 50, maxRuntimeMinutes: 60 }, approvalMode: null, sandbox: null }),
+      resume_preview: (a) => {
+        const o = a.options as { useCurrentFile: boolean };
+        return {
+          runId: BAD.runId,
+          missionFile: "/work/m.yaml",
+          fileChanged: true,
+          fileExists: true,
+          perimeter: PERIMETER,
+          reusedSteps: o.useCurrentFile ? ["write"] : ["write"],
+          rerunSteps: ["check", "after"],
+          rerunReasons: { check: o.useCurrentFile ? "changed" : "failed", after: "after `check`" },
+          hint: o.useCurrentFile ? null : "the mission file changed since this run: resume with --file to use it",
+        };
+      },
+      forecast_resume: () => ({ missionId: "m", missionName: "M", canComplete: true, holds: true, caps: [], findings: [], steps: [], unknownValues: [] }),
+      resume_run_with: (a) => {
+        started.push(a);
+        return { runId: "run-2222-cccc", resumedFrom: BAD.runId, reusedSteps: ["write"], rerunSteps: ["check", "after"] };
+      },
     });
     renderAt(`/history/${BAD.runId}`);
     expect(await screen.findByTestId("run-reason")).toHaveTextContent("exited with code 1");
@@ -208,9 +238,18 @@ describe("History page", () => {
     expect(screen.getByText(/"bytes": 6/)).toBeInTheDocument();
 
     await userEvent.click(screen.getByTestId("run-resume"));
-    expect(await screen.findByTestId("run-resumed-from")).toHaveTextContent("resumes run-1111");
-    expect(calls).toContain("resume_run");
-    expect(screen.queryByTestId("run-resume")).not.toBeInTheDocument();
+    const dialog = await screen.findByTestId("resume-dialog");
+    expect(await within(dialog).findByTestId("resume-file-changed")).toHaveTextContent("The mission file changed since this run.");
+    expect(within(dialog).getByTestId("resume-use-file")).toBeChecked();
+    await waitFor(() => expect(within(dialog).getByTestId("resume-rerun-check")).toHaveTextContent("changed"));
+    expect(within(dialog).getByTestId("resume-reused-write")).toBeInTheDocument();
+    fireEvent.change(within(dialog).getByTestId("input-maxTokens"), { target: { value: "400" } });
+    await userEvent.click(within(dialog).getByTestId("resume-start"));
+    await waitFor(() => expect(started).toHaveLength(1));
+    const options = started[0]?.options as { useCurrentFile: boolean; perimeter: { budget: { maxTokens: number } } };
+    expect(options.useCurrentFile).toBe(true);
+    expect(options.perimeter.budget.maxTokens).toBe(400);
+    expect(calls).not.toContain("resume_run");
   });
 
   it("shows the evidence inspector with answer.md rendered, and other files by kind", async () => {

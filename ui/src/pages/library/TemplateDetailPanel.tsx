@@ -83,7 +83,9 @@ export function TemplateDetailPanel({
   });
   useEffect(() => {
     const prev = document.activeElement as HTMLElement | null;
-    panelRef.current?.focus();
+    // The panel's primary action takes the keyboard: Enter opens Quick Deploy at once.
+    const deploy = panelRef.current?.querySelector<HTMLButtonElement>('[data-testid="quick-deploy"]:not(:disabled)');
+    (deploy ?? panelRef.current)?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape" && !document.querySelector(".modal-backdrop")) onCloseRef.current();
     };

@@ -112,6 +112,18 @@ describe("ApprovalCard", () => {
     await waitFor(() => expect(answers[1]).toEqual([false, ""]));
   });
 
+  it("takes the keyboard when asked: the note has the focus and Ctrl+Enter approves", async () => {
+    const answers: [boolean, string][] = [];
+    render(<ApprovalCard approval={approval({})} autoFocus onAnswer={async (a, n) => void answers.push([a, n])} />);
+    const note = screen.getByLabelText("Note for the audit log");
+    expect(document.activeElement).toBe(note);
+    fireEvent.change(note, { target: { value: "looks right" } });
+    fireEvent.keyDown(note, { key: "Enter" });
+    expect(answers).toEqual([]);
+    fireEvent.keyDown(note, { key: "Enter", ctrlKey: true });
+    await waitFor(() => expect(answers).toEqual([[true, "looks right"]]));
+  });
+
   it("shows a refused answer and lets the operator try again", async () => {
     render(
       <ApprovalCard

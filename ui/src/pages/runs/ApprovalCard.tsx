@@ -3,7 +3,7 @@
 // text; other parameters read as key: value fields. The card's body scrolls, its head and its
 // Approve / Deny row always stay in view.
 import { Check, Hand, ShieldAlert, X } from "lucide-react";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { ApprovalDto } from "../../ipc";
 import { formatUsd } from "./format";
 import { ValueFields } from "./ValueFields";
@@ -188,11 +188,21 @@ export interface ApprovalCardProps {
   onAnswer: (approve: boolean, note: string) => Promise<void>;
   /** Show which mission and run it belongs to (in the cross-run list). */
   showRun?: boolean;
+  /** Take the keyboard when it appears (the first card of the run being watched): the note
+   * field gets the focus, Ctrl+Enter approves. Never when the person is typing elsewhere. */
+  autoFocus?: boolean;
 }
 
-export function ApprovalCard({ approval, onAnswer, showRun = false }: ApprovalCardProps) {
+export function ApprovalCard({ approval, onAnswer, showRun = false, autoFocus = false }: ApprovalCardProps) {
   const [busy, setBusy] = useState<"approve" | "deny" | null>(null);
   const [note, setNote] = useState("");
+  const noteRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (!autoFocus) return;
+    const active = document.activeElement;
+    const typing = active instanceof HTMLElement && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.isContentEditable);
+    if (!typing) noteRef.current?.focus({ preventScroll: false });
+  }, [autoFocus]);
   const [error, setError] = useState<string | null>(null);
   const answer = async (approve: boolean) => {
     setBusy(approve ? "approve" : "deny");
@@ -241,10 +251,20 @@ export function ApprovalCard({ approval, onAnswer, showRun = false }: ApprovalCa
         <input
           className="approval-note"
           type="text"
-          placeholder="Note (optional)"
+          placeholder="Note (optional) · Ctrl+Enter approves"
           value={note}
           onChange={(e) => setNote(e.target.value)}
+          onKeyDown={(e) => {
+            if ((e.ctrlKey || e.metaKey) && e.key === "Enter" && busy === null) {
+              e.preventDefault();
+              void answer(true);
+            }
+          }}
+          ref={noteRef}
+          title="Ctrl+Enter approves"
+          data-testid={`approval-note-${approval.stepId}`}
           aria-label="Note for the audit log"
+          aria-keyshortcuts="Control+Enter"
           disabled={busy !== null}
         />
         <span className="approval-hash mono" title={approval.stepHash}>

@@ -287,9 +287,10 @@ function StepDrawer({
             <>
               <dt>Answer</dt>
               <dd>
-                <span className="sim-pill" data-testid="step-simulated" data-why={d.simulated}>
-                  <FlaskConical size={12} aria-hidden /> {SIMULATED_WHY[d.simulated]}
+                <span className="sim-pill" data-testid="step-simulated" data-why={d.simulated} title={SIMULATED_WHY[d.simulated]}>
+                  <FlaskConical size={12} aria-hidden /> {d.simulated === "model" ? "Simulated model" : "Simulation block"}
                 </span>
+                <div className="drawer-note">{SIMULATED_WHY[d.simulated]}</div>
               </dd>
             </>
           ) : null}
@@ -555,8 +556,8 @@ export function RunView({ runId }: { runId: string }) {
       {view ? <RunDecisions approvals={view.approvals} /> : null}
       {mine.length > 0 ? (
         <div className="run-approvals" data-testid="run-approvals">
-          {mine.map((a: ApprovalDto) => (
-            <ApprovalCard key={`${a.runId}/${a.stepId}`} approval={a} onAnswer={(ok, note) => answer(a, ok, note)} />
+          {mine.map((a: ApprovalDto, i: number) => (
+            <ApprovalCard key={`${a.runId}/${a.stepId}`} approval={a} autoFocus={i === 0} onAnswer={(ok, note) => answer(a, ok, note)} />
           ))}
         </div>
       ) : null}
