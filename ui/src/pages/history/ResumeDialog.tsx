@@ -12,8 +12,7 @@ import { call, toApiError } from "../../ipc";
 import { library, type ApprovalMode, type PerimeterDto } from "../../ipc/library";
 import { ForecastPanel } from "../library/ForecastPanel";
 import "../library/library.css";
-import { BudgetRow } from "../library/PerimeterModal";
-import { BUDGET_FIELDS, clampValue, type BudgetField } from "../library/perimeter";
+import { BUDGET_FIELDS, clampValue, formatCap, hasCap, maxOf, type BudgetField } from "../library/perimeter";
 
 const resumeIpc = {
   preview: (runId: string, options: ResumeOptions) => call<ResumePreview>("resume_preview", { runId, options }),
@@ -95,8 +94,11 @@ export function ResumeDialog({ runId, onClose, onStarted }: { runId: string; onC
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the key captures the options
   }, [runId, optionsKey]);
 
-  const setBudget = (field: BudgetField, value: number) =>
-    setPerimeter((p) => (p ? { ...p, budget: { ...p.budget, [field.key]: clampValue(field, value, caps) } } : p));
+  // An empty field is no cap at this level (the mission's and the global caps still hold).
+  const setBudget = (field: BudgetField, value: number | null) =>
+    setPerimeter((p) =>
+      p ? { ...p, budget: { ...p.budget, [field.key]: value === null ? null : clampValue(field, value, caps) } } : p,
+    );
 
   const start = () => {
     if (!options) return;
@@ -167,7 +169,7 @@ export function ResumeDialog({ runId, onClose, onStarted }: { runId: string; onC
                 <legend>Budget</legend>
                 <p className="pgroup-hint">Raise a cap the earlier run hit. The maximum of each is the global hard cap (Settings).</p>
                 {BUDGET_FIELDS.map((f) => (
-                  <BudgetRow key={f.key} field={f} value={perimeter.budget[f.key] ?? 0} caps={caps} onChange={(v) => setBudget(f, v)} />
+                  <CapRow key={f.key} field={f} value={perimeter.budget[f.key] ?? null} caps={caps} onChange={(v) => setBudget(f, v)} />
                 ))}
               </fieldset>
               <fieldset className="pgroup">
@@ -235,6 +237,54 @@ export function ResumeDialog({ runId, onClose, onStarted }: { runId: string; onC
           </button>
         </footer>
       </div>
+    </div>
+  );
+}
+
+/** One cap of the resumed run: a number, or empty for no cap at the operator's level. */
+function CapRow({
+  field,
+  value,
+  caps,
+  onChange,
+}: {
+  field: BudgetField;
+  value: number | null;
+  caps: PerimeterDto | null;
+  onChange: (v: number | null) => void;
+}) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const shown = draft ?? (value === null ? "" : formatCap(field, value));
+  return (
+    <div className="budget-row resume-cap" data-testid={`budget-${field.key}`}>
+      <label className="budget-label" htmlFor={`resume-${field.key}`}>
+        {field.label}
+      </label>
+      <span className="input-affix budget-num">
+        <span aria-hidden>{field.key === "maxCostUsd" ? "$" : ""}</span>
+        <input
+          id={`resume-${field.key}`}
+          className="input input-num"
+          type="number"
+          min={0}
+          step={field.integer ? field.step : "any"}
+          value={shown}
+          placeholder="no cap"
+          aria-label={`${field.label} (${field.unit})`}
+          data-testid={`input-${field.key}`}
+          onChange={(e) => {
+            const raw = e.target.value;
+            setDraft(raw);
+            if (raw.trim() === "") onChange(null);
+            else if (Number.isFinite(Number(raw))) onChange(Number(raw));
+          }}
+          onBlur={() => setDraft(null)}
+        />
+        <span>{field.key !== "maxCostUsd" ? field.unit : ""}</span>
+      </span>
+      <span className="budget-cap">
+        {hasCap(field, caps) ? `global cap ${field.key === "maxCostUsd" ? "$" : ""}${formatCap(field, maxOf(field, caps))}` : "no global cap"}
+      </span>
     </div>
   );
 }
