@@ -162,12 +162,27 @@ describe("History", () => {
     await openHistory(browser);
     await openRun(browser, ids.failed);
     await (await shown(browser, "run-resume")).click();
-    const detail = await byTestId(browser, "run-detail");
-    await browser.waitUntil(async () => (await detail.getAttribute("data-run-id")) !== ids.failed, {
+    // Resume opens the perimeter first; the resumed run opens in the live run view.
+    await byTestId(browser, "resume-dialog");
+    await byTestId(browser, "resume-steps");
+    await (await shown(browser, "resume-start")).click();
+    await browser.waitUntil(async () => /\/runs\/[0-9a-f-]{36}$/.test(await browser.execute(() => location.hash)), {
       timeout: 10_000,
       timeoutMsg: "the resumed run did not open",
     });
-    ids.resumed = await detail.getAttribute("data-run-id");
+    ids.resumed = (await browser.execute(() => location.hash)).split("/").pop();
+    assert.notEqual(ids.resumed, ids.failed);
+    await browser.waitUntil(async () => (await (await byTestId(browser, "run-view")).getAttribute("data-final")) === "true", {
+      timeout: 20_000,
+      timeoutMsg: "the resumed run did not end",
+    });
+    await browser.execute((id) => {
+      location.hash = `#/history/${id}`;
+    }, ids.resumed);
+    await browser.waitUntil(async () => (await (await byTestId(browser, "run-detail")).getAttribute("data-run-id")) === ids.resumed, {
+      timeout: 10_000,
+      timeoutMsg: "the resumed run's detail did not open",
+    });
     await browser.waitUntil(async () => (await (await byTestId(browser, "run-detail")).getAttribute("data-status")) === "completed", {
       timeout: 20_000,
       timeoutMsg: "the resumed run did not complete",
