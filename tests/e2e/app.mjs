@@ -1,6 +1,6 @@
 // Starts tauri-driver and a WebDriver session on the real app, and gives tests small helpers.
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { remote } from "webdriverio";
@@ -36,10 +36,45 @@ async function waitForPort(port, child, timeoutMs = 20_000) {
   throw new Error(`tauri-driver did not listen on port ${port} within ${timeoutMs} ms`);
 }
 
+/** Process ids of this test run's app: its executable, started with this run's E2E_APP. */
+function appPids(application) {
+  const exe = realpathSync(application);
+  const pids = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/exe`) !== exe) continue;
+      const env = readFileSync(`/proc/${name}/environ`, "utf8").split("\0");
+      if (env.includes(`E2E_APP=${application}`)) pids.push(Number(name));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+/** Waits until the app of an earlier test file has exited: the app is single-instance, so a
+ * new one started while the last one is still closing hands over to it and never shows a
+ * window (the WebDriver session would hang). One still there after the wait is stopped. */
+async function waitForAppExit(application, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (appPids(application).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const pid of appPids(application)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 /** Launches the app under tauri-driver; returns the browser and a stop function. */
 export async function launchApp() {
   const application = process.env.E2E_APP;
   if (!application) throw new Error("E2E_APP is not set; run the tests with tests/e2e/run.sh");
+  await waitForAppExit(application);
   mkdirSync(OUT_DIR, { recursive: true });
   const port = await freePort();
   const nativePort = await freePort();
@@ -62,6 +97,7 @@ export async function launchApp() {
       await browser.deleteSession();
     } finally {
       driver.kill("SIGTERM");
+      await waitForAppExit(application);
     }
   };
   return { browser, stop };

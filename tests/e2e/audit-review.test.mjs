@@ -12,16 +12,18 @@ import { byTestId, DATA_DIR, launchApp, screenshot } from "./app.mjs";
 
 const CLI = process.env.E2E_CLI ?? path.resolve("../../target/debug/mission");
 const MISSIONS = path.resolve("missions");
-const TEMPLATE = path.join(DATA_DIR ?? "/tmp", "templates", "review-flaky.yaml");
+// A data folder of its own: its runs and its flag stay out of the other files' history.
+const OWN_DATA = DATA_DIR ? path.join(path.dirname(DATA_DIR), "audit-data") : undefined;
+const TEMPLATE = path.join(OWN_DATA ?? "/tmp", "templates", "review-flaky.yaml");
 const NOTE = "the export job was moved to 02:00; check fixed";
 
 let app;
 const ids = { flaky: [] };
 
-/** Runs the CLI with the shared data folder; returns stdout (also when it exits non-zero). */
+/** Runs the CLI with this file's data folder; returns stdout (also when it exits non-zero). */
 function cli(args, expectFailure = false) {
   try {
-    const out = execFileSync(CLI, [...args, "--data-dir", DATA_DIR], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync(CLI, [...args, "--data-dir", OWN_DATA], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     assert.ok(!expectFailure, `mission ${args.join(" ")} was expected to fail`);
     return out;
   } catch (err) {
@@ -40,13 +42,13 @@ before(async () => {
   for (let i = 0; i < 3; i++) ids.flaky.push(JSON.parse(cli(["run", TEMPLATE, "--json"], true)).run_id);
   const batch = JSON.parse(cli(["batch", "run", "--json"]));
   assert.ok(batch.flags_created >= 1, `the batch raised a flag: ${JSON.stringify(batch)}`);
+  process.env.MISSION_STUDIO_DATA_DIR = OWN_DATA;
   app = await launchApp();
 });
 
 after(async () => {
   await app?.stop();
-  // Leave the library as the other test files expect it.
-  rmSync(TEMPLATE, { force: true });
+  rmSync(OWN_DATA, { recursive: true, force: true });
 });
 
 /** An element once it is displayed (pages fade in, and a fading element is not interactable). */
