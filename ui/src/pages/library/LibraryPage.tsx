@@ -68,6 +68,14 @@ export function LibraryPage({ viewport }: Props = {}) {
   const [editing, setEditing] = useState<ActiveMission | null>(null);
   const [savedError, setSavedError] = useState<string | null>(null);
   const savedMission = saved ? (active.find((m) => m.id === saved) ?? null) : null;
+  // The confirmation comes into view where the person was (the list may be scrolled far down).
+  useEffect(() => {
+    if (!savedMission) return;
+    const frame = requestAnimationFrame(() =>
+      document.querySelector('[data-testid="deploy-saved"]')?.scrollIntoView?.({ block: "nearest", behavior: "smooth" }),
+    );
+    return () => cancelAnimationFrame(frame);
+  }, [savedMission]);
   const [text, setText] = useState("");
   const [query, setQuery] = useState("");
   const [sector, setSector] = useState<string | null>(null);
@@ -613,10 +621,17 @@ export function LibraryPage({ viewport }: Props = {}) {
           templateName={deployTemplate?.name ?? deployId}
           onClose={() => setDeployId(null)}
           onSaved={(activeId, runId) => {
-            setDeployId(null);
             loadActive();
-            if (runId) navigate(`/runs/${encodeURIComponent(runId)}`);
-            else setSaved(activeId);
+            if (runId) {
+              navigate(`/runs/${encodeURIComponent(runId)}`);
+              return;
+            }
+            // Saved: the detail panel steps aside so the confirmation and its Run button show.
+            const next = new URLSearchParams(params);
+            next.delete("deploy");
+            next.delete("t");
+            setParams(next, { replace: true });
+            setSaved(activeId);
           }}
         />
       ) : null}
