@@ -258,8 +258,15 @@ describe("Library", () => {
     await (await byTestId(browser, "perimeter-save")).click();
     const list = await byTestId(browser, "active-missions");
     await browser.waitUntil(async () => (await list.getText()).includes("Burnout Recruiter"), { timeout: 10_000 });
-    await (await byTestId(browser, "detail-close")).click();
-    // Closing the panel gives the focus back to the card (which scrolls to it): then go to the top.
+    // Saved: the detail panel steps aside and the confirmation, with a Run button, is shown.
+    const saved = await byTestId(browser, "deploy-saved");
+    assert.match(await saved.getText(), /as an active mission/);
+    await byTestId(browser, "deploy-saved-run");
+    await browser.waitUntil(async () => !(await browser.$('[data-testid="template-detail"]').isExisting()), {
+      timeout: 5000,
+      timeoutMsg: "the detail panel stayed open after Save",
+    });
+    // The panel gives the focus back to the card (which scrolls to it): then go to the top.
     await browser.pause(300);
     await browser.execute(() => document.querySelector(".app-main")?.scrollTo(0, 0));
     await screenshot(browser, "active-missions");
