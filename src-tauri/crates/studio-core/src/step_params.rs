@@ -382,6 +382,22 @@ pub const STEP_PARAMS: &[StepParams] = &[
         output_is_parameters: false,
     },
     StepParams {
+        step_type: "parse_xml",
+        summary: "Parses XML text, given or read from a workspace file, into JSON: an element is its text, or an object of `@attribute`s, child elements (an array when a name repeats) and `#text`; no DTD or external entity is ever read; malformed XML fails with its line and column.",
+        params: &[
+            opt("content", ParamType::String, "the XML text"),
+            opt("path", ParamType::String, PATH_DOC),
+        ],
+        any_parameters: false,
+        rules: &[ParamRule::ExactlyOne(&["content", "path"])],
+        aliases: NO_ALIASES,
+        output: &[
+            out("value", "`{<root name>: <element>}`; names keep their namespace prefix, text is trimmed"),
+            out("root", "the root element's name"),
+        ],
+        output_is_parameters: false,
+    },
+    StepParams {
         step_type: "http",
         summary: "Sends one HTTP request; the URL is recorded in the evidence (`links.txt`).",
         params: &[

@@ -46,7 +46,7 @@ pub const STEP_TYPES: &[StepTypeInfo] = &[
     avail("file_search", "file"),
     avail("parse_json", "data"),
     avail("parse_yaml", "data"),
-    later("parse_xml", "data"),
+    avail("parse_xml", "data"),
     later("validate_schema", "data"),
     later("csv_process", "data"),
     later("compile_code", "code"),

@@ -625,6 +625,7 @@ async fn every_file_step_refuses_traversal_absolute_paths_and_symlink_escapes() 
         ),
         ("parse_json", Box::new(|p| json!({"path": p}))),
         ("parse_yaml", Box::new(|p| json!({"path": p}))),
+        ("parse_xml", Box::new(|p| json!({"path": p}))),
         (
             "command",
             Box::new(|p| json!({"command": "true", "working_dir": p})),

@@ -4,6 +4,7 @@
 mod command;
 mod copy_file;
 mod create_file;
+mod data;
 mod delete_file;
 mod edit_file;
 mod file_search;
@@ -41,6 +42,7 @@ pub(crate) enum StepKind {
     FileSearch,
     ParseJson,
     ParseYaml,
+    ParseXml,
     Http,
     Llm,
     Tool,
@@ -59,6 +61,7 @@ const KINDS: &[(&str, StepKind)] = &[
     ("file_search", StepKind::FileSearch),
     ("parse_json", StepKind::ParseJson),
     ("parse_yaml", StepKind::ParseYaml),
+    ("parse_xml", StepKind::ParseXml),
     ("http", StepKind::Http),
     ("llm", StepKind::Llm),
     ("tool", StepKind::Tool),
@@ -79,6 +82,7 @@ impl StepKind {
             "file_search" => Self::FileSearch,
             "parse_json" => Self::ParseJson,
             "parse_yaml" => Self::ParseYaml,
+            "parse_xml" => Self::ParseXml,
             "http" => Self::Http,
             "llm" => Self::Llm,
             "tool" => Self::Tool,
@@ -299,6 +303,7 @@ pub(crate) async fn run(
         StepKind::FileSearch => file_search::run(params, ctx).await,
         StepKind::ParseJson => parse_json::run(params, ctx).await,
         StepKind::ParseYaml => parse_yaml::run(params, ctx).await,
+        StepKind::ParseXml => data::parse_xml::run(params, ctx).await,
         StepKind::Http => http::run(&params, ctx).await,
         StepKind::Llm => llm::run(&params, ctx).await,
         StepKind::Tool => tool::run(&params, ctx).await,

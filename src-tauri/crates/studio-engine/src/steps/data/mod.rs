@@ -1,0 +1,3 @@
+//! The data family's step types that need a parser of their own (XML, JSON Schema, CSV).
+
+pub(crate) mod parse_xml;
