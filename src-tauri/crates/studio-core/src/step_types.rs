@@ -47,7 +47,7 @@ pub const STEP_TYPES: &[StepTypeInfo] = &[
     avail("parse_json", "data"),
     avail("parse_yaml", "data"),
     avail("parse_xml", "data"),
-    later("validate_schema", "data"),
+    avail("validate_schema", "data"),
     later("csv_process", "data"),
     later("compile_code", "code"),
     later("run_tests", "code"),

@@ -457,7 +457,7 @@ pub fn declared_identity(step_type: &str, params: &Value, registry: &ToolRegistr
 pub fn builtin_identity(step_type: &str, params: &Value) -> ToolIdentity {
     let side_effects = match step_type {
         "noop" | "read_file" | "list_directory" | "file_search" | "parse_json" | "parse_yaml"
-        | "parse_xml" | "llm" => SideEffects::None,
+        | "parse_xml" | "validate_schema" | "llm" => SideEffects::None,
         "create_file" | "edit_file" | "delete_file" | "copy_file" | "move_file" => {
             SideEffects::Workspace
         }

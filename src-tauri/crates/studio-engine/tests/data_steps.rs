@@ -16,7 +16,7 @@ async fn run_in(files: &[(&str, &str)], steps: Value) -> (RunResult, tempfile::T
     }
     let mission: Mission = serde_json::from_value(json!({
         "name": "Data steps",
-        "config": {"max_concurrent_steps": 1},
+        "config": {"max_concurrent_steps": 1, "fail_fast": false},
         "steps": steps,
     }))
     .unwrap();
@@ -75,4 +75,109 @@ async fn parse_xml_reads_a_workspace_file_and_reports_malformed_xml_with_its_pos
         "{error}"
     );
     assert_eq!(out, json!({"line": 3, "column": 3}));
+}
+
+const ORDER_SCHEMA: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["id", "lines"],
+  "properties": {
+    "id": {"type": "string"},
+    "lines": {"type": "array", "items": {
+      "type": "object",
+      "required": ["sku", "qty"],
+      "properties": {"sku": {"type": "string"}, "qty": {"type": "integer", "minimum": 1}}
+    }}
+  }
+}"#;
+
+#[tokio::test]
+async fn validate_schema_checks_json_and_yaml_files_and_values_and_locates_every_violation() {
+    let (result, _dir) = run_in(
+        &[
+            ("schema/order.json", ORDER_SCHEMA),
+            ("in/sales.csv", "region,amount\nEU,10\nUS,-3\nEU\nAS,abc\n"),
+            (
+                "in/good.json",
+                r#"{"id": "A1", "lines": [{"sku": "x", "qty": 2}]}"#,
+            ),
+            (
+                "in/bad.yaml",
+                "id: 7\nlines:\n  - sku: x\n    qty: 0\n  - qty: 2\n",
+            ),
+        ],
+        json!([
+            {"id": "good", "step_type": "validate_schema",
+             "parameters": {"path": "in/good.json", "schema_path": "schema/order.json"}},
+            {"id": "bad", "step_type": "validate_schema",
+             "parameters": {"file": "in/bad.yaml", "schema_file": "schema/order.json"}},
+            {"id": "report", "step_type": "validate_schema",
+             "parameters": {"data": {"id": "B"}, "schema": {"required": ["id", "lines"]},
+                            "fail_on_invalid": false}},
+            {"id": "csv", "step_type": "validate_schema",
+             "parameters": {"file": "in/sales.csv", "schema_type": "csv", "fail_on_invalid": false,
+                            "schema": {"properties": {"amount": {"type": "number", "minimum": 0}}}}},
+            {"id": "broken", "step_type": "validate_schema",
+             "parameters": {"data": 1, "schema": {"type": 12}}},
+        ]),
+    )
+    .await;
+    assert_eq!(
+        output(&result, "good"),
+        &json!({"valid": true, "error_count": 0, "errors": [], "truncated": false})
+    );
+    let (error, out) = failure(&result, "bad");
+    assert!(
+        error.starts_with("`in/bad.yaml` does not match the schema: `/id`:")
+            && error.ends_with("(and 2 more)"),
+        "{error}"
+    );
+    assert_eq!(out["valid"], json!(false));
+    assert_eq!(out["error_count"], json!(3));
+    let located: Vec<(&str, &str)> = out["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["path"].as_str().unwrap(), e["keyword"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("/id", "type"),
+            ("/lines/0/qty", "minimum"),
+            ("/lines/1", "required")
+        ]
+    );
+    let report = output(&result, "report");
+    assert_eq!(report["valid"], json!(false));
+    assert_eq!(report["errors"][0]["path"], json!(""));
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("lines"),
+        "{report}"
+    );
+    let csv = output(&result, "csv");
+    let located: Vec<(&str, &str)> = csv["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["path"].as_str().unwrap(), e["keyword"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("/1/amount", "minimum"),
+            ("/2", "csv"),
+            ("/3/amount", "type")
+        ],
+        "{csv}"
+    );
+    assert_eq!(
+        csv["errors"][1]["message"],
+        json!("line 4: the row has 1 fields, the header has 2")
+    );
+    let (error, _) = failure(&result, "broken");
+    assert!(error.contains("not a valid JSON Schema"), "{error}");
 }

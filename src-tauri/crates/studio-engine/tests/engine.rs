@@ -627,6 +627,14 @@ async fn every_file_step_refuses_traversal_absolute_paths_and_symlink_escapes() 
         ("parse_yaml", Box::new(|p| json!({"path": p}))),
         ("parse_xml", Box::new(|p| json!({"path": p}))),
         (
+            "validate_schema",
+            Box::new(|p| json!({"path": p, "schema": {}})),
+        ),
+        (
+            "validate_schema",
+            Box::new(|p| json!({"data": 1, "schema_path": p})),
+        ),
+        (
             "command",
             Box::new(|p| json!({"command": "true", "working_dir": p})),
         ),
