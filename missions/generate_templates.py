@@ -27,6 +27,7 @@ what follows from the steps:
   steps' outputs, listed in `outputs:`) and a check of it.
 """
 
+import glob
 import json
 import os
 import re
@@ -3686,6 +3687,12 @@ Q("Wealth", "client-onboarding-chase", "Client Onboarding Document Chase",
   facts=[("Stuck onboardings", "{{onboardings.output.json.count}}")], links=["Legal"])
 
 # === END OF TABLE ===
+
+# Templates whose steps show one step family each live beside this script, one table per family
+# (missions/template_tables/<family>.py), written with the same helpers.
+for _table in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "template_tables", "*.py"))):
+    with open(_table, encoding="utf-8") as _f:
+        exec(compile(_f.read(), _table, "exec"), globals())
 
 if __name__ == "__main__":
     main()

@@ -159,7 +159,7 @@ impl StudioApi {
             arch: std::env::consts::ARCH.to_string(),
             step_types_available: studio_core::STEP_TYPES
                 .iter()
-                .filter(|t| t.status == studio_core::StepTypeStatus::Available)
+                .filter(|t| t.status() == studio_core::StepTypeStatus::Available)
                 .count() as u32,
             step_types_known: studio_core::STEP_TYPES.len() as u32,
             step_types: studio_core::STEP_TYPES
@@ -167,7 +167,7 @@ impl StudioApi {
                 .map(|t| StepTypeDto {
                     name: t.name.to_string(),
                     family: t.category.to_string(),
-                    available: t.status == studio_core::StepTypeStatus::Available,
+                    available: t.status() == studio_core::StepTypeStatus::Available,
                 })
                 .collect(),
         }

@@ -47,7 +47,7 @@ pub use perimeter::{
 };
 pub use source::{Location, SourceFile, SourceFormat};
 pub use status::{RunStatus, StepStatus};
-pub use step_params::{params_of, StepParams, STEP_PARAMS};
+pub use step_params::{params_of, step_params, StepParams};
 pub use step_types::{StepTypeInfo, StepTypeStatus, STEP_TYPES};
 pub use validate::{strict, validate, validate_mission, validate_with, ValidateOptions};
 

@@ -1,7 +1,7 @@
-//! The step type reference of `missions/README.md`, generated from [`STEP_PARAMS`] so the
+//! The step type reference of `missions/README.md`, generated from [`step_params`](crate::step_params()) so the
 //! documentation says exactly what validation checks and the engine reads.
 
-use crate::step_params::{ParamRule, StepParams, STEP_PARAMS};
+use crate::step_params::{step_params, ParamRule, StepParams};
 use crate::step_types::{step_type, StepTypeStatus};
 use std::fmt::Write;
 
@@ -13,7 +13,7 @@ pub const END_MARK: &str = "<!-- end of generated step types -->";
 /// One `### <type>` section per step type with a parameter table.
 pub fn step_types_markdown() -> String {
     let mut out = String::new();
-    for spec in STEP_PARAMS {
+    for spec in step_params() {
         section(&mut out, spec);
     }
     out
@@ -21,7 +21,7 @@ pub fn step_types_markdown() -> String {
 
 fn section(out: &mut String, spec: &StepParams) {
     let available =
-        step_type(spec.step_type).is_some_and(|i| i.status == StepTypeStatus::Available);
+        step_type(spec.step_type).is_some_and(|i| i.status() == StepTypeStatus::Available);
     let suffix = if available {
         ""
     } else {
@@ -100,7 +100,7 @@ mod tests {
     #[test]
     fn every_parameter_and_output_field_is_documented() {
         let md = step_types_markdown();
-        for spec in STEP_PARAMS {
+        for spec in step_params() {
             assert!(md.contains(&format!("### {}", spec.step_type)));
             for p in spec.params {
                 assert!(md.contains(&format!("| `{}` |", p.name)), "{}", p.name);

@@ -15,78 +15,77 @@ pub enum StepTypeStatus {
 pub struct StepTypeInfo {
     pub name: &'static str,
     pub category: &'static str,
-    pub status: StepTypeStatus,
 }
 
-const fn avail(name: &'static str, category: &'static str) -> StepTypeInfo {
-    StepTypeInfo {
-        name,
-        category,
-        status: StepTypeStatus::Available,
+impl StepTypeInfo {
+    /// Available exactly when the type's parameters are described (`step_params`): the engine
+    /// and validation read the same table, so a type cannot be half there.
+    pub fn status(&self) -> StepTypeStatus {
+        if crate::step_params::params_of(self.name).is_some() {
+            StepTypeStatus::Available
+        } else {
+            StepTypeStatus::NotAvailableYet
+        }
     }
 }
 
-const fn later(name: &'static str, category: &'static str) -> StepTypeInfo {
-    StepTypeInfo {
-        name,
-        category,
-        status: StepTypeStatus::NotAvailableYet,
-    }
+const fn st(name: &'static str, category: &'static str) -> StepTypeInfo {
+    StepTypeInfo { name, category }
 }
 
 /// Every step type name the mission format knows, in the RustChain catalogue's order.
 pub const STEP_TYPES: &[StepTypeInfo] = &[
-    avail("create_file", "file"),
-    avail("edit_file", "file"),
-    avail("delete_file", "file"),
-    avail("copy_file", "file"),
-    avail("move_file", "file"),
-    avail("read_file", "file"),
-    avail("list_directory", "file"),
-    avail("file_search", "file"),
-    avail("parse_json", "data"),
-    avail("parse_yaml", "data"),
-    avail("parse_xml", "data"),
-    avail("validate_schema", "data"),
-    later("csv_process", "data"),
-    later("compile_code", "code"),
-    later("run_tests", "code"),
-    later("format_code", "code"),
-    later("lint_code", "code"),
-    later("extract_functions", "code"),
-    later("generate_docs", "code"),
-    later("git_commit", "git"),
-    later("git_branch", "git"),
-    later("git_merge", "git"),
-    later("git_status", "git"),
-    later("git_diff", "git"),
-    later("process_start", "system"),
-    later("process_kill", "system"),
-    later("monitor_resources", "system"),
-    later("service_health", "system"),
-    later("compress", "system"),
-    later("sql_query", "database"),
-    later("redis_set", "database"),
-    later("redis_get", "database"),
-    later("db_backup", "database"),
-    later("db_migrate", "database"),
-    later("websocket_connect", "network"),
-    later("ftp_upload", "network"),
-    later("ftp_download", "network"),
-    later("ssh_execute", "network"),
-    later("ping_host", "network"),
-    later("generate_embedding", "ai"),
-    later("similarity_search", "ai"),
-    later("model_inference", "ai"),
-    avail("noop", "control"),
-    avail("command", "control"),
-    avail("http", "control"),
-    avail("llm", "ai"),
-    avail("tool", "advanced"),
-    later("agent", "ai"),
-    later("chain", "ai"),
-    later("rag_query", "ai"),
-    later("rag_add", "ai"),
+    st("create_file", "file"),
+    st("edit_file", "file"),
+    st("delete_file", "file"),
+    st("copy_file", "file"),
+    st("move_file", "file"),
+    st("read_file", "file"),
+    st("list_directory", "file"),
+    st("file_search", "file"),
+    st("parse_json", "data"),
+    st("parse_yaml", "data"),
+    st("parse_xml", "data"),
+    st("validate_schema", "data"),
+    st("csv_process", "data"),
+    st("compile_code", "code"),
+    st("run_tests", "code"),
+    st("format_code", "code"),
+    st("lint_code", "code"),
+    st("extract_functions", "code"),
+    st("generate_docs", "code"),
+    st("git_commit", "git"),
+    st("git_branch", "git"),
+    st("git_merge", "git"),
+    st("git_status", "git"),
+    st("git_diff", "git"),
+    st("process_start", "system"),
+    st("process_kill", "system"),
+    st("monitor_resources", "system"),
+    st("service_health", "system"),
+    st("compress", "system"),
+    st("sql_query", "database"),
+    st("redis_set", "database"),
+    st("redis_get", "database"),
+    st("db_backup", "database"),
+    st("db_migrate", "database"),
+    st("websocket_connect", "network"),
+    st("ftp_upload", "network"),
+    st("ftp_download", "network"),
+    st("ssh_execute", "network"),
+    st("ping_host", "network"),
+    st("generate_embedding", "ai"),
+    st("similarity_search", "ai"),
+    st("model_inference", "ai"),
+    st("noop", "control"),
+    st("command", "control"),
+    st("http", "control"),
+    st("llm", "ai"),
+    st("tool", "advanced"),
+    st("agent", "ai"),
+    st("chain", "ai"),
+    st("rag_query", "ai"),
+    st("rag_add", "ai"),
 ];
 
 /// Looks a step type up by its snake_case name.
@@ -109,11 +108,11 @@ mod tests {
     #[test]
     fn lookup_finds_known_and_refuses_unknown_names() {
         assert_eq!(
-            step_type("command").unwrap().status,
+            step_type("command").unwrap().status(),
             StepTypeStatus::Available
         );
         assert_eq!(
-            step_type("ssh_execute").unwrap().status,
+            step_type("ssh_execute").unwrap().status(),
             StepTypeStatus::NotAvailableYet
         );
         assert!(step_type("teleport").is_none());

@@ -73,7 +73,7 @@ fn rustchain_examples_load_and_fail_only_on_step_types_not_available_yet() {
             .steps
             .iter()
             .map(|s| s.step_type.as_str())
-            .filter(|t| step_type(t).is_some_and(|i| i.status == StepTypeStatus::NotAvailableYet))
+            .filter(|t| step_type(t).is_some_and(|i| i.status() == StepTypeStatus::NotAvailableYet))
             .collect();
         if unavailable.is_empty() {
             assert!(

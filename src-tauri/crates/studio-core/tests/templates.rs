@@ -84,7 +84,7 @@ fn every_template_validates_and_carries_the_registry_fields() {
                 && step_index(&d.field)
                     .and_then(|i| m.steps.get(i))
                     .and_then(|s| step_type(&s.step_type))
-                    .is_some_and(|info| info.status == StepTypeStatus::NotAvailableYet);
+                    .is_some_and(|info| info.status() == StepTypeStatus::NotAvailableYet);
             if !tolerated {
                 problems.push(format!(
                     "{shown}: {:?} at {}: {}",

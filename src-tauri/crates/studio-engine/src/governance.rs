@@ -152,7 +152,7 @@ pub(crate) fn prepare(
         }
         other => Ok(Prepared {
             identity: builtin_identity(other, &params),
-            runs_command: other == "command",
+            runs_command: crate::tools::reach(other) == crate::tools::Reach::Program,
             llm: None,
             secret: None,
             params,

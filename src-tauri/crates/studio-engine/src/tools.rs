@@ -455,9 +455,11 @@ pub fn declared_identity(step_type: &str, params: &Value, registry: &ToolRegistr
 /// The identity of a built-in step type: every one is `common`; its side effects follow what it
 /// does (an `http` GET/HEAD/OPTIONS only reads).
 pub fn builtin_identity(step_type: &str, params: &Value) -> ToolIdentity {
-    let side_effects = match step_type {
+    let kind = crate::steps::StepKind::parse(step_type);
+    let family = kind.and_then(|k| k.family_side_effects(params));
+    let side_effects = family.unwrap_or_else(|| match step_type {
         "noop" | "read_file" | "list_directory" | "file_search" | "parse_json" | "parse_yaml"
-        | "parse_xml" | "validate_schema" | "llm" => SideEffects::None,
+        | "llm" => SideEffects::None,
         "create_file" | "edit_file" | "delete_file" | "copy_file" | "move_file" => {
             SideEffects::Workspace
         }
@@ -476,9 +478,9 @@ pub fn builtin_identity(step_type: &str, params: &Value) -> ToolIdentity {
             }
         }
         _ => SideEffects::External,
-    };
+    });
     // The step types this build runs are matched first (one `match`, not a scan of all 51).
-    let name = crate::steps::StepKind::parse(step_type)
+    let name = kind
         .map(|kind| kind.name())
         .or_else(|| {
             studio_core::STEP_TYPES

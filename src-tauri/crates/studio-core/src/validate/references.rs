@@ -21,7 +21,7 @@ pub(super) fn check_references(
     for (i, step) in mission.steps.iter().enumerate() {
         // Like their parameters, the references of step types that cannot run are not checked.
         let runnable =
-            step_type(&step.step_type).is_some_and(|t| t.status == StepTypeStatus::Available);
+            step_type(&step.step_type).is_some_and(|t| t.status() == StepTypeStatus::Available);
         if !runnable {
             continue;
         }

@@ -106,10 +106,10 @@ fn check_step_type(c: &mut Checker<'_>, i: usize) {
                 Part::Value,
             );
         }
-        Some(info) if info.status == StepTypeStatus::NotAvailableYet => {
+        Some(info) if info.status() == StepTypeStatus::NotAvailableYet => {
             let available: Vec<&str> = STEP_TYPES
                 .iter()
-                .filter(|t| t.status == StepTypeStatus::Available)
+                .filter(|t| t.status() == StepTypeStatus::Available)
                 .map(|t| t.name)
                 .collect();
             c.push(

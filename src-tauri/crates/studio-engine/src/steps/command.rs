@@ -13,19 +13,9 @@
 //! the program exits, whatever it left running in its group is killed too.
 
 use super::params::{opt_bool, opt_str, opt_str_list, opt_str_map, str_param};
+use super::program::{last_line, run_program, Program};
 use super::{Failure, StepCtx, StepOutput};
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
-use process_wrap::tokio::{ProcessGroup, TokioCommandWrap};
 use serde_json::{json, Value};
-use std::process::Stdio;
-use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-
-/// Most bytes of stdout and of stderr kept in the output; the rest is read and dropped.
-const MAX_CAPTURE: usize = 4 * 1024 * 1024;
-/// How long to wait for the pipes to close after the program and its group are gone.
-const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
 pub(crate) async fn run(p: &Value, ctx: &StepCtx) -> Result<StepOutput, Failure> {
     let program = str_param(p, "command")?;
@@ -52,71 +42,19 @@ pub(crate) async fn run(p: &Value, ctx: &StepCtx) -> Result<StepOutput, Failure>
         None => ctx.shared.workspace_path().clone(),
     };
 
-    let piped_stdin = stdin_text.is_some();
-    let spawn = {
-        let (program, args) = (program.to_string(), args.clone());
-        move || {
-            let mut cmd = TokioCommandWrap::with_new(&program, |c| {
-                c.args(&args)
-                    .current_dir(&cwd)
-                    .envs(&env)
-                    .stdin(if piped_stdin {
-                        Stdio::piped()
-                    } else {
-                        Stdio::null()
-                    })
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .kill_on_drop(true);
-            });
-            cmd.wrap(ProcessGroup::leader());
-            cmd.spawn()
-        }
-    };
-    let spawned = match &ctx.shared.setup.confine_commands_to {
-        // Read-only sandbox: spawned from a thread that Landlock confines to the workspace.
-        Some(root) => {
-            let handle = tokio::runtime::Handle::current();
-            crate::sandbox::run_confined(root.clone(), move || {
-                let _runtime = handle.enter();
-                spawn()
-            })
-            .await
-            .map_err(|e| Failure::new(format!("read-only sandbox: {e}")))?
-        }
-        None => spawn(),
-    };
-    let mut child = spawned.map_err(|e| spawn_failure(program, !args.is_empty(), e))?;
-    let guard = GroupGuard(child.id().map(|id| Pid::from_raw(id as i32)));
-
-    if let (Some(text), Some(mut stdin)) = (stdin_text, child.stdin().take()) {
-        tokio::spawn(async move {
-            let _ = stdin.write_all(text.as_bytes()).await;
-        });
-    }
-    let stdout = tokio::spawn(read_capped(child.stdout().take()));
-    let stderr = tokio::spawn(read_capped(child.stderr().take()));
-
-    let status = tokio::select! {
-        status = Box::into_pin(child.wait()) => Some(status),
-        _ = ctx.cancel.cancelled() => None,
-    };
-    let Some(status) = status else {
-        // Timed out or cancelled: kill the whole group, then reap it.
-        let _ = child.start_kill();
-        let _ = Box::into_pin(child.wait()).await;
-        guard.disarm();
-        stdout.abort();
-        stderr.abort();
-        return Err(Failure::interrupted());
-    };
-    // The program is gone; anything it left behind in its group goes with it.
-    guard.kill_group();
-    guard.disarm();
-    let status = status.map_err(|e| Failure::new(format!("cannot wait for `{program}`: {e}")))?;
-    let stdout = drain(stdout).await;
-    let stderr = drain(stderr).await;
-    let exit_code = status.code();
+    let finished = run_program(
+        Program {
+            program: program.to_string(),
+            args,
+            cwd,
+            env,
+            stdin: stdin_text,
+        },
+        ctx,
+    )
+    .await?;
+    let exit_code = finished.exit_code();
+    let (status, stdout, stderr) = (finished.status, finished.stdout, finished.stderr);
     let output = json!({"exit_code": exit_code, "stdout": stdout, "stderr": stderr});
     if status.success() {
         return Ok(StepOutput::new(output));
@@ -134,85 +72,4 @@ pub(crate) async fn run(p: &Value, ctx: &StepCtx) -> Result<StepOutput, Failure>
         None => format!("`{program}` {how}"),
     };
     Err(Failure::new(message).with_output(output))
-}
-
-/// Kills the process group if the step is dropped before it could reap it (e.g. the whole run
-/// is dropped): no process outlives its step.
-struct GroupGuard(Option<Pid>);
-
-impl GroupGuard {
-    fn kill_group(&self) {
-        if let Some(pgid) = self.0 {
-            let _ = killpg(pgid, Signal::SIGKILL);
-        }
-    }
-
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        self.kill_group();
-    }
-}
-
-fn spawn_failure(program: &str, has_args: bool, e: std::io::Error) -> Failure {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        let hint = if program.contains(' ') && !has_args {
-            "; give the program in `command` and each argument in `args` (no shell is used)"
-        } else {
-            ""
-        };
-        Failure::new(format!("program `{program}` not found{hint}"))
-    } else {
-        Failure::new(format!("cannot start `{program}`: {e}"))
-    }
-}
-
-async fn read_capped<R: AsyncRead + Unpin>(reader: Option<R>) -> String {
-    let Some(mut reader) = reader else {
-        return String::new();
-    };
-    let mut kept = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    let mut dropped = 0usize;
-    loop {
-        match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                let room = MAX_CAPTURE.saturating_sub(kept.len());
-                kept.extend_from_slice(&buf[..n.min(room)]);
-                dropped += n.saturating_sub(room);
-            }
-        }
-    }
-    let mut text = String::from_utf8(kept)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    if dropped > 0 {
-        text.push_str(&format!("\n[{dropped} more bytes not kept]"));
-    }
-    text
-}
-
-async fn drain(task: tokio::task::JoinHandle<String>) -> String {
-    match tokio::time::timeout(DRAIN_GRACE, task).await {
-        Ok(Ok(text)) => text,
-        _ => String::new(),
-    }
-}
-
-fn last_line(text: &str) -> Option<String> {
-    text.lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| {
-            if l.chars().count() > 200 {
-                format!("{}…", l.chars().take(200).collect::<String>())
-            } else {
-                l.to_string()
-            }
-        })
 }

@@ -1,13 +1,16 @@
 //! The step types. Each module runs one type and returns its output in the fixed shape of
 //! DESIGN §5 (documented in the crate README).
 
+mod code;
 mod command;
 mod copy_file;
 mod create_file;
 mod data;
+mod db;
 mod delete_file;
 mod edit_file;
 mod file_search;
+mod git;
 mod http;
 mod list_directory;
 pub(crate) mod llm;
@@ -16,7 +19,9 @@ mod noop;
 mod params;
 mod parse_json;
 mod parse_yaml;
+pub(crate) mod program;
 mod read_file;
+mod system;
 mod tool;
 mod workspace;
 
@@ -42,11 +47,14 @@ pub(crate) enum StepKind {
     FileSearch,
     ParseJson,
     ParseYaml,
-    ParseXml,
-    ValidateSchema,
     Http,
     Llm,
     Tool,
+    Data(data::Kind),
+    Db(db::Kind),
+    Git(git::Kind),
+    Code(code::Kind),
+    System(system::Kind),
 }
 
 const KINDS: &[(&str, StepKind)] = &[
@@ -62,8 +70,6 @@ const KINDS: &[(&str, StepKind)] = &[
     ("file_search", StepKind::FileSearch),
     ("parse_json", StepKind::ParseJson),
     ("parse_yaml", StepKind::ParseYaml),
-    ("parse_xml", StepKind::ParseXml),
-    ("validate_schema", StepKind::ValidateSchema),
     ("http", StepKind::Http),
     ("llm", StepKind::Llm),
     ("tool", StepKind::Tool),
@@ -84,21 +90,60 @@ impl StepKind {
             "file_search" => Self::FileSearch,
             "parse_json" => Self::ParseJson,
             "parse_yaml" => Self::ParseYaml,
-            "parse_xml" => Self::ParseXml,
-            "validate_schema" => Self::ValidateSchema,
             "http" => Self::Http,
             "llm" => Self::Llm,
             "tool" => Self::Tool,
-            _ => return None,
+            _ => return Self::parse_family(name),
         })
+    }
+
+    /// The types of the families (`steps/<family>/mod.rs`), each listing its own.
+    fn parse_family(name: &str) -> Option<Self> {
+        fn find<K: Copy>(kinds: &[(&str, K)], name: &str) -> Option<K> {
+            kinds.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+        }
+        find(data::KINDS, name)
+            .map(Self::Data)
+            .or_else(|| find(db::KINDS, name).map(Self::Db))
+            .or_else(|| find(git::KINDS, name).map(Self::Git))
+            .or_else(|| find(code::KINDS, name).map(Self::Code))
+            .or_else(|| find(system::KINDS, name).map(Self::System))
+    }
+
+    /// Every type this build runs, with its name.
+    pub fn all() -> impl Iterator<Item = (&'static str, StepKind)> {
+        fn wrap<K: Copy>(
+            kinds: &'static [(&'static str, K)],
+            f: fn(K) -> StepKind,
+        ) -> impl Iterator<Item = (&'static str, StepKind)> {
+            kinds.iter().map(move |(n, k)| (*n, f(*k)))
+        }
+        KINDS
+            .iter()
+            .copied()
+            .chain(wrap(data::KINDS, StepKind::Data))
+            .chain(wrap(db::KINDS, StepKind::Db))
+            .chain(wrap(git::KINDS, StepKind::Git))
+            .chain(wrap(code::KINDS, StepKind::Code))
+            .chain(wrap(system::KINDS, StepKind::System))
+    }
+
+    /// What a family's step changes, given its parameters; `None` for the first types (see
+    /// `tools::builtin_identity`).
+    pub fn family_side_effects(self, params: &Value) -> Option<crate::tools::SideEffects> {
+        match self {
+            Self::Data(k) => Some(data::side_effects(k, params)),
+            Self::Db(k) => Some(db::side_effects(k, params)),
+            Self::Git(k) => Some(git::side_effects(k, params)),
+            Self::Code(k) => Some(code::side_effects(k, params)),
+            Self::System(k) => Some(system::side_effects(k, params)),
+            _ => None,
+        }
     }
 
     /// The step type's name, as missions write it.
     pub fn name(self) -> &'static str {
-        KINDS
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map_or("", |(n, _)| n)
+        Self::all().find(|(_, k)| *k == self).map_or("", |(n, _)| n)
     }
 
     /// Steps that finish without waiting on anything run inside the scheduler, not as tasks.
@@ -110,7 +155,7 @@ impl StepKind {
 #[cfg(test)]
 #[test]
 fn every_kind_parses_from_its_name() {
-    for &(name, kind) in KINDS {
+    for (name, kind) in StepKind::all() {
         assert_eq!(StepKind::parse(name), Some(kind));
         assert_eq!(kind.name(), name);
     }
@@ -137,7 +182,7 @@ pub(crate) fn check_shell_line(raw: &Value) -> Result<(), String> {
 
 /// The names of the step types this build runs.
 pub fn implemented_step_types() -> Vec<&'static str> {
-    KINDS.iter().map(|(n, _)| *n).collect()
+    StepKind::all().map(|(n, _)| n).collect()
 }
 
 /// Whether this build runs the step type.
@@ -306,11 +351,14 @@ pub(crate) async fn run(
         StepKind::FileSearch => file_search::run(params, ctx).await,
         StepKind::ParseJson => parse_json::run(params, ctx).await,
         StepKind::ParseYaml => parse_yaml::run(params, ctx).await,
-        StepKind::ParseXml => data::parse_xml::run(params, ctx).await,
-        StepKind::ValidateSchema => data::validate_schema::run(params, ctx).await,
         StepKind::Http => http::run(&params, ctx).await,
         StepKind::Llm => llm::run(&params, ctx).await,
         StepKind::Tool => tool::run(&params, ctx).await,
+        StepKind::Data(k) => data::run(k, params, ctx).await,
+        StepKind::Db(k) => db::run(k, params, ctx).await,
+        StepKind::Git(k) => git::run(k, params, ctx).await,
+        StepKind::Code(k) => code::run(k, params, ctx).await,
+        StepKind::System(k) => system::run(k, params, ctx).await,
     }
 }
 

@@ -1,4 +1,39 @@
-//! The data family's step types that need a parser of their own (XML, JSON Schema, CSV).
+//! The data family: XML, JSON Schema, CSV.
+//!
+//! Each type is one file; [`Kind`] lists them for the dispatcher in `steps/mod.rs`.
 
-pub(crate) mod parse_xml;
-pub(crate) mod validate_schema;
+mod parse_xml;
+mod validate_schema;
+
+use super::{Failure, StepCtx, StepOutput};
+use crate::tools::SideEffects;
+use serde_json::Value;
+
+/// The step types of this family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    ParseXml,
+    ValidateSchema,
+}
+
+/// Each type's name, as missions write it.
+pub(crate) const KINDS: &[(&str, Kind)] = &[
+    ("parse_xml", Kind::ParseXml),
+    ("validate_schema", Kind::ValidateSchema),
+];
+
+/// What a step of this type changes, given its parameters (the gate, the sandbox and approvals
+/// read it).
+pub(crate) fn side_effects(kind: Kind, _params: &Value) -> SideEffects {
+    match kind {
+        Kind::ParseXml => SideEffects::None,
+        Kind::ValidateSchema => SideEffects::None,
+    }
+}
+
+pub(crate) async fn run(kind: Kind, params: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> {
+    match kind {
+        Kind::ParseXml => parse_xml::run(params, ctx).await,
+        Kind::ValidateSchema => validate_schema::run(params, ctx).await,
+    }
+}

@@ -187,315 +187,31 @@ const FILE_MOVES: &[(&str, &str)] = &[
     ("dest", "destination"),
 ];
 
-/// The parameters and outputs of the step types this build can run (as the engine reads them).
-pub const STEP_PARAMS: &[StepParams] = &[
-    StepParams {
-        step_type: "noop",
-        summary: "Does nothing and succeeds. Its output is its parameters, so a mission can name values once and read them as `{{id.output.<key>}}`.",
-        params: &[],
-        any_parameters: true,
-        rules: NO_RULES,
-        aliases: NO_ALIASES,
-        output: &[],
-        output_is_parameters: true,
-    },
-    StepParams {
-        step_type: "command",
-        summary: "Runs a program with an argument list (no shell unless the mission writes a literal line with `shell: true`); a non-zero exit fails the step; on timeout or cancel the whole process group is killed.",
-        params: &[
-            req("command", ParamType::String, "the program: a name looked up in PATH, or a path (a whole shell line is refused unless `shell: true`)"),
-            opt("args", ParamType::StringList, "its arguments, one string each (numbers and booleans are passed as text); `{{…}}` inside one stays inside that argument"),
-            opt("shell", ParamType::Bool, "run `command` as a whole line with `sh -c` (default false); only a literal line written in the mission: a `{{…}}` in it is refused, so no variable ever reaches a shell"),
-            opt("working_dir", ParamType::String, "folder inside the workspace to run in (default: the workspace)"),
-            opt("env", ParamType::StringMap, "variables added to the inherited environment"),
-            opt("stdin", ParamType::String, "text fed to the program's standard input"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: NO_ALIASES,
-        output: &[
-            out("exit_code", "the program's exit status"),
-            out("stdout", "what it wrote on standard output"),
-            out("stderr", "what it wrote on standard error"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "create_file",
-        summary: "Writes a file in the workspace; parent folders are created.",
-        params: &[
-            req("path", ParamType::String, PATH_DOC),
-            opt("content", ParamType::Any, "the file's text; another JSON value is written as JSON (default: empty)"),
-            opt("overwrite", ParamType::Bool, "replace an existing file (default true)"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: NO_ALIASES,
-        output: &[out("path", "the file written"), out("bytes", "its size in bytes")],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "edit_file",
-        summary: "Changes a file in the workspace: replaces every occurrence of `find` with `replace`, or replaces the whole file with `content` (or appends it).",
-        params: &[
-            req("path", ParamType::String, PATH_DOC),
-            opt("content", ParamType::Any, "the new text, or the text to append"),
-            opt("append", ParamType::Bool, "with `content`: append instead of replacing (default false)"),
-            opt("find", ParamType::String, "text to replace everywhere in the file (the step fails when it is absent)"),
-            opt("replace", ParamType::String, "what replaces `find` (default: nothing)"),
-            opt("backup", ParamType::Bool, "copy the old file to `<path>.bak` first (default false)"),
-        ],
-        any_parameters: false,
-        rules: &[ParamRule::ExactlyOne(&["content", "find"]), ParamRule::Requires("replace", "find")],
-        aliases: NO_ALIASES,
-        output: &[
-            out("path", "the file written"),
-            out("bytes", "its size in bytes after the edit"),
-            out("replacements", "how many occurrences of `find` were replaced"),
-            out("backup", "the backup file, or null"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "delete_file",
-        summary: "Removes a file (or, with `recursive`, a folder) from the workspace.",
-        params: &[
-            req("path", ParamType::String, PATH_DOC),
-            opt("missing_ok", ParamType::Bool, "succeed when there is nothing to delete (default false)"),
-            opt("recursive", ParamType::Bool, "delete a folder and what it holds (default false)"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: NO_ALIASES,
-        output: &[out("path", "the path given"), out("deleted", "whether something was deleted")],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "copy_file",
-        summary: "Copies a file inside the workspace; parent folders of the destination are created.",
-        params: &[
-            req("source", ParamType::String, PATH_DOC),
-            req("destination", ParamType::String, PATH_DOC),
-            opt("overwrite", ParamType::Bool, "replace an existing destination (default true)"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: FILE_MOVES,
-        output: &[
-            out("source", "the file copied"),
-            out("destination", "the copy"),
-            out("bytes", "bytes copied"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "move_file",
-        summary: "Moves or renames a file or folder inside the workspace; parent folders of the destination are created.",
-        params: &[
-            req("source", ParamType::String, PATH_DOC),
-            req("destination", ParamType::String, PATH_DOC),
-            opt("overwrite", ParamType::Bool, "replace an existing destination (default false)"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: FILE_MOVES,
-        output: &[out("source", "where it was"), out("destination", "where it is now")],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "read_file",
-        summary: "Reads a text file of the workspace into the step's output.",
-        params: &[
-            req("path", ParamType::String, PATH_DOC),
-            opt("max_bytes", ParamType::Integer, "larger files fail the step (default 16 MiB)"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: NO_ALIASES,
-        output: &[
-            out("path", "the file read"),
-            out("content", "its text (invalid UTF-8 replaced by U+FFFD)"),
-            out("size", "its size in bytes"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "list_directory",
-        summary: "Lists a folder of the workspace (symlinks are listed, never followed).",
-        params: &[
-            opt("path", ParamType::String, "folder inside the workspace (default `.`)"),
-            opt("recursive", ParamType::Bool, "also list sub-folders (default false)"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: NO_ALIASES,
-        output: &[
-            out("path", "the folder listed"),
-            out("entries", "[{name, path, kind: file|dir|symlink, size}], sorted by path"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "file_search",
-        summary: "Finds lines holding a text in the workspace's files (binary files and files over 8 MiB are skipped).",
-        params: &[
-            req("pattern", ParamType::String, "the text to find (plain text)"),
-            opt("path", ParamType::String, "folder to search (default `.`)"),
-            opt("name_contains", ParamType::String, "only files whose name holds this text"),
-            opt("case_sensitive", ParamType::Bool, "default true"),
-            opt("max_results", ParamType::Integer, "most matches returned (default 1000)"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: NO_ALIASES,
-        output: &[
-            out("matches", "[{path, line, text}]"),
-            out("files_searched", "how many files were read"),
-            out("truncated", "whether `max_results` cut the list"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "parse_json",
-        summary: "Parses JSON text, given or read from a workspace file.",
-        params: &[
-            opt("content", ParamType::Any, "the JSON text (a value that is not a string is taken as is)"),
-            opt("path", ParamType::String, PATH_DOC),
-        ],
-        any_parameters: false,
-        rules: &[ParamRule::ExactlyOne(&["content", "path"])],
-        aliases: NO_ALIASES,
-        output: &[out("value", "the parsed value")],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "parse_yaml",
-        summary: "Parses YAML text, given or read from a workspace file (YAML 1.2 booleans, loader limits).",
-        params: &[
-            opt("content", ParamType::Any, "the YAML text (a value that is not a string is taken as is)"),
-            opt("path", ParamType::String, PATH_DOC),
-        ],
-        any_parameters: false,
-        rules: &[ParamRule::ExactlyOne(&["content", "path"])],
-        aliases: NO_ALIASES,
-        output: &[out("value", "the parsed value")],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "parse_xml",
-        summary: "Parses XML text, given or read from a workspace file, into JSON: an element is its text, or an object of `@attribute`s, child elements (an array when a name repeats) and `#text`; no DTD or external entity is ever read; malformed XML fails with its line and column.",
-        params: &[
-            opt("content", ParamType::String, "the XML text"),
-            opt("path", ParamType::String, PATH_DOC),
-        ],
-        any_parameters: false,
-        rules: &[ParamRule::ExactlyOne(&["content", "path"])],
-        aliases: NO_ALIASES,
-        output: &[
-            out("value", "`{<root name>: <element>}`; names keep their namespace prefix, text is trimmed"),
-            out("root", "the root element's name"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "validate_schema",
-        summary: "Checks a value, or a JSON or YAML file of the workspace, against a JSON Schema (draft from `$schema`, default 2020-12; no remote `$ref` is fetched) and lists every violation with its path; or a CSV file's rows (`schema_type: csv`). A JSON or YAML document needs `schema` or `schema_path`.",
-        params: &[
-            opt("data", ParamType::Any, "the document to check, as a value"),
-            opt("path", ParamType::String, "a JSON or YAML file of the workspace to check (`.yaml`/`.yml` read as YAML, others as JSON)"),
-            opt("schema", ParamType::Any, "the JSON Schema, as a value"),
-            opt("schema_path", ParamType::String, "a JSON or YAML file of the workspace holding the schema"),
-            opt("schema_type", ParamType::Choice(&["json", "csv"]), "`csv`: `path` is a CSV file with a header row; every row must have the header's fields, and with a schema each row is checked as an object of its columns (numbers read as numbers, empty cells as null); violations at `/<row>/<column>` (default json)"),
-            opt("format", ParamType::Choice(&["json", "yaml"]), "how `path` is read (default: from its extension)"),
-            opt("max_errors", ParamType::Integer, "most violations listed (default 100; `error_count` counts them all)"),
-            opt("fail_on_invalid", ParamType::Bool, "a document with violations fails the step, keeping the output (default true)"),
-        ],
-        any_parameters: false,
-        rules: &[
-            ParamRule::ExactlyOne(&["data", "path"]),
-            ParamRule::AtMostOne(&["schema", "schema_path"]),
-            ParamRule::Requires("format", "path"),
-        ],
-        aliases: &[("file", "path"), ("schema_file", "schema_path")],
-        output: &[
-            out("valid", "whether the document matches the schema"),
-            out("error_count", "how many violations were found"),
-            out("errors", "[{path, schema_path, keyword, message}]; the paths are JSON Pointers (`\"\"` is the whole document), sorted by `path`"),
-            out("truncated", "whether `max_errors` cut the list"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "http",
-        summary: "Sends one HTTP request; the URL is recorded in the evidence (`links.txt`).",
-        params: &[
-            req("url", ParamType::String, "an http:// or https:// URL"),
-            opt("method", ParamType::HttpMethod, "default GET"),
-            opt("headers", ParamType::StringMap, "request headers"),
-            opt("body", ParamType::Any, "a string is sent as is; any other value as JSON"),
-            opt("timeout", ParamType::Integer, "seconds (default 30)"),
-            opt("fail_on_status", ParamType::Bool, "a status ≥ 400 fails the step (default true; the output is kept)"),
-            opt("expected_status", ParamType::Any, "the status (or list of statuses) the answer must have, else the step fails (replaces the ≥ 400 rule)"),
-            opt("body_file", ParamType::String, "send this workspace file as the body (instead of `body`)"),
-        ],
-        any_parameters: false,
-        rules: &[ParamRule::AtMostOne(&["body", "body_file"])],
-        aliases: NO_ALIASES,
-        output: &[
-            out("status", "the HTTP status code"),
-            out("headers", "response headers"),
-            out("body", "response body as text"),
-            out("json", "the body parsed as JSON, or null"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "llm",
-        summary: "Asks a language model: `default` (the provider chosen in Settings; the built-in deterministic `simulated` one until one is chosen), `simulated`, `openai` (any OpenAI-compatible endpoint), `ollama` (native /api/chat), `anthropic` (Messages API), or a provider named in Settings. The mission's goal, constraints and perimeter go into the system message; `max_tokens` is clamped to what the budget has left; usage and cost come from the response.",
-        params: &[
-            req("prompt", ParamType::String, "the user message"),
-            opt("provider", ParamType::String, "default (the default), simulated, openai, ollama, anthropic, or a provider named in Settings (e.g. `shimmy`)"),
-            opt("model", ParamType::String, "model name (default: the provider's; `sim-small` for simulated, `gpt-4o-mini` for openai, `llama3.2` for ollama, `claude-3-5-haiku-latest` for anthropic); prices come from the price table"),
-            opt("system_message", ParamType::String, "extra system prompt, after the injected mission context"),
-            opt("temperature", ParamType::Number, "sampling temperature"),
-            opt("max_tokens", ParamType::PositiveInteger, "most tokens to generate (default 512), clamped to the budget left"),
-            opt("base_url", ParamType::String, "the endpoint's base URL (openai default https://api.openai.com/v1; anthropic https://api.anthropic.com or ANTHROPIC_BASE_URL; ollama OLLAMA_HOST, else http://localhost:11434)"),
-            opt("api_key_env", ParamType::String, "the environment variable holding the API key (default OPENAI_API_KEY for openai, ANTHROPIC_API_KEY for anthropic; none sent when unset); when set, it wins over `api_key_keyring`"),
-            opt("api_key_keyring", ParamType::String, "the OS keyring entry (its user name) holding the API key, read when `api_key_env` names no set variable; store it with `mission keyring set USER`; a missing entry fails the step"),
-            opt("api_key_keyring_service", ParamType::String, "the keyring entry's service (default mission-studio)"),
-        ],
-        any_parameters: false,
-        rules: &[ParamRule::Requires("api_key_keyring_service", "api_key_keyring")],
-        aliases: &[("system", "system_message")],
-        output: &[
-            out("text", "the answer"),
-            out("model", "the model that answered"),
-            out("usage", "{prompt_tokens, completion_tokens, cost_usd}"),
-        ],
-        output_is_parameters: false,
-    },
-    StepParams {
-        step_type: "tool",
-        summary: "Calls a sector-owned tool of the registry (`missions/tools/`, `<data dir>/tools/`) with an `input` checked against the tool's JSON Schema. The tool's sector, side effects and cost come from the registry, never from the mission.",
-        params: &[
-            req("name", ParamType::String, "the tool's name in the registry, e.g. `place_order`"),
-            opt("input", ParamType::Any, "the tool's input (default `{}`); must satisfy its `input_schema`"),
-        ],
-        any_parameters: false,
-        rules: NO_RULES,
-        aliases: &[("tool", "name")],
-        output: &[
-            out("tool", "the tool's name"),
-            out("sector", "the tool's owning sector"),
-            out("output", "what the tool's run gave (the output of its command, http or llm call)"),
-        ],
-        output_is_parameters: false,
-    },
+mod builtin;
+mod code;
+mod data;
+mod db;
+mod git;
+mod system;
+
+/// The step type families, each in its own file, in the order the reference lists them.
+const FAMILIES: &[&[StepParams]] = &[
+    builtin::STEPS,
+    data::STEPS,
+    db::STEPS,
+    git::STEPS,
+    code::STEPS,
+    system::STEPS,
 ];
+
+/// The parameters and outputs of the step types this build can run (as the engine reads them).
+pub fn step_params() -> impl Iterator<Item = &'static StepParams> {
+    FAMILIES.iter().flat_map(|family| family.iter())
+}
 
 /// The parameter table of a step type, when it has one.
 pub fn params_of(step_type: &str) -> Option<&'static StepParams> {
-    STEP_PARAMS.iter().find(|p| p.step_type == step_type)
+    step_params().find(|p| p.step_type == step_type)
 }
 
 /// What is wrong with one parameter.
@@ -703,7 +419,7 @@ mod tests {
     fn every_available_step_type_has_a_parameter_table() {
         for info in STEP_TYPES
             .iter()
-            .filter(|i| i.status == StepTypeStatus::Available)
+            .filter(|i| i.status() == StepTypeStatus::Available)
         {
             assert!(
                 params_of(info.name).is_some(),
@@ -711,7 +427,7 @@ mod tests {
                 info.name
             );
         }
-        for spec in STEP_PARAMS {
+        for spec in step_params() {
             assert!(
                 crate::step_types::step_type(spec.step_type).is_some(),
                 "{} is not in the catalogue",

@@ -1,0 +1,5 @@
+//! Code step types: build, test, format, lint, parse.
+
+use super::*;
+
+pub(super) const STEPS: &[StepParams] = &[];

@@ -1,0 +1,5 @@
+//! Git step types, through the system `git`.
+
+use super::*;
+
+pub(super) const STEPS: &[StepParams] = &[];
