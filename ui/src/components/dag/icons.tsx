@@ -1,6 +1,9 @@
 // Icons for step types and step statuses (status is always shown by icon as well as colour).
 import {
+  Activity,
+  Archive,
   Ban,
+  BookOpen,
   Bot,
   Braces,
   CheckCircle2,
@@ -12,13 +15,19 @@ import {
   FilePlus2,
   FileSearch,
   FileText,
+  FlaskConical,
   FolderTree,
   GitBranch,
   Globe,
+  Hammer,
   Hand,
+  HeartPulse,
+  ListChecks,
   Loader2,
+  Radar,
   Sparkles,
   SquareTerminal,
+  Table2,
   Timer,
   Wrench,
   XCircle,
@@ -27,6 +36,7 @@ import {
 import { createElement } from "react";
 
 function stepTypeIcon(stepType: string): LucideIcon {
+  if (stepType === "generate_docs") return BookOpen;
   if (stepType === "llm" || stepType === "model_inference" || stepType.startsWith("generate_")) return Sparkles;
   if (stepType === "agent" || stepType === "chain") return Bot;
   if (stepType === "command" || stepType.startsWith("process_") || stepType === "ssh_execute") return SquareTerminal;
@@ -38,7 +48,15 @@ function stepTypeIcon(stepType: string): LucideIcon {
   if (stepType === "read_file") return FileText;
   if (stepType === "list_directory") return FolderTree;
   if (stepType === "file_search" || stepType.startsWith("rag_") || stepType === "similarity_search") return FileSearch;
-  if (stepType.startsWith("sql_") || stepType.startsWith("redis_") || stepType === "csv_process") return Database;
+  if (stepType === "csv_process") return Table2;
+  if (stepType.startsWith("sql_") || stepType.startsWith("redis_") || stepType.startsWith("db_")) return Database;
+  if (stepType === "compile_code") return Hammer;
+  if (stepType === "run_tests") return FlaskConical;
+  if (stepType === "format_code" || stepType === "lint_code") return ListChecks;
+  if (stepType === "compress") return Archive;
+  if (stepType === "monitor_resources") return Activity;
+  if (stepType === "service_health") return HeartPulse;
+  if (stepType === "ping_host") return Radar;
   if (stepType.startsWith("git_")) return GitBranch;
   if (stepType === "noop") return CircleDashed;
   return FileCode2;
