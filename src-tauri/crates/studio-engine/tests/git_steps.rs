@@ -433,3 +433,54 @@ async fn git_branch_creates_checks_out_lists_and_deletes() {
     assert!(error.contains("needs the branch's `name`"), "{error}");
     assert_eq!(git(&repo, &["branch", "--format=%(refname:short)"]), "main");
 }
+
+#[tokio::test]
+async fn a_repository_without_commits_has_a_status_a_staged_diff_and_a_first_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    git(&ws, &["init", "-q", "-b", "main"]);
+    write(&ws, "draft.md", "line 1\nline 2\n");
+    git(&ws, &["add", "draft.md"]);
+    let result = run_in(
+        &ws,
+        json!([
+            {"id": "status", "step_type": "git_status", "parameters": {}},
+            {"id": "staged", "step_type": "git_diff", "parameters": {"staged": true}},
+            {"id": "list", "step_type": "git_branch", "parameters": {"action": "list"}},
+            {"id": "plain", "step_type": "git_branch", "parameters": {"name": "topic"}},
+            {"id": "switch", "step_type": "git_branch", "depends_on": ["plain"], "parameters": {"name": "topic", "checkout": true}},
+            {"id": "commit", "step_type": "git_commit", "depends_on": ["switch"], "parameters": {"message": "First"}},
+        ]),
+    )
+    .await;
+    let status = output(&result, "status");
+    assert_eq!(
+        (&status["branch"], &status["commit"], &status["clean"]),
+        (&json!("main"), &Value::Null, &json!(false))
+    );
+    assert_eq!(state_of(status, "draft.md")["state"], "added");
+    let staged = output(&result, "staged");
+    assert_eq!(staged["from"], Value::Null);
+    assert_eq!(
+        staged["stats"],
+        json!({"files_changed": 1, "additions": 2, "deletions": 0})
+    );
+    let list = output(&result, "list");
+    assert_eq!(
+        (&list["branches"], &list["current"], &list["commit"]),
+        (&json!([]), &json!("main"), &Value::Null)
+    );
+    let (error, _) = failure(&result, "plain");
+    assert!(
+        error.contains("has no commit yet") && error.contains("checkout: true"),
+        "{error}"
+    );
+    assert_eq!(output(&result, "switch")["current"], "topic");
+    let commit = output(&result, "commit");
+    assert_eq!(
+        (&commit["branch"], &commit["files_committed"]),
+        (&json!("topic"), &json!(["draft.md"]))
+    );
+    assert_eq!(git(&ws, &["branch", "--format=%(refname:short)"]), "topic");
+}

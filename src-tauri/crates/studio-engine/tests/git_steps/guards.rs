@@ -6,6 +6,8 @@
 use super::support::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use studio_core::StepStatus;
+use studio_engine::approval::{ApproveAll, DenyAll};
 use studio_engine::audit::{CollectingAudit, Decision};
 use studio_engine::Governance;
 
@@ -223,6 +225,89 @@ async fn under_the_read_only_sandbox_git_steps_run_confined_to_the_workspace() {
         }
         assert_eq!(git(&repo, &["log", "--oneline"]).lines().count(), 1);
     }
+}
+
+#[tokio::test]
+async fn core_worktree_is_overridden_and_linked_worktrees_inside_the_workspace_work() {
+    let outside = tempfile::tempdir().unwrap();
+    write(
+        outside.path(),
+        "outside.txt",
+        "must stay untracked by the workspace repository\n",
+    );
+    let (_dir, ws, repo) = workspace_with_repo(&[("a.txt", "a\n")]);
+    git(
+        &repo,
+        &["worktree", "add", "-q", "-b", "hotfix", "../hotfix"],
+    );
+    git(
+        &repo,
+        &[
+            "config",
+            "core.worktree",
+            &outside.path().display().to_string(),
+        ],
+    );
+    write(&ws, "hotfix/fix.txt", "fix\n");
+    let result = run_in(
+        &ws,
+        json!([
+            {"id": "main", "step_type": "git_status", "parameters": {"repo_path": "repo"}},
+            {"id": "linked", "step_type": "git_status", "parameters": {"repo_path": "hotfix"}},
+            {"id": "commit", "step_type": "git_commit", "depends_on": ["linked"], "parameters": {"repo_path": "hotfix", "message": "Fix in the linked worktree"}},
+        ]),
+    )
+    .await;
+    let main = output(&result, "main");
+    assert_eq!(
+        (&main["branch"], &main["clean"]),
+        (&json!("main"), &json!(true)),
+        "the repository's own folder is its work tree, not `core.worktree`: {main}"
+    );
+    let linked = output(&result, "linked");
+    assert_eq!(linked["branch"], "hotfix");
+    assert_eq!(state_of(linked, "fix.txt")["state"], "untracked");
+    let commit = output(&result, "commit");
+    assert_eq!(commit["branch"], "hotfix");
+    assert_eq!(commit["commit"], git(&repo, &["rev-parse", "hotfix"]));
+    assert_eq!(git(&repo, &["branch", "--show-current"]), "main");
+}
+
+#[tokio::test]
+async fn strict_approval_asks_before_every_git_step() {
+    let (_dir, ws, repo) = workspace_with_repo(&[("a.txt", "a\n")]);
+    write(&repo, "a.txt", "a2\n");
+    let steps = json!([
+        {"id": "status", "step_type": "git_status", "parameters": {"repo_path": "repo"}},
+        {"id": "commit", "step_type": "git_commit", "parameters": {"repo_path": "repo", "message": "m"}},
+    ]);
+    let strict = json!({"perimeter": {"approval": {"mode": "strict"}}});
+    let audit = CollectingAudit::new();
+    let denied = Governance {
+        approver: Arc::new(DenyAll),
+        audit: vec![Arc::new(audit.clone())],
+        ..Governance::default()
+    };
+    let result = run_with(&ws, &mission(steps.clone(), strict.clone()), denied).await;
+    for id in ["status", "commit"] {
+        assert_eq!(result.step_results[id].status, StepStatus::Skipped, "{id}");
+        let row = audit.rows().into_iter().find(|r| r.step_id == id).unwrap();
+        assert_eq!(row.decision, Decision::Denied, "{id}: {row:?}");
+    }
+    assert_eq!(
+        git(&repo, &["rev-list", "--count", "HEAD"]),
+        "1",
+        "nothing was committed"
+    );
+    let approved = Governance {
+        approver: Arc::new(ApproveAll),
+        ..Governance::default()
+    };
+    let result = run_with(&ws, &mission(steps, strict), approved).await;
+    assert_eq!(
+        output(&result, "commit")["commit"],
+        git(&repo, &["rev-parse", "HEAD"])
+    );
 }
 
 #[test]
