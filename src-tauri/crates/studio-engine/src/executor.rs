@@ -2103,7 +2103,7 @@ mod tests {
             Err(EngineError::Cycle(path)) if path.first() == path.last()
         ));
         let unknown: Mission = serde_json::from_value(serde_json::json!({
-            "name": "m", "steps": [{"id": "a", "step_type": "git_commit"}]
+            "name": "m", "steps": [{"id": "a", "step_type": "teleport"}]
         }))
         .unwrap();
         assert!(matches!(

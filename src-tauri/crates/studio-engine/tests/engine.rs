@@ -638,6 +638,20 @@ async fn every_file_step_refuses_traversal_absolute_paths_and_symlink_escapes() 
             "command",
             Box::new(|p| json!({"command": "true", "working_dir": p})),
         ),
+        ("git_status", Box::new(|p| json!({"repo_path": p}))),
+        ("git_diff", Box::new(|p| json!({"repo_path": p}))),
+        (
+            "git_commit",
+            Box::new(|p| json!({"repo_path": p, "message": "m", "init": true})),
+        ),
+        (
+            "git_branch",
+            Box::new(|p| json!({"repo_path": p, "name": "b"})),
+        ),
+        (
+            "git_merge",
+            Box::new(|p| json!({"repo_path": p, "branch": "main"})),
+        ),
     ];
     for (step_type, params) in &cases {
         for bad in [
