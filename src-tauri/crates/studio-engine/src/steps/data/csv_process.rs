@@ -137,6 +137,11 @@ impl Job {
         } else {
             None
         };
+        if given(p, &["operation"]) && given(p, &["operations"]) {
+            return Err(Failure::new(
+                "give one operation in `operation` or a list in `operations`, not both",
+            ));
+        }
         let calls = csv_operations(p).map_err(|problems| {
             let text: Vec<String> = problems
                 .iter()
