@@ -403,6 +403,9 @@ impl Job {
             }
             while next(&mut reader, &mut record, &origin)? {
                 rows_in += 1;
+                if rows_in.is_multiple_of(BATCH as u64) && cancel.is_cancelled() {
+                    return Err(Failure::interrupted());
+                }
                 let line = line_of(&record);
                 if record.len() != width {
                     report.malformed(rows_in, line, record.len(), width);
@@ -414,9 +417,6 @@ impl Job {
                     cells: record.iter().map(str::to_string).collect(),
                 });
                 if batch.len() >= BATCH {
-                    if cancel.is_cancelled() {
-                        return Err(Failure::interrupted());
-                    }
                     feed(
                         &mut slots,
                         0,

@@ -52,3 +52,30 @@ pub(crate) async fn run(kind: Kind, params: Value, ctx: &StepCtx) -> Result<Step
         Kind::CsvProcess => csv_process::run(params, ctx).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::tools::{builtin_identity, reach, SideEffects};
+    use serde_json::json;
+
+    #[test]
+    fn csv_process_changes_the_workspace_only_when_it_writes_a_file() {
+        let effects = |p| builtin_identity("csv_process", &p).side_effects;
+        assert_eq!(
+            effects(json!({"input_file": "a.csv", "operation": "statistics"})),
+            SideEffects::None
+        );
+        for key in ["output_file", "output"] {
+            assert_eq!(
+                effects(json!({"input_file": "a.csv", key: "b.csv"})),
+                SideEffects::Workspace,
+                "{key}"
+            );
+        }
+        assert_eq!(
+            effects(json!({"content": "a\n1", "output_file": null})),
+            SideEffects::None
+        );
+        assert!(!reach("csv_process").calls_out());
+    }
+}
