@@ -10,9 +10,29 @@ pub const BEGIN_MARK: &str = "<!-- step types: generated from studio-core (step_
 /// Marks its end.
 pub const END_MARK: &str = "<!-- end of generated step types -->";
 
-/// One `### <type>` section per step type with a parameter table.
+/// Which types run, then one `### <type>` section per step type with a parameter table.
 pub fn step_types_markdown() -> String {
     let mut out = String::new();
+    let names = |status: StepTypeStatus| -> String {
+        crate::step_types::STEP_TYPES
+            .iter()
+            .filter(|t| t.status() == status)
+            .map(|t| format!("`{}`", t.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "These run in this version: {}.\n",
+        names(StepTypeStatus::Available)
+    );
+    let not_yet = names(StepTypeStatus::NotAvailableYet);
+    if !not_yet.is_empty() {
+        let _ = writeln!(
+            out,
+            "Known and refused by validation with \"`<type>` is not available yet in this version\": {not_yet}.\n"
+        );
+    }
     for spec in step_params() {
         section(&mut out, spec);
     }

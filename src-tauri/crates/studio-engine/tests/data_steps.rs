@@ -7,6 +7,16 @@ use studio_engine::{run_mission, RunOptions, RunResult};
 
 /// Writes `files` into a fresh workspace, runs the steps there and returns the result.
 async fn run_in(files: &[(&str, &str)], steps: Value) -> (RunResult, tempfile::TempDir) {
+    run_with(files, json!({}), steps, RunOptions::new).await
+}
+
+/// As [`run_in`], with more mission fields (a perimeter) and options made from the workspace.
+async fn run_with(
+    files: &[(&str, &str)],
+    fields: Value,
+    steps: Value,
+    options: impl FnOnce(std::path::PathBuf) -> RunOptions,
+) -> (RunResult, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("workspace");
     for (path, text) in files {
@@ -14,13 +24,16 @@ async fn run_in(files: &[(&str, &str)], steps: Value) -> (RunResult, tempfile::T
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
-    let mission: Mission = serde_json::from_value(json!({
+    let mut mission = json!({
         "name": "Data steps",
         "config": {"max_concurrent_steps": 1, "fail_fast": false},
         "steps": steps,
-    }))
-    .unwrap();
-    let result = run_mission(&mission, RunOptions::new(&ws), &mut studio_engine::NullSink)
+    });
+    for (k, v) in fields.as_object().unwrap() {
+        mission[k] = v.clone();
+    }
+    let mission: Mission = serde_json::from_value(mission).unwrap();
+    let result = run_mission(&mission, options(ws), &mut studio_engine::NullSink)
         .await
         .expect("the run starts");
     (result, dir)
@@ -181,3 +194,7 @@ async fn validate_schema_checks_json_and_yaml_files_and_values_and_locates_every
     let (error, _) = failure(&result, "broken");
     assert!(error.contains("not a valid JSON Schema"), "{error}");
 }
+
+/// `csv_process`: every operation, pipelines, malformed tables and the perimeter.
+#[path = "data_steps/csv_process.rs"]
+mod csv_process;

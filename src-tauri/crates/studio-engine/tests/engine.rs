@@ -634,6 +634,11 @@ async fn every_file_step_refuses_traversal_absolute_paths_and_symlink_escapes() 
             "validate_schema",
             Box::new(|p| json!({"data": 1, "schema_path": p})),
         ),
+        ("csv_process", Box::new(|p| json!({"input_file": p}))),
+        (
+            "csv_process",
+            Box::new(|p| json!({"content": "a\n1\n", "output_file": p})),
+        ),
         (
             "command",
             Box::new(|p| json!({"command": "true", "working_dir": p})),

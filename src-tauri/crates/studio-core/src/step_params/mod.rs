@@ -189,6 +189,7 @@ const FILE_MOVES: &[(&str, &str)] = &[
 
 mod builtin;
 mod code;
+pub mod csv_ops;
 mod data;
 mod db;
 mod git;

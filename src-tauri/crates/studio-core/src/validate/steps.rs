@@ -164,7 +164,36 @@ fn check_step_parameters(c: &mut Checker<'_>, i: usize) {
     match step.step_type.as_str() {
         "command" => check_command_line(c, i),
         "llm" => check_provider(c, i),
+        "csv_process" => check_csv_operations(c, i),
         _ => {}
+    }
+}
+
+/// The operations of a `csv_process` step: names, arguments and their types, located at the entry
+/// or argument at fault.
+fn check_csv_operations(c: &mut Checker<'_>, i: usize) {
+    use crate::step_params::csv_ops::{csv_operations, PathPart};
+    let Err(problems) = csv_operations(&c.mission.steps[i].parameters) else {
+        return;
+    };
+    for problem in problems {
+        let mut field = format!("{}.parameters", step_path(i));
+        for part in &problem.path {
+            field = match part {
+                PathPart::Key(k) => child_key(&field, k),
+                PathPart::Index(n) => crate::spans::child_index(&field, *n),
+            };
+        }
+        let part = if problem.at_key {
+            Part::Key
+        } else {
+            Part::Value
+        };
+        c.push(
+            Diagnostic::error(Code::InvalidParameter, field, problem.message)
+                .with_help(problem.help),
+            part,
+        );
     }
 }
 
