@@ -924,3 +924,53 @@ async fn generate_docs_writes_a_markdown_api_summary() {
         .unwrap()
         .contains("func scale(f float64) float64"));
 }
+
+// ---------------------------------------------------------------- the read-only sandbox
+
+#[tokio::test]
+async fn toolchain_steps_run_confined_under_the_read_only_sandbox() {
+    // Under `sandbox: read-only` the tools start under Landlock (where the kernel has it) and
+    // may write only inside the workspace: the linker's and Python's temporary files go to a
+    // scratch folder there, removed afterwards.
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("workspace");
+    let manifest = cargo_toml("confined");
+    let files = [
+        ("rs/Cargo.toml", manifest.as_str()),
+        ("rs/src/lib.rs", "pub fn one() -> i32 {\n    1\n}\n\n#[test]\nfn is_one() {\n    assert_eq!(one(), 1);\n}\n"),
+        ("py/calc.py", PY_CALC),
+        ("py/test_calc.py", "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"),
+        ("js/package.json", r#"{"name": "js", "version": "1.0.0", "scripts": {"test": "node --test"}}"#),
+        ("js/test/one.test.js", "require('node:test')('one', () => {});\n"),
+    ];
+    for (path, text) in files {
+        let path = ws.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let mission: Mission = serde_json::from_value(json!({
+        "name": "Confined code steps",
+        "config": {"max_concurrent_steps": 1, "fail_fast": false},
+        "perimeter": {"sandbox": "read-only"},
+        "steps": [
+            {"id": "rs_test", "step_type": "run_tests", "parameters": {"path": "rs"}},
+            {"id": "rs_lint", "step_type": "lint_code", "parameters": {"path": "rs"}},
+            {"id": "py_test", "step_type": "run_tests", "parameters": {"path": "py"}},
+            {"id": "py_lint", "step_type": "lint_code", "parameters": {"path": "py"}},
+            {"id": "js_test", "step_type": "run_tests", "parameters": {"path": "js"}},
+        ],
+    }))
+    .unwrap();
+    let result = run_mission(&mission, RunOptions::new(&ws), &mut studio_engine::NullSink)
+        .await
+        .unwrap();
+    assert_eq!(output(&result, "rs_test")["passed"], 1);
+    assert_eq!(output(&result, "rs_lint")["errors"], 0);
+    assert_eq!(output(&result, "py_test")["passed"], 1);
+    assert_eq!(output(&result, "py_lint")["errors"], 0);
+    assert_eq!(output(&result, "js_test")["passed"], 1);
+    assert!(
+        !ws.join(".mission-tmp").exists(),
+        "the scratch folder is removed"
+    );
+}

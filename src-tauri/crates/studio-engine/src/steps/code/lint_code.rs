@@ -68,7 +68,11 @@ pub(crate) async fn run(p: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> 
                     "no Python linter is installed: install ruff, flake8 or pyflakes (`python3 -m pip install ruff`, or Debian's flake8 or pyflakes3 package)",
                 ));
             };
-            let args = args.iter().map(|a| a.to_string()).collect();
+            let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            if name == "flake8" && ctx.shared.setup.confine_commands_to.is_some() {
+                // Confined, its worker processes cannot make their semaphores: one process.
+                args.insert(0, "--jobs=1".to_string());
+            }
             let ran = run_tool(&project, &program, args, &p, BTreeMap::new(), ctx).await?;
             // pyflakes reports syntax errors on stderr, its other findings on stdout.
             let text = format!("{}\n{}", ran.finished.stdout, ran.finished.stderr);

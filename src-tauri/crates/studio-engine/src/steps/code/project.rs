@@ -251,6 +251,9 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// The workspace folder that holds confined tools' temporary files while they run.
+const SCRATCH: &str = ".mission-tmp";
+
 /// A tool run: how it ended, how long it took, and what ran.
 pub(super) struct Ran {
     pub finished: Finished,
@@ -309,6 +312,22 @@ pub(super) async fn run_tool(
     env.extend(opt_str_map(p, "env")?);
     let mut command = vec![program.to_string()];
     command.extend(args.iter().cloned());
+    // Confined (read-only sandbox), a tool may write only inside the workspace: its temporary
+    // files (the linker's, for one) go to a scratch folder there, removed afterwards.
+    let scratch = ctx.shared.setup.confine_commands_to.as_ref().map(|root| {
+        root.join(SCRATCH)
+            .join(uuid::Uuid::new_v4().simple().to_string())
+    });
+    if let Some(dir) = &scratch {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::new(format!(
+                "cannot make a temporary folder in the workspace: {e}"
+            ))
+        })?;
+        for name in ["TMPDIR", "TMP", "TEMP"] {
+            env.insert(name.to_string(), dir.display().to_string());
+        }
+    }
     let started = Instant::now();
     let finished = run_program(
         Program {
@@ -321,7 +340,15 @@ pub(super) async fn run_tool(
         ctx,
     )
     .await
-    .map_err(|f| install_hint(f, program))?;
+    .map_err(|f| install_hint(f, program));
+    if let Some(dir) = &scratch {
+        let _ = std::fs::remove_dir_all(dir);
+        if let Some(parent) = dir.parent() {
+            // Only when no other step's scratch folder is left in it.
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+    let finished = finished?;
     Ok(Ran {
         finished,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
