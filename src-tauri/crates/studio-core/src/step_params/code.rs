@@ -190,3 +190,71 @@ pub(super) const STEPS: &[StepParams] = &[
         output_is_parameters: false,
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::super::{check_parameters, params_of, ProblemKind};
+    use serde_json::json;
+
+    fn problems(step_type: &str, params: serde_json::Value) -> Vec<(ProblemKind, String)> {
+        check_parameters(params_of(step_type).unwrap(), &params)
+            .into_iter()
+            .map(|p| (p.kind, p.param))
+            .collect()
+    }
+
+    #[test]
+    fn rustchain_names_and_aliases_are_accepted() {
+        // RustChain's own spelling: `language` (rust, node, …) and `path`.
+        for ty in ["compile_code", "run_tests", "format_code", "lint_code"] {
+            assert_eq!(
+                problems(ty, json!({"language": "rust", "path": "."})),
+                vec![]
+            );
+            assert_eq!(
+                problems(ty, json!({"language": "node", "path": "web"})),
+                vec![]
+            );
+            assert_eq!(
+                problems(ty, json!({"project_path": "app", "toolchain": "python"})),
+                vec![]
+            );
+            assert_eq!(problems(ty, json!({"working_dir": "app"})), vec![]);
+        }
+        assert_eq!(
+            problems(
+                "extract_functions",
+                json!({"file": "src/lib.rs", "include_private": false})
+            ),
+            vec![]
+        );
+        assert_eq!(
+            problems("generate_docs", json!({"path": "src", "output": "API.md"})),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn unknown_languages_and_conflicts_are_refused() {
+        assert_eq!(
+            problems("compile_code", json!({"language": "cobol"})),
+            vec![(ProblemKind::WrongType, "language".into())]
+        );
+        assert_eq!(
+            problems("run_tests", json!({"path": "a", "project_path": "b"})),
+            vec![(ProblemKind::Conflict, "project_path".into())]
+        );
+        assert_eq!(
+            problems("format_code", json!({"fail_on_change": false})),
+            vec![(ProblemKind::Missing, "check".into())]
+        );
+        assert_eq!(
+            problems("extract_functions", json!({"language": "cobol"})),
+            vec![(ProblemKind::WrongType, "language".into())]
+        );
+        assert_eq!(
+            problems("lint_code", json!({"args": "--all"})),
+            vec![(ProblemKind::WrongType, "args".into())]
+        );
+    }
+}

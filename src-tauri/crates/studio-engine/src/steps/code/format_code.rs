@@ -21,7 +21,7 @@ use crate::steps::{Failure, StepCtx, StepOutput};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub(crate) async fn run(p: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> {
     let project = Project::from_params(&p, ctx)?;
@@ -100,11 +100,15 @@ pub(crate) async fn run(p: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> 
                 "prettier --write ."
             };
             project.require_npm_script(script, example)?;
-            let before = (!check).then(|| snapshot(&project.host));
+            let before = if check {
+                None
+            } else {
+                Some(snapshot(project.host.clone()).await)
+            };
             let args = vec!["run".to_string(), script.to_string()];
             let ran = run_tool(&project, "npm", args, &p, BTreeMap::new(), ctx).await?;
             let changed = match before {
-                Some(before) => changed_between(&before, &snapshot(&project.host))
+                Some(before) => changed_between(&before, &snapshot(project.host.clone()).await)
                     .into_iter()
                     .map(|rel| project.workspace_path(&rel))
                     .collect(),
@@ -193,9 +197,15 @@ const MAX_COMPARED_BYTES: u64 = 4 * 1024 * 1024;
 /// At most this many files are compared.
 const MAX_COMPARED_FILES: usize = 20_000;
 
-/// Each file of the project (relative path) with a hash of its content; symlinks are not
-/// followed.
-fn snapshot(root: &Path) -> BTreeMap<String, [u8; 32]> {
+/// Each file of the project (relative path) with a hash of its content, read on the blocking
+/// pool; symlinks are not followed.
+async fn snapshot(root: PathBuf) -> BTreeMap<String, [u8; 32]> {
+    tokio::task::spawn_blocking(move || hash_files(&root))
+        .await
+        .unwrap_or_default()
+}
+
+fn hash_files(root: &Path) -> BTreeMap<String, [u8; 32]> {
     let mut files = BTreeMap::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
