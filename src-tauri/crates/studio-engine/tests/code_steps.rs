@@ -703,3 +703,32 @@ async fn toolchain_steps_run_confined_under_the_read_only_sandbox() {
         "the scratch folder is removed"
     );
 }
+
+#[tokio::test]
+async fn run_tests_with_an_npm_script_that_is_not_tap_fails_by_its_exit_code() {
+    let (result, _dir) = run_in(
+        &[
+            (
+                "package.json",
+                r#"{"name": "plain", "version": "1.0.0", "scripts": {"test": "node check.js"}}"#,
+            ),
+            (
+                "check.js",
+                "console.log('checking');\nconsole.error('total is wrong');\nprocess.exit(3);\n",
+            ),
+        ],
+        json!([{"id": "t", "step_type": "run_tests", "parameters": {"language": "javascript"}}]),
+    )
+    .await;
+    let (error, out) = failure(&result, "t");
+    assert!(
+        error.contains("`npm test` exited with code 3")
+            && error.contains("not TAP, so the failing tests cannot be named"),
+        "{error}"
+    );
+    assert_eq!(out["tests"], json!([]));
+    assert!(
+        out["stdout_tail"].as_str().unwrap().contains("checking"),
+        "{out:#}"
+    );
+}

@@ -27,7 +27,7 @@ const PARSE_PATH_DOC: &str = "a source file, or a folder read recursively, insid
 const PARSE_LANGUAGE_DOC: &str = "read only files of this language (`typescript` includes `.tsx`); default: every `.rs`, `.py`, `.js`/`.mjs`/`.cjs`/`.jsx`, `.ts`/`.mts`/`.cts`/`.tsx` and `.go` file, each by its extension";
 const PATTERN_DOC: &str = "a glob selecting files inside a folder: `*.py` matches file names, a pattern with `/` matches paths relative to `path` (`src/**/*.rs`)";
 const TAILS_DOC: &str =
-    "the last lines (at most 4 KiB) the tool wrote on standard output (JSON messages left out)";
+    "the last lines (at most 4 KiB) the tool wrote on standard output, cargo's JSON messages left out";
 const STDERR_TAIL_DOC: &str = "the last lines (at most 4 KiB) the tool wrote on standard error";
 const COMMAND_DOC: &str = "the program and arguments that ran, as a list";
 const DIAGNOSTICS_DOC: &str = "[{level, message, file, line, column, code}]: `level` is `error`, `warning`, `note` or `help`; `file` is relative to the workspace; `line`, `column` (1-based) and `code` (`E0308`, `clippy::needless_return`, `F401`) are null when the tool gave none";
@@ -53,7 +53,7 @@ pub(super) const STEPS: &[StepParams] = &[
             out("errors", "how many errors the compiler reported"),
             out("warnings", "how many warnings"),
             out("diagnostics", DIAGNOSTICS_DOC),
-            out("artifacts", "cargo: the executables built, relative to the workspace (`[]` otherwise)"),
+            out("artifacts", "cargo: the executables built, relative to the workspace; `[]` for the other toolchains"),
             out("duration_ms", "how long the tool ran"),
             out("stdout_tail", TAILS_DOC),
             out("stderr_tail", STDERR_TAIL_DOC),
@@ -77,14 +77,14 @@ pub(super) const STEPS: &[StepParams] = &[
         aliases: PROJECT_ALIASES,
         output: &[
             out("toolchain", "`cargo`, `python` or `npm`"),
-            out("success", "whether every test passed (and the suite ran)"),
+            out("success", "whether the suite ran and every test passed"),
             out("passed", "how many tests passed"),
-            out("failed", "how many failed (pytest: errors included)"),
+            out("failed", "how many failed; pytest's errors (a test file that cannot be imported) count as failures"),
             out("ignored", "how many were skipped or ignored"),
             out("total", "passed + failed + ignored"),
             out("failures", "[{name, message}] for each failing test: its name (`tests::adds`, `tests/test_calc.py::test_add`, `suite > case`) and the assertion or panic message"),
-            out("tests", "[{name, outcome}] for every test, `outcome` being `passed`, `failed` or `ignored` (`[]` when the tool's output could not be read test by test)"),
-            out("diagnostics", "cargo: compiler messages when the tests did not build (as in `compile_code`)"),
+            out("tests", "[{name, outcome}] for every test, `outcome` being `passed`, `failed` or `ignored`; `[]` when the tool's output cannot be read test by test"),
+            out("diagnostics", "cargo: the compiler's messages, e.g. why the tests did not build (shaped as in `compile_code`)"),
             out("duration_ms", "how long the tool ran"),
             out("stdout_tail", TAILS_DOC),
             out("stderr_tail", STDERR_TAIL_DOC),
