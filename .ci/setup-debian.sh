@@ -22,6 +22,8 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 packages=(build-essential pkg-config libssl-dev file curl libwebkit2gtk-4.1-dev librsvg2-dev)
 if [ "$want_test" = 1 ]; then
   packages+=(xvfb xauth webkit2gtk-driver dbus)
+  # The code steps' tests and templates: pytest, a Python formatter and a Python linter.
+  packages+=(python3-pytest black flake8)
 fi
 missing=()
 for p in "${packages[@]}"; do

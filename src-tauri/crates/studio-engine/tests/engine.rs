@@ -657,6 +657,19 @@ async fn every_file_step_refuses_traversal_absolute_paths_and_symlink_escapes() 
             "git_merge",
             Box::new(|p| json!({"repo_path": p, "branch": "main"})),
         ),
+        ("compile_code", Box::new(|p| json!({"path": p}))),
+        ("run_tests", Box::new(|p| json!({"project_path": p}))),
+        (
+            "format_code",
+            Box::new(|p| json!({"path": p, "check": true})),
+        ),
+        ("lint_code", Box::new(|p| json!({"working_dir": p}))),
+        ("extract_functions", Box::new(|p| json!({"path": p}))),
+        ("generate_docs", Box::new(|p| json!({"path": p}))),
+        (
+            "generate_docs",
+            Box::new(|p| json!({"path": ".", "output_file": p})),
+        ),
     ];
     for (step_type, params) in &cases {
         for bad in [

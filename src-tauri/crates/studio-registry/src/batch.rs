@@ -100,6 +100,9 @@ pub const PROGRAM_STEPS: &[&str] = &[
     "process_kill",
     "compile_code",
     "run_tests",
+    // The project's formatter and linter (npm scripts run whatever the project says).
+    "format_code",
+    "lint_code",
 ];
 /// Step types that reach other machines (web APIs, services, registry tools).
 pub const NETWORK_STEPS: &[&str] = &[
