@@ -242,11 +242,12 @@ pub(crate) async fn workspace_file(
     let parent = clean.parent().map(Path::to_path_buf).unwrap_or_default();
     let checked = clean.clone();
     with_dir(ctx, move |dir| {
+        refuse_escaping_link(dir, &checked)?;
         if create_parent && !parent.as_os_str().is_empty() {
             dir.create_dir_all(&parent)
                 .map_err(|e| workspace::io_failure("create the folder", &parent, e))?;
         }
-        refuse_escaping_link(dir, &checked)
+        Ok(())
     })
     .await?;
     let parent = clean.parent().map(Path::to_path_buf).unwrap_or_default();
