@@ -34,6 +34,12 @@ pub(crate) async fn connect(url: &str, ctx: &StepCtx) -> Result<Pg, Failure> {
             mask_text(&e.to_string(), url)
         ))
     })?;
+    if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        return Err(Failure::new(format!(
+            "`{}` asks for TLS (`sslmode=require`): sql_query and db_migrate connect without TLS for now; use `sslmode=disable` on a trusted network or through an SSH tunnel (db_backup's pg_dump speaks TLS)",
+            mask_url(url)
+        )));
+    }
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
