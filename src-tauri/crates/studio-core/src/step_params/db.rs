@@ -2,14 +2,14 @@
 
 use super::*;
 
-const SQL_CONNECTION_DOC: &str = "the database: `sqlite:<path>`, `sqlite://<path>` or a path (a SQLite file inside the workspace; `sqlite::memory:` for a scratch database); `postgres://user:password@host:port/db` (or `postgresql://`); or a bare name such as `sales_db`, which is the environment variable `SALES_DB_URL` when it is set, else the first existing workspace file of `sales_db`, `sales_db.db`, `sales_db.sqlite`, `sales_db.sqlite3`. Passwords are masked (`***`) in every output and message";
+const SQL_CONNECTION_DOC: &str = "the database: `sqlite:<path>`, `sqlite://<path>` or a path (a SQLite file inside the workspace; `sqlite::memory:` for a scratch database); `postgres://user:password@host:port/db` (or `postgresql://`); or a bare name such as `sales_db`, which is the environment variable `SALES_DB_URL` when it is set, else the first existing workspace file of `sales_db`, `sales_db.db`, `sales_db.sqlite`, `sales_db.sqlite3` (the sandbox judges a bare name as a server). Passwords are masked (`***`) in every output and message";
 const REDIS_CONNECTION_DOC: &str = "the server: `redis://[:password@]host[:port][/db]`, or a bare name such as `cache` for the environment variable `CACHE_URL` (default: the environment variable `REDIS_URL`, else `redis://127.0.0.1:6379`); the password is masked in every output and message";
 const REDIS_ALIASES: &[(&str, &str)] = &[("url", "connection"), ("redis_url", "connection")];
 
 pub(super) const STEPS: &[StepParams] = &[
     StepParams {
         step_type: "sql_query",
-        summary: "Runs one SQL statement on SQLite (a file in the workspace) or PostgreSQL; its `parameters` are always bound to placeholders, never spliced into the text. Values keep their JSON types (numbers, text, booleans, null; blobs as base64; PostgreSQL numeric, date and time values as text with the column's type named). A bad statement fails with the database's own message and its line and column. Several statements run only with `multiple_statements: true`. Side effects: none with `read_only: true`, the workspace for SQLite, external for PostgreSQL.",
+        summary: "Runs one SQL statement on SQLite (a file in the workspace) or PostgreSQL; its `parameters` are always bound to placeholders, never spliced into the text. Values keep their JSON types (numbers, text, booleans, null; blobs as base64; PostgreSQL numeric, date and time values as text with the column's type named). A bad statement fails with the database's own message and its line and column. Several statements run only with `multiple_statements: true`. PostgreSQL is reached without TLS for now (`sslmode=require` is refused). Side effects: none with `read_only: true`, the workspace for SQLite, external for PostgreSQL.",
         params: &[
             req("connection", ParamType::String, SQL_CONNECTION_DOC),
             req("query", ParamType::String, "the SQL statement, with placeholders for values: `$1`, `$2`… for PostgreSQL, `?`, `?1`… (or `:name`) for SQLite"),
@@ -25,7 +25,7 @@ pub(super) const STEPS: &[StepParams] = &[
         aliases: &[("database_url", "connection"), ("params", "parameters"), ("sql", "query")],
         output: &[
             out("columns", "[{name, type}]: each result column and its type as the database names it (SQLite: the declared type, else the storage class of its first value, else null)"),
-            out("rows", "[{<column>: value}], at most `max_rows`"),
+            out("rows", "[{<column>: value}], at most `max_rows`; a column name that repeats gets `_2`, `_3`… (`id`, `id_2`)"),
             out("row_count", "how many rows are in `rows`"),
             out("truncated", "whether the statement returned more than `max_rows` rows"),
             out("rows_affected", "rows inserted, updated or deleted by a statement that returns no rows (0 for DDL); null for a statement that returns rows (see `row_count`)"),
@@ -60,7 +60,7 @@ pub(super) const STEPS: &[StepParams] = &[
     },
     StepParams {
         step_type: "db_migrate",
-        summary: "Applies a workspace folder of `.sql` files to SQLite or PostgreSQL, in order of their numeric prefix, then name (`001_init.sql`, `002_users.sql`, `10_more.sql`). Each file runs in its own transaction with its row in the tracking table (name, SHA-256 checksum, applied_at), so a re-run applies nothing; a file changed after it was applied is refused by name before anything runs; a failing file is rolled back and named with the database's message. Side effects: the workspace for SQLite, external for PostgreSQL, none with `dry_run`.",
+        summary: "Applies a workspace folder of `.sql` files to SQLite or PostgreSQL, in order of their numeric prefix, then name (`001_init.sql`, `002_users.sql`, `10_more.sql`). Each file runs in its own transaction with its row in the tracking table (name, SHA-256 checksum, applied_at), so a re-run applies nothing; a file changed after it was applied is refused by name before anything runs; a failing file is rolled back and named with the database's message. PostgreSQL is reached without TLS for now. Side effects: the workspace for SQLite, external for PostgreSQL, none with `dry_run`.",
         params: &[
             req("connection", ParamType::String, SQL_CONNECTION_DOC),
             req("migrations_dir", ParamType::String, "the folder of `.sql` files, inside the workspace (other files are ignored)"),
