@@ -39,6 +39,12 @@ async fn postgres_queries_bind_parameters_map_types_and_locate_errors() {
                 "query": "SELECT * FROM items WHERE id = $1 AND name = $2", "parameters": [1]})),
             step("bad_value", "sql_query", json!({"connection": url,
                 "query": "SELECT * FROM items WHERE qty = $1", "parameters": ["ten"]})),
+            step("overflow", "sql_query", json!({"connection": url,
+                "query": "SELECT $1::int2 AS small", "parameters": [70000]})),
+            step("point_param", "sql_query", json!({"connection": url,
+                "query": "SELECT $1::point AS spot", "parameters": ["(1,2)"]})),
+            step("point_column", "sql_query", json!({"connection": url,
+                "query": "SELECT point(1, 2) AS spot"})),
             step("named", "sql_query", json!({"connection": url,
                 "query": "SELECT 1", "parameters": {"a": 1}})),
         ]),
@@ -136,6 +142,15 @@ async fn postgres_queries_bind_parameters_map_types_and_locate_errors() {
         error.contains("parameter $1: a string cannot be sent as `int4`"),
         "{error}"
     );
+    let (error, _) = ran.failure("overflow");
+    assert!(
+        error.contains("parameter $1: 70000 does not fit in `int2`"),
+        "{error}"
+    );
+    let (error, _) = ran.failure("point_param");
+    assert!(error.contains("parameter $1: placeholders of type `point` are not sent by sql_query; cast the placeholder in the query (`$n::text::point`)"), "{error}");
+    let (error, _) = ran.failure("point_column");
+    assert!(error.contains("cannot read column `spot`: values of type `point` are not read by sql_query; cast the column to text in the query"), "{error}");
     let (error, _) = ran.failure("named");
     assert!(error.contains("give `parameters` as a list"), "{error}");
     assert_eq!(

@@ -410,10 +410,10 @@ pub(crate) fn encode(v: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull,
             Value::String(s) if matches!(s.as_str(), "true" | "false") => (s == "true").to_sql(ty, out),
             _ => Err(wrong()),
         },
-        Type::INT2 => i16::try_from(integer(v).ok_or_else(wrong)?)?.to_sql(ty, out),
-        Type::INT4 => i32::try_from(integer(v).ok_or_else(wrong)?)?.to_sql(ty, out),
-        Type::INT8 => integer(v).ok_or_else(wrong)?.to_sql(ty, out),
-        Type::OID => u32::try_from(integer(v).ok_or_else(wrong)?)?.to_sql(ty, out),
+        Type::INT2 => fits::<i16>(v, ty)?.to_sql(ty, out),
+        Type::INT4 => fits::<i32>(v, ty)?.to_sql(ty, out),
+        Type::INT8 => fits::<i64>(v, ty)?.to_sql(ty, out),
+        Type::OID => fits::<u32>(v, ty)?.to_sql(ty, out),
         Type::FLOAT4 => (number(v).ok_or_else(wrong)? as f32).to_sql(ty, out),
         Type::FLOAT8 => number(v).ok_or_else(wrong)?.to_sql(ty, out),
         Type::NUMERIC => match v {
@@ -487,6 +487,19 @@ fn encode_array(v: &Value, element: &Type, out: &mut BytesMut) -> Result<IsNull,
         }
     }
     Ok(IsNull::No)
+}
+
+/// A whole number for an integer placeholder, refused when it is not one or does not fit.
+fn fits<T: TryFrom<i64>>(v: &Value, ty: &Type) -> Result<T, BoxError> {
+    let n = integer(v).ok_or_else(|| -> BoxError {
+        format!(
+            "{} cannot be sent as `{}` (a whole number)",
+            describe(v),
+            ty.name()
+        )
+        .into()
+    })?;
+    T::try_from(n).map_err(|_| format!("{n} does not fit in `{}`", ty.name()).into())
 }
 
 fn integer(v: &Value) -> Option<i64> {
