@@ -2,6 +2,9 @@
 # Installs what Mission Studio needs on Debian 12 and skips what is already there.
 #   .ci/setup-debian.sh          what building and running the app needs
 #   .ci/setup-debian.sh --test   plus what the end-to-end tests need (Xvfb, WebKitWebDriver, tauri-driver)
+#                                and the servers the database step tests start privately
+#                                (PostgreSQL 15, Redis): installed without starting Debian's own
+#                                services and without creating the default cluster
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +27,9 @@ if [ "$want_test" = 1 ]; then
   packages+=(xvfb xauth webkit2gtk-driver dbus)
   # The code steps' tests and templates: pytest, a Python formatter and a Python linter.
   packages+=(python3-pytest black flake8)
+  # The database step tests (studio-engine tests/db_steps.rs) start their own servers on
+  # 127.0.0.1 with data in a temporary folder; Debian's services are never started.
+  packages+=(postgresql-15 postgresql-client-15 redis-server)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -36,8 +42,27 @@ if [ "${#missing[@]}" -gt 0 ]; then
     sudo="sudo"
   fi
   say "installing system packages: ${missing[*]}"
+  # Server packages: no service is started (policy-rc.d answers 101, "action forbidden") and no
+  # default PostgreSQL cluster is created; both settings are removed again afterwards.
+  added=()
+  if printf '%s\n' "${missing[@]}" | grep -qxF -e postgresql-15 -e redis-server; then
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+      $sudo chmod 755 /usr/sbin/policy-rc.d
+      added+=(/usr/sbin/policy-rc.d)
+    fi
+    drop_in=/etc/postgresql-common/createcluster.d/zz-mission-studio-setup.conf
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo 'create_main_cluster = false' | $sudo tee "$drop_in" >/dev/null
+    added+=("$drop_in")
+    trap '$sudo rm -f "${added[@]}"' EXIT
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ "${#added[@]}" -gt 0 ]; then
+    $sudo rm -f "${added[@]}"
+    trap - EXIT
+  fi
 else
   say "system packages: all present"
 fi

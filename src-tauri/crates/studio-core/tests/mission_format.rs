@@ -113,8 +113,8 @@ fn rustchain_examples_load_and_fail_only_on_step_types_not_available_yet() {
             .all(|d| d.message.ends_with("is not available yet in this version")));
     }
     assert_eq!(
-        clean, 3,
-        "file-processing-pipeline, parallel-data-analysis and robust-error-handling use available types only"
+        clean, 4,
+        "data-processing-pipeline, file-processing-pipeline, parallel-data-analysis and robust-error-handling use available types only"
     );
 }
 

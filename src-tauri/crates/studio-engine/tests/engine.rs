@@ -670,6 +670,38 @@ async fn every_file_step_refuses_traversal_absolute_paths_and_symlink_escapes() 
             "generate_docs",
             Box::new(|p| json!({"path": ".", "output_file": p})),
         ),
+        (
+            "sql_query",
+            Box::new(|p| json!({"connection": p, "query": "CREATE TABLE t (x INTEGER)"})),
+        ),
+        (
+            "sql_query",
+            Box::new(
+                |p| json!({"connection": format!("sqlite:{p}"), "query": "SELECT 1", "read_only": true}),
+            ),
+        ),
+        (
+            "sql_query",
+            Box::new(
+                |p| json!({"connection": "sqlite::memory:", "query": "SELECT 1", "output_file": p}),
+            ),
+        ),
+        (
+            "db_backup",
+            Box::new(|p| json!({"connection": p, "destination": "copy.db"})),
+        ),
+        (
+            "db_backup",
+            Box::new(|p| json!({"connection": "sqlite:inside.db", "destination": p})),
+        ),
+        (
+            "db_migrate",
+            Box::new(|p| json!({"connection": "sqlite:inside.db", "migrations_dir": p})),
+        ),
+        (
+            "db_migrate",
+            Box::new(|p| json!({"connection": format!("sqlite://{p}"), "migrations_dir": "sub"})),
+        ),
     ];
     for (step_type, params) in &cases {
         for bad in [
@@ -683,6 +715,11 @@ async fn every_file_step_refuses_traversal_absolute_paths_and_symlink_escapes() 
             let ws = dir.path().join("ws");
             std::fs::create_dir_all(ws.join("sub")).unwrap();
             std::fs::write(ws.join("inside.txt"), "inside").unwrap();
+            // A database and a migration inside, so that only the path in question is wrong.
+            rusqlite::Connection::open(ws.join("inside.db"))
+                .and_then(|c| c.execute_batch("CREATE TABLE t (x INTEGER)"))
+                .unwrap();
+            std::fs::write(ws.join("sub/001_init.sql"), "CREATE TABLE u (x INTEGER);").unwrap();
             std::os::unix::fs::symlink(outside.path(), ws.join("link")).unwrap();
             std::os::unix::fs::symlink(outside.path().join("secret.txt"), ws.join("filelink"))
                 .unwrap();
