@@ -291,6 +291,41 @@ async fn a_failed_run_stops_what_it_started_too() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_run_midway_still_stops_what_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("workspace");
+    let mission: Mission = serde_json::from_value(json!({"name": "Dropped", "steps": [
+        {"id": "bg", "step_type": "process_start", "parameters": {
+            "command": "sh", "args": ["-c", "echo $$ > leader.pid; echo up; exec sleep 300"],
+            "wait_for": {"log_line": "up"}}},
+        {"id": "hold", "step_type": "command", "depends_on": ["bg"],
+         "parameters": {"command": "sh", "args": ["-c", "touch holding; sleep 1"]}},
+        {"id": "never", "step_type": "command", "depends_on": ["hold"],
+         "parameters": {"command": "sleep", "args": ["60"]}},
+    ]}))
+    .unwrap();
+    let holding = ws.join("holding");
+    let mut sink = studio_engine::NullSink;
+    let run = run_mission(&mission, RunOptions::new(&ws), &mut sink);
+    tokio::select! {
+        _ = run => panic!("the run cannot end before `never`"),
+        _ = async {
+            while !holding.exists() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        } => {}
+    }
+    // The run's future is gone (as when its task is aborted): what it started goes too, once
+    // the last step still holding the run's state lets go of it.
+    let pid: u32 = std::fs::read_to_string(ws.join("leader.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(wait_gone(pid), "{pid} outlived its dropped run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn process_kill_stops_the_runs_own_processes_and_refuses_any_other() {
     let stranger = Own(std::process::Command::new("sleep")
         .arg("300")
@@ -305,6 +340,11 @@ async fn process_kill_stops_the_runs_own_processes_and_refuses_any_other() {
             {"id": "stubborn", "step_type": "process_start", "parameters": {
                 "command": "sh", "args": ["-c", "trap '' TERM; echo armed; sleep 300"], "wait_for": {"log_line": "armed"}}},
             {"id": "done", "step_type": "process_start", "parameters": {"command": "true", "name": "quick"}},
+            {"id": "polite", "step_type": "process_start", "parameters": {
+                "command": "sh", "args": ["-c", "trap 'echo bye; exit 0' INT; echo armed; while :; do sleep 0.1; done"],
+                "wait_for": {"log_line": "armed"}, "name": "polite"}},
+            {"id": "kill_polite", "step_type": "process_kill", "depends_on": ["polite"],
+             "parameters": {"name": "polite", "signal": "INT"}},
             {"id": "kill_name", "step_type": "process_kill", "depends_on": ["a"], "parameters": {"name": "napper"}},
             {"id": "kill_pid", "step_type": "process_kill", "depends_on": ["b"],
              "parameters": {"pid": "{{b.output.pid}}", "signal": "KILL"}},
@@ -338,6 +378,13 @@ async fn process_kill_stops_the_runs_own_processes_and_refuses_any_other() {
         "TERM was ignored, KILL followed"
     );
     assert_eq!(k["signal"], "KILL");
+    let k = ran.output("kill_polite");
+    assert_eq!(k["signals_sent"], json!(["INT"]));
+    assert_eq!(
+        (k["exit_code"].clone(), k["signal"].clone()),
+        (json!(0), Value::Null),
+        "it handled INT and exited"
+    );
     let k = ran.output("kill_quick");
     assert_eq!(k["killed"], false, "it had already ended");
     assert_eq!(k["exit_code"], 0);

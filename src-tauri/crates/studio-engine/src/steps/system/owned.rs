@@ -13,6 +13,7 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use process_wrap::tokio::TokioChildWrapper;
 use std::os::unix::process::ExitStatusExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -53,6 +54,9 @@ pub(crate) struct Owned {
     pub name: String,
     pub pid: u32,
     exit: watch::Receiver<Option<Exit>>,
+    /// Seen gone (leader reaped, no member left): its number may now be reused by another
+    /// group, so it is never signalled again.
+    gone: AtomicBool,
 }
 
 impl Owned {
@@ -68,7 +72,14 @@ impl Owned {
     /// Whether any process of its group is still alive (the leader may be gone while members
     /// it left behind are not).
     pub fn group_alive(&self) -> bool {
-        killpg(self.pgid(), None).is_ok()
+        if self.gone.load(Ordering::Acquire) {
+            return false;
+        }
+        let alive = killpg(self.pgid(), None).is_ok();
+        if !alive && self.exit().is_some() {
+            self.gone.store(true, Ordering::Release);
+        }
+        alive
     }
 
     /// Sends `signal` to the whole group, if it still exists.
@@ -126,6 +137,13 @@ impl RunProcesses {
     pub fn adopt(&self, name: String, mut child: Box<dyn TokioChildWrapper>) -> Arc<Owned> {
         let pid = child.id().unwrap_or(0);
         let (tx, rx) = watch::channel(None);
+        let owned = Arc::new(Owned {
+            name,
+            pid,
+            exit: rx,
+            gone: AtomicBool::new(false),
+        });
+        let watched = Arc::clone(&owned);
         tokio::spawn(async move {
             let status = Box::into_pin(child.wait()).await;
             let exit = match status {
@@ -139,11 +157,8 @@ impl RunProcesses {
                 },
             };
             let _ = tx.send(Some(exit));
-        });
-        let owned = Arc::new(Owned {
-            name,
-            pid,
-            exit: rx,
+            // Notes at once whether the group went with its leader.
+            watched.group_alive();
         });
         self.lock().push(Arc::clone(&owned));
         owned

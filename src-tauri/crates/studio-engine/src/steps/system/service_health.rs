@@ -250,13 +250,20 @@ impl Check {
     }
 }
 
-async fn read_body(response: reqwest::Response) -> Result<String, String> {
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| format!("the body could not be read: {e}"))?;
-    let kept = &bytes[..bytes.len().min(MAX_BODY)];
-    Ok(String::from_utf8_lossy(kept).into_owned())
+/// Reads at most [`MAX_BODY`] bytes of the body (the rest is left unread).
+async fn read_body(mut response: reqwest::Response) -> Result<String, String> {
+    let mut kept: Vec<u8> = Vec::new();
+    while kept.len() < MAX_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_BODY - kept.len();
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(format!("the body could not be read: {e}")),
+        }
+    }
+    Ok(String::from_utf8_lossy(&kept).into_owned())
 }
 
 /// Applies the expectations to an attempt that got an answer: the status, the body, the latency.
