@@ -402,3 +402,67 @@ async fn size_and_count_caps_refuse_bombs_and_bad_archives_fail_clearly() {
     let (error, _) = ran.failure("missing");
     assert!(error.contains("nope.zip"), "{error}");
 }
+
+#[tokio::test]
+async fn packing_refuses_links_out_and_leaves_the_archive_out_of_itself() {
+    let outside = tempfile::tempdir().unwrap();
+    let out_dir = outside.path().display().to_string();
+    let ran = run_with(
+        &[
+            ("data/a.txt", b"a"),
+            ("data/sub/b.txt", b"b"),
+            ("leaky/ok.txt", b"ok"),
+        ],
+        json!({"config": {"max_concurrent_steps": 1, "fail_fast": false}, "steps": [
+            {"id": "links", "step_type": "command", "parameters": {"command": "sh", "args": ["-c",
+                format!("ln -s {out_dir} leaky/out && ln -s ../data leaky/up")]}},
+            {"id": "leaky", "step_type": "compress", "depends_on": ["links"], "continue_on_error": true,
+             "parameters": {"source": "leaky", "destination": "leaky.tgz"}},
+            {"id": "unlink", "step_type": "command", "depends_on": ["leaky"],
+             "parameters": {"command": "rm", "args": ["leaky/out"]}},
+            {"id": "all", "step_type": "compress", "depends_on": ["unlink"],
+             "parameters": {"files": ["."], "destination": "data/all.zip"}},
+            {"id": "again", "step_type": "compress", "depends_on": ["all"],
+             "parameters": {"source": "data", "destination": "data/all.zip", "overwrite": false}},
+            {"id": "twice", "step_type": "compress", "depends_on": ["all"],
+             "parameters": {"action": "extract", "archive": "data/all.zip", "destination": "copy"}},
+            {"id": "thrice", "step_type": "compress", "depends_on": ["twice"],
+             "parameters": {"action": "extract", "archive": "data/all.zip", "destination": "copy"}},
+        ]}),
+        |o, _| o,
+    )
+    .await;
+    let (error, _) = ran.failure("leaky");
+    assert!(
+        error.contains("`leaky/out` is a symlink that leads outside what is packed"),
+        "{error}"
+    );
+    assert!(
+        !ran.workspace.join("leaky.tgz").exists(),
+        "no partial archive is left"
+    );
+    let all = ran.output("all");
+    let names = all["files"].as_array().unwrap();
+    assert!(
+        names.contains(&json!("data/a.txt")) && names.contains(&json!("data/sub/b.txt")),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("all.zip")),
+        "the archive is not packed into itself: {names:?}"
+    );
+    let (error, _) = ran.failure("again");
+    assert!(error.contains("exists and `overwrite` is false"), "{error}");
+    assert_eq!(
+        ran.output("thrice")["entries"],
+        ran.output("twice")["entries"],
+        "extracting again overwrites"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ran.workspace.join("copy/data/sub/b.txt")).unwrap(),
+        "b"
+    );
+    assert_eq!(files_under(outside.path()), Vec::<String>::new());
+}

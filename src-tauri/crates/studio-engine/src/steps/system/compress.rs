@@ -253,6 +253,8 @@ fn collect(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             (input.parent().unwrap_or(Path::new("")).to_path_buf(), name)
+        } else if input == Path::new(".") {
+            (PathBuf::new(), String::new())
         } else {
             (PathBuf::new(), display(input))
         };
@@ -285,7 +287,12 @@ fn collect(
                     } else {
                         format!("{name}/{child}")
                     };
-                    pending.push((path.join(&child), child_name));
+                    let child_path = if path == Path::new(".") {
+                        PathBuf::from(&child)
+                    } else {
+                        path.join(&child)
+                    };
+                    pending.push((child_path, child_name));
                 }
                 if name.is_empty() {
                     continue;
