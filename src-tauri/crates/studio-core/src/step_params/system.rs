@@ -172,7 +172,7 @@ pub(super) const STEPS: &[StepParams] = &[
     },
     StepParams {
         step_type: "ping_host",
-        summary: "Measures whether a host answers and how fast: `count` TCP connects (to `port`, default 80, or each of `ports` in turn) with their round-trip times and the loss. `method: icmp` sends ICMP echo requests instead, only where the system lets unprivileged programs do so (`net.ipv4.ping_group_range`); elsewhere it fails saying so. When nothing answers the step fails (the output is kept) unless `fail_on_unreachable` is false. A refused connection counts as lost.",
+        summary: "Measures whether a host answers and how fast: `count` TCP connects (to `port`, default 80, or each of `ports` in turn) with their round-trip times and the loss. `method: icmp` sends ICMP echo requests instead, only where the system lets unprivileged programs do so (`net.ipv4.ping_group_range`); elsewhere it fails saying so. When nothing answers the step fails (the output is kept) unless `fail_on_unreachable` is false. A refused connection counts as lost; a name with several addresses is probed at the first that accepts a connection.",
         params: &[
             req("host", ParamType::String, "a host name or IP address"),
             opt("port", ParamType::PositiveInteger, "the TCP port to connect to (default 80)"),

@@ -1,6 +1,7 @@
 //! Runs a program for a step: program + argument list (never a shell), in its own process
 //! group, confined to the workspace by Landlock under a read-only sandbox, stdout and stderr
-//! captured (capped). `command`, the git steps and the code steps all start programs here.
+//! captured (capped). `command`, the git steps and the code steps all start programs here;
+//! `process_start` uses [`spawn`] to start one in the background (its output to a log file).
 //!
 //! The program runs as the leader of a new process group. When the attempt times out or the run
 //! is cancelled, the whole group is killed with SIGKILL and reaped before the step returns; when

@@ -15,7 +15,8 @@
 //!
 //! Unpacking then goes through a capability on the destination folder (cap-std): even a link
 //! planted there beforehand cannot lead a write outside it. Links are made last. File modes keep
-//! their permission bits (never setuid, setgid or sticky).
+//! their permission bits (never setuid, setgid or sticky; always readable and writable by the
+//! owner).
 
 use super::compress::{Format, Limits, LISTED};
 use crate::steps::workspace::{display, io_failure, refuse_escaping_link, with_dir};
@@ -472,9 +473,11 @@ fn copy_entry(
     Ok(written)
 }
 
+/// Keeps an entry's permission bits (never setuid, setgid or sticky); the owner can always read
+/// and write what was extracted.
 fn finish_file(dest: &Dir, path: &Path, mode: Option<u32>) -> Result<(), Failure> {
     if let Some(mode) = mode.filter(|m| *m != 0) {
-        dest.set_permissions(path, Permissions::from_mode(mode & 0o777))
+        dest.set_permissions(path, Permissions::from_mode((mode & 0o777) | 0o600))
             .map_err(|e| io_failure("set the permissions of", path, e))?;
     }
     Ok(())

@@ -7,7 +7,8 @@
 //! max}, samples: [{seq, port, ok, rtt_ms, error}]}`.
 //!
 //! TCP: each probe is a connect, closed at once; its time is the round trip of the handshake.
-//! A refused connection counts as lost (the host is up but nothing listens there). ICMP: echo
+//! A refused connection counts as lost (the host is up but nothing listens there). A name with
+//! several addresses is probed at the first one that accepts a connection (else its first). ICMP: echo
 //! requests over an unprivileged ICMP socket (`SOCK_DGRAM`, no raw socket and no `ping`
 //! program), which the kernel only allows to the groups in `net.ipv4.ping_group_range`;
 //! elsewhere the step fails saying so. When no probe is answered the step fails and keeps the
@@ -68,7 +69,7 @@ pub(crate) async fn run(p: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> 
     );
     let fail_on_unreachable = opt_bool(&p, "fail_on_unreachable")?.unwrap_or(true);
 
-    let address = resolve(&host, ports[0], ctx).await?;
+    let address = resolve(&host, ports[0], !icmp, timeout, ctx).await?;
     let mut samples: Vec<Sample> = Vec::new();
     if icmp {
         let ip = address.ip();
@@ -174,8 +175,16 @@ fn ports(p: &Value) -> Result<Vec<u16>, Failure> {
     }
 }
 
-/// The host's first address (an IP address is taken as it is).
-async fn resolve(host: &str, port: u16, ctx: &StepCtx) -> Result<SocketAddr, Failure> {
+/// The address to probe: an IP address as it is; for a name, the first of its addresses that
+/// accepts a TCP connection on `port` (when `try_connect`; e.g. `localhost` may list `::1`
+/// before `127.0.0.1`), else its first address. The trial connects are not counted as probes.
+async fn resolve(
+    host: &str,
+    port: u16,
+    try_connect: bool,
+    timeout: Duration,
+    ctx: &StepCtx,
+) -> Result<SocketAddr, Failure> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, port));
     }
@@ -184,15 +193,31 @@ async fn resolve(host: &str, port: u16, ctx: &StepCtx) -> Result<SocketAddr, Fai
         r = tokio::time::timeout(Duration::from_secs(10), lookup) => r,
         _ = ctx.cancel.cancelled() => return Err(Failure::interrupted()),
     };
-    match found {
-        Ok(Ok(mut addrs)) => addrs
-            .next()
-            .ok_or_else(|| Failure::new(format!("`{host}` has no address"))),
-        Ok(Err(e)) => Err(Failure::new(format!("cannot resolve `{host}`: {e}"))),
-        Err(_) => Err(Failure::new(format!(
-            "resolving `{host}` took more than 10 s"
-        ))),
+    let addrs: Vec<SocketAddr> = match found {
+        Ok(Ok(addrs)) => addrs.collect(),
+        Ok(Err(e)) => return Err(Failure::new(format!("cannot resolve `{host}`: {e}"))),
+        Err(_) => {
+            return Err(Failure::new(format!(
+                "resolving `{host}` took more than 10 s"
+            )))
+        }
+    };
+    let first = *addrs
+        .first()
+        .ok_or_else(|| Failure::new(format!("`{host}` has no address")))?;
+    if try_connect && addrs.len() > 1 {
+        for addr in &addrs {
+            let trial = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr));
+            let answered = tokio::select! {
+                r = trial => matches!(r, Ok(Ok(_))),
+                _ = ctx.cancel.cancelled() => return Err(Failure::interrupted()),
+            };
+            if answered {
+                return Ok(*addr);
+            }
+        }
     }
+    Ok(first)
 }
 
 fn connect_error(e: &std::io::Error) -> String {
