@@ -489,3 +489,25 @@ async fn under_a_read_only_sandbox_a_started_program_writes_only_in_the_workspac
         assert!(e.contains("Landlock"), "{e}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_times_out_while_waiting_is_stopped_at_once() {
+    let closed = free_port();
+    let ran = run_steps(
+        &[],
+        json!([
+            {"id": "stuck", "step_type": "process_start", "timeout_seconds": 2, "parameters": {
+                "command": "sh", "args": ["-c", "echo $$ > stuck.pid; exec sleep 300"],
+                "wait_for": {"port": closed, "timeout_seconds": 120}}},
+        ]),
+    )
+    .await;
+    let (error, _) = ran.failure("stuck");
+    assert!(error.contains("timed out after 2s"), "{error}");
+    let pid: u32 = std::fs::read_to_string(ran.workspace.join("stuck.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(wait_gone(pid), "{pid} survived its start's timeout");
+}

@@ -99,8 +99,13 @@ pub(crate) async fn run(p: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> 
                 output["log_match"] = log_match;
             }
             Err(why) => {
-                // Not ready: it is stopped now rather than at the end of the run.
-                let (_, exit) = owned.stop(Signal::SIGTERM, SHUTDOWN_GRACE).await;
+                // Not ready: it is stopped now rather than at the end of the run (at once when
+                // the step was interrupted, as a timed-out `command` is).
+                let (first, grace) = match why {
+                    NotReady::Interrupted => (Signal::SIGKILL, Duration::ZERO),
+                    NotReady::Failed(_) => (Signal::SIGTERM, SHUTDOWN_GRACE),
+                };
+                let (_, exit) = owned.stop(first, grace).await;
                 output["ready"] = json!(false);
                 output["log_tail"] = json!(log_tail(&log_host));
                 if let Some(exit) = exit {
