@@ -511,3 +511,40 @@ async fn a_start_that_times_out_while_waiting_is_stopped_at_once() {
         .unwrap();
     assert!(wait_gone(pid), "{pid} survived its start's timeout");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_running_at_once_never_share_a_handle() {
+    let start = |id: &str, name: Option<&str>| {
+        let mut params = json!({"command": "sleep", "args": ["300"]});
+        if let Some(n) = name {
+            params["name"] = json!(n);
+        }
+        json!({"id": id, "step_type": "process_start", "parameters": params})
+    };
+    let ran = run_with(
+        &[],
+        json!({"config": {"max_concurrent_steps": 5, "fail_fast": false}, "steps": [
+            start("a", None), start("b", None), start("c", None),
+            start("d", Some("twin")), start("e", Some("twin")),
+        ]}),
+        |o, _| o,
+    )
+    .await;
+    let mut names: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|id| ran.output(id)["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["sleep", "sleep-2", "sleep-3"]);
+    let twins: Vec<StepStatus> = ["d", "e"]
+        .iter()
+        .map(|id| ran.result.step_results[*id].status)
+        .collect();
+    assert!(
+        twins.contains(&StepStatus::Success) && twins.contains(&StepStatus::Failed),
+        "one `twin` starts, the other is refused: {twins:?}"
+    );
+    for id in ["a", "b", "c"] {
+        assert!(wait_gone(ran.pid(id)), "{id}");
+    }
+}

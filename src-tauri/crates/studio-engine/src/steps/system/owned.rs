@@ -126,15 +126,42 @@ fn short(signal: Signal) -> &'static str {
 #[derive(Debug, Default)]
 pub(crate) struct RunProcesses {
     list: Mutex<Vec<Arc<Owned>>>,
+    /// Handles given to starts that are still spawning (two starts never share one).
+    reserved: Mutex<Vec<String>>,
+}
+
+/// A handle held for a start until its process is adopted (or the start fails).
+pub(crate) struct Reserved<'a> {
+    processes: &'a RunProcesses,
+    pub name: String,
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        let mut reserved = lock(&self.processes.reserved);
+        if let Some(i) = reserved.iter().position(|n| *n == self.name) {
+            reserved.remove(i);
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl RunProcesses {
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Owned>>> {
-        self.list.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.list)
     }
 
-    /// Takes ownership of a just-started child: a task waits for it and records how it ended.
-    pub fn adopt(&self, name: String, mut child: Box<dyn TokioChildWrapper>) -> Arc<Owned> {
+    /// Takes ownership of a just-started child under its reserved handle: a task waits for it
+    /// and records how it ended.
+    pub fn adopt(
+        &self,
+        reserved: Reserved<'_>,
+        mut child: Box<dyn TokioChildWrapper>,
+    ) -> Arc<Owned> {
+        let name = reserved.name.clone();
         let pid = child.id().unwrap_or(0);
         let (tx, rx) = watch::channel(None);
         let owned = Arc::new(Owned {
@@ -161,29 +188,42 @@ impl RunProcesses {
             watched.group_alive();
         });
         self.lock().push(Arc::clone(&owned));
+        drop(reserved);
         owned
     }
 
-    /// A free handle: `wanted` when given (refused while a process of that name runs), else
-    /// `base`, `base-2`, `base-3`, ….
-    pub fn free_name(&self, wanted: Option<&str>, base: &str) -> Result<String, String> {
+    /// Reserves a free handle: `wanted` when given (refused while a process of that name runs
+    /// or starts), else `base`, `base-2`, `base-3`, ….
+    pub fn reserve(&self, wanted: Option<&str>, base: &str) -> Result<Reserved<'_>, String> {
         let list = self.lock();
-        let running = |n: &str| list.iter().any(|o| o.name == n && o.exit().is_none());
-        if let Some(name) = wanted {
-            if running(name) {
+        let mut reserved = lock(&self.reserved);
+        let busy = |n: &str| {
+            reserved.iter().any(|r| r == n)
+                || list.iter().any(|o| o.name == n && o.exit().is_none())
+        };
+        let name = match wanted {
+            Some(name) if busy(name) => {
                 return Err(format!(
                     "a process named `{name}` is already running in this run; give another `name`, or stop it first with `process_kill`"
-                ));
+                ))
             }
-            return Ok(name.to_string());
-        }
-        let mut candidate = base.to_string();
-        let mut n = 1;
-        while list.iter().any(|o| o.name == candidate) {
-            n += 1;
-            candidate = format!("{base}-{n}");
-        }
-        Ok(candidate)
+            Some(name) => name.to_string(),
+            None => {
+                let taken = |n: &str| reserved.iter().any(|r| r == n) || list.iter().any(|o| o.name == n);
+                let mut candidate = base.to_string();
+                let mut n = 1;
+                while taken(&candidate) {
+                    n += 1;
+                    candidate = format!("{base}-{n}");
+                }
+                candidate
+            }
+        };
+        reserved.push(name.clone());
+        Ok(Reserved {
+            processes: self,
+            name,
+        })
     }
 
     /// The latest process started under this name.

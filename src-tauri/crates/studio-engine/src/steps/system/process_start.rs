@@ -65,7 +65,8 @@ pub(crate) async fn run(p: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> 
     }
     let base = base_name(&program);
     let processes = &ctx.shared.processes;
-    let name = processes.free_name(wanted, &base).map_err(Failure::new)?;
+    let reserved = processes.reserve(wanted, &base).map_err(Failure::new)?;
+    let name = reserved.name.clone();
     let log_rel = format!("{LOG_DIR}/{name}.log");
     let log = open_log(ctx, &log_rel).await?;
 
@@ -80,7 +81,7 @@ pub(crate) async fn run(p: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> 
     let child = spawn(&spec, Streams::Log(log), ctx)
         .await
         .map_err(|e| spawn_failure(&program, has_args, e))?;
-    let owned = processes.adopt(name.clone(), child);
+    let owned = processes.adopt(reserved, child);
     let log_host = ctx.shared.workspace_path().join(&log_rel);
 
     let mut output = json!({
