@@ -604,6 +604,8 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        // What `process_start` steps left running ends with the run, however it ended.
+        self.shared.processes.shutdown().await;
         self.finish()
     }
 

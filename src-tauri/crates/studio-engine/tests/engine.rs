@@ -702,6 +702,32 @@ async fn every_file_step_refuses_traversal_absolute_paths_and_symlink_escapes() 
             "db_migrate",
             Box::new(|p| json!({"connection": format!("sqlite://{p}"), "migrations_dir": "sub"})),
         ),
+        (
+            "compress",
+            Box::new(|p| json!({"source": p, "destination": "packed.zip"})),
+        ),
+        (
+            "compress",
+            Box::new(|p| json!({"source": "inside.txt", "destination": p, "format": "zip"})),
+        ),
+        (
+            "compress",
+            Box::new(|p| json!({"files": ["inside.txt", p], "destination": "packed.tgz"})),
+        ),
+        (
+            "compress",
+            Box::new(|p| json!({"action": "extract", "archive": p, "format": "zip"})),
+        ),
+        (
+            "compress",
+            Box::new(
+                |p| json!({"action": "extract", "archive": "inside.txt", "format": "zip", "destination": p}),
+            ),
+        ),
+        (
+            "process_start",
+            Box::new(|p| json!({"command": "true", "working_dir": p})),
+        ),
     ];
     for (step_type, params) in &cases {
         for bad in [

@@ -107,7 +107,7 @@ pub(crate) async fn run(p: &Value, ctx: &StepCtx) -> Result<StepOutput, Failure>
 }
 
 /// `expected_status`: one status or a list of them.
-fn expected_statuses(p: &Value) -> Result<Option<Vec<u16>>, Failure> {
+pub(crate) fn expected_statuses(p: &Value) -> Result<Option<Vec<u16>>, Failure> {
     let one = |v: &Value| {
         v.as_u64()
             .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
@@ -127,7 +127,7 @@ fn expected_statuses(p: &Value) -> Result<Option<Vec<u16>>, Failure> {
     }
 }
 
-fn describe(url: &str, e: &reqwest::Error) -> String {
+pub(crate) fn describe(url: &str, e: &reqwest::Error) -> String {
     if e.is_timeout() {
         format!("`{url}` did not answer in time")
     } else if e.is_connect() {

@@ -265,12 +265,14 @@ impl Failure {
     }
 }
 
-/// What every step of a run shares: the workspace, an HTTP client made on first use, and the
-/// run's setup (LLM context and prices, environment, sandbox).
+/// What every step of a run shares: the workspace, an HTTP client made on first use, the
+/// run's setup (LLM context and prices, environment, sandbox) and the processes its
+/// `process_start` steps started (stopped when the run ends, at the latest when this is dropped).
 pub(crate) struct Shared {
     pub workspace: Workspace,
     http: OnceLock<Result<reqwest::Client, String>>,
     pub setup: RunSetup,
+    pub processes: system::RunProcesses,
 }
 
 /// Run-wide settings that steps read.
@@ -304,6 +306,7 @@ impl Shared {
             workspace,
             http: OnceLock::new(),
             setup,
+            processes: system::RunProcesses::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Runs a program for a step: program + argument list (never a shell), in its own process
 //! group, confined to the workspace by Landlock under a read-only sandbox, stdout and stderr
-//! captured (capped). `command`, the git steps and the code steps all start programs here.
+//! captured (capped). `command`, the git steps and the code steps all start programs here;
+//! `process_start` uses [`spawn`] to start one in the background (its output to a log file).
 //!
 //! The program runs as the leader of a new process group. When the attempt times out or the run
 //! is cancelled, the whole group is killed with SIGKILL and reaped before the step returns; when
@@ -9,7 +10,7 @@
 use super::{Failure, StepCtx};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use process_wrap::tokio::{ProcessGroup, TokioCommandWrap};
+use process_wrap::tokio::{ProcessGroup, TokioChildWrapper, TokioCommandWrap};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
@@ -54,48 +55,13 @@ impl Finished {
 /// [`Failure::interrupted`]. A program that cannot start is a failure naming it; a non-zero
 /// exit is not (the caller decides what it means).
 pub(crate) async fn run_program(spec: Program, ctx: &StepCtx) -> Result<Finished, Failure> {
-    let (program, args, cwd, env) = (
-        spec.program.as_str(),
-        &spec.args,
-        spec.cwd.clone(),
-        spec.env.clone(),
-    );
+    let program = spec.program.clone();
+    let has_args = !spec.args.is_empty();
     let stdin_text = spec.stdin.clone();
-    let piped_stdin = stdin_text.is_some();
-    let spawn = {
-        let (program, args) = (spec.program.clone(), spec.args.clone());
-        move || {
-            let mut cmd = TokioCommandWrap::with_new(&program, |c| {
-                c.args(&args)
-                    .current_dir(&cwd)
-                    .envs(&env)
-                    .stdin(if piped_stdin {
-                        Stdio::piped()
-                    } else {
-                        Stdio::null()
-                    })
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .kill_on_drop(true);
-            });
-            cmd.wrap(ProcessGroup::leader());
-            cmd.spawn()
-        }
-    };
-    let spawned = match &ctx.shared.setup.confine_commands_to {
-        // Read-only sandbox: spawned from a thread that Landlock confines to the workspace.
-        Some(root) => {
-            let handle = tokio::runtime::Handle::current();
-            crate::sandbox::run_confined(root.clone(), move || {
-                let _runtime = handle.enter();
-                spawn()
-            })
-            .await
-            .map_err(|e| Failure::new(format!("read-only sandbox: {e}")))?
-        }
-        None => spawn(),
-    };
-    let mut child = spawned.map_err(|e| spawn_failure(program, !args.is_empty(), e))?;
+    let mut child = spawn(&spec, Streams::Captured, ctx)
+        .await
+        .map_err(|e| spawn_failure(&program, has_args, e))?;
+    let program = program.as_str();
     let guard = GroupGuard(child.id().map(|id| Pid::from_raw(id as i32)));
 
     if let (Some(text), Some(mut stdin)) = (stdin_text, child.stdin().take()) {
@@ -129,6 +95,80 @@ pub(crate) async fn run_program(spec: Program, ctx: &StepCtx) -> Result<Finished
     })
 }
 
+/// Where a started program's standard streams go.
+pub(crate) enum Streams {
+    /// stdin from [`Program::stdin`] (or nothing), stdout and stderr piped to the step.
+    Captured,
+    /// stdin from nothing, stdout and stderr appended to this file (a background program).
+    Log(std::fs::File),
+}
+
+/// A spawn that did not happen: the program could not start, or the sandbox could not confine
+/// it (already worded).
+pub(crate) enum SpawnError {
+    Io(std::io::Error),
+    Refused(Failure),
+}
+
+/// Starts `spec` as the leader of a new process group; under the read-only sandbox, from a
+/// thread that Landlock confines to the workspace. Its streams go where `streams` says. The
+/// child is killed (its leader) if the handle is dropped.
+pub(crate) async fn spawn(
+    spec: &Program,
+    streams: Streams,
+    ctx: &StepCtx,
+) -> Result<Box<dyn TokioChildWrapper>, SpawnError> {
+    let (program, args, cwd, env) = (
+        spec.program.clone(),
+        spec.args.clone(),
+        spec.cwd.clone(),
+        spec.env.clone(),
+    );
+    let piped_stdin = spec.stdin.is_some();
+    let spawn = move || -> std::io::Result<Box<dyn TokioChildWrapper>> {
+        let (stdin, stdout, stderr) = match streams {
+            Streams::Captured => (
+                if piped_stdin {
+                    Stdio::piped()
+                } else {
+                    Stdio::null()
+                },
+                Stdio::piped(),
+                Stdio::piped(),
+            ),
+            Streams::Log(file) => {
+                let err = file.try_clone()?;
+                (Stdio::null(), Stdio::from(file), Stdio::from(err))
+            }
+        };
+        let mut cmd = TokioCommandWrap::with_new(&program, |c| {
+            c.args(&args)
+                .current_dir(&cwd)
+                .envs(&env)
+                .stdin(stdin)
+                .stdout(stdout)
+                .stderr(stderr)
+                .kill_on_drop(true);
+        });
+        cmd.wrap(ProcessGroup::leader());
+        cmd.spawn()
+    };
+    let spawned = match &ctx.shared.setup.confine_commands_to {
+        // Read-only sandbox: spawned from a thread that Landlock confines to the workspace.
+        Some(root) => {
+            let handle = tokio::runtime::Handle::current();
+            crate::sandbox::run_confined(root.clone(), move || {
+                let _runtime = handle.enter();
+                spawn()
+            })
+            .await
+            .map_err(|e| SpawnError::Refused(Failure::new(format!("read-only sandbox: {e}"))))?
+        }
+        None => spawn(),
+    };
+    spawned.map_err(SpawnError::Io)
+}
+
 /// Kills the process group if the step is dropped before it could reap it (e.g. the whole run
 /// is dropped): no process outlives its step.
 struct GroupGuard(Option<Pid>);
@@ -151,7 +191,11 @@ impl Drop for GroupGuard {
     }
 }
 
-pub(crate) fn spawn_failure(program: &str, has_args: bool, e: std::io::Error) -> Failure {
+pub(crate) fn spawn_failure(program: &str, has_args: bool, e: SpawnError) -> Failure {
+    let e = match e {
+        SpawnError::Io(e) => e,
+        SpawnError::Refused(failure) => return failure,
+    };
     if e.kind() == std::io::ErrorKind::NotFound {
         let hint = if program.contains(' ') && !has_args {
             "; give the program in `command` and each argument in `args` (no shell is used)"
