@@ -329,7 +329,7 @@ T("Engineering", "rust-crate-release-readiness", "Rust Crate Release Readiness",
     code_step("build", "compile_code", "Build the crate", after=["manifest", "source"], path="ringbuf"),
     code_step("tests", "run_tests", "Run the crate's tests", after=["build"], path="ringbuf"),
     code_step("clippy", "lint_code", "Lint with clippy", after=["build"], path="ringbuf"),
-    code_step("fmt", "format_code", "Check the formatting", after=["source"], path="ringbuf", check=True, fail_on_change=False),
+    code_step("fmt", "format_code", "Check the formatting", after=["manifest", "source"], path="ringbuf", check=True, fail_on_change=False),
     llm("verdict", "Release verdict",
         "Decide go or no-go for publishing the crate and list the fixes needed first, each with its file and line.\n\n"
         "Build succeeded: {{build.output.success}} ({{build.output.warnings}} warnings)\n"
@@ -355,7 +355,7 @@ T("Engineering", "python-test-failure-triage", "Python Test Failure Triage",
     put_file("test_file", "Write the tests", "shop/tests/test_discounts.py", DISCOUNTS_TESTS),
     code_step("compile", "compile_code", "Byte-compile the package", after=["package", "module", "test_file"], path="shop"),
     code_step("tests", "run_tests", "Run the test suite", after=["compile"], path="shop", fail_on_failure=False),
-    code_step("functions", "extract_functions", "List the functions under test", after=["module"], timeout=60, path="shop/pricing"),
+    code_step("functions", "extract_functions", "List the functions under test", after=["package", "module"], timeout=60, path="shop/pricing"),
     llm("triage", "Failure triage",
         "For each failing test, name the function at fault with its file and line range, explain the failure from the code, and propose the smallest fix.\n\n"
         "Failures: {{tests.output.failures}}\n"
@@ -380,9 +380,9 @@ T("Engineering", "polyglot-api-reference", "Polyglot API Reference",
     put_file("invoice", "Write the billing package", "repo/billing/invoice.go", INVOICE_GO),
     put_file("tax", "Write the tax module", "repo/tax/src/lib.rs", TAX_RS),
     code_step("tests", "run_tests", "Run the cart tests", after=["package", "cart", "cart_test"], path="repo/cart"),
-    code_step("docs", "generate_docs", "Generate the API reference", after=["cart", "invoice", "tax"], timeout=60,
+    code_step("docs", "generate_docs", "Generate the API reference", after=["cart", "invoice", "tax", "package", "cart_test"], timeout=60,
               path="repo", output_file="docs/API.md", title="Repository API reference"),
-    code_step("inventory", "extract_functions", "Inventory every function", after=["cart", "invoice", "tax"], timeout=60, path="repo"),
+    code_step("inventory", "extract_functions", "Inventory every function", after=["cart", "invoice", "tax", "package", "cart_test"], timeout=60, path="repo"),
     llm("gaps", "Documentation gaps",
         "Write one suggested doc comment per undocumented public function, and note which private helpers ({{inventory.output.count}} functions in all) deserve to be public.\n\n"
         "Undocumented: {{docs.output.undocumented}}\n"
@@ -428,9 +428,9 @@ T("Research", "analysis-code-reproducibility", "Analysis Code Reproducibility Ch
     put_file("test_file", "Write its tests", "study/tests/test_stats.py", STATS_TESTS),
     code_step("compile", "compile_code", "Byte-compile the analysis code", after=["package", "stats", "test_file"], path="study"),
     code_step("tests", "run_tests", "Run the analysis tests", after=["compile"], path="study"),
-    code_step("reference", "generate_docs", "Write the function reference", after=["stats"], timeout=60,
+    code_step("reference", "generate_docs", "Write the function reference", after=["package", "stats"], timeout=60,
               path="study/analysis", output_file="docs/analysis-api.md", title="Analysis functions", include_private=True),
-    code_step("functions", "extract_functions", "Read the public functions", after=["stats"], timeout=60, path="study/analysis", include_private=False),
+    code_step("functions", "extract_functions", "Read the public functions", after=["package", "stats"], timeout=60, path="study/analysis", include_private=False),
     llm("review", "Reproducibility review",
         "Review the analysis code for reproducibility: say which functions use randomness and whether it is seeded, which lack a docstring, and what a reviewer needs to rerun the tests.\n\n"
         "Functions: {{functions.output.functions}}\n"

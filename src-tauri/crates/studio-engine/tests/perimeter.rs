@@ -747,3 +747,61 @@ async fn planted_secrets_never_leave_the_run() {
     }
     assert!(everything.contains("[redacted:env.BROKER_TOKEN]"));
 }
+
+/// Every step type that changes something outside the workspace, across the catalogue's
+/// families, is refused by the read-only sandbox at the gate: before it connects anywhere (the
+/// targets are closed ports, so a step that slipped through would fail differently), with one
+/// refusing audit row each. The same steps are judged external by the gate's identity.
+#[tokio::test]
+async fn the_read_only_sandbox_refuses_every_type_that_changes_something_outside() {
+    let pg = "postgres://mission:secret@127.0.0.1:1/shop";
+    let writers = [
+        ("sql_query", json!({"connection": pg, "query": "DELETE FROM orders"})),
+        (
+            "sql_query",
+            json!({"connection": "shop_db", "query": "DELETE FROM orders"}),
+        ),
+        (
+            "db_migrate",
+            json!({"connection": pg, "migrations_dir": "migrations"}),
+        ),
+        (
+            "redis_set",
+            json!({"connection": "redis://127.0.0.1:1", "key": "k", "value": "v"}),
+        ),
+        (
+            "http",
+            json!({"url": "http://127.0.0.1:1/orders", "method": "POST", "body": "{}"}),
+        ),
+    ];
+    let mut steps = Vec::new();
+    for (i, (ty, params)) in writers.iter().enumerate() {
+        let identity = studio_engine::tools::builtin_identity(ty, params);
+        assert_eq!(
+            identity.side_effects,
+            studio_engine::tools::SideEffects::External,
+            "{ty} {params} changes something outside"
+        );
+        steps.push(json!({"id": format!("w{i}"), "step_type": ty, "parameters": params}));
+    }
+    let m = mission(json!({
+        "perimeter": {"sandbox": "read-only"},
+        "config": {"fail_fast": false},
+        "steps": steps,
+    }));
+    let ran = run(&m, Governance::default(), BTreeMap::new()).await;
+    for (i, (ty, _)) in writers.iter().enumerate() {
+        let id = format!("w{i}");
+        let step = &ran.result.step_results[&id];
+        assert_eq!(step.status, StepStatus::Failed, "{id} ({ty})");
+        let error = step.error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("read-only sandbox"),
+            "{id} ({ty}) is refused by the sandbox: {error}"
+        );
+        assert!(!error.contains("secret"), "the password never shows: {error}");
+        let rows: Vec<_> = ran.audit.iter().filter(|r| r.step_id == id).collect();
+        assert_eq!(rows.len(), 1, "{id}: one audit row");
+        assert_eq!(rows[0].decision, Decision::Refused);
+    }
+}
