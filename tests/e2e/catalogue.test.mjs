@@ -62,6 +62,7 @@ describe("step catalogue", () => {
     );
     assert.match(text, /"region": "EMEA"/);
     assert.match(text, /"total": 1650/);
+    await browser.execute((el) => [...el.querySelectorAll(".drawer-section")].pop()?.scrollIntoView(), drawer);
     await screenshot(browser, "catalogue-query-drawer");
   });
 
