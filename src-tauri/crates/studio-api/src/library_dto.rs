@@ -350,6 +350,8 @@ impl From<&PerimeterDto> for Perimeter {
                 forbidden: d.forbidden_tools.clone(),
             }),
             connected_sectors: d.connected_sectors.clone(),
+            // Granted in perimeter files only (`mission run --perimeter`), not in the app's forms.
+            roots: Vec::new(),
         }
     }
 }
@@ -379,6 +381,8 @@ mod tests {
                 forbidden: vec!["ssh_execute".into()],
             }),
             connected_sectors: vec!["Finance".into()],
+            // Granted in perimeter files only: the app's forms never carry one.
+            roots: Vec::new(),
         };
         let dto = PerimeterDto::from(&p);
         assert_eq!(dto.approval_mode, Some(ApprovalModeDto::Threshold));

@@ -131,6 +131,7 @@ impl PerimeterArgs {
                 }
             }),
             connected_sectors: self.connect_sectors.clone(),
+            roots: Vec::new(),
         }
     }
 
@@ -154,6 +155,8 @@ impl PerimeterArgs {
             }
         }
         merged.connected_sectors = connected;
+        // Folders outside the workspace are granted by the file only (no flag grants one).
+        merged.roots = file.roots.clone();
         Ok(merged)
     }
 

@@ -199,6 +199,11 @@ pub struct Perimeter {
     pub tools: Option<ToolRules>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connected_sectors: Vec<String>,
+    /// Folders outside the run's workspace that repository steps (`git_*`) may work in, as
+    /// absolute paths. Only the operator's perimeter grants them; Settings and the template, when
+    /// they list roots, bound the grant (a granted folder must lie inside one of theirs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roots: Vec<String>,
 }
 
 /// Budget caps. `None` means "no cap at this level".

@@ -36,6 +36,9 @@ pub struct EffectivePerimeter {
     pub forbidden_tools: BTreeSet<String>,
     /// Sectors whose tools the run may call besides its own and `common`.
     pub connected_sectors: BTreeSet<String>,
+    /// Folders outside the workspace that repository steps may work in (absolute paths).
+    #[serde(default)]
+    pub roots: BTreeSet<String>,
 }
 
 impl EffectivePerimeter {
@@ -109,6 +112,12 @@ impl EffectivePerimeter {
                 join(&self.connected_sectors)
             ));
         }
+        if !self.roots.is_empty() {
+            lines.push(format!(
+                "- folders granted outside the workspace (repository steps): {}",
+                join(&self.roots)
+            ));
+        }
         lines.join("\n")
     }
 
@@ -123,6 +132,7 @@ impl EffectivePerimeter {
                 forbidden: self.forbidden_tools.iter().cloned().collect(),
             }),
             connected_sectors: self.connected_sectors.iter().cloned().collect(),
+            roots: self.roots.iter().cloned().collect(),
         }
     }
 }
@@ -229,6 +239,20 @@ pub fn merge(global: &Perimeter, template: &Perimeter, operator: &Perimeter) -> 
         }
     }
 
+    // Folders outside the workspace: granted by the operator only, inside the bounds that
+    // Settings and the template set when they list any.
+    let mut roots: BTreeSet<String> = operator.roots.iter().map(|r| clean_root(r)).collect();
+    for bound in [global, template] {
+        if !bound.roots.is_empty() {
+            roots.retain(|r| {
+                bound
+                    .roots
+                    .iter()
+                    .any(|b| std::path::Path::new(r).starts_with(clean_root(b)))
+            });
+        }
+    }
+
     EffectivePerimeter {
         budget,
         approval,
@@ -236,6 +260,17 @@ pub fn merge(global: &Perimeter, template: &Perimeter, operator: &Perimeter) -> 
         allowed_tools,
         forbidden_tools,
         connected_sectors,
+        roots,
+    }
+}
+
+/// A root as compared and shown: without a trailing `/` (the file system root stays `/`).
+fn clean_root(root: &str) -> String {
+    let trimmed = root.trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".to_string()
+    } else {
+        trimmed.to_string()
     }
 }
 
@@ -305,6 +340,7 @@ impl From<&PackGovernance> for Perimeter {
             sandbox: pack.sandbox,
             tools: None,
             connected_sectors: Vec::new(),
+            roots: Vec::new(),
         }
     }
 }
@@ -365,6 +401,7 @@ impl From<&EnvelopeGovernance> for Perimeter {
                 }
             }),
             connected_sectors: Vec::new(),
+            roots: Vec::new(),
         }
     }
 }
@@ -440,6 +477,17 @@ pub fn check(perimeter: &Perimeter) -> Result<(), PerimeterError> {
             return Err(PerimeterError::Value(
                 "`threshold_usd` must be a number ≥ 0".into(),
             ));
+        }
+    }
+    for root in &perimeter.roots {
+        let path = std::path::Path::new(root);
+        let parent_step = path
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+        if !path.is_absolute() || parent_step {
+            return Err(PerimeterError::Value(format!(
+                "`roots` entry `{root}` must be an absolute path without `..` (e.g. /srv/repos/app)"
+            )));
         }
     }
     Ok(())
@@ -676,5 +724,45 @@ mod tests {
             assert!(settings_field(f).is_some(), "{f}");
         }
         assert_eq!(settings_field("nope"), None);
+    }
+
+    #[test]
+    fn roots_are_granted_by_the_operator_only_and_bounded_by_the_levels_above() {
+        let roots = |list: &[&str]| Perimeter {
+            roots: list.iter().map(|r| r.to_string()).collect(),
+            ..Default::default()
+        };
+        let none = Perimeter::default();
+        // The operator grants; the template alone grants nothing.
+        let e = merge(&none, &none, &roots(&["/srv/repos/app/"]));
+        assert_eq!(e.roots, BTreeSet::from(["/srv/repos/app".to_string()]));
+        assert!(merge(&none, &roots(&["/srv"]), &none).roots.is_empty());
+        // Settings and the template bound the grant when they list roots.
+        let e = merge(
+            &roots(&["/srv/repos"]),
+            &none,
+            &roots(&["/srv/repos/app", "/home/me"]),
+        );
+        assert_eq!(e.roots, BTreeSet::from(["/srv/repos/app".to_string()]));
+        let e = merge(
+            &none,
+            &roots(&["/srv/repos/lib"]),
+            &roots(&["/srv/repos/app"]),
+        );
+        assert!(e.roots.is_empty());
+        // A prefix that is not a parent folder does not bound.
+        let e = merge(&roots(&["/srv/rep"]), &none, &roots(&["/srv/repos"]));
+        assert!(e.roots.is_empty());
+        let shown = merge(&none, &none, &roots(&["/srv/repos"])).render();
+        assert!(shown.contains("/srv/repos"), "{shown}");
+    }
+
+    #[test]
+    fn roots_must_be_absolute_paths_without_parent_steps() {
+        for bad in ["repos/app", "/srv/../etc", "./x"] {
+            let err = parse_perimeter(&format!("roots: [\"{bad}\"]\n")).unwrap_err();
+            assert!(err.to_string().contains("absolute path"), "{bad}: {err}");
+        }
+        assert!(parse_perimeter("roots: [/srv/repos]\n").is_ok());
     }
 }

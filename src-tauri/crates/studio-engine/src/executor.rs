@@ -462,6 +462,7 @@ impl<'a> Run<'a> {
                 .then(|| workspace.root().clone()),
             providers: Arc::clone(&governance.providers),
             simulate_llm: governance.simulate_llm,
+            granted_roots: perimeter.roots.iter().map(PathBuf::from).collect(),
         };
         let gate = Arc::new(
             Gate::new(GateSetup {

@@ -756,7 +756,10 @@ async fn planted_secrets_never_leave_the_run() {
 async fn the_read_only_sandbox_refuses_every_type_that_changes_something_outside() {
     let pg = "postgres://mission:secret@127.0.0.1:1/shop";
     let writers = [
-        ("sql_query", json!({"connection": pg, "query": "DELETE FROM orders"})),
+        (
+            "sql_query",
+            json!({"connection": pg, "query": "DELETE FROM orders"}),
+        ),
         (
             "sql_query",
             json!({"connection": "shop_db", "query": "DELETE FROM orders"}),
@@ -799,7 +802,10 @@ async fn the_read_only_sandbox_refuses_every_type_that_changes_something_outside
             error.contains("read-only sandbox"),
             "{id} ({ty}) is refused by the sandbox: {error}"
         );
-        assert!(!error.contains("secret"), "the password never shows: {error}");
+        assert!(
+            !error.contains("secret"),
+            "the password never shows: {error}"
+        );
         let rows: Vec<_> = ran.audit.iter().filter(|r| r.step_id == id).collect();
         assert_eq!(rows.len(), 1, "{id}: one audit row");
         assert_eq!(rows[0].decision, Decision::Refused);

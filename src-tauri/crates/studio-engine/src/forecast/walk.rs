@@ -88,6 +88,11 @@ pub(super) fn walk(
         confine_commands_to: None,
         providers: std::sync::Arc::clone(&governance.providers),
         simulate_llm: governance.simulate_llm,
+        granted_roots: perimeter
+            .roots
+            .iter()
+            .map(std::path::PathBuf::from)
+            .collect(),
     };
     let ledger = Ledger::new(&perimeter.budget);
     let config = mission.config();

@@ -289,6 +289,9 @@ pub(crate) struct RunSetup {
     pub providers: Arc<crate::providers::ProviderTable>,
     /// Every model call is answered by the simulated provider (`--simulate-llm`).
     pub simulate_llm: bool,
+    /// Folders outside the workspace the operator's perimeter grants to repository steps
+    /// (`perimeter.roots`), as written; each is resolved when a step names a path in it.
+    pub granted_roots: Vec<PathBuf>,
 }
 
 impl RunSetup {

@@ -381,3 +381,78 @@ fn the_seed_and_rustchain_spellings_validate() {
         vec![(ProblemKind::WrongType, "action".into())]
     );
 }
+
+/// A repository outside the workspace is reachable only inside a folder the operator's
+/// perimeter grants (`roots`): read there, and changed there only with full access (the
+/// read-only sandbox refuses the external change); a folder beside the granted one stays
+/// refused, and a mission cannot grant itself one.
+#[tokio::test]
+async fn a_repository_in_a_folder_the_operator_grants_is_reachable() {
+    let outside = tempfile::tempdir().unwrap();
+    let granted = outside.path().join("granted");
+    let beside = outside.path().join("beside");
+    for repo in [&granted, &beside] {
+        std::fs::create_dir_all(repo).unwrap();
+        git(repo, &["init", "-q", "-b", "main"]);
+        write(repo, "README.md", "first\n");
+        git(repo, &["add", "-A"]);
+        git(repo, &["commit", "-q", "-m", "first"]);
+    }
+    write(&granted, "notes.md", "a change made outside the run\n");
+    let ws_dir = tempfile::tempdir().unwrap();
+    let ws = ws_dir.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let granted_path = granted.display().to_string();
+    let beside_path = beside.display().to_string();
+    let operator = studio_core::Perimeter {
+        roots: vec![granted_path.clone()],
+        ..Default::default()
+    };
+    let steps = json!([
+        {"id": "status", "step_type": "git_status", "parameters": {"repo_path": granted_path}},
+        {"id": "commit", "step_type": "git_commit", "parameters": {"repo_path": granted_path, "message": "Notes"}},
+        {"id": "beside", "step_type": "git_status", "parameters": {"repo_path": beside_path}},
+    ]);
+
+    // Read-only: the status is read, the commit (an external change) is refused by the gate.
+    let read_only = mission(
+        steps.clone(),
+        json!({"perimeter": {"sandbox": "read-only"}}),
+    );
+    let governance = Governance {
+        operator: operator.clone(),
+        ..Default::default()
+    };
+    let result = run_with(&ws, &read_only, governance).await;
+    let status = output(&result, "status");
+    assert_eq!(status["branch"], "main");
+    assert_eq!(state_of(status, "notes.md")["state"], "untracked");
+    let (error, _) = failure(&result, "commit");
+    assert!(error.contains("read-only sandbox"), "{error}");
+    let (error, _) = failure(&result, "beside");
+    assert!(
+        error.contains("refused") && error.contains(&granted_path),
+        "{error}"
+    );
+    assert_eq!(git(&granted, &["rev-list", "--count", "HEAD"]), "1");
+
+    // Full access: the commit lands in the granted repository.
+    let governance = Governance {
+        operator: operator.clone(),
+        ..Default::default()
+    };
+    let result = run_with(&ws, &mission(steps.clone(), json!({})), governance).await;
+    let commit = output(&result, "commit");
+    assert_eq!(commit["commit"], git(&granted, &["rev-parse", "HEAD"]));
+    assert_eq!(git(&granted, &["rev-list", "--count", "HEAD"]), "2");
+
+    // The mission's own perimeter cannot grant a root: without the operator's, it is refused.
+    let self_granted = mission(
+        steps,
+        json!({"perimeter": {"roots": [outside.path().display().to_string()]}}),
+    );
+    let result = run_with(&ws, &self_granted, Governance::default()).await;
+    let (error, _) = failure(&result, "status");
+    assert!(error.contains("the perimeter grants none"), "{error}");
+    assert_eq!(git(&granted, &["rev-list", "--count", "HEAD"]), "2");
+}

@@ -43,6 +43,17 @@ pub(crate) const KINDS: &[(&str, Kind)] = &[
 /// read it). Status, diff and listing branches only read; the others write the repository,
 /// which is inside the workspace (a repository whose data lies outside is refused).
 pub(crate) fn side_effects(kind: Kind, params: &Value) -> SideEffects {
+    // A repository outside the workspace (a folder the perimeter grants) is changed in place:
+    // an external effect, which the read-only sandbox refuses.
+    let outside = ["repo_path", "path", "repository", "repo", "working_dir"]
+        .iter()
+        .filter_map(|k| params.get(*k).and_then(Value::as_str))
+        .any(|p| std::path::Path::new(p).is_absolute());
+    let writes = if outside {
+        SideEffects::External
+    } else {
+        SideEffects::Workspace
+    };
     match kind {
         Kind::Status | Kind::Diff => SideEffects::None,
         Kind::Branch => {
@@ -52,10 +63,10 @@ pub(crate) fn side_effects(kind: Kind, params: &Value) -> SideEffects {
             if action == Some("list") {
                 SideEffects::None
             } else {
-                SideEffects::Workspace
+                writes
             }
         }
-        Kind::Commit | Kind::Merge => SideEffects::Workspace,
+        Kind::Commit | Kind::Merge => writes,
     }
 }
 

@@ -82,17 +82,22 @@ pub(crate) async fn open(
     init: Option<&str>,
 ) -> Result<(Repo, bool), Failure> {
     let rel = opt_str(p, "repo_path")?.unwrap_or(".");
-    let root = ctx.shared.workspace_path().clone();
-    let start = match ctx.shared.workspace.host_path(rel) {
-        Ok(path) => path,
-        Err(f) if f.message.contains("refused") => return Err(f),
-        Err(_) if init.is_some() => create_folder(ctx, rel).await?,
-        Err(f) => {
-            return Err(Failure::new(format!(
-                "`repo_path` `{rel}`: {}; {}",
-                f.message, HOW_TO_CREATE
-            )))
-        }
+    let (root, start) = if Path::new(rel).is_absolute() {
+        granted(rel, ctx)?
+    } else {
+        let root = ctx.shared.workspace_path().clone();
+        let start = match ctx.shared.workspace.host_path(rel) {
+            Ok(path) => path,
+            Err(f) if f.message.contains("refused") => return Err(f),
+            Err(_) if init.is_some() => create_folder(ctx, rel).await?,
+            Err(f) => {
+                return Err(Failure::new(format!(
+                    "`repo_path` `{rel}`: {}; {}",
+                    f.message, HOW_TO_CREATE
+                )))
+            }
+        };
+        (root, start)
     };
     if !start.is_dir() {
         return Err(Failure::new(format!(
@@ -110,7 +115,11 @@ pub(crate) async fn open(
             }
         },
     };
-    let display = relative(&layout.top, &root);
+    let display = if root == *ctx.shared.workspace_path() {
+        relative(&layout.top, &root)
+    } else {
+        layout.top.display().to_string()
+    };
     let mut repo = Repo {
         layout,
         config: Vec::new(),
@@ -120,6 +129,47 @@ pub(crate) async fn open(
     repo.config = repo.read_config(ctx).await?;
     repo.refuse_programs()?;
     Ok((repo, initialized))
+}
+
+/// An absolute `repo_path`: allowed only inside a folder the operator's perimeter grants
+/// (`perimeter.roots`), both resolved (symlinks followed) before they are compared. The granted
+/// folder then bounds the repository lookup as the workspace does otherwise.
+fn granted(rel: &str, ctx: &StepCtx) -> Result<(PathBuf, PathBuf), Failure> {
+    let roots = &ctx.shared.setup.granted_roots;
+    let refused = || {
+        let granted = if roots.is_empty() {
+            "the perimeter grants none".to_string()
+        } else {
+            format!(
+                "the perimeter grants {}",
+                roots
+                    .iter()
+                    .map(|r| format!("`{}`", r.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        Failure::new(format!(
+            "`repo_path` `{rel}` is refused: it is outside the run's workspace and outside every folder the perimeter grants ({granted}); use a folder of the workspace, or have the operator's perimeter file list its folder under `roots:`"
+        ))
+    };
+    if Path::new(rel)
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(refused());
+    }
+    let start = std::fs::canonicalize(rel)
+        .map_err(|e| Failure::new(format!("`repo_path` `{rel}` cannot be opened: {e}")))?;
+    for root in roots {
+        let Ok(root) = std::fs::canonicalize(root) else {
+            continue;
+        };
+        if start.starts_with(&root) {
+            return Ok((root, start));
+        }
+    }
+    Err(refused())
 }
 
 const HOW_TO_CREATE: &str = "create the repository first: `init: true` on a `git_commit` step, or a `command` step running `git init`";
