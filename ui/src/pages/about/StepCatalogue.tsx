@@ -32,6 +32,7 @@ export function groupByFamily(types: readonly StepType[]): { family: string; typ
 export function StepCatalogue({ types }: { types: readonly StepType[] }) {
   const available = types.filter((t) => t.available).length;
   const refused = types.length - available;
+  const example = types.find((t) => !t.available)?.name ?? "agent";
   return (
     <section className="card" id="about-step-types" aria-labelledby="about-step-types-title" data-testid="about-step-types">
       <h2 className="card-title" id="about-step-types-title">
@@ -41,7 +42,7 @@ export function StepCatalogue({ types }: { types: readonly StepType[] }) {
         Each step of a mission has a type: what the step does. Mission Studio reads all {types.length} step types of
         RustChain&rsquo;s catalogue, and this version runs {available} of them. A mission that uses one of the other{" "}
         {refused} is refused when it is validated, before anything runs, with a message that names the step and lists
-        the types available now (&ldquo;<code>ssh_execute</code> is not available yet in this version&rdquo;).
+        the types available now (&ldquo;<code>{example}</code> is not available yet in this version&rdquo;).
       </p>
       <p className="about-steps-legend">
         <span className="step-chip is-on">
