@@ -3,7 +3,7 @@
 #   .ci/setup-debian.sh          what building and running the app needs
 #   .ci/setup-debian.sh --test   plus what the end-to-end tests need (Xvfb, WebKitWebDriver, tauri-driver)
 #                                and the servers the database step tests start privately
-#                                (PostgreSQL 15, Redis): installed without starting Debian's own
+#                                (PostgreSQL 15, Redis, OpenSSH's sshd): installed without starting Debian's own
 #                                services and without creating the default cluster
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,8 @@ if [ "$want_test" = 1 ]; then
   # The database step tests (studio-engine tests/db_steps.rs) start their own servers on
   # 127.0.0.1 with data in a temporary folder; Debian's services are never started.
   packages+=(postgresql-15 postgresql-client-15 redis-server)
+  # The network step tests (tests/ssh_steps.rs) start a private sshd on a loopback port.
+  packages+=(openssh-server openssh-client)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -45,7 +47,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # Server packages: no service is started (policy-rc.d answers 101, "action forbidden") and no
   # default PostgreSQL cluster is created; both settings are removed again afterwards.
   added=()
-  if printf '%s\n' "${missing[@]}" | grep -qxF -e postgresql-15 -e redis-server; then
+  if printf '%s\n' "${missing[@]}" | grep -qxF -e postgresql-15 -e redis-server -e openssh-server; then
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
       $sudo chmod 755 /usr/sbin/policy-rc.d

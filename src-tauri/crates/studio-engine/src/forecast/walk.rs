@@ -93,6 +93,7 @@ pub(super) fn walk(
             .iter()
             .map(std::path::PathBuf::from)
             .collect(),
+        ..Default::default()
     };
     let ledger = Ledger::new(&perimeter.budget);
     let config = mission.config();
