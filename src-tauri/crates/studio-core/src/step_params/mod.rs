@@ -193,6 +193,7 @@ pub mod csv_ops;
 mod data;
 mod db;
 mod git;
+mod network;
 mod system;
 
 /// The step type families, each in its own file, in the order the reference lists them.
@@ -203,6 +204,7 @@ const FAMILIES: &[&[StepParams]] = &[
     git::STEPS,
     code::STEPS,
     system::STEPS,
+    network::STEPS,
 ];
 
 /// The parameters and outputs of the step types this build can run (as the engine reads them).

@@ -93,6 +93,7 @@ pub(super) fn walk(
             .iter()
             .map(std::path::PathBuf::from)
             .collect(),
+        trusted_host_keys: perimeter.trusted_host_keys.clone(),
     };
     let ledger = Ledger::new(&perimeter.budget);
     let config = mission.config();

@@ -15,6 +15,7 @@ mod http;
 mod list_directory;
 pub(crate) mod llm;
 mod move_file;
+mod network;
 mod noop;
 mod params;
 mod parse_json;
@@ -55,6 +56,7 @@ pub(crate) enum StepKind {
     Git(git::Kind),
     Code(code::Kind),
     System(system::Kind),
+    Network(network::Kind),
 }
 
 const KINDS: &[(&str, StepKind)] = &[
@@ -108,6 +110,7 @@ impl StepKind {
             .or_else(|| find(git::KINDS, name).map(Self::Git))
             .or_else(|| find(code::KINDS, name).map(Self::Code))
             .or_else(|| find(system::KINDS, name).map(Self::System))
+            .or_else(|| find(network::KINDS, name).map(Self::Network))
     }
 
     /// Every type this build runs, with its name.
@@ -126,6 +129,7 @@ impl StepKind {
             .chain(wrap(git::KINDS, StepKind::Git))
             .chain(wrap(code::KINDS, StepKind::Code))
             .chain(wrap(system::KINDS, StepKind::System))
+            .chain(wrap(network::KINDS, StepKind::Network))
     }
 
     /// What a family's step changes, given its parameters; `None` for the first types (see
@@ -137,6 +141,7 @@ impl StepKind {
             Self::Git(k) => Some(git::side_effects(k, params)),
             Self::Code(k) => Some(code::side_effects(k, params)),
             Self::System(k) => Some(system::side_effects(k, params)),
+            Self::Network(k) => Some(network::side_effects(k, params)),
             _ => None,
         }
     }
@@ -292,6 +297,9 @@ pub(crate) struct RunSetup {
     /// Folders outside the workspace the operator's perimeter grants to repository steps
     /// (`perimeter.roots`), as written; each is resolved when a step names a path in it.
     pub granted_roots: Vec<PathBuf>,
+    /// OpenSSH `known_hosts` lines the operator's perimeter trusts (`ssh_execute`).
+    #[allow(dead_code)] // read by `ssh_execute`
+    pub trusted_host_keys: Vec<String>,
 }
 
 impl RunSetup {
@@ -365,6 +373,7 @@ pub(crate) async fn run(
         StepKind::Git(k) => git::run(k, params, ctx).await,
         StepKind::Code(k) => code::run(k, params, ctx).await,
         StepKind::System(k) => system::run(k, params, ctx).await,
+        StepKind::Network(k) => network::run(k, params, ctx).await,
     }
 }
 
