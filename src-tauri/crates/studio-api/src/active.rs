@@ -93,6 +93,18 @@ pub fn active_operator(active: &Perimeter, given: &Perimeter) -> Perimeter {
             .cloned()
             .collect()
     };
+    // Trusted SSH host keys are the active mission's grant too (the merge keeps only `given`'s).
+    let keys = active
+        .network
+        .as_ref()
+        .map(|n| n.trusted_host_keys.clone())
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        operator
+            .network
+            .get_or_insert_with(Default::default)
+            .trusted_host_keys = keys;
+    }
     operator
 }
 

@@ -352,6 +352,7 @@ impl From<&PerimeterDto> for Perimeter {
             connected_sectors: d.connected_sectors.clone(),
             // Granted in perimeter files only (`mission run --perimeter`), not in the app's forms.
             roots: Vec::new(),
+            network: None,
         }
     }
 }
@@ -383,6 +384,7 @@ mod tests {
             connected_sectors: vec!["Finance".into()],
             // Granted in perimeter files only: the app's forms never carry one.
             roots: Vec::new(),
+            network: None,
         };
         let dto = PerimeterDto::from(&p);
         assert_eq!(dto.approval_mode, Some(ApprovalModeDto::Threshold));

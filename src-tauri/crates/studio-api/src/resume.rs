@@ -94,6 +94,9 @@ pub fn resume_operator(earlier: Option<&Perimeter>, given: &Perimeter) -> Perime
     if !given.connected_sectors.is_empty() {
         out.connected_sectors = given.connected_sectors.clone();
     }
+    if given.network.is_some() {
+        out.network = given.network.clone();
+    }
     out
 }
 

@@ -132,6 +132,7 @@ impl PerimeterArgs {
             }),
             connected_sectors: self.connect_sectors.clone(),
             roots: Vec::new(),
+            network: None,
         }
     }
 
@@ -157,6 +158,20 @@ impl PerimeterArgs {
         merged.connected_sectors = connected;
         // Folders outside the workspace are granted by the file only (no flag grants one).
         merged.roots = file.roots.clone();
+        // So are trusted SSH host keys; the file's hosts are already in the merge.
+        let keys = file
+            .network
+            .as_ref()
+            .map(|n| n.trusted_host_keys.clone())
+            .unwrap_or_default();
+        if let Some(network) = &mut merged.network {
+            network.trusted_host_keys = keys;
+        } else if !keys.is_empty() {
+            merged.network = Some(studio_core::NetworkRules {
+                allowed_hosts: Vec::new(),
+                trusted_host_keys: keys,
+            });
+        }
         Ok(merged)
     }
 

@@ -37,9 +37,9 @@ pub use hash::{logic_hash, step_hash};
 pub use import::{ImportKind, ImportNote, ImportReport, NoteKind};
 pub use load::{load_file, load_str, Limits, LoadError, LoadedMission};
 pub use mission::{
-    slug, Approval, ApprovalMode, Budget, InputDecl, Mission, MissionConfig, Perimeter, Plan,
-    PlanStep, Risk, Sandbox, SimulatedTool, Simulation, StateField, StateSchema, Step,
-    StepApproval, ToolRules,
+    slug, Approval, ApprovalMode, Budget, InputDecl, Mission, MissionConfig, NetworkRules,
+    Perimeter, Plan, PlanStep, Risk, Sandbox, SimulatedTool, Simulation, StateField, StateSchema,
+    Step, StepApproval, ToolRules,
 };
 pub use normalize::{EffectiveConfig, MissionLogic, NormalizedStep};
 pub use perimeter::{

@@ -204,6 +204,25 @@ pub struct Perimeter {
     /// they list roots, bound the grant (a granted folder must lie inside one of theirs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roots: Vec<String>,
+    /// The hosts network steps may reach, and the SSH host keys the operator trusts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkRules>,
+}
+
+/// What the network steps (`http`, `websocket_connect`, the database and remote types, tools
+/// that call out) may reach (DESIGN §6, check 2b).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkRules {
+    /// Hosts a step may reach, as globs: `api.example.com`, `*.internal` (any name under
+    /// `internal`, not `internal` itself), `127.0.0.1`, `[::1]`, optionally with `:port` (then
+    /// only that port). Empty = any host. Each level can only narrow the list of the level above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
+    /// OpenSSH `known_hosts` lines the operator trusts (`ssh_execute`). Only the operator's
+    /// perimeter grants them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_host_keys: Vec<String>,
 }
 
 /// Budget caps. `None` means "no cap at this level".

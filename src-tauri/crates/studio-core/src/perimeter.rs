@@ -16,7 +16,7 @@
 //! max_llm_calls, max_cost_usd}`) map onto the same model ([`PackGovernance`],
 //! [`EnvelopeGovernance`]); [`parse_perimeter`] reads any of the three forms.
 
-use crate::mission::{Approval, ApprovalMode, Budget, Perimeter, Sandbox, ToolRules};
+use crate::mission::{Approval, ApprovalMode, Budget, NetworkRules, Perimeter, Sandbox, ToolRules};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -39,7 +39,16 @@ pub struct EffectivePerimeter {
     /// Folders outside the workspace that repository steps may work in (absolute paths).
     #[serde(default)]
     pub roots: BTreeSet<String>,
+    /// Hosts network steps may reach, as globs ([`host_allowed`]); empty = any host.
+    #[serde(default)]
+    pub allowed_hosts: BTreeSet<String>,
+    /// OpenSSH `known_hosts` lines the operator trusts (`ssh_execute`).
+    #[serde(default)]
+    pub trusted_host_keys: Vec<String>,
 }
+
+/// The marker of an allow list that intersected to nothing: it matches no tool and no host.
+pub const NOTHING_ALLOWED: &str = "(none)";
 
 impl EffectivePerimeter {
     /// Whether the perimeter lets a tool (a step type or a registry tool name) be called, and if
@@ -59,6 +68,26 @@ impl EffectivePerimeter {
         } else {
             None
         }
+    }
+
+    /// Whether the perimeter lets a step reach `host` (on `port`, when known), and if not, why.
+    pub fn host_refusal(&self, host: &str, port: Option<u16>) -> Option<String> {
+        if self.allowed_hosts.is_empty() || host_allowed(&self.allowed_hosts, host, port) {
+            return None;
+        }
+        let shown = match port {
+            Some(p) if host.contains(':') => format!("[{host}]:{p}"),
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        Some(format!(
+            "host `{shown}` is not in the perimeter's allowed hosts ({})",
+            self.allowed_hosts
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     }
 
     /// The perimeter as readable text (for `constraints.md` and the LLM system message).
@@ -118,6 +147,22 @@ impl EffectivePerimeter {
                 join(&self.roots)
             ));
         }
+        if !self.allowed_hosts.is_empty() {
+            lines.push(format!(
+                "- network: only these hosts: {}",
+                join(&self.allowed_hosts)
+            ));
+        }
+        if !self.trusted_host_keys.is_empty() {
+            lines.push(format!(
+                "- trusted SSH host keys: {}",
+                self.trusted_host_keys
+                    .iter()
+                    .map(|k| known_hosts_summary(k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         lines.join("\n")
     }
 
@@ -133,7 +178,93 @@ impl EffectivePerimeter {
             }),
             connected_sectors: self.connected_sectors.iter().cloned().collect(),
             roots: self.roots.iter().cloned().collect(),
+            network: (!self.allowed_hosts.is_empty() || !self.trusted_host_keys.is_empty()).then(
+                || NetworkRules {
+                    allowed_hosts: self.allowed_hosts.iter().cloned().collect(),
+                    trusted_host_keys: self.trusted_host_keys.clone(),
+                },
+            ),
         }
+    }
+}
+
+/// A `known_hosts` line as shown: its host names and key type, not the key itself.
+fn known_hosts_summary(line: &str) -> String {
+    let mut parts = line.split_whitespace();
+    match (parts.next(), parts.next()) {
+        (Some(hosts), Some(kind)) => format!("{hosts} ({kind})"),
+        _ => line.trim().to_string(),
+    }
+}
+
+/// A host pattern split into its name (lower case, IPv6 without brackets) and its port.
+fn split_pattern(pattern: &str) -> (String, Option<u16>) {
+    let p = pattern.trim();
+    if let Some(rest) = p.strip_prefix('[') {
+        if let Some((name, after)) = rest.split_once(']') {
+            let port = after.strip_prefix(':').and_then(|s| s.parse().ok());
+            return (name.to_ascii_lowercase(), port);
+        }
+    }
+    match p.rsplit_once(':') {
+        // One colon: `name:port`; more: a bare IPv6 address.
+        Some((name, port)) if !name.contains(':') => match port.parse() {
+            Ok(port) => (name.to_ascii_lowercase(), Some(port)),
+            Err(_) => (p.to_ascii_lowercase(), None),
+        },
+        _ => (p.to_ascii_lowercase(), None),
+    }
+}
+
+/// Whether a host name matches a name glob: `*` is any host; `*.suffix` any name that ends
+/// with `.suffix` (`a.internal`, `b.a.internal`, not `internal`); else the same name (case
+/// insensitive).
+fn name_matches(glob: &str, host: &str) -> bool {
+    if glob == "*" {
+        return true;
+    }
+    match glob.strip_prefix("*.") {
+        Some(suffix) => host
+            .strip_suffix(suffix)
+            .is_some_and(|head| head.len() > 1 && head.ends_with('.')),
+        None => glob == host,
+    }
+}
+
+/// Whether `host` (a name or an address; IPv6 without brackets) on `port` matches one of the
+/// patterns (`api.example.com`, `*.internal`, `127.0.0.1:8080`, `[::1]`). A pattern with a port
+/// matches only that port; the [`NOTHING_ALLOWED`] marker matches nothing.
+pub fn host_allowed<'a>(
+    patterns: impl IntoIterator<Item = &'a String>,
+    host: &str,
+    port: Option<u16>,
+) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    patterns.into_iter().any(|pattern| {
+        let (name, want) = split_pattern(pattern);
+        name_matches(&name, &host) && want.is_none_or(|w| Some(w) == port)
+    })
+}
+
+/// Whether every host `inner` matches is also matched by `outer` (both patterns).
+fn pattern_within(inner: &str, outer: &str) -> bool {
+    let (iname, iport) = split_pattern(inner);
+    let (oname, oport) = split_pattern(outer);
+    if oport.is_some() && oport != iport {
+        return false;
+    }
+    if oname == "*" {
+        return true;
+    }
+    match (iname.strip_prefix("*."), oname.strip_prefix("*.")) {
+        // `*.a.b` lies within `*.b`; a wildcard never lies within a plain name.
+        (Some(isuffix), Some(_)) => name_matches(&oname, isuffix) || iname == oname,
+        (Some(_), None) => false,
+        (None, _) => name_matches(&oname, &iname),
     }
 }
 
@@ -226,7 +357,7 @@ pub fn merge(global: &Perimeter, template: &Perimeter, operator: &Perimeter) -> 
     }
     // An allow list that intersects to nothing allows nothing: keep a marker that matches no tool.
     let allowed_tools = match allowed_tools {
-        Some(set) if set.is_empty() => BTreeSet::from(["(none)".to_string()]),
+        Some(set) if set.is_empty() => BTreeSet::from([NOTHING_ALLOWED.to_string()]),
         Some(set) => set,
         None => BTreeSet::new(),
     };
@@ -253,6 +384,36 @@ pub fn merge(global: &Perimeter, template: &Perimeter, operator: &Perimeter) -> 
         }
     }
 
+    // Hosts: every level that lists hosts bounds the others; a pattern stays when each of those
+    // levels has one that covers it (so `*.internal` above and `db.internal` below give
+    // `db.internal`). Lists that share nothing allow nothing.
+    let host_lists: Vec<&Vec<String>> = levels
+        .iter()
+        .filter_map(|p| p.network.as_ref())
+        .map(|n| &n.allowed_hosts)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut allowed_hosts = BTreeSet::new();
+    for list in &host_lists {
+        for pattern in list.iter() {
+            let kept = host_lists
+                .iter()
+                .all(|other| other.iter().any(|o| pattern_within(pattern, o)));
+            if kept {
+                allowed_hosts.insert(pattern.trim().to_string());
+            }
+        }
+    }
+    if !host_lists.is_empty() && allowed_hosts.is_empty() {
+        allowed_hosts.insert(NOTHING_ALLOWED.to_string());
+    }
+    // SSH host keys are trusted by the operator only, like roots.
+    let trusted_host_keys = operator
+        .network
+        .as_ref()
+        .map(|n| n.trusted_host_keys.clone())
+        .unwrap_or_default();
+
     EffectivePerimeter {
         budget,
         approval,
@@ -261,6 +422,8 @@ pub fn merge(global: &Perimeter, template: &Perimeter, operator: &Perimeter) -> 
         forbidden_tools,
         connected_sectors,
         roots,
+        allowed_hosts,
+        trusted_host_keys,
     }
 }
 
@@ -341,6 +504,7 @@ impl From<&PackGovernance> for Perimeter {
             tools: None,
             connected_sectors: Vec::new(),
             roots: Vec::new(),
+            network: None,
         }
     }
 }
@@ -402,6 +566,7 @@ impl From<&EnvelopeGovernance> for Perimeter {
             }),
             connected_sectors: Vec::new(),
             roots: Vec::new(),
+            network: None,
         }
     }
 }
@@ -477,6 +642,23 @@ pub fn check(perimeter: &Perimeter) -> Result<(), PerimeterError> {
             return Err(PerimeterError::Value(
                 "`threshold_usd` must be a number ≥ 0".into(),
             ));
+        }
+    }
+    for host in perimeter.network.iter().flat_map(|n| &n.allowed_hosts) {
+        let (name, _) = split_pattern(host);
+        let bad_wildcard = name.contains('*') && name != "*" && !name.starts_with("*.")
+            || name
+                .get(2..)
+                .is_some_and(|rest| name.starts_with("*.") && rest.contains('*'));
+        if name.is_empty()
+            || name.contains("://")
+            || name.contains('/')
+            || name.contains(char::is_whitespace)
+            || bad_wildcard
+        {
+            return Err(PerimeterError::Value(format!(
+                "`network.allowed_hosts` entry `{host}` must be a host name or address, optionally with `:port`, where `*.` may only start a name (e.g. api.example.com, *.internal, 127.0.0.1:8080)"
+            )));
         }
     }
     for root in &perimeter.roots {
@@ -764,5 +946,130 @@ mod tests {
             assert!(err.to_string().contains("absolute path"), "{bad}: {err}");
         }
         assert!(parse_perimeter("roots: [/srv/repos]\n").is_ok());
+    }
+
+    fn hosts(list: &[&str]) -> Perimeter {
+        Perimeter {
+            network: Some(NetworkRules {
+                allowed_hosts: list.iter().map(|h| h.to_string()).collect(),
+                trusted_host_keys: Vec::new(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn set(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn host_globs_match_names_addresses_and_ports() {
+        let p = set(&["api.example.com", "*.internal", "127.0.0.1:8080", "[::1]"]);
+        assert!(host_allowed(&p, "api.example.com", Some(443)));
+        assert!(host_allowed(&p, "API.Example.com", None), "any case");
+        assert!(!host_allowed(&p, "example.com", Some(443)));
+        assert!(host_allowed(&p, "a.internal", Some(5432)));
+        assert!(host_allowed(&p, "b.a.internal", None));
+        assert!(!host_allowed(&p, "internal", None));
+        assert!(!host_allowed(&p, "xinternal", None));
+        assert!(host_allowed(&p, "127.0.0.1", Some(8080)));
+        assert!(
+            !host_allowed(&p, "127.0.0.1", Some(80)),
+            "only the port named"
+        );
+        assert!(!host_allowed(&p, "127.0.0.1", None));
+        assert!(host_allowed(&p, "::1", Some(9)));
+        assert!(host_allowed(&p, "[::1]", Some(9)));
+        assert!(host_allowed(&set(&["*"]), "anything.at.all", None));
+        assert!(!host_allowed(&set(&[NOTHING_ALLOWED]), "none", None));
+    }
+
+    #[test]
+    fn allowed_hosts_only_narrow_from_level_to_level() {
+        let none = Perimeter::default();
+        assert!(
+            merge(&none, &none, &none).allowed_hosts.is_empty(),
+            "any host"
+        );
+        // One level that lists hosts sets the list, whichever it is.
+        let e = merge(&none, &hosts(&["*.internal"]), &none);
+        assert_eq!(e.allowed_hosts, set(&["*.internal"]));
+        // A wider level keeps the narrower patterns of the others.
+        let e = merge(
+            &hosts(&["*.internal", "api.example.com"]),
+            &none,
+            &hosts(&["db.internal", "*.a.internal", "evil.com"]),
+        );
+        assert_eq!(e.allowed_hosts, set(&["*.a.internal", "db.internal"]));
+        let e = merge(
+            &none,
+            &hosts(&["api.example.com"]),
+            &hosts(&["*.example.com"]),
+        );
+        assert_eq!(e.allowed_hosts, set(&["api.example.com"]));
+        // Ports: a pattern with a port lies within the same name without one.
+        let e = merge(&hosts(&["127.0.0.1"]), &none, &hosts(&["127.0.0.1:8080"]));
+        assert_eq!(e.allowed_hosts, set(&["127.0.0.1:8080"]));
+        // Disjoint lists allow nothing.
+        let e = merge(&hosts(&["api.example.com"]), &none, &hosts(&["127.0.0.1"]));
+        assert_eq!(e.allowed_hosts, set(&[NOTHING_ALLOWED]));
+        assert!(e.host_refusal("127.0.0.1", Some(80)).is_some());
+        let why = e.host_refusal("api.example.com", Some(443)).unwrap();
+        assert!(
+            why.contains("api.example.com:443") && why.contains(NOTHING_ALLOWED),
+            "{why}"
+        );
+        // The file form keeps the list, so a merged perimeter merges again to the same.
+        let again = merge(&e.to_perimeter(), &none, &none);
+        assert_eq!(again.allowed_hosts, e.allowed_hosts);
+    }
+
+    #[test]
+    fn trusted_host_keys_come_from_the_operator_only_and_are_rendered() {
+        let key = "server.internal ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample";
+        let keys = Perimeter {
+            network: Some(NetworkRules {
+                allowed_hosts: vec!["*.internal".into()],
+                trusted_host_keys: vec![key.into()],
+            }),
+            ..Default::default()
+        };
+        let none = Perimeter::default();
+        assert!(merge(&keys, &keys, &none).trusted_host_keys.is_empty());
+        let e = merge(&none, &none, &keys);
+        assert_eq!(e.trusted_host_keys, vec![key.to_string()]);
+        let shown = e.render();
+        assert!(shown.contains("only these hosts: *.internal"), "{shown}");
+        assert!(shown.contains("server.internal (ssh-ed25519)"), "{shown}");
+        assert!(
+            !shown.contains("AAAAC3"),
+            "the key itself is not shown: {shown}"
+        );
+        assert_eq!(e.to_perimeter().network, keys.network);
+    }
+
+    #[test]
+    fn network_rules_read_from_a_file_and_bad_hosts_are_refused() {
+        let p = parse_perimeter(
+            "network:\n  allowed_hosts: [\"api.example.com\", \"*.internal\", \"127.0.0.1:8080\"]\n  trusted_host_keys: [\"h ssh-ed25519 AAAA\"]\n",
+        )
+        .unwrap();
+        let n = p.network.unwrap();
+        assert_eq!(n.allowed_hosts.len(), 3);
+        assert_eq!(n.trusted_host_keys.len(), 1);
+        for bad in [
+            "https://api.example.com",
+            "a*.internal",
+            "api.*.com",
+            "a b",
+            "",
+        ] {
+            let text = format!("network:\n  allowed_hosts: [\"{bad}\"]\n");
+            assert!(parse_perimeter(&text).is_err(), "{bad}");
+        }
+        assert!(
+            parse_perimeter("network:\n  hosts: [a]\n").is_err(),
+            "unknown field"
+        );
     }
 }

@@ -8,7 +8,6 @@ use studio_core::{load_str, validate, Code, StepTypeStatus, STEP_TYPES};
 /// The network and AI types that the next part of the catalogue builds (agents, knowledge,
 /// WebSocket, FTP, SSH). Empty once every type runs.
 const STILL_TO_COME: &[&str] = &[
-    "websocket_connect",
     "ftp_upload",
     "ftp_download",
     "generate_embedding",
@@ -56,7 +55,7 @@ const STEPS: &[(&str, &str)] = &[
     ("redis_get", "{connection: 'redis://127.0.0.1:6379', key: 'session:user:123'}"),
     ("db_backup", "{connection: sales_db, destination: backup/sales.db}"),
     ("db_migrate", "{connection: sales_db, migrations_dir: migrations}"),
-    ("websocket_connect", "{url: 'ws://127.0.0.1:9000'}"),
+    ("websocket_connect", "{url: 'ws://127.0.0.1:9000', messages: [ping, {op: subscribe}], receive: 2, until: /pong/, timeout_ms: 2000}"),
     ("ftp_upload", "{host: 127.0.0.1, local_path: data.csv, remote_path: data.csv}"),
     ("ftp_download", "{host: 127.0.0.1, remote_path: data.csv, local_path: got.csv}"),
     ("ssh_execute", "{host: 127.0.0.1, port: 2222, user: deploy, command: systemctl, args: [restart, web], key_path: keys/deploy, known_hosts: keys/known_hosts, timeout: 60}"),

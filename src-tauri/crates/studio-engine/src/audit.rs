@@ -39,6 +39,8 @@ impl Decision {
 pub enum Check {
     Tool,
     Sector,
+    /// 2b: the host a step reaches (`perimeter.network.allowed_hosts`).
+    Network,
     Sandbox,
     Budget,
     Approval,
@@ -49,6 +51,7 @@ impl Check {
         match self {
             Self::Tool => "tool",
             Self::Sector => "sector",
+            Self::Network => "network",
             Self::Sandbox => "sandbox",
             Self::Budget => "budget",
             Self::Approval => "approval",

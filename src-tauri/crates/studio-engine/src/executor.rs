@@ -463,7 +463,7 @@ impl<'a> Run<'a> {
             providers: Arc::clone(&governance.providers),
             simulate_llm: governance.simulate_llm,
             granted_roots: perimeter.roots.iter().map(PathBuf::from).collect(),
-            ..Default::default()
+            trusted_host_keys: perimeter.trusted_host_keys.clone(),
         };
         let gate = Arc::new(
             Gate::new(GateSetup {

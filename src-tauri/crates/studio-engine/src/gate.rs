@@ -3,6 +3,9 @@
 //! 1. **tool** — allowed and not forbidden by the perimeter;
 //! 2. **sector** — the tool's owning sector is the mission's, `common`, or connected by the
 //!    operator;
+//!
+//!    2b. **network** — every host the step reaches ([`crate::hosts`]) matches
+//!    `perimeter.network.allowed_hosts` (globs; an empty list allows any);
 //! 3. **sandbox** — read-only refuses external side effects, and commands unless Landlock can
 //!    confine them to the workspace;
 //! 4. **budget** — the attempt's worst case is *reserved* (one step, the tool's cost, an LLM
@@ -265,6 +268,15 @@ impl Gate {
                 )
             }
         };
+        // 2b. network
+        if let Some(reason) = self.network_refusal(req) {
+            return self.refuse(
+                self.row(req, None),
+                Check::Network,
+                RefusalKind::Refused,
+                reason,
+            );
+        }
         // 3. sandbox
         if let Some(reason) = self.sandbox_refusal(req) {
             return self.refuse(
@@ -445,6 +457,33 @@ impl Gate {
             "sector isolation: a {} mission cannot call a {} tool unless the operator connects {}",
             self.mission_sector, tool_sector, tool_sector
         ))
+    }
+
+    /// A host the step reaches that `perimeter.network.allowed_hosts` does not allow (none is
+    /// judged when the list is empty, or for a simulated answer, which reaches nothing).
+    fn network_refusal(&self, req: &GateRequest<'_>) -> Option<String> {
+        if self.perimeter.allowed_hosts.is_empty() || req.simulated {
+            return None;
+        }
+        crate::hosts::reached(req.step_type, req.params)
+            .into_iter()
+            .find_map(|target| match target {
+                crate::hosts::Target::Host { host, port } => self
+                    .perimeter
+                    .host_refusal(&host, port)
+                    .map(|why| format!("network: `{}` {why}", req.step_type)),
+                crate::hosts::Target::Unnamed(written) => Some(format!(
+                    "network: `{}` names no host the gate can check (`{}`), and the perimeter allows only {}; give the connection as a URL with its host",
+                    req.step_type,
+                    (self.redact)(&written),
+                    self.perimeter
+                        .allowed_hosts
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            })
     }
 
     fn sandbox_refusal(&self, req: &GateRequest<'_>) -> Option<String> {

@@ -18,6 +18,7 @@ pub mod forecast;
 pub mod gate;
 pub mod governance;
 mod graph;
+pub mod hosts;
 pub mod os_keyring;
 mod plan;
 pub mod pricing;

@@ -106,6 +106,9 @@ pub fn canonical_perimeter(perimeter: &Perimeter) -> Perimeter {
     if let Some(approval) = &mut p.approval {
         approval.required_for = sorted(&approval.required_for);
     }
+    if let Some(network) = &mut p.network {
+        network.allowed_hosts = sorted(&network.allowed_hosts);
+    }
     p
 }
 

@@ -11,6 +11,7 @@ fn check_of(name: &str) -> Check {
         "tool" => Check::Tool,
         "sector" => Check::Sector,
         "sandbox" => Check::Sandbox,
+        "network" => Check::Network,
         "budget" => Check::Budget,
         _ => Check::Approval,
     }

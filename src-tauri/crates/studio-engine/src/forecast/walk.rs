@@ -93,7 +93,7 @@ pub(super) fn walk(
             .iter()
             .map(std::path::PathBuf::from)
             .collect(),
-        ..Default::default()
+        trusted_host_keys: perimeter.trusted_host_keys.clone(),
     };
     let ledger = Ledger::new(&perimeter.budget);
     let config = mission.config();

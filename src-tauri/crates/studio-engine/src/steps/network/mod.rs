@@ -1,10 +1,12 @@
-//! The network family: remote programs over SSH.
+//! The network family: exchanges with remote services (`websocket_connect`) and remote programs
+//! over SSH (`ssh_execute`).
 //!
-//! Each type is one file; [`Kind`] lists them for the dispatcher in `steps/mod.rs`. Every type
-//! here reaches another machine, so its side effects are external: the read-only sandbox
-//! refuses it at the gate, and `tools::reach` names the network.
+//! Each type is one file; [`Kind`] lists them for the dispatcher in `steps/mod.rs`. The hosts
+//! they reach are checked by the gate against `perimeter.network.allowed_hosts` before they run
+//! ([`crate::hosts`]).
 
 mod ssh_execute;
+mod websocket_connect;
 
 use super::{Failure, StepCtx, StepOutput};
 use crate::tools::SideEffects;
@@ -13,41 +15,65 @@ use serde_json::Value;
 /// The step types of this family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
+    WebsocketConnect,
     SshExecute,
 }
 
 /// Each type's name, as missions write it.
-pub(crate) const KINDS: &[(&str, Kind)] = &[("ssh_execute", Kind::SshExecute)];
+pub(crate) const KINDS: &[(&str, Kind)] = &[
+    ("websocket_connect", Kind::WebsocketConnect),
+    ("ssh_execute", Kind::SshExecute),
+];
 
-/// What a step of this type changes: a remote program can change anything on its host.
-pub(crate) fn side_effects(kind: Kind, _params: &Value) -> SideEffects {
+/// What a step of this type changes, given its parameters: a WebSocket exchange that sends
+/// messages acts on the remote service; one that only listens changes nothing; a remote program
+/// can change anything on its host.
+pub(crate) fn side_effects(kind: Kind, params: &Value) -> SideEffects {
     match kind {
         Kind::SshExecute => SideEffects::External,
+        Kind::WebsocketConnect => {
+            if websocket_connect::messages(&canonical(kind, params.clone()))
+                .is_ok_and(|m| !m.is_empty())
+            {
+                SideEffects::External
+            } else {
+                SideEffects::None
+            }
+        }
     }
+}
+
+fn canonical(kind: Kind, params: Value) -> Value {
+    let name = KINDS
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("", |(n, _)| *n);
+    super::system::canonical(name, params)
 }
 
 pub(crate) async fn run(kind: Kind, params: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> {
+    let params = canonical(kind, params);
     match kind {
-        Kind::SshExecute => ssh_execute::run(canonical("ssh_execute", params), ctx).await,
+        Kind::WebsocketConnect => websocket_connect::run(params, ctx).await,
+        Kind::SshExecute => ssh_execute::run(params, ctx).await,
     }
 }
 
-/// The parameters under their own names: an alias of the table (`user` for `username`,
-/// RustChain's spellings) is renamed, unless the parameter itself is also given.
-fn canonical(step_type: &str, params: Value) -> Value {
-    let Some(spec) = studio_core::step_params::params_of(step_type) else {
-        return params;
-    };
-    let Value::Object(map) = params else {
-        return params;
-    };
-    let mut out = serde_json::Map::new();
-    for (key, value) in &map {
-        let name = spec.canonical(key);
-        if name != key && map.get(name).is_some_and(|v| !v.is_null()) {
-            continue;
-        }
-        out.insert(name.to_string(), value.clone());
-    }
-    Value::Object(out)
+#[cfg(test)]
+#[test]
+fn sending_is_an_external_effect_listening_is_none() {
+    use serde_json::json;
+    let k = Kind::WebsocketConnect;
+    assert_eq!(
+        side_effects(k, &json!({"url": "ws://h", "message": "hi"})),
+        SideEffects::External
+    );
+    assert_eq!(
+        side_effects(k, &json!({"url": "ws://h", "messages": []})),
+        SideEffects::None
+    );
+    assert_eq!(
+        side_effects(k, &json!({"url": "ws://h"})),
+        SideEffects::None
+    );
 }

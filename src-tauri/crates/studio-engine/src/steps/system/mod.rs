@@ -70,7 +70,7 @@ pub(crate) async fn run(kind: Kind, params: Value, ctx: &StepCtx) -> Result<Step
 /// The parameters under their own names: an alias of the table (`operation` for `action`,
 /// RustChain's spellings) is renamed, unless the parameter itself is also given (validation
 /// reports that conflict).
-fn canonical(step_type: &str, params: Value) -> Value {
+pub(crate) fn canonical(step_type: &str, params: Value) -> Value {
     let Some(spec) = studio_core::step_params::params_of(step_type) else {
         return params;
     };
