@@ -201,12 +201,8 @@ mod tests {
             .collect();
         assert_eq!(available.len() as u32, d.step_types_available);
         assert!(available.contains(&"llm") && available.contains(&"http"));
-        let ssh = d
-            .step_types
-            .iter()
-            .find(|t| t.name == "ssh_execute")
-            .unwrap();
-        assert_eq!((ssh.family.as_str(), ssh.available), ("network", false));
+        let agent = d.step_types.iter().find(|t| t.name == "agent").unwrap();
+        assert_eq!((agent.family.as_str(), agent.available), ("ai", false));
     }
 
     #[test]
