@@ -1,6 +1,6 @@
 // What the window explains to a first-time operator, driven for real: the first-run tour and
 // the ⓘ explanations of the perimeter and the ROI (reached by keyboard), the search that puts
-// NDA Triage first for "nda", the Settings menu following the section in view, and the About
+// NDA Triage first for "nda t", the Settings menu following the section in view, and the About
 // page's step catalogue.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -79,15 +79,16 @@ describe("First-run explanations", () => {
     assert.equal(await isOpen(browser, "first-run-tour-perimeter-info-text"), false, "Escape closes it");
   });
 
-  it("ranks NDA Triage first for nda and explains Est. ROI in its detail", async () => {
+  it("ranks NDA Triage first for \"nda t\" and explains Est. ROI in its detail", async () => {
     const { browser } = app;
     const search = await shown(browser, "library-search");
     await search.click();
-    for (const ch of "nda") await browser.keys(ch);
+    // Two names start with "NDA" (NDA Triage, NDA Register Review); "nda t" starts only one.
+    for (const ch of "nda t") await browser.keys(ch);
     const first = '[data-testid="template-list"] [data-index="0"]';
     await browser.waitUntil(
       async () => (await (await browser.$(first)).getAttribute("data-testid")) === "template-card-studio.legal.nda-triage",
-      { timeout: 5_000, timeoutMsg: `the first card for "nda" is ${await (await browser.$(first)).getAttribute("data-testid")}` },
+      { timeout: 5_000, timeoutMsg: `the first card for "nda t" is ${await (await browser.$(first)).getAttribute("data-testid")}` },
     );
     assert.ok(Number(await (await byTestId(browser, "template-list")).getAttribute("data-count")) > 1, "other matches are still listed");
     const term = await (await browser.$(first)).$('[data-testid="card-roi-term"]');
