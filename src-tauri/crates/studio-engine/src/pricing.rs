@@ -59,6 +59,10 @@ impl Default for PriceTable {
             ("claude-3-5-sonnet-latest", p(3.0, 15.0)),
             ("claude-sonnet-4-0", p(3.0, 15.0)),
             ("claude-opus-4-0", p(15.0, 75.0)),
+            // Embedding models: input only.
+            ("text-embedding-3-small", p(0.02, 0.0)),
+            ("text-embedding-3-large", p(0.13, 0.0)),
+            ("text-embedding-ada-002", p(0.1, 0.0)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

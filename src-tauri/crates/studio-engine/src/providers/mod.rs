@@ -1,4 +1,5 @@
-//! Model providers: one chat call, three wire formats.
+//! Model providers: one chat call, three wire formats; embeddings in two of them
+//! ([`embed`], see `embeddings.rs`).
 //!
 //! [`chat`] sends one [`ChatRequest`] (system text, conversation, tools) to an [`Endpoint`] and
 //! returns one [`ChatResponse`] (text, tool calls, usage, normalised finish reason). The
@@ -27,11 +28,15 @@
 //! echoes it is masked.
 
 mod anthropic;
+mod embeddings;
 mod ollama;
 mod openai;
 mod probe;
 mod table;
 
+pub use embeddings::{
+    embed, embed_with_policy, EmbedRequest, EmbedResponse, EmbeddingEndpoint, EmbeddingFormat,
+};
 pub use probe::{check_endpoint, probe, ProbeError, ProbeMethod, ProbeReport};
 pub use table::{ConfiguredProvider, ProviderTable, RemoteRoute, Route, BUILTIN};
 
@@ -512,12 +517,41 @@ async fn exchange(
 ) -> Result<ChatResponse, ProviderError> {
     let format = endpoint.format;
     let url = endpoint.chat_url();
-    let shown = shown_url(&url);
     let body = match format {
         WireFormat::OpenAi => openai::request_body(request),
         WireFormat::Anthropic => anthropic::request_body(request),
         WireFormat::Ollama => ollama::request_body(request),
     };
+    let (value, text, tries) = post_json(client, format, &url, key, &body, cancel, policy).await?;
+    let parsed = match format {
+        WireFormat::OpenAi => openai::parse_response(&value, &request.model),
+        WireFormat::Anthropic => anthropic::parse_response(&value, &request.model),
+        WireFormat::Ollama => ollama::parse_response(&value, &request.model),
+    };
+    match parsed {
+        Ok(response) => Ok(ChatResponse { tries, ..response }),
+        Err(why) => Err(ProviderError::Malformed {
+            url: shown_url(&url),
+            why,
+            body: text,
+        }),
+    }
+}
+
+/// Posts `body` as JSON to `url` under the transport rules every call shares ([`RetryPolicy`]:
+/// busy answers retried, cancellation at once), authorised as `format` does it. A 2xx answer is
+/// returned parsed as JSON, with its raw text and the number of tries; anything else is the
+/// matching [`ProviderError`] (the provider's own message read from an error body).
+async fn post_json(
+    client: &reqwest::Client,
+    format: WireFormat,
+    url: &str,
+    key: Option<&str>,
+    body: &Value,
+    cancel: &CancellationToken,
+    policy: &RetryPolicy,
+) -> Result<(Value, String, u32), ProviderError> {
+    let shown = shown_url(url);
     let max_tries = policy.max_tries.max(1);
     let mut tries = 0;
     loop {
@@ -525,7 +559,7 @@ async fn exchange(
             return Err(ProviderError::Cancelled);
         }
         tries += 1;
-        let builder = client.post(&url).timeout(policy.timeout).json(&body);
+        let builder = client.post(url).timeout(policy.timeout).json(body);
         let builder = match format {
             WireFormat::OpenAi => openai::authorize(builder, key),
             WireFormat::Anthropic => anthropic::authorize(builder, key),
@@ -565,23 +599,13 @@ async fn exchange(
         if !(200..=299).contains(&status) {
             return Err(status_error(format, shown, status, text, tries));
         }
-        let malformed = |why: String, body: String| ProviderError::Malformed {
-            url: shown.clone(),
-            why,
-            body,
-        };
-        let value: Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => return Err(malformed(format!("not JSON ({e})"), text)),
-        };
-        let parsed = match format {
-            WireFormat::OpenAi => openai::parse_response(&value, &request.model),
-            WireFormat::Anthropic => anthropic::parse_response(&value, &request.model),
-            WireFormat::Ollama => ollama::parse_response(&value, &request.model),
-        };
-        return match parsed {
-            Ok(response) => Ok(ChatResponse { tries, ..response }),
-            Err(why) => Err(malformed(why, text)),
+        return match serde_json::from_str::<Value>(&text) {
+            Ok(value) => Ok((value, text, tries)),
+            Err(e) => Err(ProviderError::Malformed {
+                url: shown,
+                why: format!("not JSON ({e})"),
+                body: text,
+            }),
         };
     }
 }
