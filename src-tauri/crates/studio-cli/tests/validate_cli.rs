@@ -25,7 +25,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 const GOOD: &str = "name: Good\nsteps:\n  - id: a\n    step_type: noop\n  - id: b\n    step_type: noop\n  - id: c\n    step_type: noop\n    depends_on: [a, b]\n";
-const BROKEN: &str = "name: Broken\nsteps:\n  - id: a\n    step_type: noop\n    depends_on: [missing]\n  - id: b\n    step_type: rag_query\n";
+const BROKEN: &str = "name: Broken\nsteps:\n  - id: a\n    step_type: noop\n    depends_on: [missing]\n  - id: b\n    step_type: agent\n";
 
 #[test]
 fn a_valid_file_prints_ok_with_its_step_count_and_hash() {
@@ -60,7 +60,7 @@ fn a_broken_file_shows_file_line_and_column_and_exits_3() {
         "the unavailable step type is located: {stderr}"
     );
     assert!(
-        stderr.contains("`rag_query` is not available yet in this version"),
+        stderr.contains("`agent` is not available yet in this version"),
         "{stderr}"
     );
     assert!(

@@ -5,18 +5,14 @@
 use std::collections::BTreeSet;
 use studio_core::{load_str, validate, Code, StepTypeStatus, STEP_TYPES};
 
-/// The network and AI types that the next part of the catalogue builds (agents, knowledge,
-/// WebSocket, FTP, SSH). Empty once every type runs.
+/// The network and AI types that the next part of the catalogue builds (FTP, model inference,
+/// agents and chains). Empty once every type runs.
 const STILL_TO_COME: &[&str] = &[
     "ftp_upload",
     "ftp_download",
-    "generate_embedding",
-    "similarity_search",
     "model_inference",
     "agent",
     "chain",
-    "rag_query",
-    "rag_add",
 ];
 
 /// One step per type: (type, parameters as YAML flow mappings).
@@ -60,8 +56,8 @@ const STEPS: &[(&str, &str)] = &[
     ("ftp_download", "{host: 127.0.0.1, remote_path: data.csv, local_path: got.csv}"),
     ("ssh_execute", "{host: 127.0.0.1, port: 2222, user: deploy, command: systemctl, args: [restart, web], key_path: keys/deploy, known_hosts: keys/known_hosts, timeout: 60}"),
     ("ping_host", "{host: 127.0.0.1, port: 22}"),
-    ("generate_embedding", "{text: hello}"),
-    ("similarity_search", "{query: hello}"),
+    ("generate_embedding", "{text_source: file, file_path: data.csv, model: text-embedding-ada-002}"),
+    ("similarity_search", "{query: hello, texts: [hello world, goodbye]}"),
     ("model_inference", "{model: m.onnx}"),
     ("noop", "{}"),
     ("command", "{command: echo, args: [hello]}"),
@@ -70,8 +66,8 @@ const STEPS: &[(&str, &str)] = &[
     ("tool", "{name: lookup}"),
     ("agent", "{objective: Summarise}"),
     ("chain", "{steps: []}"),
-    ("rag_query", "{query: hello}"),
-    ("rag_add", "{content: hello}"),
+    ("rag_query", "{query: hello, top_k: 3}"),
+    ("rag_add", "{id: doc_001, content_file: data.csv, metadata: {summary: sales}}"),
 ];
 
 fn mission() -> String {

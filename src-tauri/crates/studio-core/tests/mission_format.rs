@@ -60,6 +60,20 @@ fn every_rustchain_example_mission_of_the_seed_is_stored() {
     assert_eq!(names, expected);
 }
 
+/// Mistakes the seed's examples make, reported as they should be: `ai-document-processing`
+/// reads `{{summary_result}}` and `{{keywords_result}}`, which nothing defines (its steps are
+/// `generate_summary` and `extract_keywords`). The files are stored unchanged.
+const SEED_MISTAKES: &[(&str, &str)] = &[
+    (
+        "ai-document-processing",
+        "steps[4].parameters.metadata.summary",
+    ),
+    (
+        "ai-document-processing",
+        "steps[4].parameters.metadata.keywords",
+    ),
+];
+
 #[test]
 fn rustchain_examples_load_and_fail_only_on_step_types_not_available_yet() {
     let dir = repo_root().join("missions/examples/rustchain/seed");
@@ -76,9 +90,17 @@ fn rustchain_examples_load_and_fail_only_on_step_types_not_available_yet() {
             .filter(|t| step_type(t).is_some_and(|i| i.status() == StepTypeStatus::NotAvailableYet))
             .collect();
         if unavailable.is_empty() {
+            let stem = path.file_stem().unwrap().to_string_lossy();
+            let others: Vec<_> = diags
+                .iter()
+                .filter(|d| {
+                    !SEED_MISTAKES.contains(&(stem.as_ref(), d.field.as_str()))
+                        || d.code != Code::UnknownReference
+                })
+                .collect();
             assert!(
-                diags.is_empty(),
-                "{} uses available step types only and must validate clean: {diags:#?}",
+                others.is_empty(),
+                "{} uses available step types only and must validate clean, but for the seed's own mistakes: {others:#?}",
                 path.display()
             );
             clean += 1;
@@ -112,10 +134,7 @@ fn rustchain_examples_load_and_fail_only_on_step_types_not_available_yet() {
             .iter()
             .all(|d| d.message.ends_with("is not available yet in this version")));
     }
-    assert_eq!(
-        clean, 4,
-        "data-processing-pipeline, file-processing-pipeline, parallel-data-analysis and robust-error-handling use available types only"
-    );
+    assert_eq!(clean, 5, "every example uses available types only");
 }
 
 #[test]

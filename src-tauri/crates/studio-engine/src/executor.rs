@@ -59,6 +59,10 @@ pub struct RunOptions {
     pub reuse: BTreeMap<String, ReusedOutput>,
     /// The perimeter, tools, approver, audit sinks and prices of the run (DESIGN §6).
     pub governance: Governance,
+    /// The knowledge store of the `rag_*` steps: `knowledge.db` in the data folder, so every
+    /// run reads what earlier ones added. `None` (a host without a data folder, tests): each
+    /// run keeps its own in its workspace, `.knowledge/knowledge.db`.
+    pub knowledge_store: Option<PathBuf>,
 }
 
 /// A step output taken over from an earlier run.
@@ -81,6 +85,7 @@ impl RunOptions {
             cancel: CancellationToken::new(),
             reuse: BTreeMap::new(),
             governance: Governance::default(),
+            knowledge_store: None,
         }
     }
 
@@ -464,6 +469,7 @@ impl<'a> Run<'a> {
             simulate_llm: governance.simulate_llm,
             granted_roots: perimeter.roots.iter().map(PathBuf::from).collect(),
             trusted_host_keys: perimeter.trusted_host_keys.clone(),
+            knowledge_store: options.knowledge_store.clone(),
         };
         let gate = Arc::new(
             Gate::new(GateSetup {
@@ -1413,6 +1419,7 @@ impl JobGate {
             llm: self.prepared.llm.as_ref(),
             params: &self.prepared.params,
             preview: self.preview.as_ref().unwrap_or(&self.prepared.params),
+            endpoints: &self.prepared.endpoints,
         };
         match self.gate.admit(&request) {
             Verdict::Allow(r) => {
@@ -1844,6 +1851,7 @@ impl Run<'_> {
             llm: prepared.llm.as_ref(),
             params: &prepared.params,
             preview: preview.as_ref().unwrap_or(&prepared.params),
+            endpoints: &prepared.endpoints,
         });
         match verdict {
             Verdict::Allow(reservation) if prepared.deferred_error.is_some() && !simulated => {

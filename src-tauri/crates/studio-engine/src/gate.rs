@@ -51,6 +51,9 @@ pub struct GateRequest<'a> {
     pub params: &'a Value,
     /// What the operator is shown: the resolved parameters with secrets masked.
     pub preview: &'a Value,
+    /// Model endpoints the step calls besides what its parameters name (see
+    /// [`crate::governance::Prepared::endpoints`]): checked like the hosts of its parameters.
+    pub endpoints: &'a [String],
 }
 
 /// Why an attempt may not run.
@@ -467,6 +470,7 @@ impl Gate {
         }
         crate::hosts::reached(req.step_type, req.params)
             .into_iter()
+            .chain(req.endpoints.iter().map(|url| crate::hosts::from_url(url)))
             .find_map(|target| match target {
                 crate::hosts::Target::Host { host, port } => self
                     .perimeter
@@ -709,6 +713,7 @@ mod tests {
             llm: None,
             params,
             preview: params,
+            endpoints: &[],
         }
     }
 

@@ -113,6 +113,9 @@ pub(crate) struct Prepared {
     /// template not set). Reported after the gate, which judges the tool first, and ignored
     /// when a simulation override answers the step.
     pub deferred_error: Option<String>,
+    /// Model endpoints the step calls that its parameters do not spell out (a knowledge step's
+    /// embeddings provider, resolved from the provider table), for the network perimeter.
+    pub endpoints: Vec<String>,
 }
 
 impl Prepared {
@@ -148,16 +151,26 @@ pub(crate) fn prepare(
                 secret,
                 params,
                 deferred_error,
+                endpoints: Vec::new(),
             })
         }
-        other => Ok(Prepared {
-            identity: builtin_identity(other, &params),
-            runs_command: crate::tools::reach(other) == crate::tools::Reach::Program,
-            llm: None,
-            secret: None,
-            params,
-            deferred_error: None,
-        }),
+        other => {
+            let knowledge = match crate::steps::StepKind::parse(other) {
+                Some(crate::steps::StepKind::Knowledge(kind)) => {
+                    crate::steps::knowledge::prepare(kind, &params, setup)?
+                }
+                _ => Default::default(),
+            };
+            Ok(Prepared {
+                identity: builtin_identity(other, &params),
+                runs_command: crate::tools::reach(other) == crate::tools::Reach::Program,
+                llm: knowledge.llm,
+                secret: knowledge.secret,
+                params,
+                deferred_error: knowledge.deferred_error,
+                endpoints: knowledge.endpoint.into_iter().collect(),
+            })
+        }
     }
 }
 
@@ -238,5 +251,6 @@ fn prepare_tool(
         params: json!({"tool": def.name, "sector": def.sector, "kind": kind, "call": call}),
         secret,
         deferred_error,
+        endpoints: Vec::new(),
     })
 }

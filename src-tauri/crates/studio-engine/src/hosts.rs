@@ -75,7 +75,7 @@ fn port(step_type: &str, params: &Value, name: &str) -> Option<u16> {
 }
 
 /// A URL parameter: its host, or the URL as written when no host can be read from it.
-fn from_url(url: &str) -> Target {
+pub fn from_url(url: &str) -> Target {
     match url_host(url) {
         Some((host, port)) => Target::host(host, port),
         None => Target::Unnamed(url.to_string()),

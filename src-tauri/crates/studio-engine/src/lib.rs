@@ -50,6 +50,18 @@ pub use result::{Link, RunResult, StepResult, StepResults};
 pub use steps::{implemented_step_types, is_implemented};
 pub use tokio_util::sync::CancellationToken;
 
+/// The knowledge store of the `rag_*` steps and its parts (DESIGN §5.3), for hosts that manage
+/// the store and for the benchmark: open a [`knowledge::KnowledgeStore`], add documents cut by
+/// [`knowledge::chunk_text`] and embedded by [`knowledge::LocalEmbedder`], and rank with
+/// [`knowledge::KnowledgeStore::search`], exactly as the steps do.
+pub mod knowledge {
+    pub use crate::steps::knowledge::{
+        chunk_text, match_expression, Chunk, EmbedderId, Hit, KnowledgeStore, LocalEmbedder,
+        NewDocument, Query, StoreError, DEFAULT_KEYWORD_WEIGHT, FILE_NAME, LOCAL_MODEL,
+        RUN_LOCAL_STORE,
+    };
+}
+
 /// A fresh run id (a UUID v4 without dashes' ambiguity: the canonical hyphenated form).
 pub fn new_run_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -361,18 +361,21 @@ impl Reach {
     }
 }
 
-/// What a step type reaches when it runs (see [`Reach`]). Unknown names call out.
+/// What a step type reaches when it runs (see [`Reach`]), at most: a step's own parameters may
+/// say it reaches less ([`builtin_identity`]). Unknown names call out.
 pub fn reach(step_type: &str) -> Reach {
     match step_type {
         "noop" | "create_file" | "edit_file" | "delete_file" | "copy_file" | "move_file"
         | "read_file" | "list_directory" | "file_search" | "parse_json" | "parse_yaml"
         | "parse_xml" | "validate_schema" | "csv_process" | "extract_functions"
-        | "generate_docs" | "similarity_search" | "compress" | "monitor_resources" => Reach::Local,
+        | "generate_docs" | "compress" | "monitor_resources" => Reach::Local,
         "http" | "websocket_connect" | "ftp_upload" | "ftp_download" | "ssh_execute"
         | "ping_host" | "service_health" | "sql_query" | "redis_set" | "redis_get"
         | "db_backup" | "db_migrate" => Reach::Network,
-        "llm" | "agent" | "chain" | "model_inference" | "generate_embedding" | "rag_query"
-        | "rag_add" => Reach::Model,
+        // The knowledge types at their worst: with a provider. With the local embedder they
+        // reach nothing, which `builtin_identity` reads from their parameters.
+        "llm" | "agent" | "chain" | "model_inference" | "generate_embedding"
+        | "similarity_search" | "rag_query" | "rag_add" => Reach::Model,
         "command" | "process_start" | "process_kill" | "compile_code" | "run_tests"
         | "format_code" | "lint_code" | "git_commit" | "git_branch" | "git_merge"
         | "git_status" | "git_diff" => Reach::Program,
@@ -493,7 +496,9 @@ pub fn builtin_identity(step_type: &str, params: &Value) -> ToolIdentity {
         name,
         sector: Cow::Borrowed(COMMON_SECTOR),
         side_effects,
-        reach: reach(step_type),
+        reach: kind
+            .and_then(|k| k.family_reach(params))
+            .unwrap_or_else(|| reach(step_type)),
         cost_usd: 0.0,
     }
 }

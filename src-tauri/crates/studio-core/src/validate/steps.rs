@@ -4,7 +4,7 @@ use super::{list, step_path, Checker};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::graph::{cycle_path, BuildProblem, StepGraph};
 use crate::spans::{child_key, Part};
-use crate::step_params::{check_parameters, params_of, ProblemKind, BUILTIN_PROVIDERS};
+use crate::step_params::{check_parameters, knowledge, params_of, ProblemKind, BUILTIN_PROVIDERS};
 use crate::step_types::{step_type, StepTypeStatus, STEP_TYPES};
 use crate::suggest::did_you_mean;
 use crate::variables::NAMESPACES;
@@ -163,7 +163,8 @@ fn check_step_parameters(c: &mut Checker<'_>, i: usize) {
     }
     match step.step_type.as_str() {
         "command" => check_command_line(c, i),
-        "llm" => check_provider(c, i),
+        "llm" => check_provider(c, i, &[]),
+        t if knowledge::is_knowledge_type(t) => check_embedder(c, i),
         "csv_process" => check_csv_operations(c, i),
         _ => {}
     }
@@ -280,21 +281,46 @@ fn short(text: &str) -> String {
     }
 }
 
-/// An `llm` step's provider: built in, or named in the operator's provider table.
-fn check_provider(c: &mut Checker<'_>, i: usize) {
+/// A knowledge step's embedder: `local`, or a provider as for `llm`, except Anthropic, whose API
+/// has no embeddings.
+fn check_embedder(c: &mut Checker<'_>, i: usize) {
+    let p = &c.mission.steps[i].parameters;
+    if p.get("provider").and_then(Value::as_str) == Some("anthropic") {
+        c.push(
+            Diagnostic::error(
+                Code::InvalidParameter,
+                format!("{}.parameters.provider", step_path(i)),
+                "the Anthropic API has no embeddings: this step would fail",
+            )
+            .with_help(format!(
+                "use `{}` (built in, offline), `openai` (any OpenAI-compatible server), `ollama`, or a provider of Settings that speaks one of them",
+                knowledge::LOCAL_EMBEDDER
+            )),
+            Part::Value,
+        );
+        return;
+    }
+    check_provider(c, i, &[knowledge::LOCAL_EMBEDDER]);
+}
+
+/// An `llm` step's provider: built in, `also` (names the step type knows besides), or named in
+/// the operator's provider table.
+fn check_provider(c: &mut Checker<'_>, i: usize, also: &[&str]) {
     let p = &c.mission.steps[i].parameters;
     let Some(provider) = p.get("provider").and_then(Value::as_str) else {
         return;
     };
-    if provider.contains("{{") || BUILTIN_PROVIDERS.contains(&provider) {
+    if provider.contains("{{") || BUILTIN_PROVIDERS.contains(&provider) || also.contains(&provider)
+    {
         return;
     }
     let configured = c.options.providers.as_deref().unwrap_or(&[]);
     if configured.iter().any(|n| n == provider) {
         return;
     }
-    let known: Vec<&str> = BUILTIN_PROVIDERS
+    let known: Vec<&str> = also
         .iter()
+        .chain(BUILTIN_PROVIDERS)
         .copied()
         .chain(configured.iter().map(String::as_str))
         .collect();

@@ -254,7 +254,7 @@ fn malformed_and_unknown_references_are_reported() {
 #[test]
 fn references_in_steps_that_cannot_run_are_not_checked() {
     let diags = check(
-        "name: r\nsteps:\n  - id: a\n    step_type: rag_add\n    parameters: {metadata: {summary: \"{{summary_result}}\"}}\n",
+        "name: r\nsteps:\n  - id: a\n    step_type: agent\n    parameters: {objective: \"{{summary_result}}\"}\n",
     );
     assert_eq!(diags.len(), 1, "{diags:#?}");
     assert_eq!(diags[0].code, Code::StepTypeNotAvailable);

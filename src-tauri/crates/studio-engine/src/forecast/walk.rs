@@ -94,6 +94,7 @@ pub(super) fn walk(
             .map(std::path::PathBuf::from)
             .collect(),
         trusted_host_keys: perimeter.trusted_host_keys.clone(),
+        knowledge_store: None,
     };
     let ledger = Ledger::new(&perimeter.budget);
     let config = mission.config();

@@ -12,6 +12,7 @@ mod edit_file;
 mod file_search;
 mod git;
 mod http;
+pub(crate) mod knowledge;
 mod list_directory;
 pub(crate) mod llm;
 mod move_file;
@@ -57,6 +58,7 @@ pub(crate) enum StepKind {
     Code(code::Kind),
     System(system::Kind),
     Network(network::Kind),
+    Knowledge(knowledge::Kind),
 }
 
 const KINDS: &[(&str, StepKind)] = &[
@@ -111,6 +113,7 @@ impl StepKind {
             .or_else(|| find(code::KINDS, name).map(Self::Code))
             .or_else(|| find(system::KINDS, name).map(Self::System))
             .or_else(|| find(network::KINDS, name).map(Self::Network))
+            .or_else(|| find(knowledge::KINDS, name).map(Self::Knowledge))
     }
 
     /// Every type this build runs, with its name.
@@ -130,6 +133,7 @@ impl StepKind {
             .chain(wrap(code::KINDS, StepKind::Code))
             .chain(wrap(system::KINDS, StepKind::System))
             .chain(wrap(network::KINDS, StepKind::Network))
+            .chain(wrap(knowledge::KINDS, StepKind::Knowledge))
     }
 
     /// What a family's step changes, given its parameters; `None` for the first types (see
@@ -142,6 +146,17 @@ impl StepKind {
             Self::Code(k) => Some(code::side_effects(k, params)),
             Self::System(k) => Some(system::side_effects(k, params)),
             Self::Network(k) => Some(network::side_effects(k, params)),
+            Self::Knowledge(k) => Some(knowledge::side_effects(k, params)),
+            _ => None,
+        }
+    }
+
+    /// What a step reaches when that depends on its parameters (a knowledge step reaches a
+    /// model only when it embeds with a provider); `None`: what its type reaches
+    /// ([`crate::tools::reach`]).
+    pub fn family_reach(self, params: &Value) -> Option<crate::tools::Reach> {
+        match self {
+            Self::Knowledge(k) => Some(knowledge::reach(k, params)),
             _ => None,
         }
     }
@@ -300,6 +315,9 @@ pub(crate) struct RunSetup {
     /// Host keys the operator trusts for SSH (`perimeter.network.trusted_host_keys`), as
     /// OpenSSH known_hosts lines; `ssh_execute` trusts these and its own `known_hosts` only.
     pub trusted_host_keys: Vec<String>,
+    /// The knowledge store the `rag_*` steps share (`knowledge.db` in the data folder); `None`:
+    /// a store of the run's own in its workspace (see `steps::knowledge`).
+    pub knowledge_store: Option<PathBuf>,
 }
 
 impl RunSetup {
@@ -374,6 +392,7 @@ pub(crate) async fn run(
         StepKind::Code(k) => code::run(k, params, ctx).await,
         StepKind::System(k) => system::run(k, params, ctx).await,
         StepKind::Network(k) => network::run(k, params, ctx).await,
+        StepKind::Knowledge(k) => knowledge::run(k, params, ctx).await,
     }
 }
 
