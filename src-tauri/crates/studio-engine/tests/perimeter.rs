@@ -776,6 +776,8 @@ async fn the_read_only_sandbox_refuses_every_type_that_changes_something_outside
             "http",
             json!({"url": "http://127.0.0.1:1/orders", "method": "POST", "body": "{}"}),
         ),
+        // The knowledge store outlives the run.
+        ("rag_add", json!({"content": "a note for every later run"})),
     ];
     let mut steps = Vec::new();
     for (i, (ty, params)) in writers.iter().enumerate() {
