@@ -66,6 +66,11 @@ impl AppPaths {
         self.data_dir.join("mission-studio.db")
     }
 
+    /// The knowledge store of the `rag_*` steps, shared by every run of the app and the CLI.
+    pub fn knowledge_store_path(&self) -> PathBuf {
+        self.data_dir.join(studio_engine::knowledge::FILE_NAME)
+    }
+
     /// The operator's settings, a readable JSON file.
     pub fn settings_path(&self) -> PathBuf {
         self.data_dir.join("settings.json")
@@ -160,6 +165,7 @@ mod tests {
     fn the_paths_inside_sit_under_the_data_dir() {
         let p = AppPaths::at("/d");
         assert_eq!(p.database_path(), Path::new("/d/mission-studio.db"));
+        assert_eq!(p.knowledge_store_path(), Path::new("/d/knowledge.db"));
         assert_eq!(p.log_dir(), Path::new("/d/logs"));
         assert_eq!(p.runs_dir(), Path::new("/d/runs"));
     }

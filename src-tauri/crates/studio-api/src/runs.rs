@@ -225,6 +225,11 @@ impl StudioApi {
     ) -> Result<RunOutcome, ApiError> {
         // Recovery runs before this run is recorded.
         self.recover_interrupted_runs()?;
+        // The knowledge store of the data folder, shared by every run, unless the host chose
+        // another.
+        if options.knowledge_store.is_none() {
+            options.knowledge_store = Some(self.paths.knowledge_store_path());
+        }
         // The operator's providers, unless the host gave its own table.
         if *options.governance.providers == studio_engine::providers::ProviderTable::default() {
             options.governance.providers = std::sync::Arc::new(self.provider_table()?);
