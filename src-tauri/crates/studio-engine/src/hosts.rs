@@ -7,6 +7,10 @@
 //! SQLite files reach no host. A connection the gate cannot read a host from (a bare name that
 //! stands for an environment variable, the default Redis server) is [`Target::Unnamed`]: it is
 //! refused when the perimeter lists hosts, since nobody could say it is allowed.
+//!
+//! A host a step's parameters do not spell out — a knowledge step's embeddings provider, named
+//! by `provider:` and resolved from the operator's provider table — reaches the gate as a URL
+//! of `GateRequest::endpoints` and is read with [`from_url`].
 
 use serde_json::Value;
 

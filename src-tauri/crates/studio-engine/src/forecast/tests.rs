@@ -446,3 +446,36 @@ steps:
     let error = run(&m, &operator).step_results["b"].error.clone().unwrap();
     assert!(!error.contains("global"), "{error}");
 }
+
+#[test]
+fn an_embedding_call_is_forecast_with_its_provider_and_the_local_embedder_costs_nothing() {
+    let m = mission(
+        r#"
+name: Knowledge forecast
+steps:
+  - id: local
+    step_type: rag_query
+    parameters: {query: "how are keys rotated"}
+  - id: priced
+    step_type: generate_embedding
+    parameters: {provider: simulated, model: text-embedding-3-small, text: "twelve chars"}
+"#,
+    );
+    let f = forecast_of(&m, &Governance::default());
+    let step = |id: &str| f.steps.iter().find(|s| s.step_id == id).unwrap();
+    assert!(
+        step("local").llm.is_none(),
+        "the local embedder is no model call"
+    );
+    assert_eq!(step("local").per_attempt.llm_calls, 0);
+    let llm = step("priced").llm.as_ref().expect("a model call");
+    assert_eq!(
+        (llm.provider.as_str(), llm.model.as_str()),
+        ("simulated", "text-embedding-3-small")
+    );
+    assert_eq!(
+        llm.prompt_tokens, 3,
+        "the simulated tokenizer, to the token"
+    );
+    assert_eq!(step("priced").per_attempt.llm_calls, 1);
+}

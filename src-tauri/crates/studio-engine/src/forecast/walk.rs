@@ -285,8 +285,12 @@ impl Walker<'_> {
                         llm::Provider::Simulated => "simulated".to_string(),
                         llm::Provider::Remote(_) => p.asked.clone(),
                     })
-                    .unwrap_or_else(|| "tool".into()),
-                model: plan.as_ref().map(|p| p.model.clone()).unwrap_or_default(),
+                    .unwrap_or_else(|| called_provider(&step.step_type, &params)),
+                model: plan
+                    .as_ref()
+                    .map(|p| p.model.clone())
+                    .or_else(|| text_param(&params, "model"))
+                    .unwrap_or_default(),
                 prompt_tokens: d.prompt_tokens,
                 max_tokens: d.requested_max_tokens.max(1),
                 simulated_provider: simulated_model,
@@ -426,4 +430,18 @@ impl Walker<'_> {
         };
         vars::resolve_lenient(params, &scope, &mut Redactor::default(), unknown)
     }
+}
+
+/// Who a model call that is not an `llm` step's goes to, as the forecast names it: a knowledge
+/// step's embeddings provider, else the registry tool that makes it.
+fn called_provider(step_type: &str, params: &Value) -> String {
+    if studio_core::step_params::knowledge::is_knowledge_type(step_type) {
+        text_param(params, "provider").unwrap_or_else(|| "local".into())
+    } else {
+        "tool".into()
+    }
+}
+
+fn text_param(params: &Value, name: &str) -> Option<String> {
+    params.get(name).and_then(Value::as_str).map(str::to_string)
 }
