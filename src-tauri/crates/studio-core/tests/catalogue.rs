@@ -13,8 +13,6 @@ const STILL_TO_COME: &[&str] = &[
     "generate_embedding",
     "similarity_search",
     "model_inference",
-    "agent",
-    "chain",
     "rag_query",
     "rag_add",
 ];

@@ -232,6 +232,21 @@ impl EvidenceFolder {
             }
             atomic::write_json(&evidence.join(&name), &doc)?;
             evidence_files.push(name);
+            // An agent's tool calls, one file each: `raw/<step>/<n>.json` (DESIGN §5.2).
+            if let Some(calls) = r.output.get("calls").and_then(|c| c.as_array()) {
+                if &*r.step_type == "agent" {
+                    let folder = format!("raw/{}", raw_name(&step.id, i));
+                    let dir = evidence.join(&folder);
+                    std::fs::create_dir_all(&dir).map_err(|e| PackError::io(&dir, e))?;
+                    for call in calls {
+                        let n = call.get("n").and_then(|n| n.as_u64()).unwrap_or(0);
+                        let name = format!("{folder}/{n}.json");
+                        let doc = serde_json::json!({"step_id": step.id, "call": call});
+                        atomic::write_json(&evidence.join(&name), &doc)?;
+                        evidence_files.push(name);
+                    }
+                }
+            }
         }
         self.meta.status = result.status;
         self.meta.reason = result.reason.clone();

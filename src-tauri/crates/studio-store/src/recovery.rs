@@ -158,6 +158,7 @@ impl Store {
                 ..Usage::default()
             },
             emitted_at: at.clone(),
+            detail: None,
         };
         let mut insert = tx.prepare_cached(INSERT_EVENT)?;
         insert_event(&tx, &mut insert, &mut Vec::new(), &event)?;

@@ -187,14 +187,18 @@ const FILE_MOVES: &[(&str, &str)] = &[
     ("dest", "destination"),
 ];
 
+mod agents;
 mod builtin;
 mod code;
 pub mod csv_ops;
 mod data;
 mod db;
 mod git;
+mod input_schema;
 mod network;
 mod system;
+
+pub use input_schema::input_schema;
 
 /// The step type families, each in its own file, in the order the reference lists them.
 const FAMILIES: &[&[StepParams]] = &[
@@ -205,6 +209,7 @@ const FAMILIES: &[&[StepParams]] = &[
     code::STEPS,
     system::STEPS,
     network::STEPS,
+    agents::STEPS,
 ];
 
 /// The parameters and outputs of the step types this build can run (as the engine reads them).

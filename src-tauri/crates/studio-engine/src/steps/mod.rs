@@ -1,6 +1,7 @@
 //! The step types. Each module runs one type and returns its output in the fixed shape of
 //! DESIGN §5 (documented in the crate README).
 
+pub(crate) mod agents;
 mod code;
 mod command;
 mod copy_file;
@@ -57,6 +58,7 @@ pub(crate) enum StepKind {
     Code(code::Kind),
     System(system::Kind),
     Network(network::Kind),
+    Agents(agents::Kind),
 }
 
 const KINDS: &[(&str, StepKind)] = &[
@@ -111,6 +113,7 @@ impl StepKind {
             .or_else(|| find(code::KINDS, name).map(Self::Code))
             .or_else(|| find(system::KINDS, name).map(Self::System))
             .or_else(|| find(network::KINDS, name).map(Self::Network))
+            .or_else(|| find(agents::KINDS, name).map(Self::Agents))
     }
 
     /// Every type this build runs, with its name.
@@ -130,6 +133,7 @@ impl StepKind {
             .chain(wrap(code::KINDS, StepKind::Code))
             .chain(wrap(system::KINDS, StepKind::System))
             .chain(wrap(network::KINDS, StepKind::Network))
+            .chain(wrap(agents::KINDS, StepKind::Agents))
     }
 
     /// What a family's step changes, given its parameters; `None` for the first types (see
@@ -142,6 +146,7 @@ impl StepKind {
             Self::Code(k) => Some(code::side_effects(k, params)),
             Self::System(k) => Some(system::side_effects(k, params)),
             Self::Network(k) => Some(network::side_effects(k, params)),
+            Self::Agents(k) => Some(agents::side_effects(k, params)),
             _ => None,
         }
     }
@@ -344,6 +349,9 @@ pub(crate) struct StepCtx {
     pub shared: Arc<Shared>,
     /// Cancelled when the attempt times out or the run is stopped.
     pub cancel: CancellationToken,
+    /// What an `agent` or `chain` step gets from the run (its gate, tools, script); `None`
+    /// for every other step.
+    pub agent: Option<Arc<agents::AgentRuntime>>,
 }
 
 /// Runs one attempt of a step with resolved parameters.
@@ -374,6 +382,7 @@ pub(crate) async fn run(
         StepKind::Code(k) => code::run(k, params, ctx).await,
         StepKind::System(k) => system::run(k, params, ctx).await,
         StepKind::Network(k) => network::run(k, params, ctx).await,
+        StepKind::Agents(k) => agents::run(k, params, ctx).await,
     }
 }
 
