@@ -154,3 +154,46 @@ proptest! {
         }
     }
 }
+
+/// The property's ground, on one fixed script: five paid calls under a 0.025 USD cap (model
+/// turns cost a few millionths): two run, the third is refused by the budget and ends the run.
+#[test]
+fn a_fixed_script_pays_twice_then_stops_at_the_cap() {
+    let turns = vec![vec![Call::Pay, Call::Pay, Call::Pay, Call::Pay, Call::Pay]];
+    let m: Mission = serde_json::from_value(json!({
+        "name": "Agent Property",
+        "perimeter": {"budget": {"max_cost_usd": 0.025}},
+        "simulation": {"agents": [{"step": "agent", "turns": script(&turns)}]},
+        "steps": [{"id": "agent", "step_type": "agent", "parameters": {
+            "objective": "Spend carefully", "tools": ["pay"],
+        }}],
+    }))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("workspace");
+    std::fs::create_dir_all(&ws).unwrap();
+    let governance = Governance {
+        tools: registry(),
+        approver: Arc::new(ApproveAll),
+        ..Default::default()
+    };
+    let mut options = RunOptions::new(&ws).with_governance(governance);
+    options.env = Some(BTreeMap::new());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let result = rt.block_on(async {
+        run_mission(&m, options, &mut CollectingSink::new())
+            .await
+            .unwrap()
+    });
+    let decisions: Vec<String> = result.step_results["agent"].output["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["decision"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(decisions, ["allowed", "allowed", "refused"]);
+    assert!(ws.join("paid-1").exists() && ws.join("paid-2").exists());
+    assert!(!ws.join("paid-3").exists());
+    assert_eq!(result.status, RunStatus::Failed);
+    assert!(result.usage.cost_usd <= 0.025);
+}
