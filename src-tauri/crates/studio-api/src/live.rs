@@ -1051,7 +1051,7 @@ pub(crate) fn simulated_answer(
         .and_then(|o| o.get("simulated"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    (step.step_type == "llm" && by_model).then_some("model")
+    (matches!(step.step_type.as_str(), "llm" | "agent" | "chain") && by_model).then_some("model")
 }
 
 /// The caps recorded in a run's `meta.json` (its effective perimeter).

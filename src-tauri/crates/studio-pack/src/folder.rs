@@ -270,13 +270,14 @@ impl EvidenceFolder {
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
     }
 
-    /// The providers and models the `llm` steps used, and which answers were simulated.
+    /// The providers and models the model steps (`llm`, `agent`, `chain`) used, and which
+    /// answers were simulated.
     fn record_models(&mut self, result: &RunResult) {
         let mut providers: Vec<String> = Vec::new();
         let mut models: Vec<String> = Vec::new();
         let mut simulated = Vec::new();
         for (id, r) in result.step_results.iter() {
-            if &*r.step_type != "llm" {
+            if !matches!(&*r.step_type, "llm" | "agent" | "chain") {
                 continue;
             }
             let out = &r.output;
