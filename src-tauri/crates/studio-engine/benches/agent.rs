@@ -83,7 +83,12 @@ async fn time(m: &Mission, ws: &std::path::Path) -> Duration {
     let started = Instant::now();
     let result = run_mission(m, options, &mut NullSink).await.unwrap();
     let took = started.elapsed();
-    assert_eq!(result.status, studio_core::RunStatus::Completed, "{:?}", result.reason);
+    assert_eq!(
+        result.status,
+        studio_core::RunStatus::Completed,
+        "{:?}",
+        result.reason
+    );
     took
 }
 

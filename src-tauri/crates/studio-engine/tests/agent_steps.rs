@@ -14,7 +14,9 @@ use studio_core::{Mission, RunStatus, StepStatus};
 use studio_engine::approval::{ApprovalDecision, ApproveAll, ChannelApprover};
 use studio_engine::audit::{AuditRecord, Check, CollectingAudit, Decision};
 use studio_engine::tools::{ToolDef, ToolRegistry};
-use studio_engine::{run_mission, CollectingSink, Event, EventType, Governance, RunOptions, RunResult};
+use studio_engine::{
+    run_mission, CollectingSink, Event, EventType, Governance, RunOptions, RunResult,
+};
 use tokio_util::sync::CancellationToken;
 
 fn mission(v: Value) -> Mission {
@@ -68,9 +70,14 @@ async fn run_with(
     if let Some(c) = cancel {
         options = options.with_cancel(c);
     }
-    options.env = Some(BTreeMap::from([("TEST_KEY".to_string(), "sk-test".to_string())]));
+    options.env = Some(BTreeMap::from([(
+        "TEST_KEY".to_string(),
+        "sk-test".to_string(),
+    )]));
     let mut sink = CollectingSink::new();
-    let result = run_mission(m, options, &mut sink).await.expect("the run starts");
+    let result = run_mission(m, options, &mut sink)
+        .await
+        .expect("the run starts");
     if let Some(a) = answering {
         a.abort();
     }
@@ -133,9 +140,15 @@ async fn allowed_call_runs_and_its_result_reaches_the_next_request(format: Forma
         false,
     )
     .await;
-    let m = mission(json!({"steps": [agent_step(&server, format, json!(["read_file"]), json!({}))]}));
+    let m =
+        mission(json!({"steps": [agent_step(&server, format, json!(["read_file"]), json!({}))]}));
     let ran = run(&m, Governance::default()).await;
-    assert_eq!(ran.result.status, RunStatus::Completed, "{:?}", ran.result.reason);
+    assert_eq!(
+        ran.result.status,
+        RunStatus::Completed,
+        "{:?}",
+        ran.result.reason
+    );
     let out = &ran.result.step_results["research"].output;
     assert_eq!(out["answer"], "The launch code is 4217.");
     assert_eq!(out["stopped_because"], "answer");
@@ -150,7 +163,10 @@ async fn allowed_call_runs_and_its_result_reaches_the_next_request(format: Forma
     let second = seen[1].to_string();
     assert!(second.contains("The launch code is 4217."), "{second}");
     let first = &seen[0];
-    assert!(first.to_string().contains("read_file"), "the tool is offered: {first}");
+    assert!(
+        first.to_string().contains("read_file"),
+        "the tool is offered: {first}"
+    );
     // One audit row for the step, one for its call.
     let rows = sub_rows(&ran, "research#");
     assert_eq!(rows.len(), 1, "{:?}", ran.audit);
@@ -165,8 +181,14 @@ async fn allowed_call_runs_and_its_result_reaches_the_next_request(format: Forma
         .filter(|e| e.detail.as_ref().is_some_and(|d| d.get("agent").is_some()))
         .collect();
     assert_eq!(agent_events.len(), 3, "turn, call, turn");
-    assert_eq!(agent_events[1].detail.as_ref().unwrap()["agent"]["iteration"], 1);
-    assert_eq!(agent_events[1].detail.as_ref().unwrap()["agent"]["tool"], "read_file");
+    assert_eq!(
+        agent_events[1].detail.as_ref().unwrap()["agent"]["iteration"],
+        1
+    );
+    assert_eq!(
+        agent_events[1].detail.as_ref().unwrap()["agent"]["tool"],
+        "read_file"
+    );
 }
 
 #[tokio::test]
@@ -219,11 +241,22 @@ async fn forbidden_and_foreign_sector_calls_are_refused(format: Format) {
         ..Default::default()
     };
     let ran = run(&m, governance).await;
-    assert_eq!(ran.result.status, RunStatus::Completed, "{:?}", ran.result.reason);
-    assert!(ran.workspace.join("notes.txt").exists(), "the refused delete never ran");
+    assert_eq!(
+        ran.result.status,
+        RunStatus::Completed,
+        "{:?}",
+        ran.result.reason
+    );
+    assert!(
+        ran.workspace.join("notes.txt").exists(),
+        "the refused delete never ran"
+    );
     let calls = calls(&ran);
     assert_eq!(calls.len(), 3);
-    assert!(calls.iter().all(|c| c["decision"] == "refused"), "{calls:?}");
+    assert!(
+        calls.iter().all(|c| c["decision"] == "refused"),
+        "{calls:?}"
+    );
     let rows = sub_rows(&ran, "research#");
     assert_eq!(rows.len(), 3, "every refused call is audited: {rows:?}");
     assert!(rows.iter().all(|r| r.decision == Decision::Refused));
@@ -256,13 +289,16 @@ async fn ollama_forbidden_and_foreign_sector_calls_are_refused() {
 fn writing_agent(server: &ModelServer) -> Mission {
     mission(json!({
         "perimeter": {"approval": {"mode": "strict"}},
-        "steps": [agent_step(&server, Format::OpenAi, json!(["create_file"]), json!({}))],
+        "steps": [agent_step(server, Format::OpenAi, json!(["create_file"]), json!({}))],
     }))
 }
 
 fn writing_server_replies() -> Vec<Reply> {
     vec![
-        Reply::Calls(vec![("create_file", json!({"path": "report.md", "content": "# Report"}))]),
+        Reply::Calls(vec![(
+            "create_file",
+            json!({"path": "report.md", "content": "# Report"}),
+        )]),
         Reply::Answer("Done."),
     ]
 }
@@ -270,9 +306,23 @@ fn writing_server_replies() -> Vec<Reply> {
 #[tokio::test]
 async fn a_call_that_needs_approval_blocks_the_agent_until_approved() {
     let server = ModelServer::start(Format::OpenAi, writing_server_replies(), false).await;
-    let ran = run_with(&writing_agent(&server), Governance::default(), Some(|_| true), None).await;
-    assert_eq!(ran.result.status, RunStatus::Completed, "{:?}", ran.result.reason);
-    assert_eq!(std::fs::read_to_string(ran.workspace.join("report.md")).unwrap(), "# Report");
+    let ran = run_with(
+        &writing_agent(&server),
+        Governance::default(),
+        Some(|_| true),
+        None,
+    )
+    .await;
+    assert_eq!(
+        ran.result.status,
+        RunStatus::Completed,
+        "{:?}",
+        ran.result.reason
+    );
+    assert_eq!(
+        std::fs::read_to_string(ran.workspace.join("report.md")).unwrap(),
+        "# Report"
+    );
     assert_eq!(calls(&ran)[0]["decision"], "approved");
     // The step was blocked while the call waited, then ran on.
     let blocked: Vec<&Event> = ran
@@ -282,7 +332,11 @@ async fn a_call_that_needs_approval_blocks_the_agent_until_approved() {
         .collect();
     assert_eq!(blocked.len(), 2, "the step itself, then its call");
     assert_eq!(blocked[1].step_status, Some(StepStatus::Blocked));
-    assert!(blocked[1].summary.contains("call 1"), "{}", blocked[1].summary);
+    assert!(
+        blocked[1].summary.contains("call 1"),
+        "{}",
+        blocked[1].summary
+    );
     let row = sub_rows(&ran, "research#")[0];
     assert_eq!(row.decision, Decision::Allowed);
     assert!(row.reason.contains("approved by tester"), "{}", row.reason);
@@ -298,8 +352,16 @@ async fn a_denied_call_never_runs_and_the_model_is_told() {
         None,
     )
     .await;
-    assert_eq!(ran.result.status, RunStatus::Completed, "{:?}", ran.result.reason);
-    assert!(!ran.workspace.join("report.md").exists(), "the denied call never ran");
+    assert_eq!(
+        ran.result.status,
+        RunStatus::Completed,
+        "{:?}",
+        ran.result.reason
+    );
+    assert!(
+        !ran.workspace.join("report.md").exists(),
+        "the denied call never ran"
+    );
     assert_eq!(calls(&ran)[0]["decision"], "denied");
     let row = sub_rows(&ran, "research#")[0];
     assert_eq!(row.decision, Decision::Denied);
@@ -314,11 +376,17 @@ async fn a_loop_that_never_ends_stops_at_max_iterations() {
         true,
     )
     .await;
-    let m = mission(json!({"steps": [agent_step(&server, Format::OpenAi, json!(["noop"]), json!({"max_iterations": 3}))]}));
+    let m = mission(
+        json!({"steps": [agent_step(&server, Format::OpenAi, json!(["noop"]), json!({"max_iterations": 3}))]}),
+    );
     let ran = run(&m, Governance::default()).await;
     assert_eq!(ran.result.status, RunStatus::Failed);
     let r = &ran.result.step_results["research"];
-    assert!(r.error.as_deref().unwrap().contains("max_iterations (3)"), "{:?}", r.error);
+    assert!(
+        r.error.as_deref().unwrap().contains("max_iterations (3)"),
+        "{:?}",
+        r.error
+    );
     assert_eq!(r.output["stopped_because"], "max_iterations");
     assert_eq!(r.output["iterations"], 3);
     assert_eq!(server.seen().len(), 3);
@@ -352,23 +420,25 @@ async fn cancel_stops_the_agent_and_kills_the_processes_of_its_calls() {
     let server = ModelServer::start(
         Format::OpenAi,
         vec![
-            Reply::Calls(vec![("command", json!({
-                "command": "sh",
-                "args": ["-c", "echo $$ > child.pid; exec sleep 300"],
-            }))]),
+            Reply::Calls(vec![(
+                "command",
+                json!({
+                    "command": "sh",
+                    "args": ["-c", "echo $$ > child.pid; exec sleep 300"],
+                }),
+            )]),
             Reply::Answer("never reached"),
         ],
         false,
     )
     .await;
-    let m = mission(json!({"steps": [agent_step(&server, Format::OpenAi, json!(["command"]), json!({}))]}));
+    let m = mission(
+        json!({"steps": [agent_step(&server, Format::OpenAi, json!(["command"]), json!({}))]}),
+    );
     let cancel = CancellationToken::new();
-    let dir_probe = tempfile::tempdir().unwrap();
-    let _ = dir_probe;
     let trigger = cancel.clone();
-    let handle = tokio::spawn(async move {
-        run_with(&m, Governance::default(), None, Some(cancel)).await
-    });
+    let handle =
+        tokio::spawn(async move { run_with(&m, Governance::default(), None, Some(cancel)).await });
     // Wait for the call's process to start, then cancel the run.
     let pid = loop {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -379,7 +449,10 @@ async fn cancel_stops_the_agent_and_kills_the_processes_of_its_calls() {
     trigger.cancel();
     let ran = handle.await.unwrap();
     assert_eq!(ran.result.status, RunStatus::Cancelled);
-    assert_eq!(ran.result.step_results["research"].status, StepStatus::Cancelled);
+    assert_eq!(
+        ran.result.step_results["research"].status,
+        StepStatus::Cancelled
+    );
     assert!(!alive(pid), "the call's process {pid} is dead");
     assert_eq!(server.seen().len(), 1, "no turn after the cancel");
 }
@@ -423,7 +496,12 @@ async fn offline_scripted_agent_runs_its_calls_through_the_gate() {
         }}],
     }));
     let ran = run(&m, Governance::default()).await;
-    assert_eq!(ran.result.status, RunStatus::Completed, "{:?}", ran.result.reason);
+    assert_eq!(
+        ran.result.status,
+        RunStatus::Completed,
+        "{:?}",
+        ran.result.reason
+    );
     let out = &ran.result.step_results["research"].output;
     assert_eq!(out["answer"], "The launch code is 4217.");
     assert_eq!(out["simulated"], true);
@@ -452,23 +530,37 @@ async fn a_strategy_binding_makes_the_agent_plan_first() {
         }}],
     }));
     let ran = run(&m, Governance::default()).await;
-    assert_eq!(ran.result.status, RunStatus::Completed, "{:?}", ran.result.reason);
+    assert_eq!(
+        ran.result.status,
+        RunStatus::Completed,
+        "{:?}",
+        ran.result.reason
+    );
     let out = &ran.result.step_results["research"].output;
     assert_eq!(out["strategy"], "plan_and_solve");
     assert_eq!(out["plan"], json!(["Read the notes", "Report the code"]));
     assert_eq!(ran.result.usage.llm_calls, 3, "the plan, then two turns");
-    assert!(ran.events.iter().any(|e| e.detail.as_ref().is_some_and(|d| d["agent"]["plan"].is_array())));
+    assert!(ran.events.iter().any(|e| e
+        .detail
+        .as_ref()
+        .is_some_and(|d| d["agent"]["plan"].is_array())));
 }
 
 #[tokio::test]
 async fn an_agent_offered_an_unknown_tool_fails_before_any_model_call() {
-    let m = mission(json!({"steps": [{"id": "research", "step_type": "agent", "parameters": {
-        "objective": "x", "tools": ["read_file", "teleport"],
-    }}]}));
+    let m = mission(
+        json!({"steps": [{"id": "research", "step_type": "agent", "parameters": {
+            "objective": "x", "tools": ["read_file", "teleport"],
+        }}]}),
+    );
     let ran = run(&m, Governance::default()).await;
     let r = &ran.result.step_results["research"];
     assert_eq!(r.status, StepStatus::Failed);
-    assert!(r.error.as_deref().unwrap().contains("`teleport`"), "{:?}", r.error);
+    assert!(
+        r.error.as_deref().unwrap().contains("`teleport`"),
+        "{:?}",
+        r.error
+    );
     assert_eq!(ran.result.usage.llm_calls, 0);
 }
 
@@ -476,7 +568,10 @@ async fn an_agent_offered_an_unknown_tool_fails_before_any_model_call() {
 async fn chain_prompts_see_the_previous_answer() {
     let server = ModelServer::start(
         Format::OpenAi,
-        vec![Reply::Answer("Paris"), Reply::Answer("About 2.1 million people.")],
+        vec![
+            Reply::Answer("Paris"),
+            Reply::Answer("About 2.1 million people."),
+        ],
         false,
     )
     .await;
@@ -488,14 +583,21 @@ async fn chain_prompts_see_the_previous_answer() {
         }}],
     }));
     let ran = run(&m, Governance::default()).await;
-    assert_eq!(ran.result.status, RunStatus::Completed, "{:?}", ran.result.reason);
+    assert_eq!(
+        ran.result.status,
+        RunStatus::Completed,
+        "{:?}",
+        ran.result.reason
+    );
     let out = &ran.result.step_results["qa"].output;
     assert_eq!(out["text"], "About 2.1 million people.");
     assert_eq!(out["answers"].as_array().unwrap().len(), 2);
     let seen = server.seen();
     assert!(seen[0].to_string().contains("Capital of France?"));
     assert!(
-        seen[1].to_string().contains("How many people live in Paris? (after Paris)"),
+        seen[1]
+            .to_string()
+            .contains("How many people live in Paris? (after Paris)"),
         "{}",
         seen[1]
     );
@@ -512,7 +614,12 @@ async fn a_chain_the_budget_cannot_finish_stops_at_the_cap() {
     }));
     let ran = run(&m, Governance::default()).await;
     assert_eq!(ran.result.status, RunStatus::Failed);
-    assert!(ran.result.reason.clone().unwrap_or_default().contains("budget_exceeded"));
+    assert!(ran
+        .result
+        .reason
+        .clone()
+        .unwrap_or_default()
+        .contains("budget_exceeded"));
     assert_eq!(ran.result.usage.llm_calls, 2);
     let out = &ran.result.step_results["qa"].output;
     assert_eq!(out["answers"].as_array().unwrap().len(), 2);

@@ -643,7 +643,11 @@ fn convert_strategies(
             Some(kind) if spec.strategy.custom_class.is_none() => {
                 notes.push(ImportNote::mapped(
                     field,
-                    format!("to `strategies:` ({} for agent step `{}`)", kind.as_str(), spec.target),
+                    format!(
+                        "to `strategies:` ({} for agent step `{}`)",
+                        kind.as_str(),
+                        spec.target
+                    ),
                 ));
                 kept.push(crate::agents::StrategyBinding {
                     target: spec.target.clone(),
@@ -659,7 +663,10 @@ fn convert_strategies(
                 field,
                 format!(
                     "strategy `{}` cannot run here (agent steps know react and plan_and_solve)",
-                    spec.strategy.custom_class.as_deref().unwrap_or(&spec.strategy.strategy_type)
+                    spec.strategy
+                        .custom_class
+                        .as_deref()
+                        .unwrap_or(&spec.strategy.strategy_type)
                 ),
             )),
         }

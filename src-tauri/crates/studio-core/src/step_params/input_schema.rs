@@ -83,8 +83,10 @@ mod tests {
         schema["type"] == "object"
             && schema["properties"].is_object()
             && schema["required"].as_array().is_some_and(|r| {
-                r.iter()
-                    .all(|n| n.as_str().is_some_and(|n| schema["properties"].get(n).is_some()))
+                r.iter().all(|n| {
+                    n.as_str()
+                        .is_some_and(|n| schema["properties"].get(n).is_some())
+                })
             })
     }
 }

@@ -458,16 +458,12 @@ fn model_turns_worst_case(
                 .and_then(studio_core::step_params::whole_number)
                 .unwrap_or(10)
                 .max(1);
-            let plans = mission
-                .strategy_for(&step.id)
-                .map(|s| s.kind)
-                .or_else(|| {
-                    params
-                        .get("strategy")
-                        .and_then(Value::as_str)
-                        .and_then(studio_core::agents::StrategyKind::parse)
-                })
-                == Some(studio_core::agents::StrategyKind::PlanAndSolve);
+            let plans = mission.strategy_for(&step.id).map(|s| s.kind).or_else(|| {
+                params
+                    .get("strategy")
+                    .and_then(Value::as_str)
+                    .and_then(studio_core::agents::StrategyKind::parse)
+            }) == Some(studio_core::agents::StrategyKind::PlanAndSolve);
             iterations + u64::from(plans)
         }
         "chain" => params

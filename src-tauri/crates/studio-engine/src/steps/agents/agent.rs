@@ -9,7 +9,7 @@
 //! keeps it in the output and has the loop carry it out.
 
 use super::calls::{run_call, CallStop};
-use super::model::{Model, Totals, TurnError};
+use super::model::{Ask, Model, Totals, TurnError};
 use super::scripted::Script;
 use super::toolbox::Toolbox;
 use super::{AgentNote, AgentRuntime, NoteState};
@@ -32,7 +32,9 @@ pub(crate) async fn run(
         .get("objective")
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| Failure::new("parameter `objective` is required: what the agent must achieve"))?
+        .ok_or_else(|| {
+            Failure::new("parameter `objective` is required: what the agent must achieve")
+        })?
         .to_string();
     let name = params
         .get("name")
@@ -51,7 +53,11 @@ pub(crate) async fn run(
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
             .collect(),
         Some(Value::String(s)) => s.split(',').map(|t| t.trim().to_string()).collect(),
-        Some(_) => return Err(Failure::new("parameter `tools` must be a list of tool names")),
+        Some(_) => {
+            return Err(Failure::new(
+                "parameter `tools` must be a list of tool names",
+            ))
+        }
     };
     let (strategy, planning_steps) = strategy(&params, rt)?;
     let toolbox = Toolbox::new(&tool_names, &rt.tools).map_err(Failure::new)?;
@@ -81,14 +87,25 @@ pub(crate) async fn run(
     let mut messages = vec![ChatMessage::user(objective.clone())];
 
     if strategy == StrategyKind::PlanAndSolve {
-        let ask = format!(
+        let ask =
+            format!(
             "Before acting, write a numbered plan of at most {planning_steps} steps to achieve \
              the objective with these tools: {}. Write only the plan.",
             if toolbox.names().is_empty() { "none".to_string() } else { toolbox.names().join(", ") }
         );
         let planning = vec![ChatMessage::user(format!("{objective}\n\n{ask}"))];
         let turn = match model
-            .turn(rt, &system, &planning, &[], script.as_mut(), true, ctx)
+            .turn(
+                rt,
+                Ask {
+                    system: &system,
+                    messages: &planning,
+                    tools: &[],
+                    planning: true,
+                },
+                script.as_mut(),
+                ctx,
+            )
             .await
         {
             Ok(t) => t,
@@ -120,11 +137,23 @@ pub(crate) async fn run(
 
     for iteration in 1..=max_iterations {
         if ctx.cancel.is_cancelled() {
-            return Err(Failure::interrupted().with_output(agent.output(None, "cancelled", strategy).value));
+            return Err(
+                Failure::interrupted().with_output(agent.output(None, "cancelled", strategy).value)
+            );
         }
         agent.iterations = iteration;
         let turn = match model
-            .turn(rt, &system, &messages, &toolbox.specs, script.as_mut(), false, ctx)
+            .turn(
+                rt,
+                Ask {
+                    system: &system,
+                    messages: &messages,
+                    tools: &toolbox.specs,
+                    planning: false,
+                },
+                script.as_mut(),
+                ctx,
+            )
             .await
         {
             Ok(t) => t,
@@ -140,7 +169,8 @@ pub(crate) async fn run(
                 if turn.tool_calls.is_empty() {
                     "the model answered".to_string()
                 } else {
-                    let names: Vec<&str> = turn.tool_calls.iter().map(|c| c.name.as_str()).collect();
+                    let names: Vec<&str> =
+                        turn.tool_calls.iter().map(|c| c.name.as_str()).collect();
                     format!("the model calls {}", names.join(", "))
                 }
             ),
@@ -199,7 +229,11 @@ pub(crate) async fn run(
             match outcome.stop {
                 CallStop::Go => {}
                 CallStop::Budget => {
-                    let reason = agent.calls.last().and_then(|c| c.error.clone()).unwrap_or_default();
+                    let reason = agent
+                        .calls
+                        .last()
+                        .and_then(|c| c.error.clone())
+                        .unwrap_or_default();
                     return Err(agent.stopped_by(TurnError::Budget(reason), strategy));
                 }
                 CallStop::Interrupted => {
@@ -246,8 +280,8 @@ fn numbered_items(text: &str, max: usize) -> Vec<String> {
         .map(str::trim)
         .filter_map(|line| {
             let rest = line.trim_start_matches(|c: char| c.is_ascii_digit());
-            let numbered = rest.len() < line.len()
-                && (rest.starts_with('.') || rest.starts_with(')'));
+            let numbered =
+                rest.len() < line.len() && (rest.starts_with('.') || rest.starts_with(')'));
             let bullet = line.starts_with("- ") || line.starts_with("* ");
             if numbered {
                 Some(rest[1..].trim().to_string())
@@ -281,7 +315,12 @@ struct Loop<'a> {
 }
 
 impl Loop<'_> {
-    fn output(&mut self, answer: Option<String>, stopped: &str, strategy: StrategyKind) -> StepOutput {
+    fn output(
+        &mut self,
+        answer: Option<String>,
+        stopped: &str,
+        strategy: StrategyKind,
+    ) -> StepOutput {
         let _ = (self.rt, self.ctx);
         let mut value = json!({
             "answer": answer,

@@ -3,7 +3,7 @@
 //! against the budget before it is sent: a chain the budget cannot finish stops at the first
 //! call it has no room for, `budget_exceeded`, with the answers so far in its output.
 
-use super::model::{Model, Totals, TurnError};
+use super::model::{Ask, Model, Totals, TurnError};
 use super::{AgentNote, AgentRuntime, NoteState};
 use crate::budget::micros_to_usd;
 use crate::providers::ChatMessage;
@@ -89,7 +89,13 @@ struct Prompt {
 fn prompts(params: &Value) -> Result<Vec<Prompt>, Failure> {
     let list = match params.get("prompts") {
         Some(Value::Array(items)) if !items.is_empty() => items,
-        Some(Value::String(s)) => return Ok(vec![Prompt { text: s.clone(), system: None, max_tokens: None }]),
+        Some(Value::String(s)) => {
+            return Ok(vec![Prompt {
+                text: s.clone(),
+                system: None,
+                max_tokens: None,
+            }])
+        }
         _ => {
             return Err(Failure::new(
                 "parameter `prompts` is required: a list of prompts, run in order",
@@ -99,7 +105,11 @@ fn prompts(params: &Value) -> Result<Vec<Prompt>, Failure> {
     list.iter()
         .enumerate()
         .map(|(i, item)| match item {
-            Value::String(s) => Ok(Prompt { text: s.clone(), system: None, max_tokens: None }),
+            Value::String(s) => Ok(Prompt {
+                text: s.clone(),
+                system: None,
+                max_tokens: None,
+            }),
             Value::Object(map) => Ok(Prompt {
                 text: map
                     .get("prompt")
@@ -111,7 +121,9 @@ fn prompts(params: &Value) -> Result<Vec<Prompt>, Failure> {
                     .or_else(|| map.get("system"))
                     .and_then(Value::as_str)
                     .map(str::to_string),
-                max_tokens: map.get("max_tokens").and_then(studio_core::step_params::whole_number),
+                max_tokens: map
+                    .get("max_tokens")
+                    .and_then(studio_core::step_params::whole_number),
             }),
             _ => Err(Failure::new(format!(
                 "prompts[{i}] must be a text or a mapping with `prompt`"
@@ -136,7 +148,20 @@ pub(crate) async fn run(
         let system = model.system(prompt.system.as_deref().unwrap_or(""));
         model.max_tokens = prompt.max_tokens.unwrap_or(default_max).max(1);
         let messages = [ChatMessage::user(text.clone())];
-        let turn = match model.turn(rt, &system, &messages, &[], None, false, ctx).await {
+        let turn = match model
+            .turn(
+                rt,
+                Ask {
+                    system: &system,
+                    messages: &messages,
+                    tools: &[],
+                    planning: false,
+                },
+                None,
+                ctx,
+            )
+            .await
+        {
             Ok(t) => t,
             Err(e) => {
                 let output = json!({
@@ -211,11 +236,19 @@ mod tests {
 
     #[test]
     fn chain_references_survive_resolution_and_are_filled_in() {
-        let p = protect_chain_references(&json!({"prompts": ["a {{ previous }} b {{x.output}}", "{{answers.1}}!"]}));
+        let p = protect_chain_references(
+            &json!({"prompts": ["a {{ previous }} b {{x.output}}", "{{answers.1}}!"]}),
+        );
         let first = p["prompts"][0].as_str().unwrap();
         assert!(first.contains("{{x.output}}"), "{first}");
         assert!(!first.contains("{{ previous }}"));
         assert_eq!(fill(first, &["one".into()]), "a one b {{x.output}}");
-        assert_eq!(fill(p["prompts"][1].as_str().unwrap(), &["one".into(), "two".into()]), "one!");
+        assert_eq!(
+            fill(
+                p["prompts"][1].as_str().unwrap(),
+                &["one".into(), "two".into()]
+            ),
+            "one!"
+        );
     }
 }

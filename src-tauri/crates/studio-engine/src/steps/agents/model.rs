@@ -4,7 +4,9 @@
 use super::scripted::Script;
 use super::AgentRuntime;
 use crate::budget::{micros_to_usd, token_cost_micros, LlmDemand, Spend};
-use crate::providers::{self, ChatMessage, ChatRequest, Endpoint, ProviderError, ToolCall, ToolSpec};
+use crate::providers::{
+    self, ChatMessage, ChatRequest, Endpoint, ProviderError, ToolCall, ToolSpec,
+};
 use crate::steps::llm::{self, LlmPlan, Provider};
 use crate::steps::{Failure, RunSetup, StepCtx};
 use serde_json::{json, Value};
@@ -16,6 +18,16 @@ pub(crate) struct Model {
     temperature: Option<f64>,
     /// Most tokens per turn, before the budget clamps it.
     pub max_tokens: u64,
+}
+
+/// What one turn sends: the system message, the conversation, the tools offered; a planning
+/// turn (plan_and_solve's first) asks for a plan and offers no tool.
+#[derive(Clone, Copy)]
+pub(crate) struct Ask<'a> {
+    pub system: &'a str,
+    pub messages: &'a [ChatMessage],
+    pub tools: &'a [ToolSpec],
+    pub planning: bool,
 }
 
 /// What one turn gave.
@@ -116,7 +128,9 @@ impl Model {
 
     /// The provider the step asked for, when the run's simulation answered instead.
     pub fn requested_provider(&self) -> Option<&str> {
-        self.plan.forced_simulation.then_some(self.plan.asked.as_str())
+        self.plan
+            .forced_simulation
+            .then_some(self.plan.asked.as_str())
     }
 
     /// The chat URL of a real endpoint (for `links.txt`).
@@ -138,13 +152,16 @@ impl Model {
     pub async fn turn(
         &self,
         rt: &AgentRuntime,
-        system: &str,
-        messages: &[ChatMessage],
-        tools: &[ToolSpec],
+        ask: Ask<'_>,
         script: Option<&mut Script>,
-        planning: bool,
         ctx: &StepCtx,
     ) -> Result<Turn, TurnError> {
+        let Ask {
+            system,
+            messages,
+            tools,
+            planning,
+        } = ask;
         let demand = LlmDemand {
             prompt_tokens: self.prompt_tokens(system, messages, tools),
             requested_max_tokens: self.max_tokens,
@@ -277,7 +294,9 @@ impl Model {
             None => (
                 demand.prompt_tokens,
                 llm::estimate_tokens(&answer.text)
-                    + llm::estimate_tokens(&serde_json::to_string(&answer.tool_calls).unwrap_or_default()),
+                    + llm::estimate_tokens(
+                        &serde_json::to_string(&answer.tool_calls).unwrap_or_default(),
+                    ),
                 true,
             ),
         };

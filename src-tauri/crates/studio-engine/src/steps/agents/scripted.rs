@@ -26,10 +26,14 @@ impl Script {
 
     /// The next scripted turn; past the end, a final answer that says the script ended.
     pub fn play(&mut self, demand: &LlmDemand, max_tokens: u64, plan: &LlmPlan) -> Turn {
-        let turn = self.turns.get(self.next).cloned().unwrap_or_else(|| SimulatedTurn {
-            answer: Some("Simulated answer: the script has no more turns.".into()),
-            ..Default::default()
-        });
+        let turn = self
+            .turns
+            .get(self.next)
+            .cloned()
+            .unwrap_or_else(|| SimulatedTurn {
+                answer: Some("Simulated answer: the script has no more turns.".into()),
+                ..Default::default()
+            });
         self.next += 1;
         let index = self.next;
         let tool_calls: Vec<ToolCall> = if turn.answer.is_some() {
@@ -45,10 +49,7 @@ impl Script {
                 })
                 .collect()
         };
-        let text = turn
-            .answer
-            .or(turn.thought)
-            .unwrap_or_default();
+        let text = turn.answer.or(turn.thought).unwrap_or_default();
         self.priced(text, tool_calls, demand, max_tokens, plan)
     }
 

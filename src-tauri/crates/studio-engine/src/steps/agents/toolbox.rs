@@ -49,7 +49,10 @@ impl Toolbox {
                 } else {
                     def.description.clone()
                 };
-                (Offered::Registry(name.to_string()), spec(name, description, schema))
+                (
+                    Offered::Registry(name.to_string()),
+                    spec(name, description, schema),
+                )
             } else if let Some(params) = studio_core::step_params::params_of(name)
                 .filter(|_| crate::steps::is_implemented(name))
             {
@@ -77,10 +80,7 @@ impl Toolbox {
 
     /// What `name` stands for, when it was offered.
     pub fn find(&self, name: &str) -> Option<&Offered> {
-        self.offered
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, o)| o)
+        self.offered.iter().find(|(n, _)| n == name).map(|(_, o)| o)
     }
 
     pub fn names(&self) -> Vec<&str> {
