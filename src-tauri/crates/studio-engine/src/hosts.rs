@@ -3,10 +3,11 @@
 //!
 //! Each step type that calls out names its host in a parameter: a URL (`http`,
 //! `websocket_connect`, `service_health`, a `postgres://` or `redis://` connection, a registry
-//! tool that runs `http`) or a `host` (`ping_host`, `ftp_*`, `ssh_execute`, `service_health`).
-//! SQLite files reach no host. A connection the gate cannot read a host from (a bare name that
-//! stands for an environment variable, the default Redis server) is [`Target::Unnamed`]: it is
-//! refused when the perimeter lists hosts, since nobody could say it is allowed.
+//! tool that runs `http`, an `ftp://` URL) or a `host` (`ping_host`, `ftp_*`, `ssh_execute`,
+//! `service_health`). SQLite files reach no host. A connection the gate cannot read a host from
+//! (a bare name that stands for an environment variable, the default Redis server) is
+//! [`Target::Unnamed`]: it is refused when the perimeter lists hosts, since nobody could say it
+//! is allowed.
 
 use serde_json::Value;
 
@@ -150,7 +151,12 @@ pub fn reached(step_type: &str, params: &Value) -> Vec<Target> {
                 "the default Redis server (REDIS_URL)".to_string(),
             )],
         },
-        "ftp_upload" | "ftp_download" | "ssh_execute" => match text(t, params, "host") {
+        "ftp_upload" | "ftp_download" => match (text(t, params, "url"), text(t, params, "host")) {
+            (Some(url), _) => vec![from_url(url)],
+            (None, Some(h)) => vec![from_host(h, Some(port(t, params, "port").unwrap_or(21)))],
+            (None, None) => Vec::new(),
+        },
+        "ssh_execute" => match text(t, params, "host") {
             Some(h) => vec![from_host(h, port(t, params, "port"))],
             None => Vec::new(),
         },
@@ -271,6 +277,18 @@ mod tests {
         assert_eq!(
             got("ftp_upload", json!({"host": "ftp.internal", "port": 2121})),
             vec![host("ftp.internal", Some(2121))]
+        );
+        assert_eq!(
+            got("ftp_download", json!({"server": "FTP.internal"})),
+            vec![host("ftp.internal", Some(21))],
+            "an alias, and FTP's own port"
+        );
+        assert_eq!(
+            got(
+                "ftp_download",
+                json!({"url": "ftps://u:pw@files.example.com/out/r.csv"})
+            ),
+            vec![host("files.example.com", Some(21))]
         );
         assert_eq!(
             got(

@@ -31,6 +31,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use network::ftp::secrets as ftp_secrets;
+pub(crate) use system::canonical as canonical_params;
 pub(crate) use workspace::Workspace;
 
 /// The step types this build runs.
