@@ -10,7 +10,6 @@ use studio_core::{load_str, validate, Code, StepTypeStatus, STEP_TYPES};
 const STILL_TO_COME: &[&str] = &[
     "generate_embedding",
     "similarity_search",
-    "model_inference",
     "agent",
     "chain",
     "rag_query",

@@ -3,11 +3,11 @@
 //!
 //! Each step type that calls out names its host in a parameter: a URL (`http`,
 //! `websocket_connect`, `service_health`, a `postgres://` or `redis://` connection, a registry
-//! tool that runs `http`, an `ftp://` URL) or a `host` (`ping_host`, `ftp_*`, `ssh_execute`,
-//! `service_health`). SQLite files reach no host. A connection the gate cannot read a host from
-//! (a bare name that stands for an environment variable, the default Redis server) is
-//! [`Target::Unnamed`]: it is refused when the perimeter lists hosts, since nobody could say it
-//! is allowed.
+//! tool that runs `http`, an `ftp://` URL, `model_inference`'s `endpoint`) or a `host`
+//! (`ping_host`, `ftp_*`, `ssh_execute`, `service_health`). SQLite and ONNX files reach no host.
+//! A connection the gate cannot read a host from (a bare name that stands for an environment
+//! variable, the default Redis server) is [`Target::Unnamed`]: it is refused when the perimeter
+//! lists hosts, since nobody could say it is allowed.
 
 use serde_json::Value;
 
@@ -160,6 +160,11 @@ pub fn reached(step_type: &str, params: &Value) -> Vec<Target> {
             Some(h) => vec![from_host(h, port(t, params, "port"))],
             None => Vec::new(),
         },
+        // A workspace ONNX file reaches no host; an inference server does.
+        "model_inference" => text(t, params, "endpoint")
+            .map(from_url)
+            .into_iter()
+            .collect(),
         "tool" => match (
             params.get("kind").and_then(Value::as_str),
             params.get("call"),
@@ -290,6 +295,14 @@ mod tests {
             ),
             vec![host("files.example.com", Some(21))]
         );
+        assert_eq!(
+            got(
+                "model_inference",
+                json!({"model": "m", "url": "http://10.1.2.3:8000"})
+            ),
+            vec![host("10.1.2.3", Some(8000))]
+        );
+        assert_eq!(got("model_inference", json!({"model": "m.onnx"})), vec![]);
         assert_eq!(
             got(
                 "tool",

@@ -193,6 +193,7 @@ pub mod csv_ops;
 mod data;
 mod db;
 mod git;
+mod inference;
 mod network;
 mod system;
 
@@ -205,6 +206,7 @@ const FAMILIES: &[&[StepParams]] = &[
     code::STEPS,
     system::STEPS,
     network::STEPS,
+    inference::STEPS,
 ];
 
 /// The parameters and outputs of the step types this build can run (as the engine reads them).

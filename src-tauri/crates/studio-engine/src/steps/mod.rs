@@ -12,6 +12,7 @@ mod edit_file;
 mod file_search;
 mod git;
 mod http;
+mod inference;
 mod list_directory;
 pub(crate) mod llm;
 mod move_file;
@@ -59,6 +60,7 @@ pub(crate) enum StepKind {
     Code(code::Kind),
     System(system::Kind),
     Network(network::Kind),
+    Inference(inference::Kind),
 }
 
 const KINDS: &[(&str, StepKind)] = &[
@@ -113,6 +115,7 @@ impl StepKind {
             .or_else(|| find(code::KINDS, name).map(Self::Code))
             .or_else(|| find(system::KINDS, name).map(Self::System))
             .or_else(|| find(network::KINDS, name).map(Self::Network))
+            .or_else(|| find(inference::KINDS, name).map(Self::Inference))
     }
 
     /// Every type this build runs, with its name.
@@ -132,6 +135,7 @@ impl StepKind {
             .chain(wrap(code::KINDS, StepKind::Code))
             .chain(wrap(system::KINDS, StepKind::System))
             .chain(wrap(network::KINDS, StepKind::Network))
+            .chain(wrap(inference::KINDS, StepKind::Inference))
     }
 
     /// What a family's step changes, given its parameters; `None` for the first types (see
@@ -144,6 +148,7 @@ impl StepKind {
             Self::Code(k) => Some(code::side_effects(k, params)),
             Self::System(k) => Some(system::side_effects(k, params)),
             Self::Network(k) => Some(network::side_effects(k, params)),
+            Self::Inference(k) => Some(inference::side_effects(k, params)),
             _ => None,
         }
     }
@@ -273,13 +278,16 @@ impl Failure {
 }
 
 /// What every step of a run shares: the workspace, an HTTP client made on first use, the
-/// run's setup (LLM context and prices, environment, sandbox) and the processes its
-/// `process_start` steps started (stopped when the run ends, at the latest when this is dropped).
+/// run's setup (LLM context and prices, environment, sandbox), the processes its
+/// `process_start` steps started (stopped when the run ends, at the latest when this is
+/// dropped) and the ONNX models its `model_inference` steps loaded.
 pub(crate) struct Shared {
     pub workspace: Workspace,
     http: OnceLock<Result<reqwest::Client, String>>,
     pub setup: RunSetup,
     pub processes: system::RunProcesses,
+    /// The ONNX models `model_inference` steps loaded, kept for the rest of the run.
+    pub models: inference::ModelCache,
 }
 
 /// Run-wide settings that steps read.
@@ -320,6 +328,7 @@ impl Shared {
             http: OnceLock::new(),
             setup,
             processes: system::RunProcesses::default(),
+            models: inference::ModelCache::default(),
         }
     }
 
@@ -376,6 +385,7 @@ pub(crate) async fn run(
         StepKind::Code(k) => code::run(k, params, ctx).await,
         StepKind::System(k) => system::run(k, params, ctx).await,
         StepKind::Network(k) => network::run(k, params, ctx).await,
+        StepKind::Inference(k) => inference::run(k, params, ctx).await,
     }
 }
 
