@@ -75,11 +75,18 @@ fn port(step_type: &str, params: &Value, name: &str) -> Option<u16> {
         .and_then(|n| u16::try_from(n).ok())
 }
 
-/// A URL parameter: its host, or the URL as written when no host can be read from it.
+/// A URL parameter: its host, or the URL as written when no host can be read from it (with
+/// anything between `://` and `@` hidden: the gate's audit row quotes it, and it may hold a
+/// password).
 fn from_url(url: &str) -> Target {
     match url_host(url) {
         Some((host, port)) => Target::host(host, port),
-        None => Target::Unnamed(url.to_string()),
+        None => Target::Unnamed(match (url.find("://"), url.rfind('@')) {
+            (Some(start), Some(at)) if at > start => {
+                format!("{}***{}", &url[..start + 3], &url[at..])
+            }
+            _ => url.to_string(),
+        }),
     }
 }
 
@@ -303,6 +310,11 @@ mod tests {
             vec![host("10.1.2.3", Some(8000))]
         );
         assert_eq!(got("model_inference", json!({"model": "m.onnx"})), vec![]);
+        assert_eq!(
+            got("ftp_upload", json!({"url": "ftp://u:pw@[bad/x"})),
+            vec![Target::Unnamed("ftp://***@[bad/x".into())],
+            "what the gate quotes holds no password"
+        );
         assert_eq!(
             got(
                 "tool",

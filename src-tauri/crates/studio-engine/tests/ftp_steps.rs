@@ -342,8 +342,19 @@ async fn a_refused_login_and_a_missing_file_say_so_without_the_password() {
             "remote_path": "reports/nope.csv", "local_path": "nope.csv"}))},
         {"id": "no_local", "step_type": "ftp_upload", "parameters": with(login(&server), json!({
             "local_path": "absent.txt"}))},
+        {"id": "too_big", "step_type": "ftp_download", "parameters": with(login(&server), json!({
+            "remote_path": "ten.txt", "max_bytes": 3}))},
+        {"id": "kept", "step_type": "ftp_download", "parameters": with(login(&server), json!({
+            "remote_path": "ten.txt", "local_path": "mine.txt", "overwrite": false}))},
     ]);
-    let ran = run(&[], steps, Perimeter::default(), json!({})).await;
+    std::fs::write(server.root.join("ten.txt"), b"0123456789").unwrap();
+    let ran = run(
+        &[("mine.txt", b"mine")],
+        steps,
+        Perimeter::default(),
+        json!({}),
+    )
+    .await;
     let error = ran.error("login");
     assert!(
         error.contains(&format!(
@@ -366,6 +377,19 @@ async fn a_refused_login_and_a_missing_file_say_so_without_the_password() {
     assert!(ran.partial_files().is_empty(), "{:?}", ran.partial_files());
     let error = ran.error("no_local");
     assert!(error.contains("absent.txt"), "{error}");
+    let error = ran.error("too_big");
+    assert!(
+        error.contains("larger than `max_bytes` (3 bytes)"),
+        "{error}"
+    );
+    assert!(!ran.workspace.join("ten.txt").exists());
+    let error = ran.error("kept");
+    assert!(error.contains("`mine.txt` exists"), "{error}");
+    assert_eq!(
+        std::fs::read(ran.workspace.join("mine.txt")).unwrap(),
+        b"mine"
+    );
+    assert!(ran.partial_files().is_empty(), "{:?}", ran.partial_files());
     ran.assert_no_password();
 }
 

@@ -83,7 +83,7 @@ StepParams {
     params: &[
         opt("host", ParamType::String, FTP_HOST_DOC),
         opt("url", ParamType::String, FTP_URL_DOC),
-        opt("port", ParamType::PositiveInteger, "the control port (default 21)"),
+        opt("port", ParamType::PositiveInteger, "the control port (default 21); with `url`, write it in the URL instead"),
         opt("username", ParamType::String, "the user to log in as (default `anonymous`)"),
         opt("password", ParamType::String, FTP_PASSWORD_DOC),
         req("local_path", ParamType::String, "the workspace file to send (no `..`, not absolute)"),
@@ -133,7 +133,7 @@ StepParams {
     params: &[
         opt("host", ParamType::String, FTP_HOST_DOC),
         opt("url", ParamType::String, FTP_URL_DOC),
-        opt("port", ParamType::PositiveInteger, "the control port (default 21)"),
+        opt("port", ParamType::PositiveInteger, "the control port (default 21); with `url`, write it in the URL instead"),
         opt("username", ParamType::String, "the user to log in as (default `anonymous`)"),
         opt("password", ParamType::String, FTP_PASSWORD_DOC),
         opt("remote_path", ParamType::String, "the file to fetch, relative to the login folder or absolute (`/outgoing/report.csv`); default: the URL's path"),

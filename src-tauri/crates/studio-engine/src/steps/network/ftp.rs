@@ -100,6 +100,21 @@ impl Server {
             (None, None) => unreachable!("checked above"),
         };
         check_host(&host)?;
+        // One port, read as the gate reads it (`hosts::reached`): the URL's or the one written
+        // with the host, else `port`, else 21.
+        let port = match (&from_url, written_port, port_param) {
+            (Some(_), _, Some(_)) => {
+                return Err(Failure::new(
+                    "with `url`, give the port in the URL (`ftp://host:2121/…`), not in `port`",
+                ))
+            }
+            (None, Some(written), Some(given)) if written != given => {
+                return Err(Failure::new(format!(
+                    "`host` names port {written} and `port` is {given}: keep one"
+                )))
+            }
+            (_, written, given) => written.or(given).unwrap_or(DEFAULT_PORT),
+        };
         let secure = match (from_url.as_ref().map(|u| u.secure), secure_param) {
             (Some(true), Some(false)) => {
                 return Err(Failure::new(
@@ -137,7 +152,7 @@ impl Server {
             .clamp(1, timeout);
         Ok(Self {
             host,
-            port: port_param.or(written_port).unwrap_or(DEFAULT_PORT),
+            port,
             username,
             password: Password(password),
             secure,
@@ -729,6 +744,17 @@ mod tests {
         let values: Vec<&str> = got.iter().map(|(_, v)| v.as_str()).collect();
         assert_eq!(values, ["p%40ss", "p@ss"]);
         assert_eq!(got[0].0, "ftp_upload.password");
+    }
+
+    #[test]
+    fn the_port_is_the_one_the_gate_checks() {
+        let port = |p: Value| Server::from_params(&p).map(|s| s.port);
+        assert_eq!(port(json!({"host": "h:2121"})).unwrap(), 2121);
+        assert_eq!(port(json!({"host": "h:2121", "port": 2121})).unwrap(), 2121);
+        assert_eq!(port(json!({"host": "h", "port": 2121})).unwrap(), 2121);
+        assert!(port(json!({"host": "h:21", "port": 2121})).is_err());
+        assert_eq!(port(json!({"url": "ftp://h:990/x"})).unwrap(), 990);
+        assert!(port(json!({"url": "ftp://h/x", "port": 2121})).is_err());
     }
 
     #[test]
