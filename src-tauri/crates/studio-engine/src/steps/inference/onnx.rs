@@ -6,6 +6,11 @@
 //! plan per set of input types and shapes; a later step on the same file and shapes only runs.
 //! The cache lives in the run's shared state and goes with it.
 //!
+//! **Files.** The model is opened by its real path inside the workspace (checked by the
+//! workspace capability first). Tensors an ONNX file keeps in external data files are read by
+//! tract only from inside the model's own folder (it refuses `..`, absolute locations and
+//! symlinks out of it), so a model cannot pull in files from outside the workspace.
+//!
 //! **Blocking work.** Loading, optimizing and running are CPU-bound and happen on the blocking
 //! pool. A cancel or a timeout ends the step at once; tract cannot be interrupted mid-run, so
 //! that run finishes on its thread and its result is dropped.
