@@ -5,14 +5,11 @@
 use std::collections::BTreeSet;
 use studio_core::{load_str, validate, Code, StepTypeStatus, STEP_TYPES};
 
-/// The network and AI types that the next part of the catalogue builds (agents, knowledge,
-/// WebSocket, FTP, SSH). Empty once every type runs.
+/// The AI types that the next part of the catalogue builds (agents, knowledge). Empty once every
+/// type runs.
 const STILL_TO_COME: &[&str] = &[
-    "ftp_upload",
-    "ftp_download",
     "generate_embedding",
     "similarity_search",
-    "model_inference",
     "rag_query",
     "rag_add",
 ];

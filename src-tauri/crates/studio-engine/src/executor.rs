@@ -1840,7 +1840,7 @@ impl Run<'_> {
         let idx = i as usize;
         let step = &self.mission.steps[idx];
         let simulated = matches!(self.specs[idx].action, Action::Simulated(_));
-        let preview = (!self.secrets.is_empty()).then(|| self.secrets.value(&params));
+        let mut preview = (!self.secrets.is_empty()).then(|| self.secrets.value(&params));
         let prepared = match governance::prepare(
             &step.step_type,
             params,
@@ -1854,8 +1854,15 @@ impl Run<'_> {
                 return None;
             }
         };
-        if let Some((label, value)) = &prepared.secret {
-            self.secrets.add_labelled(label, value);
+        if !prepared.secrets.is_empty() {
+            for (label, value) in &prepared.secrets {
+                self.secrets.add_labelled(label, value);
+            }
+            // The preview shows the parameters, which may hold the secrets just learnt.
+            preview = Some(
+                self.secrets
+                    .value(preview.as_ref().unwrap_or(&prepared.params)),
+            );
         }
         let verdict = self.gate.admit(&GateRequest {
             step_id: &step.id,

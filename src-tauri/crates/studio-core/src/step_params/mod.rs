@@ -195,6 +195,7 @@ mod data;
 mod db;
 mod git;
 mod input_schema;
+mod inference;
 mod network;
 mod system;
 
@@ -210,6 +211,7 @@ const FAMILIES: &[&[StepParams]] = &[
     system::STEPS,
     network::STEPS,
     agents::STEPS,
+    inference::STEPS,
 ];
 
 /// The parameters and outputs of the step types this build can run (as the engine reads them).

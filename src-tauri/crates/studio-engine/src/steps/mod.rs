@@ -13,6 +13,7 @@ mod edit_file;
 mod file_search;
 mod git;
 mod http;
+mod inference;
 mod list_directory;
 pub(crate) mod llm;
 mod move_file;
@@ -32,6 +33,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use network::ftp::secrets as ftp_secrets;
+pub(crate) use system::canonical as canonical_params;
 pub(crate) use workspace::Workspace;
 
 /// The step types this build runs.
@@ -59,6 +62,7 @@ pub(crate) enum StepKind {
     System(system::Kind),
     Network(network::Kind),
     Agents(agents::Kind),
+    Inference(inference::Kind),
 }
 
 const KINDS: &[(&str, StepKind)] = &[
@@ -114,6 +118,7 @@ impl StepKind {
             .or_else(|| find(system::KINDS, name).map(Self::System))
             .or_else(|| find(network::KINDS, name).map(Self::Network))
             .or_else(|| find(agents::KINDS, name).map(Self::Agents))
+            .or_else(|| find(inference::KINDS, name).map(Self::Inference))
     }
 
     /// Every type this build runs, with its name.
@@ -134,6 +139,7 @@ impl StepKind {
             .chain(wrap(system::KINDS, StepKind::System))
             .chain(wrap(network::KINDS, StepKind::Network))
             .chain(wrap(agents::KINDS, StepKind::Agents))
+            .chain(wrap(inference::KINDS, StepKind::Inference))
     }
 
     /// What a family's step changes, given its parameters; `None` for the first types (see
@@ -147,6 +153,7 @@ impl StepKind {
             Self::System(k) => Some(system::side_effects(k, params)),
             Self::Network(k) => Some(network::side_effects(k, params)),
             Self::Agents(k) => Some(agents::side_effects(k, params)),
+            Self::Inference(k) => Some(inference::side_effects(k, params)),
             _ => None,
         }
     }
@@ -276,13 +283,16 @@ impl Failure {
 }
 
 /// What every step of a run shares: the workspace, an HTTP client made on first use, the
-/// run's setup (LLM context and prices, environment, sandbox) and the processes its
-/// `process_start` steps started (stopped when the run ends, at the latest when this is dropped).
+/// run's setup (LLM context and prices, environment, sandbox), the processes its
+/// `process_start` steps started (stopped when the run ends, at the latest when this is
+/// dropped) and the ONNX models its `model_inference` steps loaded.
 pub(crate) struct Shared {
     pub workspace: Workspace,
     http: OnceLock<Result<reqwest::Client, String>>,
     pub setup: RunSetup,
     pub processes: system::RunProcesses,
+    /// The ONNX models `model_inference` steps loaded, kept for the rest of the run.
+    pub models: inference::ModelCache,
 }
 
 /// Run-wide settings that steps read.
@@ -323,6 +333,7 @@ impl Shared {
             http: OnceLock::new(),
             setup,
             processes: system::RunProcesses::default(),
+            models: inference::ModelCache::default(),
         }
     }
 
@@ -383,6 +394,7 @@ pub(crate) async fn run(
         StepKind::System(k) => system::run(k, params, ctx).await,
         StepKind::Network(k) => network::run(k, params, ctx).await,
         StepKind::Agents(k) => agents::run(k, params, ctx).await,
+        StepKind::Inference(k) => inference::run(k, params, ctx).await,
     }
 }
 

@@ -153,6 +153,14 @@ pub(crate) async fn run_call(
             return outcome(record, CallStop::Go, None);
         }
     };
+    // The secrets the call's parameters hold (a password, a key) never show in its record,
+    // its events, its evidence or an approval preview.
+    let mut mask = crate::redact::Redactor::default();
+    for (label, value) in &prepared.secrets {
+        mask.add_labelled(label, value);
+    }
+    let preview = mask.value(&prepared.params);
+    record.input = mask.value(&record.input);
     let registry_name = match offered {
         Offered::Registry(name) => Some(name.as_str()),
         Offered::StepType(_) => None,
@@ -168,7 +176,7 @@ pub(crate) async fn run_call(
         step_approval: None,
         llm: prepared.llm.as_ref(),
         params: &prepared.params,
-        preview: &prepared.params,
+        preview: &preview,
     };
     let verdict = rt.gate.admit(&request);
     let (reservation, decision) = match verdict {
@@ -268,6 +276,16 @@ pub(crate) async fn run_call(
     } else if reservation.granted_max_tokens.is_none() {
         record.cost_usd = reservation.amount.cost_usd();
     }
+    let result = result
+        .map(|mut out| {
+            out.value = mask.value(&out.value);
+            out
+        })
+        .map_err(|mut f| {
+            f.message = mask.text(&f.message);
+            f.output = f.output.map(|o| mask.value(&o));
+            f
+        });
     match result {
         Ok(mut out) => {
             record.output = Some(std::mem::take(&mut out.value));
