@@ -13,6 +13,8 @@ use std::ops::Range;
 
 /// Lines shown per run at most.
 pub const MATCHES_PER_RUN: usize = 3;
+/// Texts of a run read for its lines at most (some may only repeat lines already taken).
+const DOCS_READ: usize = 2 * MATCHES_PER_RUN;
 
 /// Where in a run a match was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -184,7 +186,7 @@ impl Store {
             let mut rows = stmt.query(params![fts, ids])?;
             while let Some(r) = rows.next()? {
                 let of_run = docs.entry(r.get(1)?).or_default();
-                if of_run.len() < MATCHES_PER_RUN {
+                if of_run.len() < DOCS_READ {
                     let field: String = r.get(2)?;
                     of_run.push((r.get(0)?, MatchField::from_index(&field), r.get(3)?));
                 }
@@ -200,11 +202,14 @@ impl Store {
             for (doc_id, field, step_id) in run_docs {
                 let marked: String =
                     highlight.query_row(params![fts, doc_id, OPEN, CLOSE], |r| r.get(0))?;
-                let left = MATCHES_PER_RUN - matches.len();
-                // A text matched as a whole (words on different lines) without a line holding
-                // a match cannot happen: every word matched is marked.
-                for line in matching_lines(&marked, left) {
-                    matches.push(search_match(field, step_id.clone(), line));
+                for line in matching_lines(&marked, MATCHES_PER_RUN) {
+                    // The same line in two places (an output's name and the path the step
+                    // that wrote it returned) is shown once.
+                    if matches.len() < MATCHES_PER_RUN
+                        && !matches.iter().any(|m: &SearchMatch| m.line == line.text)
+                    {
+                        matches.push(search_match(field, step_id.clone(), line));
+                    }
                 }
                 if matches.len() == MATCHES_PER_RUN {
                     break;

@@ -170,6 +170,33 @@ fn a_run_is_findable_from_the_commit_that_ends_it_and_not_before() {
         "workspace/[chart].png",
         "files the steps wrote are outputs too"
     );
+    // A step that returns the path of the output it wrote: the line is shown once.
+    let mut again = run_writes("r2", "Ledger Sweep", 2, "no match here");
+    again.insert(
+        2,
+        Write::Step {
+            run_id: "r2".into(),
+            row: StepRow {
+                position: 1,
+                ..step(
+                    "save",
+                    StepStatus::Success,
+                    json!({"path": "quarterly-report.md", "bytes": 10}),
+                    None,
+                )
+            },
+        },
+    );
+    store.apply(&again).unwrap();
+    let once = search(&store, "quarterly");
+    let r2 = once.iter().find(|h| h.row.run.run_id == "r2").unwrap();
+    assert_eq!(
+        r2.matches.iter().map(marked).collect::<Vec<_>>(),
+        ["[quarterly]-report.md"],
+        "{:?}",
+        r2.matches
+    );
+
     let summary = search(&store, "succeeded");
     assert_eq!(summary[0].matches[0].field, MatchField::Summary);
     assert!(search(&store, "zebra").is_empty());
