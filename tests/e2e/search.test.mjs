@@ -124,4 +124,16 @@ describe("History search", () => {
     const detail = await shown(browser, "run-detail");
     assert.equal(await detail.getAttribute("data-run-id"), ids.tides);
   });
+
+  it("looks right in the dark theme", async () => {
+    const { browser } = app;
+    await setTheme(browser, "dark");
+    await (await shown(browser, "nav-history")).click();
+    const box = await shown(browser, "history-search");
+    await box.setValue("tide");
+    await browser.keys("Enter");
+    await waitRows(browser, only(ids.tides), "the tide run");
+    await shown(browser, `run-matches-${ids.tides}`);
+    await screenshot(browser, "search-04-found-dark");
+  });
 });
