@@ -35,6 +35,7 @@ fn event(run: &str, seq: u64, t: EventType, summary: &str) -> Event {
         },
         usage: Usage::default(),
         emitted_at: format!("2026-02-0{}T10:00:00.000Z", 1 + seq % 8),
+        detail: None,
     }
 }
 
