@@ -3,8 +3,8 @@
 #   .ci/setup-debian.sh          what building and running the app needs
 #   .ci/setup-debian.sh --test   plus what the end-to-end tests need (Xvfb, WebKitWebDriver, tauri-driver)
 #                                and the servers the database step tests start privately
-#                                (PostgreSQL 15, Redis, OpenSSH's sshd): installed without starting Debian's own
-#                                services and without creating the default cluster
+#                                (PostgreSQL 15, Redis, OpenSSH's sshd, pyftpdlib): installed without starting
+#                                Debian's own services and without creating the default cluster
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +32,9 @@ if [ "$want_test" = 1 ]; then
   packages+=(postgresql-15 postgresql-client-15 redis-server)
   # The network step tests (tests/ssh_steps.rs) start a private sshd on a loopback port.
   packages+=(openssh-server openssh-client)
+  # The FTP step tests (tests/ftp_steps.rs) start a private FTP/FTPS server on a loopback port
+  # (pyftpdlib, under Debian's /usr/bin/python3) with a certificate made by `openssl`.
+  packages+=(python3-pyftpdlib python3-openssl openssl)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -38,6 +38,8 @@ OUT_DIR = os.path.join(ROOT, "templates")
 
 # Parameter names of the `llm` step (see missions/README.md, "llm").
 LLM_SYSTEM = "system_message"
+# The step types that call a model (their answers go into the report, their calls into the caps).
+MODEL_STEPS = {"llm", "agent", "chain"}
 
 SECTORS = {
     "Finance": {
@@ -253,6 +255,9 @@ OUTPUT_FIELDS = {
     "list_directory": ["path", "entries"], "file_search": ["matches", "files_searched", "truncated"],
     "parse_json": ["value"], "parse_yaml": ["value"], "llm": ["text", "model", "usage"],
     "copy_file": ["source", "destination", "bytes"],
+    "agent": ["answer", "text", "stopped_because", "iterations", "strategy", "plan", "calls", "usage",
+              "model", "provider"],
+    "chain": ["text", "answers", "model", "provider", "usage"],
 }
 
 
@@ -332,7 +337,7 @@ def build(t):
         for label, ref in t["facts"]:
             lines.append(f"- **{label}:** {ref}")
         lines.append("")
-    llm_steps = [s for s in steps if s["step_type"] == "llm"]
+    llm_steps = [s for s in steps if s["step_type"] in MODEL_STEPS]
     # the last llm step (a synthesis when there are several) goes first
     ordered = llm_steps[-1:] + llm_steps[:-1]
     for s in ordered:
@@ -396,13 +401,31 @@ def build(t):
     return steps, outputs, types
 
 
+def model_calls(s):
+    """The most model calls a step makes: one for `llm`, one per prompt for `chain`, one per
+    iteration (and one for the plan) for `agent`."""
+    if s["step_type"] == "llm":
+        return 1
+    if s["step_type"] == "chain":
+        return len(s["parameters"]["prompts"])
+    if s["step_type"] == "agent":
+        return s["parameters"]["max_iterations"] + (1 if s.get("strategy") == "plan_and_solve" else 0)
+    return 0
+
+
+def agent_tools(steps):
+    return [tool for s in steps if s["step_type"] == "agent" for tool in s["parameters"]["tools"]]
+
+
 def perimeter(t, steps, types):
-    n_llm = sum(1 for s in steps if s["step_type"] == "llm")
+    n_llm = sum(model_calls(s) for s in steps)
     n_http = sum(1 for s in steps if s["step_type"] == "http")
-    tokens_per_call = max([s["parameters"].get("max_tokens", 0) for s in steps if s["step_type"] == "llm"] + [0])
+    tokens_per_call = max([s["parameters"].get("max_tokens", 512) for s in steps if s["step_type"] in MODEL_STEPS] + [0])
+    # Every tool call an agent makes passes the gate as a step of its own.
+    n_calls = sum(s["parameters"]["max_iterations"] * 3 for s in steps if s["step_type"] == "agent")
     cost = round(0.05 + n_llm * 0.04 + n_http * 0.01, 2)
     budget = {"max_cost_usd": cost, "max_tokens": n_llm * (tokens_per_call + 6000),
-              "max_llm_calls": n_llm, "max_steps": len(steps) + 3,
+              "max_llm_calls": n_llm, "max_steps": len(steps) + 3 + n_calls,
               "max_runtime_minutes": t["runtime"] or (5 + 5 * n_llm + 2 * n_http)}
     if n_llm == 0:
         budget["max_tokens"] = 0
@@ -413,11 +436,12 @@ def perimeter(t, steps, types):
         approval = {"mode": "threshold", "threshold_usd": 1.0}
     else:
         approval = {"mode": "threshold", "threshold_usd": 0.25}
-    external = {"http", "llm"}
+    external = {"http"} | MODEL_STEPS
     sandbox = "full-access" if external & set(types) else "read-only"
-    forbidden = [f for f in SECTORS[t["sector"]]["forbidden"] if f not in types]
+    allowed = sorted(set(types) | set(agent_tools(steps)))
+    forbidden = [f for f in SECTORS[t["sector"]]["forbidden"] if f not in allowed]
     p = {"budget": budget, "approval": approval, "sandbox": sandbox,
-         "tools": {"allowed": sorted(types), "forbidden": forbidden}}
+         "tools": {"allowed": allowed, "forbidden": forbidden}}
     if t["links"]:
         p["connected_sectors"] = list(t["links"])
     return p
@@ -454,8 +478,17 @@ def mission(t):
             sims.append({"name": s["id"], "static_response": {
                 "status": s["status"], "headers": {"content-type": "application/json"},
                 "body": json.dumps(data, separators=(",", ":"), ensure_ascii=False), "json": data}})
-    if sims:
-        m["simulation"] = {"enabled": True, "tools": sims}
+    scripts = [s["agent_script"] for s in steps if s.get("agent_script")]
+    if sims or scripts:
+        m["simulation"] = {}
+        if sims:
+            m["simulation"].update({"enabled": True, "tools": sims})
+        if scripts:
+            m["simulation"]["agents"] = scripts
+    bound = [{"target": s["id"], "strategy": {"type": s["strategy"], "config": {"planning_steps": 4}}}
+             for s in steps if s.get("strategy")]
+    if bound:
+        m["strategies"] = bound
     out_steps = []
     for s in steps:
         o = {"id": s["id"], "name": s["name"], "step_type": s["step_type"]}
@@ -560,6 +593,9 @@ def render(t, m):
         "# http steps are answered by the simulation block (canned responses, marked simulated);",
         "# llm steps use the operator's default provider (simulated until one is chosen).",
     ]
+    if (m.get("simulation") or {}).get("agents"):
+        head.append("# agent steps play the turns of simulation.agents while their model is the simulated one;")
+        head.append("# every tool call they make passes the perimeter's gate as a step of its own.")
     return "\n".join(head) + "\n" + "\n".join(emit(m)) + "\n"
 
 

@@ -17,6 +17,7 @@ const APP_COMMANDS: &[&str] = &[
     "run_view",
     "step_detail",
     "list_runs",
+    "search_runs",
     "get_run",
     "diff_runs",
     "resume_run",

@@ -140,6 +140,26 @@ fn history_and_evidence_commands_read_a_recorded_run() {
         .expect_err("an unknown status is refused");
     assert_eq!(err["code"], "invalid_input", "{err}");
 
+    let found = invoke(
+        &app,
+        "search_runs",
+        json!({"query": {"text": "check failed"}}),
+    )
+    .expect("search_runs");
+    assert_eq!(found["runs"][0]["runId"], json!(run_id));
+    let lines = found["runs"][0]["matches"].as_array().unwrap();
+    assert!(
+        lines.iter().any(|m| m["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["hit"] == true && p["text"] == "check")),
+        "the matched word is marked: {found}"
+    );
+    let err = invoke(&app, "search_runs", json!({"query": {"text": " "}}))
+        .expect_err("a blank search is refused");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+
     let run = invoke(&app, "get_run", json!({"runId": run_id})).expect("get_run");
     assert_eq!(run["resumable"], true);
     assert_eq!(run["steps"][1]["dependsOn"], json!(["write"]));

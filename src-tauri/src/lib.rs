@@ -32,6 +32,7 @@ pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri
             commands::runs::run_view,
             commands::runs::step_detail,
             commands::history::list_runs,
+            commands::history::search_runs,
             commands::history::get_run,
             commands::history::diff_runs,
             commands::history::resume_run,

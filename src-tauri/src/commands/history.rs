@@ -23,6 +23,16 @@ pub async fn list_runs(
     api.list_runs(&query.unwrap_or_default())
 }
 
+/// The History's search: runs found by what they produced (or their names), best first
+/// unless the query names an order, each with the lines that matched.
+#[tauri::command]
+pub async fn search_runs(
+    api: State<'_, StudioApi>,
+    query: RunListQuery,
+) -> Result<RunList, ApiError> {
+    api.search_runs(&query)
+}
+
 /// One run: summary, steps with their final states, and the mission's graph.
 #[tauri::command]
 pub async fn get_run(api: State<'_, StudioApi>, run_id: String) -> Result<RunDetail, ApiError> {

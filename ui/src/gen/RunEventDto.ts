@@ -18,4 +18,10 @@ phase: string, stepId: string | null, attempt: number | null, status: "queued" |
 /**
  * RFC 3339, milliseconds.
  */
-emittedAt: string, };
+emittedAt: string, 
+/**
+ * The structured record behind the summary, where there is one: an agent's turn or tool
+ * call (`{agent: {iteration, call?, tool?, decision?, input?, output?, error?,
+ * cost_usd?}}`), a chain's call (`{chain: {...}}`).
+ */
+detail: Record<string, any> | null, };

@@ -3,4 +3,4 @@
 /**
  * A column the history can be sorted by.
  */
-export type RunSortKey = "started" | "duration" | "cost" | "mission" | "status" | "steps";
+export type RunSortKey = "started" | "duration" | "cost" | "mission" | "status" | "steps" | "relevance";

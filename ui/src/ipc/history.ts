@@ -5,6 +5,7 @@ import type { EvidenceEntryKind } from "../gen/EvidenceEntryKind";
 import type { EvidenceFile } from "../gen/EvidenceFile";
 import type { EvidenceFileKind } from "../gen/EvidenceFileKind";
 import type { EvidenceTree } from "../gen/EvidenceTree";
+import type { MatchPart } from "../gen/MatchPart";
 import type { MissionFacet } from "../gen/MissionFacet";
 import type { ResumeStarted } from "../gen/ResumeStarted";
 import type { RunCompare } from "../gen/RunCompare";
@@ -12,6 +13,7 @@ import type { RunDetail } from "../gen/RunDetail";
 import type { RunList } from "../gen/RunList";
 import type { RunListItem } from "../gen/RunListItem";
 import type { RunListQuery } from "../gen/RunListQuery";
+import type { RunMatchItem } from "../gen/RunMatchItem";
 import type { RunSortKey } from "../gen/RunSortKey";
 import type { RunStepItem } from "../gen/RunStepItem";
 import type { StepCompare } from "../gen/StepCompare";
@@ -24,6 +26,7 @@ export type {
   EvidenceFile,
   EvidenceFileKind,
   EvidenceTree,
+  MatchPart,
   MissionFacet,
   ResumeStarted,
   RunCompare,
@@ -31,6 +34,7 @@ export type {
   RunList,
   RunListItem,
   RunListQuery,
+  RunMatchItem,
   RunSortKey,
   RunStepItem,
   StepCompare,
@@ -45,6 +49,8 @@ export const EVIDENCE_CHANGED = "evidence-changed";
 
 export const historyIpc = {
   listRuns: (query: RunListQuery) => call<RunList>("list_runs", { query }),
+  /** Runs found by what they produced (or their names), each with the lines that matched. */
+  searchRuns: (query: RunListQuery) => call<RunList>("search_runs", { query }),
   getRun: (runId: string) => call<RunDetail>("get_run", { runId }),
   diffRuns: (a: string, b: string) => call<RunCompare>("diff_runs", { a, b }),
   resumeRun: (runId: string) => call<ResumeStarted>("resume_run", { runId }),

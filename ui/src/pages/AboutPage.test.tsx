@@ -55,6 +55,17 @@ describe("About view", () => {
     expect(families).toEqual(["about-family-file", "about-family-control", "about-family-ai", "about-family-git", "about-family-network"]);
   });
 
+  it("says that every type runs once none is refused", async () => {
+    const all = { ...DIAG, stepTypesAvailable: 7, stepTypes: DIAG.stepTypes.map((t) => ({ ...t, available: true })) };
+    mockCommands({ diagnostics: () => all });
+    render(<AboutPage />);
+    const summary = await screen.findByTestId("about-step-types-summary");
+    expect(summary).toHaveTextContent("this version runs all 7 of them");
+    expect(summary).toHaveTextContent("A type that is not in the catalogue is refused when it is validated");
+    expect(summary).not.toHaveTextContent("not available yet");
+    expect(screen.queryByText("refused at validation")).not.toBeInTheDocument();
+  });
+
   it("says where the data folder came from when the environment sets it", async () => {
     mockCommands({ diagnostics: () => ({ ...DIAG, dataDirFromEnv: true }) });
     render(<AboutPage />);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use studio_core::{Mission, RunStatus};
 use studio_engine::{FanOutSink, RunOptions};
-use studio_store::{HistoryQuery, HistoryRow, HistorySortKey, RunSummary, StepRow};
+use studio_store::{HistoryFacets, HistoryQuery, HistoryRow, HistorySortKey, RunSummary, StepRow};
 use ts_rs::TS;
 
 /// Filters and order of the History view; every field may be left out.
@@ -54,6 +54,8 @@ pub enum RunSortKey {
     Mission,
     Status,
     Steps,
+    /// Best match first: the order of a search (`search_runs`); a plain list sorts by start.
+    Relevance,
 }
 
 /// One run as the History table lists it.
@@ -82,6 +84,10 @@ pub struct RunListItem {
     pub evidence_dir: Option<String>,
     /// Some answer of the run was simulated (a `simulation` block, the simulated model).
     pub simulated: bool,
+    /// The lines that matched a search, best first (`search_runs` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<crate::history_search::RunMatchItem>>", optional)]
+    pub matches: Vec<crate::history_search::RunMatchItem>,
 }
 
 /// A mission seen in the history, for the filter.
@@ -208,9 +214,10 @@ fn sector_of(sector: Option<String>) -> String {
         .unwrap_or_else(|| "default".to_string())
 }
 
-fn item(run: RunSummary, sector: Option<String>, simulated: bool) -> RunListItem {
+pub(crate) fn item(run: RunSummary, sector: Option<String>, simulated: bool) -> RunListItem {
     RunListItem {
         simulated,
+        matches: Vec::new(),
         sector: sector_of(sector),
         status: run.status.as_str().to_string(),
         duration_ms: run.usage.runtime_ms,
@@ -226,6 +233,24 @@ fn item(run: RunSummary, sector: Option<String>, simulated: bool) -> RunListItem
         finished_at: run.finished_at,
         resumed_from: run.resumed_from,
         evidence_dir: run.evidence_dir,
+    }
+}
+
+/// The History table of `runs`, with what the filters can offer.
+pub(crate) fn run_list(runs: Vec<RunListItem>, facets: HistoryFacets) -> RunList {
+    RunList {
+        runs,
+        missions: facets
+            .missions
+            .into_iter()
+            .map(|(mission_id, name, runs)| MissionFacet {
+                mission_id,
+                name,
+                runs,
+            })
+            .collect(),
+        sectors: facets.sectors,
+        total_runs: facets.total_runs,
     }
 }
 
@@ -257,7 +282,7 @@ fn instant(text: Option<String>, field: &str) -> Result<Option<String>, ApiError
 }
 
 impl RunListQuery {
-    fn to_store(&self) -> Result<HistoryQuery, ApiError> {
+    pub(crate) fn to_store(&self) -> Result<HistoryQuery, ApiError> {
         let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(
@@ -281,6 +306,7 @@ impl RunListQuery {
             RunSortKey::Mission => HistorySortKey::Mission,
             RunSortKey::Status => HistorySortKey::Status,
             RunSortKey::Steps => HistorySortKey::Steps,
+            RunSortKey::Relevance => HistorySortKey::Relevance,
         };
         let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
         Ok(HistoryQuery {
@@ -332,30 +358,17 @@ impl StudioApi {
         let q = query.to_store()?;
         self.with_store(|s| {
             let rows = s.query_history(&q)?;
-            let facets = s.history_facets()?;
-            Ok(RunList {
-                runs: rows
-                    .into_iter()
-                    .map(
-                        |HistoryRow {
-                             run,
-                             sector,
-                             simulated,
-                         }| item(run, sector, simulated),
-                    )
-                    .collect(),
-                missions: facets
-                    .missions
-                    .into_iter()
-                    .map(|(mission_id, name, runs)| MissionFacet {
-                        mission_id,
-                        name,
-                        runs,
-                    })
-                    .collect(),
-                sectors: facets.sectors,
-                total_runs: facets.total_runs,
-            })
+            let runs = rows
+                .into_iter()
+                .map(
+                    |HistoryRow {
+                         run,
+                         sector,
+                         simulated,
+                     }| item(run, sector, simulated),
+                )
+                .collect();
+            Ok(run_list(runs, s.history_facets()?))
         })
     }
 

@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod forecast;
 pub mod history;
 pub mod history_dto;
+pub mod history_search;
 pub mod library;
 pub mod library_app;
 pub mod library_dto;
@@ -40,6 +41,7 @@ pub use history_dto::{
     MissionFacet, ResumeStarted, RunCompare, RunDetail, RunList, RunListItem, RunListQuery,
     RunSortKey, RunStepItem, StepCompare, StepSideItem,
 };
+pub use history_search::{HistorySearch, MatchLine, MatchPart, RunMatchItem, SearchedRun};
 pub use library::{IndexReport, SortKey, TemplateDetail, TemplateQuery, TemplateSummary};
 pub use live::{LiveNotice, LiveRuns, RunSource};
 pub use paths::{AppPaths, DATA_DIR_ENV, TEMPLATES_DIR_ENV};

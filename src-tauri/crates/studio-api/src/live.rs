@@ -68,6 +68,11 @@ pub struct RunEventDto {
     pub usage: UsageDto,
     /// RFC 3339, milliseconds.
     pub emitted_at: String,
+    /// The structured record behind the summary, where there is one: an agent's turn or tool
+    /// call (`{agent: {iteration, call?, tool?, decision?, input?, output?, error?,
+    /// cost_usd?}}`), a chain's call (`{chain: {...}}`).
+    #[ts(type = "Record<string, any> | null")]
+    pub detail: Option<serde_json::Value>,
 }
 
 /// What a run has consumed so far.
@@ -117,6 +122,7 @@ impl From<&Event> for RunEventDto {
             artifact_refs: e.artifact_refs.clone(),
             usage: e.usage.into(),
             emitted_at: e.emitted_at.clone(),
+            detail: e.detail.clone(),
         }
     }
 }
@@ -1045,7 +1051,7 @@ pub(crate) fn simulated_answer(
         .and_then(|o| o.get("simulated"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    (step.step_type == "llm" && by_model).then_some("model")
+    (matches!(step.step_type.as_str(), "llm" | "agent" | "chain") && by_model).then_some("model")
 }
 
 /// The caps recorded in a run's `meta.json` (its effective perimeter).

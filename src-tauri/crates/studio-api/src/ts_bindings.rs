@@ -23,6 +23,8 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::RunListItem>(&cfg, &mut out);
     add::<crate::MissionFacet>(&cfg, &mut out);
     add::<crate::RunList>(&cfg, &mut out);
+    add::<crate::RunMatchItem>(&cfg, &mut out);
+    add::<crate::MatchPart>(&cfg, &mut out);
     add::<crate::RunStepItem>(&cfg, &mut out);
     add::<crate::RunDetail>(&cfg, &mut out);
     add::<crate::StepSideItem>(&cfg, &mut out);

@@ -163,6 +163,7 @@ fn the_first_open_recovers_runs_of_dead_processes_and_cleans_their_temporary_fil
             artifact_refs: vec![],
             usage: Usage::default(),
             emitted_at: "2026-01-01T00:00:00.000Z".into(),
+            detail: None,
         };
         let run = NewRun {
             run_id: "crashed".into(),

@@ -94,7 +94,7 @@ fn with_api<T>(
     Some(f(&api).map_err(|e| fail(&e)))
 }
 
-fn fail(e: &studio_api::ApiError) -> u8 {
+pub(crate) fn fail(e: &studio_api::ApiError) -> u8 {
     eprintln!("error: {e}");
     match e.code {
         ErrorCode::NotFound => code::USAGE,
@@ -102,7 +102,7 @@ fn fail(e: &studio_api::ApiError) -> u8 {
     }
 }
 
-fn finish(printed: std::io::Result<()>) -> u8 {
+pub(crate) fn finish(printed: std::io::Result<()>) -> u8 {
     match printed {
         Ok(()) => code::COMPLETED,
         Err(e) => {
@@ -112,7 +112,7 @@ fn finish(printed: std::io::Result<()>) -> u8 {
     }
 }
 
-fn print_json(value: &impl serde::Serialize) -> std::io::Result<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> std::io::Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     writeln!(std::io::stdout().lock(), "{text}")
 }

@@ -10,6 +10,7 @@ mod cmd_audit;
 mod cmd_batch;
 mod cmd_forecast;
 mod cmd_history;
+mod cmd_history_search;
 mod cmd_ingest;
 mod cmd_keyring;
 mod cmd_new;
@@ -153,8 +154,20 @@ enum Command {
     /// The Orchestrator's review queue of failure patterns.
     #[command(subcommand)]
     Review(cmd_review::ReviewCommand),
-    /// List recorded runs, newest first.
+    /// List recorded runs, newest first; with --search, the runs that produced some text, best
+    /// first, each with its matching lines.
     History {
+        /// Find runs by what they produced: every word must occur in the run's final summary,
+        /// a step's output or error, or an output's name (as a word or the start of one); a
+        /// run is also found by its mission's name or id or its run id. Quotes, `*`, `AND`,
+        /// `-` and the like are searched as text. At most 50 runs unless --limit says.
+        #[arg(
+            long,
+            value_name = "TEXT",
+            allow_hyphen_values = true,
+            value_parser = cmd_history_search::parse_search
+        )]
+        search: Option<String>,
         /// Only runs with this status (completed, failed, cancelled, timed_out, running, ...).
         #[arg(long, value_name = "STATUS", value_parser = cmd_history::parse_status)]
         status: Option<studio_core::RunStatus>,
@@ -168,7 +181,9 @@ enum Command {
         #[arg(long, value_name = "N")]
         limit: Option<u32>,
         /// Print a JSON array: [{run_id, mission_id, status, reason, started_at, finished_at,
-        /// usage, evidence_dir, resumed_from, ...}].
+        /// usage, evidence_dir, resumed_from, ...}]; with --search, one document:
+        /// {runs: [{run_id, mission, mission_name, status, started_at, finished_at,
+        /// matches: [{field, step_id?, line, highlights}]}]}.
         #[arg(long)]
         json: bool,
     },
@@ -384,6 +399,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(cmd_run::resume(&args)));
         }
         Command::History {
+            search,
             status,
             mission,
             since,
@@ -396,6 +412,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 since: *since,
                 limit: *limit,
             };
+            if let Some(text) = search {
+                let search = studio_api::HistorySearch {
+                    text: text.clone(),
+                    filter: studio_api::RunFilter {
+                        limit: limit.or(Some(cmd_history_search::DEFAULT_LIMIT)),
+                        ..filter
+                    },
+                };
+                return Ok(ExitCode::from(cmd_history_search::search(
+                    data_dir, &search, *json,
+                )));
+            }
             return Ok(ExitCode::from(cmd_history::history(
                 data_dir, &filter, *json,
             )));

@@ -25,7 +25,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 const GOOD: &str = "name: Good\nsteps:\n  - id: a\n    step_type: noop\n  - id: b\n    step_type: noop\n  - id: c\n    step_type: noop\n    depends_on: [a, b]\n";
-const BROKEN: &str = "name: Broken\nsteps:\n  - id: a\n    step_type: noop\n    depends_on: [missing]\n  - id: b\n    step_type: agent\n";
+const BROKEN: &str = "name: Broken\nsteps:\n  - id: a\n    step_type: noop\n    depends_on: [missing]\n  - id: b\n    step_type: rag_querry\n";
 
 #[test]
 fn a_valid_file_prints_ok_with_its_step_count_and_hash() {
@@ -57,10 +57,11 @@ fn a_broken_file_shows_file_line_and_column_and_exits_3() {
     );
     assert!(
         stderr.contains("broken.yaml:7:16"),
-        "the unavailable step type is located: {stderr}"
+        "the unknown step type is located: {stderr}"
     );
     assert!(
-        stderr.contains("`agent` is not available yet in this version"),
+        stderr.contains("unknown step type `rag_querry`")
+            && stderr.contains("did you mean `rag_query`?"),
         "{stderr}"
     );
     assert!(

@@ -8,6 +8,7 @@
 //! steps into parallel levels, [`logic_hash`] fingerprints what the mission does, and
 //! [`schema::mission_schema`] describes the format as JSON Schema.
 
+pub mod agents;
 pub mod canonical;
 pub mod compat;
 pub mod diagnostic;

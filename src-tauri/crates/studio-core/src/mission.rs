@@ -72,6 +72,9 @@ pub struct Mission {
     /// The steps as a checklist; derived from `steps` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
+    /// Reasoning strategies bound to `agent` steps (Spark `strategies:`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strategies: Vec<crate::agents::StrategyBinding>,
 
     /// The steps of the DAG, in declaration order.
     pub steps: Vec<Step>,
@@ -309,6 +312,10 @@ pub struct Simulation {
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<SimulatedTool>,
+    /// Scripted model turns for `agent` steps, played when their model is the simulated one
+    /// (whether or not `enabled` is set: `enabled` governs the tool overrides).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<crate::agents::SimulatedAgent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -350,6 +357,23 @@ impl Mission {
                 || (step.step_type == "tool"
                     && step.parameters.get("name").and_then(Value::as_str) == Some(t.name.as_str()))
         })
+    }
+
+    /// The scripted turns for the agent step `step_id`, if the mission has any.
+    pub fn agent_script(&self, step_id: &str) -> Option<&crate::agents::SimulatedAgent> {
+        self.simulation
+            .as_ref()?
+            .agents
+            .iter()
+            .find(|a| a.step == step_id)
+    }
+
+    /// The strategy bound to the agent step `step_id` by `strategies:`, if any.
+    pub fn strategy_for(&self, step_id: &str) -> Option<&crate::agents::Strategy> {
+        self.strategies
+            .iter()
+            .find(|b| b.target == step_id)
+            .map(|b| &b.strategy)
     }
 
     /// The mission id: the declared one, or one derived from the name

@@ -103,6 +103,10 @@ pub struct Event {
     pub artifact_refs: Vec<String>,
     pub usage: Usage,
     pub emitted_at: String,
+    /// A structured record of what the event reports, where there is more than its summary:
+    /// an agent's turn or tool call (`{agent: {...}}`), a chain's call (`{chain: {...}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,6 +367,7 @@ mod tests {
             artifact_refs: vec![],
             usage: Usage::default(),
             emitted_at: "2025-01-01T00:00:00.000Z".into(),
+            detail: None,
         }
     }
 

@@ -315,6 +315,12 @@ enum Msg {
         attempts: u32,
         result: Result<StepOutput, Failure>,
     },
+    /// An `agent` or `chain` step did something: a model turn, a tool call, a wait for
+    /// approval.
+    Agent {
+        idx: u32,
+        note: steps::agents::AgentNote,
+    },
     /// The approver answered for a blocked step.
     Decided {
         idx: u32,
@@ -727,6 +733,7 @@ impl<'a> Run<'a> {
             }
         }
         self.running += 1;
+        let agent = matches!(kind, StepKind::Agents(_)).then(|| self.agent_runtime(i, &step_id));
         let job = Job {
             idx: i,
             kind,
@@ -747,6 +754,7 @@ impl<'a> Run<'a> {
                 step_approval: self.mission.steps[idx].approval,
                 simulated: false,
             }),
+            agent,
         };
         tokio::spawn(job.run());
     }
@@ -756,6 +764,15 @@ impl<'a> Run<'a> {
         let params = &step.parameters;
         if step.step_type == "command" {
             crate::steps::check_shell_line(params)?;
+        }
+        if step.step_type == "chain" {
+            // `{{previous}}` and `{{answers.N}}` are the chain's own, filled in call by call.
+            let protected = steps::agents::protect_chain_references(params);
+            return if vars::has_templates(&protected) {
+                self.resolve(&protected)
+            } else {
+                Ok(protected)
+            };
         }
         if !vars::has_templates(params) {
             return Ok(params.clone());
@@ -847,6 +864,7 @@ impl<'a> Run<'a> {
                 self.running -= 1;
                 self.complete(idx, attempts, result);
             }
+            Msg::Agent { idx, note } => self.agent_note(idx, note),
             Msg::Decided {
                 idx,
                 mut launch,
@@ -1392,6 +1410,8 @@ struct Job {
     tx: mpsc::UnboundedSender<Msg>,
     /// The gate's part: the first attempt's reservation, and what later attempts ask with.
     governed: Option<JobGate>,
+    /// What an `agent` or `chain` step gets from the run.
+    agent: Option<Arc<steps::agents::AgentRuntime>>,
 }
 
 struct JobGate {
@@ -1516,6 +1536,7 @@ impl Job {
         let ctx = StepCtx {
             shared: Arc::clone(&self.shared),
             cancel: self.run_token.child_token(),
+            agent: self.agent.clone(),
         };
         let fut = steps::run(self.kind, params, &ctx);
         tokio::pin!(fut);
@@ -1633,6 +1654,7 @@ impl<'a> Emitter<'a> {
                 artifact_refs: Vec::new(),
                 usage: Usage::default(),
                 emitted_at: String::new(),
+                detail: None,
             },
             clock_millis: i64::MIN,
             started_at_nanos: started_at.timestamp_nanos_opt().unwrap_or(0),
@@ -1790,7 +1812,9 @@ impl<'a> Emitter<'a> {
             self.clock_millis = millis;
             event.emitted_at = timefmt::rfc3339(DateTime::from_timestamp_nanos(nanos));
         }
-        if let Err(e) = self.sink.emit(&self.event) {
+        let sent = self.sink.emit(&self.event);
+        self.event.detail = None;
+        if let Err(e) = sent {
             if !self.warned {
                 tracing::warn!("event sink failed (the run goes on): {e}");
                 self.warned = true;
@@ -1823,7 +1847,7 @@ impl Run<'_> {
         let idx = i as usize;
         let step = &self.mission.steps[idx];
         let simulated = matches!(self.specs[idx].action, Action::Simulated(_));
-        let preview = (!self.secrets.is_empty()).then(|| self.secrets.value(&params));
+        let mut preview = (!self.secrets.is_empty()).then(|| self.secrets.value(&params));
         let prepared = match governance::prepare(
             &step.step_type,
             params,
@@ -1837,8 +1861,15 @@ impl Run<'_> {
                 return None;
             }
         };
-        if let Some((label, value)) = &prepared.secret {
-            self.secrets.add_labelled(label, value);
+        if !prepared.secrets.is_empty() {
+            for (label, value) in &prepared.secrets {
+                self.secrets.add_labelled(label, value);
+            }
+            // The preview shows the parameters, which may hold the secrets just learnt.
+            preview = Some(
+                self.secrets
+                    .value(preview.as_ref().unwrap_or(&prepared.params)),
+            );
         }
         let verdict = self.gate.admit(&GateRequest {
             step_id: &step.id,
@@ -1882,6 +1913,66 @@ impl Run<'_> {
                 None
             }
         }
+    }
+
+    /// What an `agent` or `chain` step gets from the run: the gate, the tools, its script and
+    /// strategy, and a way to report to the scheduler.
+    fn agent_runtime(&self, i: u32, step_id: &Arc<str>) -> Arc<steps::agents::AgentRuntime> {
+        let mission = self.mission;
+        let tx = self.tx.clone();
+        Arc::new(steps::agents::AgentRuntime {
+            gate: Arc::clone(&self.gate),
+            tools: Arc::clone(&self.governance.tools),
+            step_id: Arc::clone(step_id),
+            script: mission.agent_script(step_id).cloned(),
+            strategy: mission.strategy_for(step_id).cloned(),
+            overrides: mission
+                .simulation
+                .as_ref()
+                .filter(|s| s.enabled)
+                .map(|s| s.tools.clone())
+                .unwrap_or_default(),
+            notify: Box::new(move |note| {
+                let _ = tx.send(Msg::Agent { idx: i, note });
+            }),
+        })
+    }
+
+    /// One `mission.progress` event per turn and call of an agent (with the record in the
+    /// event's `detail`); a call waiting for approval makes the step `blocked` meanwhile.
+    fn agent_note(&mut self, i: u32, note: steps::agents::AgentNote) {
+        use steps::agents::NoteState;
+        let idx = i as usize;
+        if self.slots[idx].status.is_final() {
+            return;
+        }
+        let step_id = Arc::clone(&self.specs[idx].id);
+        let attempt = self.slots[idx].attempts.max(1);
+        let (event_type, run_status, step_status) = match note.state {
+            NoteState::Blocked => {
+                self.slots[idx].status = StepStatus::Blocked;
+                self.blocked += 1;
+                (EventType::Blocked, RunStatus::Blocked, StepStatus::Blocked)
+            }
+            NoteState::Unblocked => {
+                self.slots[idx].status = StepStatus::Running;
+                self.blocked = self.blocked.saturating_sub(1);
+                (EventType::Progress, RunStatus::Running, StepStatus::Running)
+            }
+            NoteState::Running => (EventType::Progress, RunStatus::Running, StepStatus::Running),
+        };
+        self.note_waiting();
+        let summary = self.secrets.text(&note.summary);
+        self.emitter.event.detail = Some(self.secrets.value(&note.detail));
+        self.emitter.emit(
+            event_type,
+            Some((&step_id, attempt)),
+            &note.phase,
+            run_status,
+            Some(step_status),
+            summary,
+            Vec::new(),
+        );
     }
 
     /// Starts or ends a wait for approval on the run's clock when the run's state says so;

@@ -423,6 +423,57 @@ impl Gate {
         }
     }
 
+    /// Reserves one model turn of an `agent` or `chain` step (its worst case: the prompt and
+    /// `max_tokens`, clamped to what the caps leave) before it is sent. The step itself passed
+    /// the gate; its turns are budget only, with no audit row of their own (each tool call
+    /// the model makes is gated and audited as a sub-step).
+    pub fn reserve_model_turn(&self, demand: &LlmDemand) -> Result<Reservation, Refusal> {
+        self.ledger
+            .reserve(Spend::default(), Some(demand))
+            .map_err(|refusal| {
+                let note = self.global_cap_note(&refusal).unwrap_or_default();
+                Refusal {
+                    check: Check::Budget,
+                    kind: RefusalKind::BudgetExceeded,
+                    reason: format!("{refusal}{note}"),
+                }
+            })
+    }
+
+    /// Records the refusal of a call an agent's model made to a tool it was not offered: the
+    /// call never reaches the checks (nothing is known of the tool), yet it is audited.
+    pub fn refuse_unoffered(&self, step_id: &str, tool: &str, reason: &str) -> Refusal {
+        let identity = ToolIdentity {
+            name: std::borrow::Cow::Owned(tool.to_string()),
+            sector: std::borrow::Cow::Borrowed(crate::tools::COMMON_SECTOR),
+            side_effects: SideEffects::None,
+            reach: crate::tools::Reach::Outside,
+            cost_usd: 0.0,
+        };
+        let req = GateRequest {
+            step_id,
+            step_type: tool,
+            attempt: 1,
+            tool: &identity,
+            simulated: false,
+            runs_command: false,
+            step_approval: None,
+            llm: None,
+            params: &Value::Null,
+            preview: &Value::Null,
+            endpoints: &[],
+        };
+        match self.refuse(
+            self.row(&req, None),
+            Check::Tool,
+            RefusalKind::Refused,
+            reason.to_string(),
+        ) {
+            Verdict::Refuse(r) => r,
+            _ => unreachable!("refuse always refuses"),
+        }
+    }
+
     /// Ends an attempt's reservation with what it used (see [`Ledger::settle`]).
     pub fn settle(&self, reservation: &Reservation, llm_used: Option<Spend>) -> Option<Overrun> {
         self.ledger.settle(reservation, llm_used)

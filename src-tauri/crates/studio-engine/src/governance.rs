@@ -106,9 +106,10 @@ pub(crate) struct Prepared {
     pub llm: Option<LlmDemand>,
     /// What the step type runs with (for a `tool` step: the prepared call).
     pub params: Value,
-    /// A secret the call reads on its own (an LLM API key from the environment or the OS
-    /// keyring): `(mask label, value)`.
-    pub secret: Option<(String, String)>,
+    /// Secrets the call reads on its own (an LLM API key from the environment or the OS
+    /// keyring) or holds in its parameters (an FTP password): `(mask label, value)`, masked from
+    /// the gate on.
+    pub secrets: Vec<(String, String)>,
     /// Why the call cannot be made (input not matching the tool's schema, a variable of its
     /// template not set). Reported after the gate, which judges the tool first, and ignored
     /// when a simulation override answers the step.
@@ -148,7 +149,7 @@ pub(crate) fn prepare(
                 identity: builtin_identity("llm", &params),
                 runs_command: false,
                 llm: Some(demand(&plan)),
-                secret,
+                secrets: secret.into_iter().collect(),
                 params,
                 deferred_error,
                 endpoints: Vec::new(),
@@ -165,12 +166,27 @@ pub(crate) fn prepare(
                 identity: builtin_identity(other, &params),
                 runs_command: crate::tools::reach(other) == crate::tools::Reach::Program,
                 llm: knowledge.llm,
-                secret: knowledge.secret,
+                secrets: knowledge
+                    .secret
+                    .into_iter()
+                    .chain(param_secrets(other, &params))
+                    .collect(),
                 params,
                 deferred_error: knowledge.deferred_error,
                 endpoints: knowledge.endpoint.into_iter().collect(),
             })
         }
+    }
+}
+
+/// The secrets a step type's parameters hold, under their parameter names or aliases.
+fn param_secrets(step_type: &str, params: &Value) -> Vec<(String, String)> {
+    match step_type {
+        "ftp_upload" | "ftp_download" => crate::steps::ftp_secrets(
+            step_type,
+            &crate::steps::canonical_params(step_type, params.clone()),
+        ),
+        _ => Vec::new(),
     }
 }
 
@@ -249,7 +265,7 @@ fn prepare_tool(
         runs_command: kind == "command",
         llm: llm_demand,
         params: json!({"tool": def.name, "sector": def.sector, "kind": kind, "call": call}),
-        secret,
+        secrets: secret.into_iter().collect(),
         deferred_error,
         endpoints: Vec::new(),
     })

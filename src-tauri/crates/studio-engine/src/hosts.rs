@@ -3,10 +3,11 @@
 //!
 //! Each step type that calls out names its host in a parameter: a URL (`http`,
 //! `websocket_connect`, `service_health`, a `postgres://` or `redis://` connection, a registry
-//! tool that runs `http`) or a `host` (`ping_host`, `ftp_*`, `ssh_execute`, `service_health`).
-//! SQLite files reach no host. A connection the gate cannot read a host from (a bare name that
-//! stands for an environment variable, the default Redis server) is [`Target::Unnamed`]: it is
-//! refused when the perimeter lists hosts, since nobody could say it is allowed.
+//! tool that runs `http`, an `ftp://` URL, `model_inference`'s `endpoint`) or a `host`
+//! (`ping_host`, `ftp_*`, `ssh_execute`, `service_health`). SQLite and ONNX files reach no host.
+//! A connection the gate cannot read a host from (a bare name that stands for an environment
+//! variable, the default Redis server) is [`Target::Unnamed`]: it is refused when the perimeter
+//! lists hosts, since nobody could say it is allowed.
 //!
 //! A host a step's parameters do not spell out — a knowledge step's embeddings provider, named
 //! by `provider:` and resolved from the operator's provider table — reaches the gate as a URL
@@ -78,11 +79,18 @@ fn port(step_type: &str, params: &Value, name: &str) -> Option<u16> {
         .and_then(|n| u16::try_from(n).ok())
 }
 
-/// A URL parameter: its host, or the URL as written when no host can be read from it.
+/// A URL parameter: its host, or the URL as written when no host can be read from it (with
+/// anything between `://` and `@` hidden: the gate's audit row quotes it, and it may hold a
+/// password).
 pub fn from_url(url: &str) -> Target {
     match url_host(url) {
         Some((host, port)) => Target::host(host, port),
-        None => Target::Unnamed(url.to_string()),
+        None => Target::Unnamed(match (url.find("://"), url.rfind('@')) {
+            (Some(start), Some(at)) if at > start => {
+                format!("{}***{}", &url[..start + 3], &url[at..])
+            }
+            _ => url.to_string(),
+        }),
     }
 }
 
@@ -154,10 +162,20 @@ pub fn reached(step_type: &str, params: &Value) -> Vec<Target> {
                 "the default Redis server (REDIS_URL)".to_string(),
             )],
         },
-        "ftp_upload" | "ftp_download" | "ssh_execute" => match text(t, params, "host") {
+        "ftp_upload" | "ftp_download" => match (text(t, params, "url"), text(t, params, "host")) {
+            (Some(url), _) => vec![from_url(url)],
+            (None, Some(h)) => vec![from_host(h, Some(port(t, params, "port").unwrap_or(21)))],
+            (None, None) => Vec::new(),
+        },
+        "ssh_execute" => match text(t, params, "host") {
             Some(h) => vec![from_host(h, port(t, params, "port"))],
             None => Vec::new(),
         },
+        // A workspace ONNX file reaches no host; an inference server does.
+        "model_inference" => text(t, params, "endpoint")
+            .map(from_url)
+            .into_iter()
+            .collect(),
         "tool" => match (
             params.get("kind").and_then(Value::as_str),
             params.get("call"),
@@ -275,6 +293,31 @@ mod tests {
         assert_eq!(
             got("ftp_upload", json!({"host": "ftp.internal", "port": 2121})),
             vec![host("ftp.internal", Some(2121))]
+        );
+        assert_eq!(
+            got("ftp_download", json!({"server": "FTP.internal"})),
+            vec![host("ftp.internal", Some(21))],
+            "an alias, and FTP's own port"
+        );
+        assert_eq!(
+            got(
+                "ftp_download",
+                json!({"url": "ftps://u:pw@files.example.com/out/r.csv"})
+            ),
+            vec![host("files.example.com", Some(21))]
+        );
+        assert_eq!(
+            got(
+                "model_inference",
+                json!({"model": "m", "url": "http://10.1.2.3:8000"})
+            ),
+            vec![host("10.1.2.3", Some(8000))]
+        );
+        assert_eq!(got("model_inference", json!({"model": "m.onnx"})), vec![]);
+        assert_eq!(
+            got("ftp_upload", json!({"url": "ftp://u:pw@[bad/x"})),
+            vec![Target::Unnamed("ftp://***@[bad/x".into())],
+            "what the gate quotes holds no password"
         );
         assert_eq!(
             got(

@@ -383,6 +383,24 @@ pub fn reach(step_type: &str) -> Reach {
     }
 }
 
+/// What a built-in step reaches given its parameters: [`reach`], except that `model_inference`
+/// on a workspace ONNX file runs in-process and reaches nothing outside the run (with an
+/// `endpoint`, or one of its aliases, it asks a model server).
+fn reach_with(step_type: &str, params: &Value) -> Reach {
+    if step_type == "model_inference" {
+        let spec = studio_core::step_params::params_of(step_type);
+        let has_endpoint = params.as_object().is_some_and(|map| {
+            map.iter().any(|(k, v)| {
+                !v.is_null() && spec.map_or(k.as_str(), |s| s.canonical(k)) == "endpoint"
+            })
+        });
+        if !has_endpoint {
+            return Reach::Local;
+        }
+    }
+    reach(step_type)
+}
+
 /// The two things approval rules look at: what a step changes and what it reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Effects {
@@ -498,7 +516,7 @@ pub fn builtin_identity(step_type: &str, params: &Value) -> ToolIdentity {
         side_effects,
         reach: kind
             .and_then(|k| k.family_reach(params))
-            .unwrap_or_else(|| reach(step_type)),
+            .unwrap_or_else(|| reach_with(step_type, params)),
         cost_usd: 0.0,
     }
 }
@@ -680,5 +698,23 @@ run:
             SideEffects::Workspace
         );
         assert_eq!(builtin_identity("noop", &json!({})).sector, COMMON_SECTOR);
+        let local = builtin_identity("model_inference", &json!({"model": "m.onnx"}));
+        assert_eq!(
+            (local.side_effects, local.reach),
+            (SideEffects::None, Reach::Local)
+        );
+        let served = builtin_identity("model_inference", &json!({"model": "m", "url": "http://h"}));
+        assert_eq!(
+            (served.side_effects, served.reach),
+            (SideEffects::None, Reach::Model)
+        );
+        assert_eq!(
+            builtin_identity("ftp_download", &json!({"host": "h"})).side_effects,
+            SideEffects::Workspace
+        );
+        assert_eq!(
+            builtin_identity("ftp_upload", &json!({"host": "h"})).side_effects,
+            SideEffects::External
+        );
     }
 }

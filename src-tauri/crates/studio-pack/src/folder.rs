@@ -232,6 +232,21 @@ impl EvidenceFolder {
             }
             atomic::write_json(&evidence.join(&name), &doc)?;
             evidence_files.push(name);
+            // An agent's tool calls, one file each: `raw/<step>/<n>.json` (DESIGN §5.2).
+            if let Some(calls) = r.output.get("calls").and_then(|c| c.as_array()) {
+                if &*r.step_type == "agent" {
+                    let folder = format!("raw/{}", raw_name(&step.id, i));
+                    let dir = evidence.join(&folder);
+                    std::fs::create_dir_all(&dir).map_err(|e| PackError::io(&dir, e))?;
+                    for call in calls {
+                        let n = call.get("n").and_then(|n| n.as_u64()).unwrap_or(0);
+                        let name = format!("{folder}/{n}.json");
+                        let doc = serde_json::json!({"step_id": step.id, "call": call});
+                        atomic::write_json(&evidence.join(&name), &doc)?;
+                        evidence_files.push(name);
+                    }
+                }
+            }
         }
         self.meta.status = result.status;
         self.meta.reason = result.reason.clone();
@@ -255,13 +270,14 @@ impl EvidenceFolder {
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
     }
 
-    /// The providers and models the `llm` steps used, and which answers were simulated.
+    /// The providers and models the model steps (`llm`, `agent`, `chain`) used, and which
+    /// answers were simulated.
     fn record_models(&mut self, result: &RunResult) {
         let mut providers: Vec<String> = Vec::new();
         let mut models: Vec<String> = Vec::new();
         let mut simulated = Vec::new();
         for (id, r) in result.step_results.iter() {
-            if &*r.step_type != "llm" {
+            if !matches!(&*r.step_type, "llm" | "agent" | "chain") {
                 continue;
             }
             let out = &r.output;

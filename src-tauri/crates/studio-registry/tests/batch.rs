@@ -112,6 +112,7 @@ fn run(
             ..Usage::default()
         },
         emitted_at: at(when),
+        detail: None,
     };
     let final_status = match end {
         EventType::Completed => RunStatus::Completed,

@@ -181,6 +181,8 @@ mod tests {
             "events",
             "mission_templates",
             "review_flags",
+            "run_index",
+            "run_index_docs",
             "runs",
             "step_results",
         ] {

@@ -24,6 +24,8 @@ struct BodyRef<'a> {
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     artifact_refs: &'a [String],
     usage: &'a Usage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +39,8 @@ struct Body {
     #[serde(default)]
     artifact_refs: Vec<String>,
     usage: Usage,
+    #[serde(default)]
+    detail: Option<serde_json::Value>,
 }
 
 /// Writes the body of `event` (what the columns do not hold) as JSON into `buf`.
@@ -51,6 +55,7 @@ pub(crate) fn body(event: &Event, buf: &mut Vec<u8>) -> Result<(), StoreError> {
             summary: &event.summary,
             artifact_refs: &event.artifact_refs,
             usage: &event.usage,
+            detail: event.detail.as_ref(),
         },
     )
     .map_err(|e| StoreError::corrupt("event", e))
@@ -81,6 +86,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
         artifact_refs: body.artifact_refs,
         usage: body.usage,
         emitted_at: r.get(6)?,
+        detail: body.detail,
     })
 }
 

@@ -17,13 +17,16 @@ pub enum HistorySortKey {
     Mission,
     Status,
     Steps,
+    /// Best match first: a search's order ([`Store::search_history`]); other lists sort by
+    /// start time instead.
+    Relevance,
 }
 
 impl HistorySortKey {
     /// The SQL expression of the column; fixed text, never built from input.
-    fn column(self) -> &'static str {
+    pub(crate) fn column(self) -> &'static str {
         match self {
-            Self::Started => "started_at",
+            Self::Started | Self::Relevance => "started_at",
             Self::Duration => "runtime_ms",
             Self::Cost => "cost_usd",
             Self::Mission => "mission_name COLLATE NOCASE",
@@ -72,7 +75,7 @@ pub struct HistoryFacets {
 }
 
 /// `LIKE` pattern for a substring, with `\` as escape character.
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('%');
     for c in text.chars() {
@@ -85,12 +88,12 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
-const SECTOR: &str = "json_extract(mission_json, '$.sector')";
+pub(crate) const SECTOR: &str = "json_extract(mission_json, '$.sector')";
 
 /// Whether a run has a simulated answer (see [`HistoryRow::simulated`]): an `llm` step whose
 /// output says `simulated`, or a step that the enabled `simulation` block names by its type,
 /// its id or (a `tool` step) its tool, as the engine matches them.
-const SIMULATED: &str = "(EXISTS (SELECT 1 FROM step_results sr
+pub(crate) const SIMULATED: &str = "(EXISTS (SELECT 1 FROM step_results sr
          WHERE sr.run_id = runs.run_id AND sr.step_type = 'llm'
            AND json_extract(sr.output, '$.simulated') = 1)
      OR (json_extract(mission_json, '$.simulation.enabled') = 1 AND EXISTS (

@@ -139,6 +139,8 @@ impl Store {
             }
         }
         drop((step_upsert, event_insert));
+        // A run is findable from the moment it is in the history.
+        crate::run_index::index_run(&tx, &run.run_id)?;
         tx.commit()?;
         Ok(Ingested {
             steps: ingest.steps.len(),

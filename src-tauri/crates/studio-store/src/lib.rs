@@ -5,7 +5,8 @@
 //! newer build, migrates an older one, and checks the connection settings (WAL, foreign keys,
 //! busy timeout, synchronous=NORMAL). [`StoreSink`] records a run as the engine emits it, in
 //! batched transactions, passing events on only once committed. [`Store::recover_interrupted`]
-//! ends the runs of processes that are gone.
+//! ends the runs of processes that are gone. [`Store::search_history`] searches the mission
+//! pack's INDEX: what finished runs produced, indexed in the transaction that ends them.
 
 mod active;
 mod audit;
@@ -15,11 +16,14 @@ mod error;
 mod event_row;
 mod history_query;
 mod ingest;
+mod match_line;
 mod migrations;
 mod model;
 mod owner;
 mod read;
 mod recovery;
+mod run_index;
+mod run_search;
 mod sink;
 mod templates;
 mod write;
@@ -37,6 +41,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use model::{NewRun, RecoveredRun, ResumeSource, RunFilter, RunSummary, StepRow, INTERRUPTED};
 pub use owner::ProcessIdentity;
 pub use recovery::{STEP_INTERRUPTED, STEP_NOT_STARTED};
+pub use run_search::{MatchField, SearchHit, SearchMatch, MATCHES_PER_RUN};
 pub use sink::StoreSink;
 pub use templates::{TemplateRecord, TemplateRow};
 pub use write::{Applied, Write};

@@ -25,13 +25,33 @@ const FILES: &[(&str, &str)] = &[
         "0004_template_needs.sql",
         include_str!("../migrations/0004_template_needs.sql"),
     ),
+    (
+        "0005_run_index.sql",
+        include_str!("../migrations/0005_run_index.sql"),
+    ),
 ];
+
+/// The migration (1-based number) after whose SQL the runs already recorded are indexed, in
+/// the same transaction: the INDEX is complete from the moment it exists.
+const RUN_INDEX: usize = 5;
 
 /// The schema version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = FILES.len() as u32;
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(FILES.iter().map(|(_, sql)| M::up(sql)).collect())
+    Migrations::new(
+        FILES
+            .iter()
+            .enumerate()
+            .map(|(i, (_, sql))| match i + 1 {
+                RUN_INDEX => M::up_with_hook(sql, |tx: &rusqlite::Transaction<'_>| {
+                    crate::run_index::backfill(tx)?;
+                    Ok(())
+                }),
+                _ => M::up(sql),
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

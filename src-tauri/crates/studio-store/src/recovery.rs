@@ -158,6 +158,7 @@ impl Store {
                 ..Usage::default()
             },
             emitted_at: at.clone(),
+            detail: None,
         };
         let mut insert = tx.prepare_cached(INSERT_EVENT)?;
         insert_event(&tx, &mut insert, &mut Vec::new(), &event)?;
@@ -167,6 +168,8 @@ impl Store {
              WHERE run_id = ?1",
             params![run_id, INTERRUPTED, at, runtime_ms as i64],
         )?;
+        // Ended runs are findable by what they produced before the process stopped.
+        crate::run_index::index_run(&tx, run_id)?;
         tx.commit()?;
         Ok(Some(RecoveredRun {
             run_id: run_id.to_string(),

@@ -90,6 +90,7 @@ impl Store {
         };
         let texts = if made.is_empty() { texts } else { &made };
         let mut applied = Applied::default();
+        let mut ended_runs: Vec<&str> = Vec::new();
         for (write, text) in writes.iter().zip(texts) {
             match write {
                 Write::Accept(run, event) => {
@@ -104,6 +105,7 @@ impl Store {
                         // Only reached when every event of the batch is new (else rolled
                         // back), so the run is ended exactly when its final event goes in.
                         end_run(&tx, event)?;
+                        ended_runs.push(&*event.run_id);
                     }
                     events.push((event, text.as_deref().unwrap_or_default()));
                 }
@@ -136,6 +138,7 @@ impl Store {
             return Ok(None);
         }
         flush_steps(&tx, &mut steps)?;
+        index_ended(&tx, &ended_runs)?;
         tx.commit()?;
         Ok(Some(applied))
     }
@@ -147,6 +150,7 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let ended = ended_steps(writes);
         let mut applied = Applied::default();
+        let mut ended_runs: Vec<&str> = Vec::new();
         // Prepared once per batch, not looked up per write.
         let mut event_insert = tx.prepare_cached(INSERT_EVENT)?;
         let mut step_upsert = tx.prepare_cached(UPSERT_STEP)?;
@@ -163,6 +167,7 @@ impl Store {
                     let outcome = insert_event(&tx, &mut event_insert, &mut payload, event)?;
                     if outcome == Insert::New && event.event_type.is_final() {
                         end_run(&tx, event)?;
+                        ended_runs.push(&*event.run_id);
                     }
                     count(&mut applied, outcome);
                 }
@@ -185,9 +190,19 @@ impl Store {
             }
         }
         drop((event_insert, step_upsert, step_started));
+        index_ended(&tx, &ended_runs)?;
         tx.commit()?;
         Ok(applied)
     }
+}
+
+/// Indexes the runs a batch ended, once all of the batch's step rows are written: the INDEX
+/// commits with the run's end (see [`crate::run_index`]).
+fn index_ended(tx: &Transaction<'_>, runs: &[&str]) -> Result<(), StoreError> {
+    for run_id in runs {
+        crate::run_index::index_run(tx, run_id)?;
+    }
+    Ok(())
 }
 
 /// Rows per multi-row statement; a shorter rest goes in statements of [`TAIL`] rows, then one

@@ -46,6 +46,7 @@ fn event(run: &str, seq: u64, t: EventType, step: Option<&str>, phase: &str) -> 
             ..Usage::default()
         },
         emitted_at: format!("2026-01-0{}T00:00:00.{seq:03}Z", 1 + seq % 8),
+        detail: None,
     }
 }
 

@@ -32,7 +32,7 @@ export function groupByFamily(types: readonly StepType[]): { family: string; typ
 export function StepCatalogue({ types }: { types: readonly StepType[] }) {
   const available = types.filter((t) => t.available).length;
   const refused = types.length - available;
-  const example = types.find((t) => !t.available)?.name ?? "agent";
+  const example = types.find((t) => !t.available)?.name;
   return (
     <section className="card" id="about-step-types" aria-labelledby="about-step-types-title" data-testid="about-step-types">
       <h2 className="card-title" id="about-step-types-title">
@@ -40,17 +40,29 @@ export function StepCatalogue({ types }: { types: readonly StepType[] }) {
       </h2>
       <p className="card-hint about-steps-intro" data-testid="about-step-types-summary">
         Each step of a mission has a type: what the step does. Mission Studio reads all {types.length} step types of
-        RustChain&rsquo;s catalogue, and this version runs {available} of them. A mission that uses one of the other{" "}
-        {refused} is refused when it is validated, before anything runs, with a message that names the step and lists
-        the types available now (&ldquo;<code>{example}</code> is not available yet in this version&rdquo;).
+        RustChain&rsquo;s catalogue, and this version runs {example ? available : `all ${available}`} of them.{" "}
+        {example ? (
+          <>
+            A mission that uses one of the other {refused} is refused when it is validated, before anything runs, with
+            a message that names the step and lists the types available now (&ldquo;<code>{example}</code> is not
+            available yet in this version&rdquo;).
+          </>
+        ) : (
+          <>
+            A type that is not in the catalogue is refused when it is validated, before anything runs, with a message
+            that names the step and the closest known type.
+          </>
+        )}
       </p>
       <p className="about-steps-legend">
         <span className="step-chip is-on">
           <Check size={11} aria-hidden /> runs in this version
         </span>
-        <span className="step-chip">
-          <Minus size={11} aria-hidden /> refused at validation
-        </span>
+        {example ? (
+          <span className="step-chip">
+            <Minus size={11} aria-hidden /> refused at validation
+          </span>
+        ) : null}
       </p>
       <dl className="about-families">
         {groupByFamily(types).map(({ family, types: list }) => {

@@ -1,5 +1,5 @@
-import { ArrowDown, ArrowUp, ChevronsUpDown, GitCompare, History, RefreshCw, Search, X } from "lucide-react";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { ArrowDown, ArrowUp, ChevronsUpDown, GitCompare, History, RefreshCw, Search, SearchX, Sparkles, X } from "lucide-react";
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 import { EmptyState } from "../../components/EmptyState";
 import { historyIpc, type ApiError, type RunList, type RunListItem, type RunSortKey } from "../../ipc";
@@ -10,6 +10,7 @@ import {
   filtersToParams,
   nextSort,
   toQuery,
+  withText,
   type HistoryFilters,
 } from "./filters";
 import { formatDateTime, formatRelative } from "../../lib/dates";
@@ -17,6 +18,7 @@ import { DateFilter } from "./DateFilter";
 import { FINAL_RUN_STATUSES, formatCost, formatDuration, RUN_STATUSES, shortId, statusLabel } from "./format";
 import { StatusBadge } from "./StatusBadge";
 import { SimulatedTag } from "../../components/SimulatedTag";
+import { SearchMatchesRow } from "./SearchMatches";
 
 const COLUMNS: { key: RunSortKey | null; label: string; className?: string }[] = [
   { key: "status", label: "Status" },
@@ -51,6 +53,13 @@ function SortHeader({
   );
 }
 
+/** "2 of 5 runs match “tide” · best match first". */
+function searchSummary(found: number, total: number, text: string, bestFirst: boolean): string {
+  const of = `of ${total} run${total === 1 ? "" : "s"}`;
+  if (found === 0) return `No run ${of} matches “${text}”`;
+  return `${found} ${of} ${found === 1 ? "matches" : "match"} “${text}”${bestFirst && found > 1 ? " · best match first" : ""}`;
+}
+
 export function HistoryList() {
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
@@ -71,17 +80,41 @@ export function HistoryList() {
     (patch: Partial<HistoryFilters>) => setParams(filtersToParams({ ...filters, ...patch }), { replace: true }),
     [filters, setParams],
   );
+  const applyText = useCallback(
+    (next: string) => setParams(filtersToParams(withText(filters, next)), { replace: true }),
+    [filters, setParams],
+  );
 
-  // Typing filters after a short pause.
+  // Typing searches after a short pause; Enter searches at once, Escape clears.
   useEffect(() => {
     if (text === filters.text) return;
-    const t = window.setTimeout(() => update({ text }), 200);
+    const t = window.setTimeout(() => applyText(text), 250);
     return () => window.clearTimeout(t);
-  }, [text, filters.text, update]);
+  }, [text, filters.text, applyText]);
 
+  const tbody = useRef<HTMLTableSectionElement>(null);
+  const onSearchKey = (e: KeyboardEvent<HTMLInputElement>) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      applyText(text);
+    } else if (e.key === "Escape" && text) {
+      e.preventDefault();
+      setText("");
+      applyText("");
+    } else if (e.key === "ArrowDown") {
+      // Down from the box goes to the first run found.
+      const first = tbody.current?.querySelector<HTMLElement>(".hx-row");
+      if (first) {
+        e.preventDefault();
+        first.focus();
+      }
+    }
+  };
+
+  const searching = filters.text.trim() !== "";
   const query = useMemo(() => toQuery(filters), [filters]);
   const load = useCallback(() => {
-    historyIpc.listRuns(query).then(
+    (searching ? historyIpc.searchRuns(query) : historyIpc.listRuns(query)).then(
       (list) => {
         setData(list);
         setError(null);
@@ -92,7 +125,7 @@ export function HistoryList() {
         setLoading(false);
       },
     );
-  }, [query]);
+  }, [query, searching]);
 
   useEffect(load, [load]);
   const refresh = () => {
@@ -125,10 +158,12 @@ export function HistoryList() {
       <header className="hx-header">
         <div>
           <h1 data-testid="page-title">History</h1>
-          <p className="page-subtitle">
-            {data
-              ? `${data.totalRuns} run${data.totalRuns === 1 ? "" : "s"} recorded${active ? ` · ${runs.length} shown` : ""}`
-              : "Every run, what it cost, and what it produced."}
+          <p className="page-subtitle" data-testid="history-subtitle">
+            {!data
+              ? "Every run, what it cost, and what it produced."
+              : searching
+                ? searchSummary(runs.length, data.totalRuns, filters.text.trim(), filters.sort === "relevance")
+                : `${data.totalRuns} run${data.totalRuns === 1 ? "" : "s"} recorded${active ? ` · ${runs.length} shown` : ""}`}
           </p>
         </div>
         <div className="hx-actions">
@@ -156,13 +191,35 @@ export function HistoryList() {
           <Search size={15} aria-hidden />
           <input
             type="search"
-            placeholder="Search mission, run id or reason"
+            placeholder="Search what runs produced, a mission or a run id"
             value={text}
             onChange={(e) => setText(e.target.value)}
-            aria-label="Search runs"
+            onKeyDown={onSearchKey}
+            aria-label="Search runs by what they produced, their mission or run id"
+            title="Finds runs by their summary, step outputs and errors, and output file names, or by mission name or run id. Enter searches now, Escape clears."
             data-testid="history-search"
           />
+          {text ? (
+            <button
+              type="button"
+              className="hx-search-clear"
+              onClick={() => {
+                setText("");
+                applyText("");
+              }}
+              aria-label="Clear the search"
+              title="Clear the search (Escape)"
+              data-testid="history-search-clear"
+            >
+              <X size={14} aria-hidden />
+            </button>
+          ) : null}
         </label>
+        {searching && filters.sort !== "relevance" ? (
+          <button type="button" className="hx-btn hx-btn-ghost" onClick={() => update({ sort: "relevance", descending: false })} data-testid="sort-relevance">
+            <Sparkles size={14} aria-hidden /> Best match first
+          </button>
+        ) : null}
         <label className="hx-select">
           <span>Status</span>
           <select value={filters.status} onChange={(e) => update({ status: e.target.value })} data-testid="filter-status">
@@ -203,7 +260,8 @@ export function HistoryList() {
             className="hx-btn hx-btn-ghost"
             onClick={() => {
               setText("");
-              setParams(filtersToParams({ ...DEFAULT_FILTERS, sort: filters.sort, descending: filters.descending }), { replace: true });
+              const order = filters.sort === "relevance" ? {} : { sort: filters.sort, descending: filters.descending };
+              setParams(filtersToParams({ ...DEFAULT_FILTERS, ...order }), { replace: true });
             }}
             data-testid="filter-clear"
           >
@@ -239,63 +297,86 @@ export function HistoryList() {
                 ))}
               </tr>
             </thead>
-            <tbody>
+            <tbody ref={tbody}>
               {runs.map((r) => {
                 const isSelected = selected.includes(r.runId);
+                const matches = r.matches ?? [];
                 return (
-                  <tr
-                    key={r.runId}
-                    className={`hx-row${isSelected ? " is-selected" : ""}`}
-                    onClick={() => open(r)}
-                    onKeyDown={(e) => {
-                      if (e.key === "Enter") open(r);
-                    }}
-                    tabIndex={0}
-                    data-testid={`run-row-${r.runId}`}
-                    data-status={r.status}
-                  >
-                    <td className="hx-check-col" onClick={(e) => e.stopPropagation()}>
-                      <input
-                        type="checkbox"
-                        checked={isSelected}
-                        onChange={() => toggle(r.runId)}
-                        aria-label={`Select ${r.missionName} run ${shortId(r.runId)} to compare`}
-                        data-testid={`run-select-${r.runId}`}
-                      />
-                    </td>
-                    <td>
-                      <StatusBadge status={r.status} compact />
-                    </td>
-                    <td className="hx-mission-cell">
-                      <div className="hx-mission-name">{r.missionName || r.missionId}</div>
-                      <div className="hx-mission-sub">
-                        <span className="mono">{shortId(r.runId)}</span>
-                        {r.resumedFrom ? <span className="hx-tag">resumed</span> : null}
-                        {r.simulated ? (
-                          <SimulatedTag testId={`run-simulated-${r.runId}`} title="Some answers of this run were simulated, not real" size={11} />
-                        ) : null}
-                        {r.reason && r.status !== "completed" ? (
-                          <span className="hx-reason" title={r.reason}>
-                            {r.reason}
-                          </span>
-                        ) : null}
-                      </div>
-                    </td>
-                    <td>
-                      <span className="hx-sector">{r.sector === "default" ? "—" : r.sector}</span>
-                    </td>
-                    <td title={formatDateTime(r.startedAt, { seconds: true })} data-testid={`run-started-${r.runId}`}>
-                      {formatRelative(r.startedAt, now)}
-                    </td>
-                    <td className="num mono">{formatDuration(r.durationMs)}</td>
-                    <td className="num mono">{formatCost(r.costUsd)}</td>
-                    <td className="num mono">{r.stepCount}</td>
-                  </tr>
+                  <Fragment key={r.runId}>
+                    <tr
+                      className={`hx-row${isSelected ? " is-selected" : ""}${matches.length ? " has-matches" : ""}`}
+                      onClick={() => open(r)}
+                      onKeyDown={(e) => {
+                        if (e.key === "Enter") open(r);
+                      }}
+                      tabIndex={0}
+                      data-testid={`run-row-${r.runId}`}
+                      data-status={r.status}
+                    >
+                      <td className="hx-check-col" onClick={(e) => e.stopPropagation()}>
+                        <input
+                          type="checkbox"
+                          checked={isSelected}
+                          onChange={() => toggle(r.runId)}
+                          aria-label={`Select ${r.missionName} run ${shortId(r.runId)} to compare`}
+                          data-testid={`run-select-${r.runId}`}
+                        />
+                      </td>
+                      <td>
+                        <StatusBadge status={r.status} compact />
+                      </td>
+                      <td className="hx-mission-cell">
+                        <div className="hx-mission-name">{r.missionName || r.missionId}</div>
+                        <div className="hx-mission-sub">
+                          <span className="mono">{shortId(r.runId)}</span>
+                          {r.resumedFrom ? <span className="hx-tag">resumed</span> : null}
+                          {r.simulated ? (
+                            <SimulatedTag testId={`run-simulated-${r.runId}`} title="Some answers of this run were simulated, not real" size={11} />
+                          ) : null}
+                          {r.reason && r.status !== "completed" ? (
+                            <span className="hx-reason" title={r.reason}>
+                              {r.reason}
+                            </span>
+                          ) : null}
+                        </div>
+                      </td>
+                      <td>
+                        <span className="hx-sector">{r.sector === "default" ? "—" : r.sector}</span>
+                      </td>
+                      <td title={formatDateTime(r.startedAt, { seconds: true })} data-testid={`run-started-${r.runId}`}>
+                        {formatRelative(r.startedAt, now)}
+                      </td>
+                      <td className="num mono">{formatDuration(r.durationMs)}</td>
+                      <td className="num mono">{formatCost(r.costUsd)}</td>
+                      <td className="num mono">{r.stepCount}</td>
+                    </tr>
+                    {matches.length ? <SearchMatchesRow runId={r.runId} matches={matches} columns={COLUMNS.length} onOpen={() => open(r)} /> : null}
+                  </Fragment>
                 );
               })}
             </tbody>
           </table>
-          {runs.length === 0 ? (
+          {runs.length === 0 && searching ? (
+            <div className="hx-no-match hx-search-empty" data-testid="history-search-empty">
+              <SearchX size={26} aria-hidden />
+              <strong>No run matches “{filters.text.trim()}”{active > 1 ? " with these filters" : ""}.</strong>
+              <p>
+                The search looks in what finished runs produced — their summary, step outputs and errors, and output file names — and in mission
+                names and run ids. Every word must appear, whole or as the start of a longer one (“tide” also finds “tides”).
+              </p>
+              <button
+                type="button"
+                className="hx-btn"
+                onClick={() => {
+                  setText("");
+                  applyText("");
+                }}
+                data-testid="history-search-empty-clear"
+              >
+                <X size={14} aria-hidden /> Clear the search
+              </button>
+            </div>
+          ) : runs.length === 0 ? (
             <div className="hx-no-match" data-testid="history-no-match">
               No run matches these filters.
             </div>

@@ -227,7 +227,15 @@ export function ApprovalCard({ approval, onAnswer, showRun = false, autoFocus = 
         </span>
         <div className="approval-title">
           <div className="approval-title-main">
-            Approve step <code>{approval.stepId}</code>?
+            {approval.stepId.includes("#") ? (
+              <>
+                Approve call {approval.stepId.split("#")[1]} of agent step <code>{approval.stepId.split("#")[0]}</code>?
+              </>
+            ) : (
+              <>
+                Approve step <code>{approval.stepId}</code>?
+              </>
+            )}
           </div>
           <div className="approval-sub">
             {showRun ? <span>{approval.missionName} · </span> : null}

@@ -9,6 +9,8 @@ import { Link } from "react-router";
 import { CopyButton } from "../../components/CopyButton";
 import { DagView, StatusIcon, StepTypeIcon, type DagNodeData } from "../../components/dag";
 import { runsIpc, toApiError, type ApprovalDto, type RunViewDto, type StepDetailDto } from "../../ipc";
+import { AgentTimeline } from "./AgentTimeline";
+import type { AgentRecord } from "./agentTimeline";
 import { ApprovalCard } from "./ApprovalCard";
 import { formatClock, formatDuration, formatUsd } from "./format";
 import { Gauges } from "./Gauges";
@@ -196,11 +198,13 @@ function StepDrawer({
   runId,
   stepId,
   step,
+  agentRecords,
   onClose,
 }: {
   runId: string;
   stepId: string;
   step: StepState | undefined;
+  agentRecords: readonly AgentRecord[] | undefined;
   onClose: () => void;
 }) {
   const [detail, setDetail] = useState<StepDetailDto | null>(null);
@@ -295,6 +299,12 @@ function StepDrawer({
             </>
           ) : null}
         </dl>
+        {d?.stepType === "agent" || (agentRecords?.length ?? 0) > 0 ? (
+          <section className="drawer-section">
+            <h4>Agent timeline</h4>
+            <AgentTimeline records={agentRecords} output={out} />
+          </section>
+        ) : null}
         {detail?.error ? (
           <section className="drawer-section">
             <h4>Error</h4>
@@ -587,7 +597,13 @@ export function RunView({ runId }: { runId: string }) {
         </div>
         <div className="run-side">
           {selected ? (
-            <StepDrawer runId={runId} stepId={selected} step={state?.steps[selected]} onClose={() => setSelected(null)} />
+            <StepDrawer
+              runId={runId}
+              stepId={selected}
+              step={state?.steps[selected]}
+              agentRecords={state?.agents?.[selected]}
+              onClose={() => setSelected(null)}
+            />
           ) : (
             <section className="side-panel">
               <header className="side-head">

@@ -3,6 +3,7 @@
 // and is ignored. Steps that did not change keep their object identity, so memoised nodes of a
 // large graph do not re-render.
 import type { RunEventDto, RunStepDto, UsageDto } from "../../ipc";
+import { agentRecord, type AgentRecord } from "./agentTimeline";
 
 export type StepStatus = RunStepDto["status"];
 export type RunStatus = RunEventDto["status"];
@@ -47,6 +48,8 @@ export interface RunState {
   finishedAt: number | null;
   /** Epoch ms of the newest event applied (the live runtime and wait run on from it). */
   lastEventAt?: number | null;
+  /** Each agent step's turns and calls as its events reported them, in order. */
+  agents?: Record<string, AgentRecord[]>;
 }
 
 export const LOG_LIMIT = 400;
@@ -106,6 +109,7 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
   let copied = false;
   let { lastSeq, status, usage, final, outcome, startedAt, finishedAt } = state;
   let lastEventAt = state.lastEventAt ?? null;
+  let agents = state.agents ?? {};
   const newLog: LogEntry[] = [];
   for (const e of fresh) {
     if (e.seq <= lastSeq) continue; // a duplicate within the batch
@@ -138,6 +142,10 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
       }
       steps[e.stepId] = next;
     }
+    const record = e.stepId !== null ? agentRecord(e) : null;
+    if (record && e.stepId !== null) {
+      agents = { ...agents, [e.stepId]: [...(agents[e.stepId] ?? []), record] };
+    }
     if (isFinalEvent(e.eventType)) {
       final = true;
       outcome = e.summary;
@@ -166,6 +174,7 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
     startedAt,
     finishedAt,
     lastEventAt,
+    agents,
   };
 }
 

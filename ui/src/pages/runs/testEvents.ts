@@ -20,6 +20,7 @@ export function eventMaker() {
       artifactRefs: [],
       usage: { runtimeMs: 0, llmCalls: 0, tokens: 0, costUsd: 0, approvalWaitMs: 0 },
       emittedAt: new Date(1_700_000_000_000 + seq * 100).toISOString(),
+      detail: null,
       ...partial,
     };
   };

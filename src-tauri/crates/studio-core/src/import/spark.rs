@@ -567,17 +567,7 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
         .state_schema
         .as_ref()
         .map(|schema| convert_state(schema, &mut notes));
-    if !spec.strategies.is_empty() {
-        let targets: Vec<&str> = spec.strategies.iter().map(|s| s.target.as_str()).collect();
-        notes.push(ImportNote::dropped(
-            "strategies",
-            format!(
-                "reasoning strategies for {} have no native counterpart (an `llm` step is one \
-                 model call)",
-                targets.join(", ")
-            ),
-        ));
-    }
+    let strategies = convert_strategies(&spec.strategies, &mut notes);
     if let Some(t) = &spec.telemetry {
         notes.push(ImportNote::dropped(
             "telemetry",
@@ -621,6 +611,7 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
                     static_response: t.static_response.clone(),
                 })
                 .collect(),
+            agents: Vec::new(),
         }
     });
 
@@ -631,10 +622,56 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
         state_schema,
         simulation,
         plan,
+        strategies,
         steps,
         ..Mission::default()
     };
     Imported { mission, notes }
+}
+
+/// Spark's strategy bindings, kept as the native `strategies:` (DESIGN §5.2): `react` and
+/// `plan_and_solve` are the agent step's strategies; another type, or a custom class, cannot
+/// run here and is dropped with a note.
+fn convert_strategies(
+    specs: &[StrategyBindingSpec],
+    notes: &mut Vec<ImportNote>,
+) -> Vec<crate::agents::StrategyBinding> {
+    let mut kept = Vec::new();
+    for spec in specs {
+        let field = format!("strategies[{}]", spec.target);
+        match crate::agents::StrategyKind::parse(&spec.strategy.strategy_type) {
+            Some(kind) if spec.strategy.custom_class.is_none() => {
+                notes.push(ImportNote::mapped(
+                    field,
+                    format!(
+                        "to `strategies:` ({} for agent step `{}`)",
+                        kind.as_str(),
+                        spec.target
+                    ),
+                ));
+                kept.push(crate::agents::StrategyBinding {
+                    target: spec.target.clone(),
+                    reference: spec.reference.clone(),
+                    strategy: crate::agents::Strategy {
+                        kind,
+                        config: spec.strategy.config.clone(),
+                    },
+                    description: spec.description.clone(),
+                });
+            }
+            _ => notes.push(ImportNote::dropped(
+                field,
+                format!(
+                    "strategy `{}` cannot run here (agent steps know react and plan_and_solve)",
+                    spec.strategy
+                        .custom_class
+                        .as_deref()
+                        .unwrap_or(&spec.strategy.strategy_type)
+                ),
+            )),
+        }
+    }
+    kept
 }
 
 fn push_unique(list: &mut Vec<String>, item: &str) {

@@ -187,15 +187,20 @@ const FILE_MOVES: &[(&str, &str)] = &[
     ("dest", "destination"),
 ];
 
+mod agents;
 mod builtin;
 mod code;
 pub mod csv_ops;
 mod data;
 mod db;
 mod git;
+mod inference;
+mod input_schema;
 pub mod knowledge;
 mod network;
 mod system;
+
+pub use input_schema::input_schema;
 
 /// The step type families, each in its own file, in the order the reference lists them.
 const FAMILIES: &[&[StepParams]] = &[
@@ -206,6 +211,8 @@ const FAMILIES: &[&[StepParams]] = &[
     code::STEPS,
     system::STEPS,
     network::STEPS,
+    agents::STEPS,
+    inference::STEPS,
     knowledge::STEPS,
 ];
 

@@ -1,6 +1,18 @@
-//! Network step types: WebSocket exchanges and remote programs over SSH.
+//! Network step types: WebSocket exchanges, FTP transfers and remote programs over SSH.
 
 use super::*;
+
+const FTP_HOST_DOC: &str =
+    "the FTP server's host name or address (may hold the port: `files.internal:2121`)";
+const FTP_URL_DOC: &str = "the server as a URL instead of `host`: `ftp://[user[:password]@]host[:port]/path` (`ftps://` asks for explicit FTPS, like `secure: true`); its path is the remote file when `remote_path` is not given, and its user and password count as `username` and `password`";
+const FTP_PASSWORD_DOC: &str = "the password (default for `anonymous`: `anonymous@`); write it as `{{env.NAME}}` so the mission file holds none. It is masked in every output, event, audit row and message";
+const FTP_SECURE_DOC: &str = "explicit FTPS: `AUTH TLS` on the control connection before logging in, and protected (TLS) data connections; the server's certificate must chain to the usual web roots (Mozilla's list, built in) or to `ca_cert`, for the name in `host` (default false: plain FTP, where the password crosses the network in clear)";
+const FTP_CA_DOC: &str = "a workspace PEM file of certificates trusted for this step's FTPS server, besides the built-in web roots (for a company or self-signed certificate authority)";
+const FTP_TIMEOUT_DOC: &str = "how long the whole step (connecting, logging in, the transfer) may take before the connection is dropped and the step fails (default 300)";
+const FTP_CONNECT_TIMEOUT_DOC: &str =
+    "how long connecting (and the TLS handshake) may take (default 10)";
+const FTP_PASSIVE_DOC: &str = "passive mode, where the client opens each data connection, to the control connection's address (default true); false uses active mode, where the server connects back to this machine";
+const FTP_BINARY_DOC: &str = "binary transfer (`TYPE I`: bytes unchanged, the default); false uses ASCII (`TYPE A`), where line endings are converted to CRLF on the way";
 
 pub(super) const STEPS: &[StepParams] = &[
 StepParams {
@@ -62,6 +74,109 @@ StepParams {
         out("exit_code", "the remote program's exit status"),
         out("stdout", "its standard output"),
         out("stderr", "its standard error"),
+    ],
+    output_is_parameters: false,
+},
+StepParams {
+    step_type: "ftp_upload",
+    summary: "Uploads one workspace file to an FTP server, over plain FTP or explicit FTPS (`AUTH TLS`, `secure: true`). Passive mode by default, with each data connection opened to the control connection's own address, so the transfer reaches only the host the perimeter allowed (`network.allowed_hosts`). The password is never shown: it is masked in the output, events, audit rows and messages. A refused login fails with the server's message; a timeout or a cancel drops the connection. Side effects: external.",
+    params: &[
+        opt("host", ParamType::String, FTP_HOST_DOC),
+        opt("url", ParamType::String, FTP_URL_DOC),
+        opt("port", ParamType::PositiveInteger, "the control port (default 21); with `url`, write it in the URL instead"),
+        opt("username", ParamType::String, "the user to log in as (default `anonymous`)"),
+        opt("password", ParamType::String, FTP_PASSWORD_DOC),
+        req("local_path", ParamType::String, "the workspace file to send (no `..`, not absolute)"),
+        opt("remote_path", ParamType::String, "where to store it on the server, relative to the login folder or absolute (`/incoming/data.csv`); default: the URL's path, else the local file's name. A folder (ending in `/`) receives the file under its local name"),
+        opt("secure", ParamType::Bool, FTP_SECURE_DOC),
+        opt("ca_cert", ParamType::String, FTP_CA_DOC),
+        opt("passive", ParamType::Bool, FTP_PASSIVE_DOC),
+        opt("binary", ParamType::Bool, FTP_BINARY_DOC),
+        opt("create_dirs", ParamType::Bool, "create the missing remote folders of `remote_path` first (default false)"),
+        opt("timeout_seconds", ParamType::PositiveInteger, FTP_TIMEOUT_DOC),
+        opt("connect_timeout_seconds", ParamType::PositiveInteger, FTP_CONNECT_TIMEOUT_DOC),
+    ],
+    any_parameters: false,
+    rules: &[ParamRule::ExactlyOne(&["host", "url"])],
+    aliases: &[
+        ("user", "username"),
+        ("pass", "password"),
+        ("local", "local_path"),
+        ("local_file", "local_path"),
+        ("source", "local_path"),
+        ("file", "local_path"),
+        ("remote", "remote_path"),
+        ("remote_file", "remote_path"),
+        ("destination", "remote_path"),
+        ("ftps", "secure"),
+        ("tls", "secure"),
+        ("ca_file", "ca_cert"),
+        ("passive_mode", "passive"),
+        ("create_directories", "create_dirs"),
+        ("mkdirs", "create_dirs"),
+        ("timeout", "timeout_seconds"),
+        ("server", "host"),
+    ],
+    output: &[
+        out("host", "the server"),
+        out("port", "its control port"),
+        out("secure", "whether the transfer went over FTPS"),
+        out("local_path", "the workspace file sent"),
+        out("remote_path", "where the server stored it"),
+        out("bytes", "how many bytes were sent (in ASCII mode, with the carriage returns added)"),
+    ],
+    output_is_parameters: false,
+},
+StepParams {
+    step_type: "ftp_download",
+    summary: "Downloads one file from an FTP server into the workspace, over plain FTP or explicit FTPS (`AUTH TLS`, `secure: true`). The file is written under a temporary name and renamed when complete, so a failed or cancelled transfer never leaves a partial file; it is reported as an artifact. Passive mode by default, with each data connection opened to the control connection's own address, so the transfer reaches only the host the perimeter allowed (`network.allowed_hosts`). The password is never shown. A missing remote file or a refused login fails with the server's message. Side effects: the workspace.",
+    params: &[
+        opt("host", ParamType::String, FTP_HOST_DOC),
+        opt("url", ParamType::String, FTP_URL_DOC),
+        opt("port", ParamType::PositiveInteger, "the control port (default 21); with `url`, write it in the URL instead"),
+        opt("username", ParamType::String, "the user to log in as (default `anonymous`)"),
+        opt("password", ParamType::String, FTP_PASSWORD_DOC),
+        opt("remote_path", ParamType::String, "the file to fetch, relative to the login folder or absolute (`/outgoing/report.csv`); default: the URL's path"),
+        opt("local_path", ParamType::String, "where to write it in the workspace (no `..`, not absolute; default: the remote file's name). A folder (ending in `/`) receives it under the remote name"),
+        opt("overwrite", ParamType::Bool, "replace an existing workspace file (default true; false fails the step when it exists)"),
+        opt("secure", ParamType::Bool, FTP_SECURE_DOC),
+        opt("ca_cert", ParamType::String, FTP_CA_DOC),
+        opt("passive", ParamType::Bool, FTP_PASSIVE_DOC),
+        opt("binary", ParamType::Bool, FTP_BINARY_DOC),
+        opt("create_dirs", ParamType::Bool, "create the missing workspace folders of `local_path` (default true)"),
+        opt("max_bytes", ParamType::PositiveInteger, "the largest file accepted; a larger one fails the step and nothing is written (default: no limit)"),
+        opt("timeout_seconds", ParamType::PositiveInteger, FTP_TIMEOUT_DOC),
+        opt("connect_timeout_seconds", ParamType::PositiveInteger, FTP_CONNECT_TIMEOUT_DOC),
+    ],
+    any_parameters: false,
+    rules: &[ParamRule::ExactlyOne(&["host", "url"])],
+    aliases: &[
+        ("user", "username"),
+        ("pass", "password"),
+        ("local", "local_path"),
+        ("local_file", "local_path"),
+        ("destination", "local_path"),
+        ("output", "local_path"),
+        ("remote", "remote_path"),
+        ("remote_file", "remote_path"),
+        ("source", "remote_path"),
+        ("file", "remote_path"),
+        ("ftps", "secure"),
+        ("tls", "secure"),
+        ("ca_file", "ca_cert"),
+        ("passive_mode", "passive"),
+        ("create_directories", "create_dirs"),
+        ("mkdirs", "create_dirs"),
+        ("timeout", "timeout_seconds"),
+        ("server", "host"),
+    ],
+    output: &[
+        out("host", "the server"),
+        out("port", "its control port"),
+        out("secure", "whether the transfer went over FTPS"),
+        out("remote_path", "the file fetched"),
+        out("local_path", "the workspace file written (an artifact of the run)"),
+        out("bytes", "how many bytes were written"),
     ],
     output_is_parameters: false,
 },

@@ -70,7 +70,11 @@ fn check_text(
             Part::Value,
         );
     }
+    let is_chain = mission.steps[step].step_type == "chain";
     for occ in occurrences(text) {
+        if is_chain && crate::agents::is_chain_reference(occ.inner) {
+            continue;
+        }
         let shown = format!("{{{{{}}}}}", occ.inner);
         let reference = match parse_reference(occ.inner) {
             Ok(r) => r,

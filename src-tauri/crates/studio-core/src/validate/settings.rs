@@ -410,6 +410,54 @@ pub(super) fn check_simulation(c: &mut Checker<'_>) {
     }
 }
 
+/// `simulation.agents[].step` and `strategies[].target` name `agent` steps: anything else is
+/// never read, which is a mistake worth a warning (with the agent steps there are).
+pub(super) fn check_agent_bindings(c: &mut Checker<'_>) {
+    let m = c.mission;
+    let agents: Vec<&str> = m
+        .steps
+        .iter()
+        .filter(|s| s.step_type == "agent")
+        .map(|s| s.id.as_str())
+        .collect();
+    let mut named: Vec<(String, &str, &str)> = Vec::new();
+    if let Some(simulation) = &m.simulation {
+        for (i, a) in simulation.agents.iter().enumerate() {
+            named.push((
+                format!("simulation.agents[{i}].step"),
+                a.step.as_str(),
+                "is never played",
+            ));
+        }
+    }
+    for (i, b) in m.strategies.iter().enumerate() {
+        named.push((
+            format!("strategies[{i}].target"),
+            b.target.as_str(),
+            "binds nothing",
+        ));
+    }
+    for (path, id, effect) in named {
+        if agents.contains(&id) {
+            continue;
+        }
+        let help = match did_you_mean(id, agents.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if agents.is_empty() => "the mission has no `agent` step".to_string(),
+            None => format!("name one of the agent steps: {}", agents.join(", ")),
+        };
+        c.push(
+            Diagnostic::warning(
+                Code::InvalidConfig,
+                path,
+                format!("`{id}` is not an `agent` step of this mission, so this entry {effect}"),
+            )
+            .with_help(help),
+            Part::Value,
+        );
+    }
+}
+
 pub(super) fn check_plan(c: &mut Checker<'_>) {
     let m = c.mission;
     let Some(plan) = &m.plan else { return };

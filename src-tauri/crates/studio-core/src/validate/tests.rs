@@ -254,10 +254,10 @@ fn malformed_and_unknown_references_are_reported() {
 #[test]
 fn references_in_steps_that_cannot_run_are_not_checked() {
     let diags = check(
-        "name: r\nsteps:\n  - id: a\n    step_type: agent\n    parameters: {objective: \"{{summary_result}}\"}\n",
+        "name: r\nsteps:\n  - id: a\n    step_type: teleport\n    parameters: {objective: \"{{summary_result}}\"}\n",
     );
     assert_eq!(diags.len(), 1, "{diags:#?}");
-    assert_eq!(diags[0].code, Code::StepTypeNotAvailable);
+    assert_eq!(diags[0].code, Code::UnknownStepType);
 }
 
 #[test]
@@ -426,4 +426,30 @@ fn missions_built_in_memory_validate_too() {
     let d = one(&diags, Code::UnknownStepType);
     assert_eq!(d.file, "<memory>");
     assert!(d.location.is_some(), "located in the JSON rendering");
+}
+
+#[test]
+fn agent_scripts_and_strategies_must_name_agent_steps() {
+    let diags = check(
+        "name: A\nsimulation:\n  agents:\n    - step: reserch\n      turns: []\nstrategies:\n  - target: fetch\n    strategy: {type: plan_and_solve}\nsteps:\n  - id: research\n    step_type: agent\n    parameters: {objective: x}\n  - id: fetch\n    step_type: noop\n",
+    );
+    let warn: Vec<_> = diags
+        .iter()
+        .filter(|d| d.field.starts_with("simulation") || d.field.starts_with("strategies"))
+        .collect();
+    assert_eq!(warn.len(), 2, "{diags:#?}");
+    assert!(
+        warn[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("did you mean `research`"),
+        "{:?}",
+        warn[0]
+    );
+    assert!(
+        warn[1].message.contains("`fetch` is not an `agent` step"),
+        "{:?}",
+        warn[1]
+    );
 }

@@ -218,7 +218,13 @@ impl Walker<'_> {
         if step.step_type == "command" {
             problem = steps::check_shell_line(&step.parameters).err();
         }
-        let params = self.resolve(&step.parameters, &mut unknown);
+        let params = if step.step_type == "chain" {
+            // `{{previous}}` and `{{answers.N}}` are the chain's own (see the executor).
+            let protected = steps::agents::protect_chain_references(&step.parameters);
+            self.resolve(&protected, &mut unknown)
+        } else {
+            self.resolve(&step.parameters, &mut unknown)
+        };
         let kind = StepKind::parse(&step.step_type);
         let retries = step
             .retry_attempts
@@ -295,6 +301,13 @@ impl Walker<'_> {
                 max_tokens: d.requested_max_tokens.max(1),
                 simulated_provider: simulated_model,
             });
+        }
+        if canned.is_none() {
+            if let Some(worst) = model_turns_worst_case(self.mission, step, &params, &self.setup) {
+                walked.ask.llm_calls += worst.llm_calls;
+                walked.ask.tokens += worst.tokens;
+                walked.ask.cost_micros += worst.cost_micros;
+            }
         }
         // What cannot fail is tried once.
         if canned.is_some() || simulated_model || kind == Some(StepKind::Noop) {
@@ -430,6 +443,65 @@ impl Walker<'_> {
         };
         vars::resolve_lenient(params, &scope, &mut Redactor::default(), unknown)
     }
+}
+
+/// The worst case of an `agent` or `chain` step's model turns: each turn its prompt (the
+/// objective or the prompt, as far as known before the run) and `max_tokens`; an agent takes
+/// `max_iterations` turns (one more for a plan), a chain one per prompt. Each turn is reserved
+/// against the budget when the step runs; the forecast shows what they could reach.
+fn model_turns_worst_case(
+    mission: &Mission,
+    step: &studio_core::Step,
+    params: &Value,
+    setup: &RunSetup,
+) -> Option<Spend> {
+    let turns = match step.step_type.as_str() {
+        "agent" => {
+            let iterations = params
+                .get("max_iterations")
+                .or_else(|| params.get("max_steps"))
+                .and_then(studio_core::step_params::whole_number)
+                .unwrap_or(10)
+                .max(1);
+            let plans = mission.strategy_for(&step.id).map(|s| s.kind).or_else(|| {
+                params
+                    .get("strategy")
+                    .and_then(Value::as_str)
+                    .and_then(studio_core::agents::StrategyKind::parse)
+            }) == Some(studio_core::agents::StrategyKind::PlanAndSolve);
+            iterations + u64::from(plans)
+        }
+        "chain" => params
+            .get("prompts")
+            .or_else(|| params.get("steps"))
+            .and_then(Value::as_array)
+            .map_or(1, |p| p.len() as u64),
+        _ => return None,
+    };
+    let prompt = params
+        .get("objective")
+        .or_else(|| params.get("goal"))
+        .map(|v| v.to_string())
+        .or_else(|| params.get("prompts").map(|v| v.to_string()))
+        .unwrap_or_default();
+    let mut p = params.clone();
+    if let Value::Object(map) = &mut p {
+        map.insert("prompt".into(), Value::String(prompt));
+    }
+    let plan = llm::plan(&p, setup).ok()?;
+    let per_turn_tokens = plan.prompt_tokens + plan.requested_max_tokens.max(1);
+    Some(Spend {
+        steps: 0,
+        llm_calls: turns,
+        tokens: turns * per_turn_tokens,
+        cost_micros: turns
+            * token_cost_micros(
+                plan.prompt_tokens,
+                plan.requested_max_tokens.max(1),
+                plan.price.input_per_mtok,
+                plan.price.output_per_mtok,
+            ),
+    })
 }
 
 /// Who a model call that is not an `llm` step's goes to, as the forecast names it: a knowledge

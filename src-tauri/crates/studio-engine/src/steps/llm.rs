@@ -141,7 +141,7 @@ pub(crate) fn sim_tokens(text: &str) -> u64 {
 }
 
 /// A generous estimate for real tokenizers (one token per 3 bytes).
-fn estimate_tokens(text: &str) -> u64 {
+pub(crate) fn estimate_tokens(text: &str) -> u64 {
     (text.len() as u64).div_ceil(3)
 }
 

@@ -1,6 +1,7 @@
 //! The step types. Each module runs one type and returns its output in the fixed shape of
 //! DESIGN §5 (documented in the crate README).
 
+pub(crate) mod agents;
 mod code;
 mod command;
 mod copy_file;
@@ -12,6 +13,7 @@ mod edit_file;
 mod file_search;
 mod git;
 mod http;
+mod inference;
 pub(crate) mod knowledge;
 mod list_directory;
 pub(crate) mod llm;
@@ -32,6 +34,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use network::ftp::secrets as ftp_secrets;
+pub(crate) use system::canonical as canonical_params;
 pub(crate) use workspace::Workspace;
 
 /// The step types this build runs.
@@ -58,6 +62,8 @@ pub(crate) enum StepKind {
     Code(code::Kind),
     System(system::Kind),
     Network(network::Kind),
+    Agents(agents::Kind),
+    Inference(inference::Kind),
     Knowledge(knowledge::Kind),
 }
 
@@ -113,6 +119,8 @@ impl StepKind {
             .or_else(|| find(code::KINDS, name).map(Self::Code))
             .or_else(|| find(system::KINDS, name).map(Self::System))
             .or_else(|| find(network::KINDS, name).map(Self::Network))
+            .or_else(|| find(agents::KINDS, name).map(Self::Agents))
+            .or_else(|| find(inference::KINDS, name).map(Self::Inference))
             .or_else(|| find(knowledge::KINDS, name).map(Self::Knowledge))
     }
 
@@ -133,6 +141,8 @@ impl StepKind {
             .chain(wrap(code::KINDS, StepKind::Code))
             .chain(wrap(system::KINDS, StepKind::System))
             .chain(wrap(network::KINDS, StepKind::Network))
+            .chain(wrap(agents::KINDS, StepKind::Agents))
+            .chain(wrap(inference::KINDS, StepKind::Inference))
             .chain(wrap(knowledge::KINDS, StepKind::Knowledge))
     }
 
@@ -146,6 +156,8 @@ impl StepKind {
             Self::Code(k) => Some(code::side_effects(k, params)),
             Self::System(k) => Some(system::side_effects(k, params)),
             Self::Network(k) => Some(network::side_effects(k, params)),
+            Self::Agents(k) => Some(agents::side_effects(k, params)),
+            Self::Inference(k) => Some(inference::side_effects(k, params)),
             Self::Knowledge(k) => Some(knowledge::side_effects(k, params)),
             _ => None,
         }
@@ -286,13 +298,16 @@ impl Failure {
 }
 
 /// What every step of a run shares: the workspace, an HTTP client made on first use, the
-/// run's setup (LLM context and prices, environment, sandbox) and the processes its
-/// `process_start` steps started (stopped when the run ends, at the latest when this is dropped).
+/// run's setup (LLM context and prices, environment, sandbox), the processes its
+/// `process_start` steps started (stopped when the run ends, at the latest when this is
+/// dropped) and the ONNX models its `model_inference` steps loaded.
 pub(crate) struct Shared {
     pub workspace: Workspace,
     http: OnceLock<Result<reqwest::Client, String>>,
     pub setup: RunSetup,
     pub processes: system::RunProcesses,
+    /// The ONNX models `model_inference` steps loaded, kept for the rest of the run.
+    pub models: inference::ModelCache,
 }
 
 /// Run-wide settings that steps read.
@@ -336,6 +351,7 @@ impl Shared {
             http: OnceLock::new(),
             setup,
             processes: system::RunProcesses::default(),
+            models: inference::ModelCache::default(),
         }
     }
 
@@ -362,6 +378,9 @@ pub(crate) struct StepCtx {
     pub shared: Arc<Shared>,
     /// Cancelled when the attempt times out or the run is stopped.
     pub cancel: CancellationToken,
+    /// What an `agent` or `chain` step gets from the run (its gate, tools, script); `None`
+    /// for every other step.
+    pub agent: Option<Arc<agents::AgentRuntime>>,
 }
 
 /// Runs one attempt of a step with resolved parameters.
@@ -392,6 +411,8 @@ pub(crate) async fn run(
         StepKind::Code(k) => code::run(k, params, ctx).await,
         StepKind::System(k) => system::run(k, params, ctx).await,
         StepKind::Network(k) => network::run(k, params, ctx).await,
+        StepKind::Agents(k) => agents::run(k, params, ctx).await,
+        StepKind::Inference(k) => inference::run(k, params, ctx).await,
         StepKind::Knowledge(k) => knowledge::run(k, params, ctx).await,
     }
 }

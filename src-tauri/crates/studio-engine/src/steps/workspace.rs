@@ -29,6 +29,12 @@ impl Workspace {
         &self.root
     }
 
+    /// The workspace capability itself, for work that must also run when the attempt is
+    /// cancelled (removing a partial download), which [`with_dir`] would skip.
+    pub fn dir(&self) -> Arc<Dir> {
+        Arc::clone(&self.dir)
+    }
+
     /// A host path inside the workspace for a checked relative path (for `working_dir`).
     pub fn host_path(&self, rel: &str) -> Result<PathBuf, Failure> {
         let rel = check(rel)?;

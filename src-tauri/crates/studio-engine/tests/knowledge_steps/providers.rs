@@ -253,3 +253,57 @@ async fn simulated_model_calls_use_the_local_embedder_and_the_budget() {
     assert_eq!(ran.result.usage.llm_calls, 1);
     assert!(ran.links("e").is_empty(), "nothing was called");
 }
+
+/// An agent may use the knowledge steps as tools: each call is a gated sub-step, so an
+/// embedding call to a provider host the perimeter does not allow is refused there too, and
+/// the model reads the refusal.
+#[tokio::test]
+async fn an_agents_knowledge_calls_pass_the_gate_with_their_provider_host() {
+    let (port, seen) = provider_server().await;
+    let governance = Governance {
+        operator: Perimeter {
+            network: Some(NetworkRules {
+                allowed_hosts: vec!["api.example.com".into()],
+                trusted_host_keys: Vec::new(),
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let m: studio_core::Mission = serde_json::from_value(json!({
+        "name": "Knowledge agent",
+        "simulation": {"agents": [{"step": "research", "turns": [
+            {"tool_calls": [
+                {"tool": "rag_add", "input": {"id": "rota", "content": "The on-call rota changes every Monday at nine."}},
+            ]},
+            {"tool_calls": [
+                {"tool": "rag_query", "input": {"query": "When does the on-call rota change?"}},
+                {"tool": "generate_embedding", "input": {"text": "rota", "provider": "openai", "base_url": base}},
+            ]},
+            {"answer": "Every Monday at nine."},
+        ]}]},
+        "steps": [{"id": "research", "step_type": "agent", "parameters": {
+            "objective": "Find when the rota changes",
+            "tools": ["rag_add", "rag_query", "generate_embedding"],
+        }}],
+    }))
+    .unwrap();
+    let ran = run(&m, governance, None, &[]).await;
+    let out = ran.ok("research");
+    let calls = out["calls"].as_array().expect("the agent's calls");
+    assert_eq!(calls.len(), 3, "{out}");
+    assert_eq!(calls[0]["decision"], "allowed");
+    assert_eq!(calls[1]["decision"], "allowed");
+    assert_eq!(calls[1]["output"]["results"][0]["id"], "rota");
+    assert_eq!(calls[2]["decision"], "refused");
+    let reason = calls[2]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("network") && reason.contains("127.0.0.1"),
+        "{reason}"
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the refused call sent nothing"
+    );
+}

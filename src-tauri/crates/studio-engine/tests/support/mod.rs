@@ -1,4 +1,5 @@
 //! What the integration tests share.
 
+pub mod ftpd;
 pub mod services;
 pub mod sshd;

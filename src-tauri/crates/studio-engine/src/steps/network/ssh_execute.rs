@@ -123,6 +123,7 @@ pub(super) async fn run(p: Value, ctx: &StepCtx) -> Result<StepOutput, Failure> 
     let inner = StepCtx {
         shared: ctx.shared.clone(),
         cancel: ctx.cancel.child_token(),
+        agent: None,
     };
     let timer = timeout.map(|seconds| {
         let token = inner.cancel.clone();

@@ -1,0 +1,71 @@
+//! Agent step types: a tool-calling loop over a model (`agent`) and a sequence of prompts
+//! (`chain`). DESIGN §5.2.
+
+use super::*;
+
+pub(super) const STEPS: &[StepParams] = &[
+StepParams {
+    step_type: "agent",
+    summary: "A tool-calling loop over a model provider: the model reads the `objective`, calls the step types and registry tools named in `tools` (each offered under its own name, with its parameters' JSON Schema), reads their results, and repeats until it answers. Every call is a gated sub-step: tool, sector, network and sandbox checks, a budget reservation, approval (the agent waits, blocked, while a person decides), one audit row, a `mission.progress` event with the iteration and evidence in `evidence/raw/<step>/<n>.json`; a refused or failed call goes back to the model as an error and never runs. The loop stops at the answer, `max_iterations`, a budget cap, the runtime cap or cancel, and says which. Strategy `react` (default) or `plan_and_solve` (a numbered plan first, then carried out); a mission's `strategies:` binding for the step wins. With the simulated provider, the mission's `simulation.agents` entry for the step scripts the model's turns.",
+    params: &[
+        req("objective", ParamType::String, "what the agent must achieve (the first user message)"),
+        opt("name", ParamType::String, "the agent's name, shown in its system message and timeline"),
+        opt("tools", ParamType::StringList, "the step types (e.g. `read_file`, `http`) and registry tools the model may call; none = it can only answer"),
+        opt("max_iterations", ParamType::PositiveInteger, "the most model turns (default 10); reaching it without an answer fails the step"),
+        opt("strategy", ParamType::Choice(&["react", "plan_and_solve"]), "how it reasons (default react); a `strategies:` binding for the step wins"),
+        opt("provider", ParamType::String, "as for `llm`: default, simulated, openai, ollama, anthropic, or a provider named in Settings"),
+        opt("model", ParamType::String, "model name (default: the provider's)"),
+        opt("system_message", ParamType::String, "extra system prompt, after the injected mission context"),
+        opt("temperature", ParamType::Number, "sampling temperature"),
+        opt("max_tokens", ParamType::PositiveInteger, "most tokens per model turn (default 512), clamped to the budget left"),
+        opt("base_url", ParamType::String, "the endpoint's base URL (as for `llm`)"),
+        opt("api_key_env", ParamType::String, "the environment variable holding the API key (as for `llm`)"),
+        opt("api_key_keyring", ParamType::String, "the OS keyring entry holding the API key (as for `llm`)"),
+        opt("api_key_keyring_service", ParamType::String, "the keyring entry's service (default mission-studio)"),
+        opt("verbose", ParamType::Bool, "accepted for RustChain missions; the timeline always shows every call"),
+    ],
+    any_parameters: false,
+    rules: &[ParamRule::Requires("api_key_keyring_service", "api_key_keyring")],
+    aliases: &[("goal", "objective"), ("task", "objective"), ("prompt", "objective"), ("system", "system_message"), ("max_steps", "max_iterations")],
+    output: &[
+        out("answer", "the final answer (null when the loop stopped without one)"),
+        out("text", "the same as `answer`, for steps written for `llm`"),
+        out("stopped_because", "answer, max_iterations, budget_exceeded, cancelled or timed_out"),
+        out("iterations", "how many model turns ran"),
+        out("strategy", "react or plan_and_solve"),
+        out("plan", "the numbered plan (plan_and_solve; empty for react)"),
+        out("calls", "[{n, iteration, tool, step_type, input, decision, reason, output, error, cost_usd, duration_ms}]: every tool call, refused ones included"),
+        out("usage", "{model_calls, prompt_tokens, completion_tokens, cost_usd} of the model turns"),
+        out("model", "the model that answered"),
+        out("provider", "the provider that answered"),
+    ],
+    output_is_parameters: false,
+},
+StepParams {
+    step_type: "chain",
+    summary: "Runs a list of prompts in order on one model, each seeing the previous answer as `{{previous}}` (and every earlier one as `{{answers.N}}`, from 1); each prompt is one model call, reserved against the budget before it is sent and settled after. The last answer is the step's `text`.",
+    params: &[
+        req("prompts", ParamType::Any, "the prompts, in order: texts, or `{prompt, system_message, max_tokens}` mappings"),
+        opt("provider", ParamType::String, "as for `llm`: default, simulated, openai, ollama, anthropic, or a provider named in Settings"),
+        opt("model", ParamType::String, "model name (default: the provider's)"),
+        opt("system_message", ParamType::String, "extra system prompt for every call, after the injected mission context"),
+        opt("temperature", ParamType::Number, "sampling temperature"),
+        opt("max_tokens", ParamType::PositiveInteger, "most tokens per call (default 512), clamped to the budget left"),
+        opt("base_url", ParamType::String, "the endpoint's base URL (as for `llm`)"),
+        opt("api_key_env", ParamType::String, "the environment variable holding the API key (as for `llm`)"),
+        opt("api_key_keyring", ParamType::String, "the OS keyring entry holding the API key (as for `llm`)"),
+        opt("api_key_keyring_service", ParamType::String, "the keyring entry's service (default mission-studio)"),
+    ],
+    any_parameters: false,
+    rules: &[ParamRule::Requires("api_key_keyring_service", "api_key_keyring")],
+    aliases: &[("steps", "prompts"), ("chain", "prompts"), ("system", "system_message")],
+    output: &[
+        out("text", "the last answer"),
+        out("answers", "[{prompt, text, usage}]: each call in order"),
+        out("model", "the model that answered"),
+        out("provider", "the provider that answered"),
+        out("usage", "{model_calls, prompt_tokens, completion_tokens, cost_usd} of all calls"),
+    ],
+    output_is_parameters: false,
+},
+];
