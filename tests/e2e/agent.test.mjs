@@ -7,7 +7,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { byTestId, DATA_DIR, launchApp, screenshot } from "./app.mjs";
 
-const TEMPLATE = path.resolve("missions/templates/security/phishing-report-triage-agent.yaml");
+const TEMPLATE = path.resolve("../../missions/templates/security/phishing-report-triage-agent.yaml");
 // A data folder of this file's own, so its run does not show in the other files' History.
 const OWN_DATA = DATA_DIR ? path.join(path.dirname(DATA_DIR), "agent-data") : undefined;
 

@@ -204,7 +204,7 @@ mod tests {
         assert_eq!(available.len() as u32, d.step_types_available);
         assert!(available.contains(&"llm") && available.contains(&"http"));
         let agent = d.step_types.iter().find(|t| t.name == "agent").unwrap();
-        assert_eq!((agent.family.as_str(), agent.available), ("ai", false));
+        assert_eq!((agent.family.as_str(), agent.available), ("ai", true));
     }
 
     #[test]

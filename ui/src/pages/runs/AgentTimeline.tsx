@@ -17,6 +17,18 @@ function short(value: unknown, limit = 1200): string {
   return text.length > limit ? `${text.slice(0, limit)}\n… (${text.length - limit} more characters)` : text;
 }
 
+/** What a call gave, as a person reads it: a file's or a program's text as text, else JSON. */
+function readable(output: unknown): string {
+  if (output && typeof output === "object" && !Array.isArray(output)) {
+    const o = output as Record<string, unknown>;
+    for (const key of ["content", "stdout", "text", "answer"]) {
+      const v = o[key];
+      if (typeof v === "string" && v.length > 0) return short(v);
+    }
+  }
+  return short(output);
+}
+
 function CallCard({ call }: { call: AgentCall }) {
   const tone = decisionTone(call.decision);
   return (
@@ -42,7 +54,7 @@ function CallCard({ call }: { call: AgentCall }) {
         </pre>
       ) : call.output !== null && call.output !== undefined ? (
         <pre className="drawer-pre agent-pre" aria-label="Output">
-          {short(call.output)}
+          {readable(call.output)}
         </pre>
       ) : null}
     </li>
