@@ -118,3 +118,23 @@ fn every_type_of_the_catalogue_validates_but_those_still_to_come() {
         "the steps of available types validate clean: {others:#?}"
     );
 }
+
+/// The whole RustChain catalogue runs: no step type is left "not available yet" (DESIGN §5).
+#[test]
+fn all_51_step_types_are_available() {
+    assert_eq!(STEP_TYPES.len(), 51);
+    let missing: Vec<&str> = STEP_TYPES
+        .iter()
+        .filter(|t| t.status() != StepTypeStatus::Available)
+        .map(|t| t.name)
+        .collect();
+    assert!(missing.is_empty(), "not available: {missing:?}");
+    assert!(STILL_TO_COME.is_empty());
+    for info in STEP_TYPES {
+        assert!(
+            studio_core::params_of(info.name).is_some(),
+            "{} has its parameters described",
+            info.name
+        );
+    }
+}
