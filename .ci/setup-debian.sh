@@ -3,7 +3,7 @@
 #   .ci/setup-debian.sh          what building and running the app needs
 #   .ci/setup-debian.sh --test   plus what the end-to-end tests need (Xvfb, WebKitWebDriver, tauri-driver)
 #                                and the servers the database step tests start privately
-#                                (PostgreSQL 15, Redis, OpenSSH's sshd, pyftpdlib): installed without starting
+#                                (PostgreSQL 15, Redis, OpenSSH's sshd, pyftpdlib, NATS): installed without starting
 #                                Debian's own services and without creating the default cluster
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,9 @@ if [ "$want_test" = 1 ]; then
   # The FTP step tests (tests/ftp_steps.rs) start a private FTP/FTPS server on a loopback port
   # (pyftpdlib, under Debian's /usr/bin/python3) with a certificate made by `openssl`.
   packages+=(python3-pyftpdlib python3-openssl openssl)
+  # The squad tests (studio-squad tests/jetstream.rs) start a private `nats-server -js` on a
+  # loopback port with its store in a temporary folder.
+  packages+=(nats-server)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -50,7 +53,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # Server packages: no service is started (policy-rc.d answers 101, "action forbidden") and no
   # default PostgreSQL cluster is created; both settings are removed again afterwards.
   added=()
-  if printf '%s\n' "${missing[@]}" | grep -qxF -e postgresql-15 -e redis-server -e openssh-server; then
+  if printf '%s\n' "${missing[@]}" | grep -qxF -e postgresql-15 -e redis-server -e openssh-server -e nats-server; then
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
       $sudo chmod 755 /usr/sbin/policy-rc.d

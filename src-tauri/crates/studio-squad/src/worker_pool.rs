@@ -1,0 +1,179 @@
+//! A department's worker pool: one durable pull consumer per department, shared by all its
+//! workers, so that each job goes to exactly one of them.
+//!
+//! Acks are explicit: a job is removed from the work queue only when a worker acks it. A worker
+//! that dies (or stalls) past `ack_wait` leaves the job un-acked and the broker delivers it again
+//! to the next fetch of any worker of the department. Heartbeats go to a KV bucket whose entries
+//! expire, so the list of live workers needs no cleanup.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_nats::jetstream::{
+    consumer::{pull, AckPolicy, Consumer},
+    AckKind, Message,
+};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::messages::JobEnvelope;
+use crate::subjects::{dept_consumer, jobs_subject, validate_name, worker_subject};
+use crate::{Result, Squad, SquadError};
+
+/// The pull consumer of one department.
+pub struct DeptConsumer {
+    dept: String,
+    consumer: Consumer<pull::Config>,
+}
+
+/// A job handed to this worker, to be acked when done.
+pub struct Delivery {
+    pub job: JobEnvelope,
+    /// How many times the broker has delivered this job (1 the first time).
+    pub delivered: i64,
+    message: Message,
+}
+
+impl DeptConsumer {
+    /// Opens (creating or updating) the department's durable consumer. `ack_wait` is how long a
+    /// worker may hold a job without acking before it is given to another one.
+    pub async fn open(squad: &Squad, dept: &str, ack_wait: Duration) -> Result<Self> {
+        let name = dept_consumer(dept)?;
+        let consumer = squad
+            .jobs
+            .create_consumer(pull::Config {
+                durable_name: Some(name.clone()),
+                description: Some(format!("workers of department {dept}")),
+                filter_subject: jobs_subject(dept)?,
+                ack_policy: AckPolicy::Explicit,
+                ack_wait,
+                ..Default::default()
+            })
+            .await
+            .map_err(SquadError::js(format!("create consumer {name}")))?;
+        Ok(Self {
+            dept: dept.to_string(),
+            consumer,
+        })
+    }
+
+    /// The department this consumer serves.
+    pub fn dept(&self) -> &str {
+        &self.dept
+    }
+
+    /// Waits up to `wait` for one job; `None` when there was none.
+    ///
+    /// A message that is not a job envelope is terminated (never redelivered) and reported as an
+    /// error: retrying it could only fail again.
+    pub async fn fetch(&self, wait: Duration) -> Result<Option<Delivery>> {
+        let action = format!("fetch a job of department {}", self.dept);
+        let mut batch = self
+            .consumer
+            .batch()
+            .max_messages(1)
+            .expires(wait)
+            .messages()
+            .await
+            .map_err(SquadError::js(action.clone()))?;
+        let Some(message) = batch.next().await else {
+            return Ok(None);
+        };
+        let message = message.map_err(|source| SquadError::JetStream { action, source })?;
+        let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+        match serde_json::from_slice::<JobEnvelope>(&message.payload) {
+            Ok(job) => Ok(Some(Delivery {
+                job,
+                delivered,
+                message,
+            })),
+            Err(source) => {
+                let _ = message.ack_with(AckKind::Term).await;
+                Err(SquadError::Codec {
+                    action: "decode a job",
+                    source,
+                })
+            }
+        }
+    }
+}
+
+impl Delivery {
+    /// Acks the job and waits for the broker to confirm, after which it is gone from the queue.
+    pub async fn ack(&self) -> Result<()> {
+        self.message
+            .double_ack()
+            .await
+            .map_err(|e| SquadError::JetStream {
+                action: "ack a job".into(),
+                source: e,
+            })
+    }
+}
+
+/// What a worker says about itself in its heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub worker_id: String,
+    pub dept: String,
+    /// Jobs it is running now.
+    pub running: u32,
+    /// Seconds since the Unix epoch, when the heartbeat was sent.
+    pub at_unix_s: u64,
+}
+
+impl Heartbeat {
+    /// A heartbeat stamped now.
+    pub fn now(worker_id: &str, dept: &str, running: u32) -> Self {
+        let at_unix_s = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Self {
+            worker_id: worker_id.into(),
+            dept: dept.into(),
+            running,
+            at_unix_s,
+        }
+    }
+}
+
+/// Records the worker as alive: its KV entry (which expires after the bucket's TTL unless
+/// renewed) and a message on `studio.workers.<id>` for whoever watches live.
+pub async fn heartbeat(squad: &Squad, beat: &Heartbeat) -> Result<()> {
+    let subject = worker_subject(&beat.worker_id)?;
+    validate_name("department", &beat.dept)?;
+    let value = serde_json::to_vec(beat).map_err(|source| SquadError::Codec {
+        action: "encode a heartbeat",
+        source,
+    })?;
+    squad
+        .heartbeats
+        .put(&beat.worker_id, value.clone().into())
+        .await
+        .map_err(SquadError::js("record a heartbeat"))?;
+    squad
+        .js
+        .publish(subject, value.into())
+        .await
+        .map_err(SquadError::js("announce a heartbeat"))?;
+    Ok(())
+}
+
+/// The last heartbeat of `worker_id`, or `None` when it has expired (or never came).
+pub async fn last_heartbeat(squad: &Squad, worker_id: &str) -> Result<Option<Heartbeat>> {
+    validate_name("worker", worker_id)?;
+    let Some(value) = squad
+        .heartbeats
+        .get(worker_id)
+        .await
+        .map_err(SquadError::js("read a heartbeat"))?
+    else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&value)
+        .map(Some)
+        .map_err(|source| SquadError::Codec {
+            action: "decode a heartbeat",
+            source,
+        })
+}
