@@ -110,6 +110,20 @@ impl Delivery {
     }
 }
 
+impl Delivery {
+    /// Tells the broker the job is still being worked on, restarting its `ack_wait`: a step that
+    /// runs longer than `ack_wait` is not handed to another worker while this one is alive.
+    pub async fn in_progress(&self) -> Result<()> {
+        self.message
+            .ack_with(AckKind::Progress)
+            .await
+            .map_err(|source| SquadError::JetStream {
+                action: "extend a job's ack_wait".into(),
+                source,
+            })
+    }
+}
+
 /// What a worker says about itself in its heartbeat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {

@@ -4,6 +4,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+
 use studio_squad::messages::{publish_event, publish_job};
 use studio_squad::subjects::{EVENTS_STREAM, JOBS_STREAM};
 use studio_squad::{
@@ -29,6 +31,11 @@ fn job(dept: &str, key: &str) -> JobEnvelope {
 async fn squad(server: &NatsServer, config: &SquadConfig) -> Squad {
     let js = connect(&server.url).await.expect("connect");
     Squad::ensure(js, config).await.expect("set up the squad")
+}
+
+/// A squad with the default configuration, on a connection of its own.
+async fn squad_of(server: &NatsServer) -> Squad {
+    squad(server, &SquadConfig::default()).await
 }
 
 const NO_WAIT: Duration = Duration::from_millis(300);
@@ -117,25 +124,27 @@ async fn an_unacked_job_is_redelivered_after_ack_wait() {
     let consumer = DeptConsumer::open(&squad, "ops", ack_wait).await.unwrap();
     publish_job(&squad.js, &job("ops", "crash")).await.unwrap();
 
+    // Another worker of the department, on its own connection.
+    let other = squad_of(&server).await;
+    let other = DeptConsumer::open(&other, "ops", ack_wait).await.unwrap();
+
     let first = consumer
         .fetch(Duration::from_secs(5))
         .await
         .unwrap()
         .unwrap();
     let taken = Instant::now();
-    // The worker "dies": the job is never acked. Within ack_wait nobody else gets it.
+    // The first worker "dies": the job is never acked. Within ack_wait nobody else gets it.
     drop(first);
-    assert!(consumer
+    drop(consumer);
+    drop(squad);
+    assert!(other
         .fetch(Duration::from_millis(200))
         .await
         .unwrap()
         .is_none());
 
-    let again = consumer
-        .fetch(Duration::from_secs(10))
-        .await
-        .unwrap()
-        .unwrap();
+    let again = other.fetch(Duration::from_secs(10)).await.unwrap().unwrap();
     let after = taken.elapsed();
     assert_eq!(again.job.idempotency_key, "crash");
     assert_eq!(again.delivered, 2);
@@ -143,7 +152,72 @@ async fn an_unacked_job_is_redelivered_after_ack_wait() {
     assert!(after < Duration::from_secs(5), "{after:?}");
     eprintln!("redelivered {after:?} after the first fetch (ack_wait {ack_wait:?})");
     again.ack().await.unwrap();
-    assert!(consumer.fetch(NO_WAIT).await.unwrap().is_none());
+    assert!(other.fetch(NO_WAIT).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_job_kept_in_progress_is_not_redelivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start(dir.path());
+    let squad = squad_of(&server).await;
+    let ack_wait = Duration::from_secs(1);
+    let worker = DeptConsumer::open(&squad, "ops", ack_wait).await.unwrap();
+    let other = DeptConsumer::open(&squad_of(&server).await, "ops", ack_wait)
+        .await
+        .unwrap();
+    publish_job(&squad.js, &job("ops", "long")).await.unwrap();
+
+    let delivery = worker.fetch(Duration::from_secs(5)).await.unwrap().unwrap();
+    // A step running 2.5 × ack_wait, telling the broker every half ack_wait.
+    for _ in 0..5 {
+        tokio::time::sleep(ack_wait / 2).await;
+        delivery.in_progress().await.unwrap();
+    }
+    assert!(other
+        .fetch(Duration::from_millis(300))
+        .await
+        .unwrap()
+        .is_none());
+    delivery.ack().await.unwrap();
+    assert!(other
+        .fetch(Duration::from_millis(1500))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn two_workers_of_a_department_share_the_jobs_without_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start(dir.path());
+    let squad = squad_of(&server).await;
+    let keys: Vec<String> = (0..20).map(|i| format!("job-{i}")).collect();
+    for key in &keys {
+        publish_job(&squad.js, &job("ops", key)).await.unwrap();
+    }
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        let squad = squad_of(&server).await;
+        workers.push(tokio::spawn(async move {
+            let consumer = DeptConsumer::open(&squad, "ops", Duration::from_secs(30))
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            while let Some(d) = consumer.fetch(Duration::from_millis(500)).await.unwrap() {
+                got.push(d.job.idempotency_key.clone());
+                d.ack().await.unwrap();
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    all.sort();
+    let mut expected = keys.clone();
+    expected.sort();
+    assert_eq!(all, expected, "every job once, and only once");
 }
 
 #[tokio::test]
@@ -187,8 +261,20 @@ async fn a_heartbeat_is_visible_then_expires() {
         ..SquadConfig::default()
     };
     let squad = squad(&server, &config).await;
+    let mut live = squad
+        .js
+        .client()
+        .subscribe("studio.workers.>")
+        .await
+        .unwrap();
+    squad.js.client().flush().await.unwrap();
     let beat = Heartbeat::now("worker-1", "ops", 2);
     heartbeat(&squad, &beat).await.unwrap();
+    let announced = tokio::time::timeout(Duration::from_secs(5), live.next())
+        .await
+        .expect("a heartbeat on studio.workers.<id>")
+        .unwrap();
+    assert_eq!(announced.subject.as_str(), "studio.workers.worker-1");
     let sent = Instant::now();
     assert_eq!(
         last_heartbeat(&squad, "worker-1").await.unwrap(),
@@ -305,4 +391,22 @@ async fn a_job_for_a_bad_department_is_refused_before_the_broker() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("'>'"), "{err}");
+}
+
+#[test]
+fn the_test_server_is_stopped_when_a_test_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid = std::sync::Mutex::new(0);
+    let outcome = std::panic::catch_unwind(|| {
+        let server = NatsServer::start(dir.path());
+        *pid.lock().unwrap() = server.pid();
+        panic!("a failing test");
+    });
+    assert!(outcome.is_err());
+    let pid = *pid.lock().unwrap();
+    assert!(pid > 0);
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "nats-server {pid} still runs after the panic"
+    );
 }

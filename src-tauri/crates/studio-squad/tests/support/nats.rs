@@ -63,6 +63,11 @@ impl NatsServer {
         server
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The folder of its JetStream store.
     pub fn store(&self) -> &Path {
         &self.store
