@@ -108,9 +108,7 @@ impl Delivery {
                 source: e,
             })
     }
-}
 
-impl Delivery {
     /// Tells the broker the job is still being worked on, restarting its `ack_wait`: a step that
     /// runs longer than `ack_wait` is not handed to another worker while this one is alive.
     pub async fn in_progress(&self) -> Result<()> {
@@ -119,6 +117,18 @@ impl Delivery {
             .await
             .map_err(|source| SquadError::JetStream {
                 action: "extend a job's ack_wait".into(),
+                source,
+            })
+    }
+
+    /// Hands the job back un-run (a worker shutting down), so that another worker gets it at
+    /// once instead of after `ack_wait`.
+    pub async fn give_back(&self) -> Result<()> {
+        self.message
+            .ack_with(AckKind::Nak(None))
+            .await
+            .map_err(|source| SquadError::JetStream {
+                action: "hand a job back".into(),
                 source,
             })
     }

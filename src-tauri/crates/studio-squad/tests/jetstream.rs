@@ -187,6 +187,32 @@ async fn a_job_kept_in_progress_is_not_redelivered() {
 }
 
 #[tokio::test]
+async fn a_job_given_back_goes_to_another_worker_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start(dir.path());
+    let squad = squad_of(&server).await;
+    let ack_wait = Duration::from_secs(30);
+    let leaving = DeptConsumer::open(&squad, "ops", ack_wait).await.unwrap();
+    let other = DeptConsumer::open(&squad_of(&server).await, "ops", ack_wait)
+        .await
+        .unwrap();
+    publish_job(&squad.js, &job("ops", "handed-back"))
+        .await
+        .unwrap();
+
+    let delivery = leaving
+        .fetch(Duration::from_secs(5))
+        .await
+        .unwrap()
+        .unwrap();
+    delivery.give_back().await.unwrap();
+    let again = other.fetch(Duration::from_secs(5)).await.unwrap().unwrap();
+    assert_eq!(again.job.idempotency_key, "handed-back");
+    assert_eq!(again.delivered, 2);
+    again.ack().await.unwrap();
+}
+
+#[tokio::test]
 async fn two_workers_of_a_department_share_the_jobs_without_overlap() {
     let dir = tempfile::tempdir().unwrap();
     let server = NatsServer::start(dir.path());
