@@ -8,6 +8,7 @@ use studio_api::{AppPaths, StudioApi};
 mod cmd_active;
 mod cmd_audit;
 mod cmd_batch;
+mod cmd_envelope;
 mod cmd_forecast;
 mod cmd_history;
 mod cmd_history_search;
@@ -19,6 +20,7 @@ mod cmd_review;
 mod cmd_run;
 mod cmd_templates;
 mod cmd_validate;
+mod cmd_worker;
 mod perimeter_args;
 
 /// Exit codes shared by every subcommand (DESIGN §12).
@@ -259,6 +261,15 @@ enum Command {
         json: bool,
     },
     /// Show the version and where data, history and logs live.
+    /// Work for a squad over NATS JetStream: pull a department's step jobs and run them
+    /// (`--dept`), or accept Mission Envelope v1 dispatches addressed to a VP (`--envelope --vp`).
+    /// Stops cleanly on Ctrl-C.
+    Worker(cmd_worker::WorkerArgs),
+    /// Publish a Mission Envelope v1 dispatch payload to the VP it names; with `--wait`, follow
+    /// its lifecycle events to its final state.
+    Dispatch(cmd_envelope::DispatchArgs),
+    /// Cancel a dispatched mission: its worker stops it and emits `mission.cancelled`.
+    Cancel(cmd_envelope::CancelArgs),
     Info {
         /// Print one JSON document on stdout.
         #[arg(long)]
@@ -309,6 +320,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if let Command::Keyring(command) = &cli.command {
         return Ok(ExitCode::from(cmd_keyring::keyring(command)));
+    }
+    if let Command::Worker(args) = &cli.command {
+        return Ok(ExitCode::from(cmd_worker::worker(
+            args,
+            cli.data_dir.as_deref(),
+        )));
+    }
+    if let Command::Dispatch(args) = &cli.command {
+        return Ok(ExitCode::from(cmd_envelope::dispatch(args)));
+    }
+    if let Command::Cancel(args) = &cli.command {
+        return Ok(ExitCode::from(cmd_envelope::cancel(args)));
     }
     if let Command::Run {
         template: Some(template),
@@ -508,7 +531,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::New { .. }
         | Command::Package { .. }
         | Command::Ingest { .. }
-        | Command::Keyring(_) => {
+        | Command::Keyring(_)
+        | Command::Worker(_)
+        | Command::Dispatch(_)
+        | Command::Cancel(_) => {
             unreachable!("handled before")
         }
         Command::Info { json } => {

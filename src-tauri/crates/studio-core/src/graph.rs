@@ -309,6 +309,8 @@ mod tests {
                     parameters: serde_json::json!({}),
                     approval: None,
                     state: Default::default(),
+                    dept: None,
+                    idempotent: None,
                 })
                 .collect(),
             ..Default::default()

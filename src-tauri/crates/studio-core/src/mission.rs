@@ -174,6 +174,15 @@ pub struct Step {
     /// Mission state fields this step writes once it succeeds (values may hold `{{refs}}`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub state: BTreeMap<String, Value>,
+    /// The department whose workers run it when the run dispatches over NATS (`--nats`); else
+    /// its tool's sector's department, else the mission's first `required_depts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dept: Option<String>,
+    /// Whether running it twice does no harm. Unset: a step with external side effects (or a
+    /// registry tool not declared idempotent) is not. A dispatched step that is not is never
+    /// run twice: its redelivery after a lost worker fails as `interrupted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
 }
 
 fn empty_object() -> Value {

@@ -20,7 +20,7 @@ pub use error::SquadError;
 pub use messages::{EventEnvelope, JobEnvelope, Published};
 pub use setup::{Squad, SquadConfig};
 pub use started::{is_started, mark_started};
-pub use worker_pool::{heartbeat, last_heartbeat, Delivery, DeptConsumer, Heartbeat};
+pub use worker_pool::{heartbeat, last_heartbeat, Delivery, DeptConsumer, Heartbeat, RunningJob};
 
 /// The result of every fallible call of this crate.
 pub type Result<T, E = SquadError> = std::result::Result<T, E>;

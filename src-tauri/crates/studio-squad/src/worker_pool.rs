@@ -143,6 +143,18 @@ pub struct Heartbeat {
     pub running: u32,
     /// Seconds since the Unix epoch, when the heartbeat was sent.
     pub at_unix_s: u64,
+    /// The jobs it holds right now.
+    #[serde(default)]
+    pub jobs: Vec<RunningJob>,
+}
+
+/// A job a worker holds, as its heartbeat lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningJob {
+    pub mission_id: String,
+    pub run_id: String,
+    pub step_id: String,
+    pub attempt: u32,
 }
 
 impl Heartbeat {
@@ -157,6 +169,7 @@ impl Heartbeat {
             dept: dept.into(),
             running,
             at_unix_s,
+            jobs: Vec::new(),
         }
     }
 }

@@ -249,6 +249,8 @@ pub(crate) fn step(
         parameters,
         approval: None,
         state: Default::default(),
+        dept: None,
+        idempotent: None,
     }
 }
 

@@ -483,6 +483,8 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
             parameters,
             approval: None,
             state: BTreeMap::new(),
+            dept: None,
+            idempotent: None,
         });
     }
     if !graph.edges.is_empty() {
@@ -541,6 +543,8 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
                     parameters: Value::Object(Default::default()),
                     approval: None,
                     state: BTreeMap::new(),
+                    dept: None,
+                    idempotent: None,
                 });
             }
         }
