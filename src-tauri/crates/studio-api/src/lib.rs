@@ -28,6 +28,7 @@ pub mod providers;
 pub mod resume;
 pub mod runs;
 pub mod settings;
+pub mod squad;
 pub mod ts_bindings;
 
 pub use dto::{Diagnostics, StepTypeDto};
