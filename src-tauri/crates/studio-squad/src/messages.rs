@@ -78,6 +78,34 @@ pub async fn publish_event(js: &Context, event: &EventEnvelope) -> Result<Publis
     .await
 }
 
+/// Sends an event to `studio.events.<run_id>` without waiting for the broker's ack: the
+/// returned future waits for it. Events sent so from one connection keep their order.
+pub async fn send_event(
+    js: &Context,
+    event: &EventEnvelope,
+) -> Result<impl std::future::Future<Output = Result<Published>>> {
+    let subject = events_subject(&event.run_id)?;
+    let payload = serde_json::to_vec(event).map_err(|source| SquadError::Codec {
+        action: "encode an event",
+        source,
+    })?;
+    let message = PublishMessage::build()
+        .payload(payload.into())
+        .message_id(event.idempotency_key.as_str());
+    let action = format!("publish to {subject}");
+    let ack = js
+        .send_publish(subject, message)
+        .await
+        .map_err(SquadError::js(action.clone()))?;
+    Ok(async move {
+        let ack = ack.await.map_err(SquadError::js(action))?;
+        Ok(Published {
+            sequence: ack.sequence,
+            duplicate: ack.duplicate,
+        })
+    })
+}
+
 async fn publish<T: Serialize>(
     js: &Context,
     subject: String,

@@ -55,6 +55,21 @@ impl Squad {
     /// Creates what is missing and returns the handles. An existing stream is used as it is;
     /// a KV bucket is brought to `config` (its TTL may change between versions).
     pub async fn ensure(js: Context, config: &SquadConfig) -> Result<Self> {
+        // Two processes starting at once race to create the same streams; the loser's create
+        // fails ("subjects overlap") though the stream is there: look again.
+        let mut tries = 0;
+        loop {
+            match Self::ensure_once(js.clone(), config).await {
+                Err(SquadError::JetStream { .. }) if tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * tries)).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn ensure_once(js: Context, config: &SquadConfig) -> Result<Self> {
         let jobs = js
             .get_or_create_stream(stream::Config {
                 name: JOBS_STREAM.into(),

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use studio_engine::remote::{run_remote_step, RemoteStepRequest, StepOutcome, WorkerSetup};
 use studio_engine::CancellationToken;
-use studio_squad::messages::publish_event;
+use studio_squad::messages::{publish_event, send_event};
 use studio_squad::{
     async_nats, mark_started, Delivery, EventEnvelope, JobEnvelope, RunningJob, Squad,
 };
@@ -148,13 +148,19 @@ impl JobRunner {
             attempt: job.attempt,
         });
         let cancel = self.held.hold(&key, &job);
-        self.send(
-            &job,
-            kinds::STARTED,
-            format!("{key}:started:{}:{}", self.worker_id, delivery.delivered),
-            json!({"dept": self.dept, "delivery": delivery.delivered}),
+        // Sent now, its ack awaited after the step: the step does not wait on the broker, and
+        // the outcome, sent later on the same connection, still comes after it.
+        let started = send_event(
+            &self.squad.js,
+            &self.event(
+                &job,
+                kinds::STARTED,
+                format!("{key}:started:{}:{}", self.worker_id, delivery.delivered),
+                json!({"dept": self.dept, "delivery": delivery.delivered}),
+            ),
         )
-        .await;
+        .await
+        .ok();
         let outcome = match serde_json::from_value::<RemoteStepRequest>(job.payload.clone()) {
             Ok(request) => {
                 let workspace = self.workspace_for(&request.workspace, &job.run_id);
@@ -182,6 +188,10 @@ impl JobRunner {
             step_id: job.step_id.clone(),
             ok: outcome.is_success(),
         });
+        if let Some(ack) = started {
+            // Informational: a started event lost with the broker is not worth a retry.
+            let _ = ack.await;
+        }
         self.finish(&delivery, &key, outcome).await;
     }
 
@@ -198,8 +208,14 @@ impl JobRunner {
         let _ = delivery.ack_now().await;
     }
 
-    async fn send(&self, job: &JobEnvelope, kind: &str, idempotency_key: String, payload: Value) {
-        let event = EventEnvelope {
+    fn event(
+        &self,
+        job: &JobEnvelope,
+        kind: &str,
+        idempotency_key: String,
+        payload: Value,
+    ) -> EventEnvelope {
+        EventEnvelope {
             mission_id: job.mission_id.clone(),
             run_id: job.run_id.clone(),
             trace_id: job.trace_id.clone(),
@@ -209,7 +225,11 @@ impl JobRunner {
             kind: kind.to_string(),
             worker_id: self.worker_id.clone(),
             payload,
-        };
+        }
+    }
+
+    async fn send(&self, job: &JobEnvelope, kind: &str, idempotency_key: String, payload: Value) {
+        let event = self.event(job, kind, idempotency_key, payload);
         // Until the broker has it (the same key lands once); bounded by the job's redelivery:
         // past ack_wait another worker has it anyway.
         let deadline = tokio::time::Instant::now() + self.ack_wait.max(Duration::from_secs(30));

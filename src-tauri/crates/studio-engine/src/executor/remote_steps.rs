@@ -46,6 +46,7 @@ impl Run<'_> {
             .idempotent
             .unwrap_or(identity.side_effects != SideEffects::External);
         let setup = &self.shared.setup;
+        let calls_model = prepared.llm.is_some() || step.step_type == "tool";
         let request = RemoteStepRequest {
             step_type: step.step_type.clone(),
             params: params.clone(),
@@ -53,8 +54,13 @@ impl Run<'_> {
             timeout_ms: self.specs[idx].timeout.map(|t| t.as_millis() as u64),
             read_only_sandbox: self.gate.perimeter().sandbox == studio_core::Sandbox::ReadOnly,
             simulate_llm: setup.simulate_llm,
-            llm_context: setup.llm_context.clone(),
-            prices: Some(setup.prices.clone()),
+            // Only a step that calls a model reads these (and they weigh on every job).
+            llm_context: if calls_model {
+                setup.llm_context.clone()
+            } else {
+                String::new()
+            },
+            prices: calls_model.then(|| setup.prices.clone()),
             granted_roots: setup.granted_roots.clone(),
             trusted_host_keys: setup.trusted_host_keys.clone(),
         };
