@@ -10,11 +10,13 @@
 pub mod connection;
 pub mod error;
 pub mod messages;
+pub mod roster;
 pub mod setup;
 pub mod started;
 pub mod subjects;
 pub mod worker_pool;
 
+pub use async_nats;
 pub use connection::connect;
 pub use error::SquadError;
 pub use messages::{EventEnvelope, JobEnvelope, Published};
