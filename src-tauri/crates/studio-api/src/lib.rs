@@ -28,6 +28,7 @@ pub mod providers;
 pub mod resume;
 pub mod runs;
 pub mod settings;
+pub mod squad;
 pub mod squad_status;
 pub mod ts_bindings;
 

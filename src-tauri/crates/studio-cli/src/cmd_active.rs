@@ -264,6 +264,7 @@ pub fn run(args: &RunActiveArgs) -> u8 {
     let output = Output {
         json: args.json,
         events: args.events.clone(),
+        nats: None,
     };
     cmd_run::launch(
         &api,

@@ -56,6 +56,8 @@ pub struct RunArgs {
     pub vars: Vec<String>,
     pub data_dir: Option<PathBuf>,
     pub perimeter: PerimeterArgs,
+    /// Dispatch the steps to a squad's workers through this NATS server.
+    pub nats: Option<String>,
 }
 
 /// Runs the command and returns its exit code.
@@ -103,6 +105,7 @@ pub fn run(args: &RunArgs) -> u8 {
     let output = Output {
         json: args.json,
         events: args.events.clone(),
+        nats: args.nats.clone(),
     };
     launch(
         &api,
@@ -285,6 +288,7 @@ pub fn resume(args: &ResumeArgs) -> u8 {
     let output = Output {
         json: args.json,
         events: args.events.clone(),
+        nats: None,
     };
     launch(&api, &plan.mission, options, Source::Resume(&plan), &output)
 }
@@ -345,6 +349,8 @@ pub fn open_api(data_dir: Option<&Path>) -> Result<StudioApi, u8> {
 pub(crate) struct Output {
     pub(crate) json: bool,
     pub(crate) events: Option<PathBuf>,
+    /// `--nats URL`: the steps run on the departments' workers.
+    pub(crate) nats: Option<String>,
 }
 
 /// What a run starts from: a mission file, an earlier run (resume), an active mission.
@@ -384,7 +390,23 @@ pub(crate) fn launch(
         }
     };
     let cancel = CancellationToken::new();
-    let options = options.with_cancel(cancel.clone());
+    let mut options = options.with_cancel(cancel.clone());
+    if let Some(url) = &output.nats {
+        if let Err(message) = studio_api::squad::check_departments(mission) {
+            eprintln!("error: {message}");
+            return code::INVALID;
+        }
+        match runtime.block_on(studio_api::squad::SquadDispatcher::connect(
+            url,
+            &options.run_id,
+        )) {
+            Ok(dispatcher) => options.dispatcher = Some(std::sync::Arc::new(dispatcher)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return code::FAILED;
+            }
+        }
+    }
     let outcome = runtime.block_on(async {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {

@@ -93,6 +93,10 @@ enum Command {
         vars: Vec<String>,
         #[command(flatten)]
         perimeter: perimeter_args::PerimeterArgs,
+        /// Dispatch each step to its department's workers through this NATS server (see
+        /// `mission worker`); the history, the gate and approvals stay here.
+        #[arg(long, value_name = "URL")]
+        nats: Option<String>,
     },
     /// Run a recorded run's mission again as a new run linked to it: the outputs of steps that
     /// succeeded are reused, failed, skipped and unfinished steps run again. Same flags and
@@ -340,6 +344,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         events,
         vars,
         perimeter,
+        nats,
         ..
     } = &cli.command
     {
@@ -351,6 +356,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vars: vars.clone(),
             data_dir: cli.data_dir.clone(),
             perimeter: perimeter.clone(),
+            nats: nats.clone(),
         };
         return Ok(ExitCode::from(cmd_templates::run_template(template, &args)));
     }
@@ -363,6 +369,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         events,
         vars,
         perimeter,
+        nats: _,
     } = &cli.command
     {
         let args = cmd_active::RunActiveArgs {
@@ -385,6 +392,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         events,
         vars,
         perimeter,
+        nats,
     } = &cli.command
     {
         let args = cmd_run::RunArgs {
@@ -395,6 +403,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vars: vars.clone(),
             data_dir: cli.data_dir.clone(),
             perimeter: perimeter.clone(),
+            nats: nats.clone(),
         };
         return Ok(ExitCode::from(cmd_run::run(&args)));
     }

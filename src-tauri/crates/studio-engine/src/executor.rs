@@ -32,6 +32,8 @@ use studio_core::{Mission, RunStatus, StepStatus};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+mod remote_steps;
+
 /// Default bound on running steps when the mission sets none.
 pub const DEFAULT_MAX_CONCURRENT_STEPS: usize = 8;
 /// Default pause between attempts when the mission sets none.
@@ -63,6 +65,9 @@ pub struct RunOptions {
     /// run reads what earlier ones added. `None` (a host without a data folder, tests): each
     /// run keeps its own in its workspace, `.knowledge/knowledge.db`.
     pub knowledge_store: Option<PathBuf>,
+    /// Hands the run's steps to a squad's workers instead of running them here (`--nats`);
+    /// `None` runs every step in this process. See [`crate::remote`].
+    pub dispatcher: Option<Arc<dyn crate::remote::StepDispatcher>>,
 }
 
 /// A step output taken over from an earlier run.
@@ -86,6 +91,7 @@ impl RunOptions {
             reuse: BTreeMap::new(),
             governance: Governance::default(),
             knowledge_store: None,
+            dispatcher: None,
         }
     }
 
@@ -321,6 +327,11 @@ enum Msg {
         idx: u32,
         note: steps::agents::AgentNote,
     },
+    /// A dispatcher reported on a step it holds (waiting for a worker, taken by one).
+    Remote {
+        idx: u32,
+        note: crate::remote::DispatchNote,
+    },
     /// The approver answered for a blocked step.
     Decided {
         idx: u32,
@@ -376,6 +387,8 @@ struct Run<'a> {
     env: Option<BTreeMap<String, String>>,
     reuse: BTreeMap<String, ReusedOutput>,
     shared: Arc<Shared>,
+    /// Hands steps to a squad's workers (see [`crate::remote`]).
+    dispatcher: Option<Arc<dyn crate::remote::StepDispatcher>>,
     gate: Arc<Gate>,
     governance: Governance,
     /// Steps that reused the output of an earlier run, and that run's id.
@@ -516,6 +529,7 @@ impl<'a> Run<'a> {
             env: options.env,
             reuse: options.reuse,
             shared: Arc::new(Shared::with_setup(workspace, setup)),
+            dispatcher: options.dispatcher,
             gate: Arc::clone(&gate),
             governance,
             reused_from: BTreeMap::new(),
@@ -714,7 +728,7 @@ impl<'a> Run<'a> {
                 }
                 return self.complete(i, 1, result);
             }
-            Dispatch::Spawn(kind) if kind.is_inline() => {
+            Dispatch::Spawn(kind) if kind.is_inline() && self.dispatcher.is_none() => {
                 let result = steps::run_inline(kind, params);
                 if let Some(r) = &reservation {
                     self.gate.settle(r, None);
@@ -732,6 +746,15 @@ impl<'a> Run<'a> {
                 });
             }
         }
+        let remote = match self.remote_job(i, &step_id, &prepared, &params) {
+            Ok(remote) => remote,
+            Err(failure) => {
+                if let Some(r) = &reservation {
+                    self.gate.release(r);
+                }
+                return self.complete(i, 1, Err(failure));
+            }
+        };
         self.running += 1;
         let agent = matches!(kind, StepKind::Agents(_)).then(|| self.agent_runtime(i, &step_id));
         let job = Job {
@@ -755,6 +778,7 @@ impl<'a> Run<'a> {
                 simulated: false,
             }),
             agent,
+            remote,
         };
         tokio::spawn(job.run());
     }
@@ -865,6 +889,7 @@ impl<'a> Run<'a> {
                 self.complete(idx, attempts, result);
             }
             Msg::Agent { idx, note } => self.agent_note(idx, note),
+            Msg::Remote { idx, note } => self.remote_note(idx, note),
             Msg::Decided {
                 idx,
                 mut launch,
@@ -1412,6 +1437,16 @@ struct Job {
     governed: Option<JobGate>,
     /// What an `agent` or `chain` step gets from the run.
     agent: Option<Arc<steps::agents::AgentRuntime>>,
+    /// Set when a worker runs the step (the run has a dispatcher).
+    remote: Option<RemoteJob>,
+}
+
+/// A step handed to a squad's worker: the dispatcher, the step as sent (its attempt and
+/// parameters set per attempt) and the way back to the scheduler.
+struct RemoteJob {
+    dispatcher: Arc<dyn crate::remote::StepDispatcher>,
+    step: crate::remote::RemoteStep,
+    notes: crate::remote::DispatchNotes,
 }
 
 struct JobGate {
@@ -1487,7 +1522,7 @@ impl Job {
                 },
                 _ => self.params.clone(),
             };
-            let result = self.attempt(params).await;
+            let result = self.attempt(attempt, params).await;
             if let Some(g) = &self.governed {
                 let used = match &result {
                     Ok(out) => out.usage,
@@ -1532,13 +1567,26 @@ impl Job {
 
     /// One attempt, bounded by the step timeout and the run's cancellation. An interrupted step
     /// gets a grace period to kill and reap its processes before it is dropped.
-    async fn attempt(&self, params: Value) -> Result<StepOutput, Failure> {
+    async fn attempt(&self, attempt: u32, params: Value) -> Result<StepOutput, Failure> {
         let ctx = StepCtx {
             shared: Arc::clone(&self.shared),
             cancel: self.run_token.child_token(),
             agent: self.agent.clone(),
         };
-        let fut = steps::run(self.kind, params, &ctx);
+        let fut: std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>> =
+            match &self.remote {
+                Some(remote) => {
+                    let mut step = remote.step.clone();
+                    step.attempt = attempt;
+                    step.request.params = params;
+                    let sent =
+                        remote
+                            .dispatcher
+                            .dispatch(step, remote.notes.clone(), ctx.cancel.clone());
+                    Box::pin(async move { sent.await.into_result() })
+                }
+                None => Box::pin(steps::run(self.kind, params, &ctx)),
+            };
         tokio::pin!(fut);
         let timeout = self.timeout.unwrap_or(Duration::from_secs(86_400 * 365));
         let has_timeout = self.timeout.is_some();

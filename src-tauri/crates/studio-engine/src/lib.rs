@@ -24,6 +24,7 @@ mod plan;
 pub mod pricing;
 pub mod providers;
 mod redact;
+pub mod remote;
 mod result;
 pub mod sandbox;
 mod state;

@@ -7,22 +7,27 @@
 //! that keep a non-idempotent job from running twice ([`started`]). Running steps stays in the
 //! engine; nothing here widens what a mission may do.
 
+pub use async_nats;
+
 pub mod connection;
 pub mod error;
 pub mod messages;
 pub mod roster;
+pub mod run_events;
 pub mod setup;
 pub mod started;
 pub mod subjects;
 pub mod worker_pool;
 
-pub use async_nats;
 pub use connection::connect;
 pub use error::SquadError;
 pub use messages::{EventEnvelope, JobEnvelope, Published};
+pub use run_events::RunEvents;
 pub use setup::{Squad, SquadConfig};
 pub use started::{is_started, mark_started};
-pub use worker_pool::{heartbeat, last_heartbeat, Delivery, DeptConsumer, Heartbeat, RunningJob};
+pub use worker_pool::{
+    heartbeat, last_heartbeat, Deliveries, Delivery, DeptConsumer, Heartbeat, RunningJob,
+};
 
 /// The result of every fallible call of this crate.
 pub type Result<T, E = SquadError> = std::result::Result<T, E>;

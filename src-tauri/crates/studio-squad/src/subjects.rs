@@ -35,6 +35,19 @@ pub fn events_subject(run_id: &str) -> Result<String> {
     Ok(format!("studio.events.{run_id}"))
 }
 
+/// Every worker's heartbeat subject, to watch them all.
+pub const WORKERS_SUBJECTS: &str = "studio.workers.*";
+
+/// Every run's cancel subject, which workers watch.
+pub const CANCEL_SUBJECTS: &str = "studio.cancel.*";
+
+/// `studio.cancel.<run_id>`: the control plane asks workers to stop a run's jobs (core NATS:
+/// a worker that misses it stops the job at its timeout, and its result is ignored).
+pub fn cancel_subject(run_id: &str) -> Result<String> {
+    validate_name("run", run_id)?;
+    Ok(format!("studio.cancel.{run_id}"))
+}
+
 /// `studio.workers.<id>`: where a worker announces that it is alive.
 pub fn worker_subject(worker_id: &str) -> Result<String> {
     validate_name("worker", worker_id)?;

@@ -56,6 +56,22 @@ impl DeptConsumer {
         })
     }
 
+    /// A continuous pull of jobs, at most `in_flight` asked for at a time: a worker that takes
+    /// a permit before each [`Deliveries::next`] never holds more jobs than it can run.
+    pub async fn deliveries(&self, in_flight: usize) -> Result<Deliveries> {
+        let messages = self
+            .consumer
+            .stream()
+            .max_messages_per_batch(in_flight.max(1))
+            .messages()
+            .await
+            .map_err(SquadError::js(format!(
+                "pull jobs of department {}",
+                self.dept
+            )))?;
+        Ok(Deliveries { messages })
+    }
+
     /// The department this consumer serves.
     pub fn dept(&self) -> &str {
         &self.dept
@@ -97,7 +113,54 @@ impl DeptConsumer {
     }
 }
 
+/// Jobs as the broker hands them out (see [`DeptConsumer::deliveries`]).
+pub struct Deliveries {
+    messages: async_nats::jetstream::consumer::pull::Stream,
+}
+
+impl Deliveries {
+    /// The next job; `None` when the pull ended (the connection is gone: open a new one). A
+    /// message that is not a job is terminated (never redelivered) and reported as an error.
+    pub async fn next(&mut self) -> Option<Result<Delivery>> {
+        let message = match self.messages.next().await? {
+            Ok(message) => message,
+            Err(source) => {
+                return Some(Err(SquadError::JetStream {
+                    action: "pull a job".into(),
+                    source: Box::new(source),
+                }))
+            }
+        };
+        let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+        Some(
+            match serde_json::from_slice::<JobEnvelope>(&message.payload) {
+                Ok(job) => Ok(Delivery {
+                    job,
+                    delivered,
+                    message,
+                }),
+                Err(source) => {
+                    let _ = message.ack_with(AckKind::Term).await;
+                    Err(SquadError::Codec {
+                        action: "decode a job",
+                        source,
+                    })
+                }
+            },
+        )
+    }
+}
+
 impl Delivery {
+    /// Acknowledges the job without waiting for the broker's confirmation (the fast path: a
+    /// lost ack means one redelivery, which the control plane ignores once it has the outcome).
+    pub async fn ack_now(&self) -> Result<()> {
+        self.message.ack().await.map_err(|e| SquadError::JetStream {
+            action: "ack a job".into(),
+            source: e,
+        })
+    }
+
     /// Acks the job and waits for the broker to confirm, after which it is gone from the queue.
     pub async fn ack(&self) -> Result<()> {
         self.message
