@@ -116,15 +116,45 @@ pub fn validate_nats_url(url: &str) -> Result<String, ApiError> {
 }
 
 /// Connects within [`CONNECT_TIMEOUT`], without retrying; the error is a sentence naming the
-/// URL, the cause and what to do.
+/// URL, the cause and what to do. A lost connection is retried a few times, then given up (the
+/// Workers page connects again on its next read).
 async fn connect(url: &str) -> Result<async_nats::Client, String> {
     let url = validate_nats_url(url).map_err(|e| e.message)?;
     async_nats::ConnectOptions::new()
         .connection_timeout(CONNECT_TIMEOUT)
+        .max_reconnects(3)
         .name("mission-studio")
         .connect(url.as_str())
         .await
         .map_err(|e| unreachable(&url, &e))
+}
+
+/// The connection the Workers page reads through, kept between its reads (one a second) so that
+/// each read is a request, not a new connection.
+static STATUS_CLIENT: tokio::sync::Mutex<Option<(String, async_nats::Client)>> =
+    tokio::sync::Mutex::const_new(None);
+
+/// The kept connection to `url` while it is up, else a new one (kept in its place).
+async fn status_client(url: &str) -> Result<async_nats::Client, String> {
+    let mut slot = STATUS_CLIENT.lock().await;
+    if let Some((kept, client)) = slot.as_ref() {
+        if kept == url && client.connection_state() == async_nats::connection::State::Connected {
+            return Ok(client.clone());
+        }
+    }
+    // A connection to another URL, or one that is down, is dropped (and stops reconnecting).
+    *slot = None;
+    let client = connect(url).await?;
+    *slot = Some((url.to_string(), client.clone()));
+    Ok(client)
+}
+
+/// Forgets the kept connection after a failed read, so the next read starts afresh.
+async fn forget_status_client(url: &str) {
+    let mut slot = STATUS_CLIENT.lock().await;
+    if slot.as_ref().is_some_and(|(kept, _)| kept == url) {
+        *slot = None;
+    }
 }
 
 fn unreachable(url: &str, e: &async_nats::ConnectError) -> String {
@@ -205,7 +235,9 @@ pub async fn check_nats(url: &str) -> NatsCheck {
         url: url.clone(),
         ok: info.jetstream,
         server_version: Some(info.version.clone()),
-        server_name: Some(info.server_name.clone()).filter(|n| !n.is_empty()),
+        // A server without a name reports its id there: not worth showing.
+        server_name: Some(info.server_name.clone())
+            .filter(|n| !n.is_empty() && *n != info.server_id),
         jetstream: info.jetstream,
         latency_ms,
         message,
@@ -217,7 +249,7 @@ pub async fn check_nats(url: &str) -> NatsCheck {
 pub async fn squad_status(url: &str) -> SquadStatus {
     let url = url.trim().to_string();
     let read = async {
-        let client = connect(&url).await?;
+        let client = status_client(&url).await?;
         let js = async_nats::jetstream::new(client);
         roster::heartbeats(&js).await.map_err(|e| e.to_string())
     };
@@ -228,6 +260,9 @@ pub async fn squad_status(url: &str) -> SquadStatus {
             STATUS_TIMEOUT.as_secs()
         )),
     };
+    if answer.is_err() {
+        forget_status_client(&url).await;
+    }
     let now = now_unix_s();
     let mut status = SquadStatus {
         url: Some(url),

@@ -88,7 +88,7 @@ const RunNodeBody = memo(function RunNodeBody({ data }: { data: RunNodeData }) {
           {s.worker && !data.large ? (
             <span className="run-node-worker" title={`Run by worker ${workerLabel(s.worker)}`} data-testid={`run-node-worker-${s.id}`}>
               <Server size={10} aria-hidden />
-              {s.worker.workerId}
+              <span className="run-node-worker-id">{s.worker.workerId}</span>
             </span>
           ) : null}
         </span>
@@ -260,10 +260,9 @@ function StepDrawer({
             <>
               <dt>Worker</dt>
               <dd data-testid="step-worker">
-                <span className="drawer-worker">
-                  <Server size={12} aria-hidden />
-                  <span className="mono">{step.worker.workerId}</span>
-                  {step.worker.dept ? <span className="muted">(dept {step.worker.dept})</span> : null}
+                <span className="drawer-worker" title={`The squad worker that ran attempt ${step.worker.attempt ?? "?"}`}>
+                  <Server size={12} aria-hidden /> <span className="mono">{step.worker.workerId}</span>
+                  {step.worker.dept ? <span className="muted"> (dept {step.worker.dept})</span> : null}
                 </span>
               </dd>
             </>

@@ -117,7 +117,9 @@ export function NatsCard({ enabled }: { enabled: boolean }) {
           </h2>
           <p className="card-hint">
             Department workers on other machines pull jobs from a NATS JetStream server. Leave the URL empty to run
-            every step here, with the local engine. Connected workers show on the <Link to="/workers">Workers</Link>{" "}
+            every step here, with the local engine. Connected workers show on the <Link to="/workers" className="st-inline-link">
+              Workers
+            </Link>{" "}
             page.
           </p>
         </div>

@@ -135,7 +135,7 @@ export function WorkersPage() {
       {view.kind === "unset" ? (
         <EmptyState icon={SettingsIcon} title="No squad connected" testId="workers-unset">
           <p>
-            Runs use the local engine. <Link to="/settings#settings-squad">Set a NATS URL in Settings</Link> to see
+            Runs use the local engine. <Link to="/settings#settings-squad" className="wk-link">Set a NATS URL in Settings</Link> to see
             workers.
           </p>
           <p className="muted">
@@ -152,7 +152,7 @@ export function WorkersPage() {
               {view.message}
             </p>
             <p className="muted">
-              Still trying every second. <Link to="/settings#settings-squad">Check the NATS URL in Settings</Link>.
+              Still trying every second. <Link to="/settings#settings-squad" className="wk-link">Check the NATS URL in Settings</Link>.
             </p>
           </div>
         </div>
