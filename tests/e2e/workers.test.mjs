@@ -222,6 +222,19 @@ describe("Workers", () => {
     await browser.pause(2_500);
     assert.match(await (await byTestId(browser, "worker-beat-w-ops-1")).getText(), /last heartbeat (just now|[0-3] s ago)/);
     await screenshot(browser, "workers-live");
+    // The same page in the dark theme (light → dark), then back (dark → system → light).
+    await (await byTestId(browser, "theme-cycle")).click();
+    await browser.waitUntil(async () => (await browser.execute(() => document.documentElement.dataset.theme)) === "dark", {
+      timeout: 5_000,
+      timeoutMsg: "dark theme not applied",
+    });
+    await screenshot(browser, "workers-live-dark");
+    await (await byTestId(browser, "theme-cycle")).click();
+    await (await byTestId(browser, "theme-cycle")).click();
+    await browser.waitUntil(async () => (await browser.execute(() => document.documentElement.dataset.theme)) === "light", {
+      timeout: 5_000,
+      timeoutMsg: "light theme not applied again",
+    });
   });
 
   it("shows a step's job on its worker and the worker in the run view", async () => {
@@ -250,8 +263,9 @@ describe("Workers", () => {
       },
       { timeout: 15_000, timeoutMsg: "the run view did not show the last step done" },
     );
-    assert.match(await (await byTestId(browser, "run-node-worker-gather")).getText(), /w-research-1/);
-    assert.match(await (await byTestId(browser, "run-node-worker-publish")).getText(), /w-ops-1/);
+    // A node shows the worker's id (cut short when long) and names it in full on hover.
+    assert.equal(await attr(browser, "run-node-worker-gather", "title"), "Run by worker w-research-1 (dept research)");
+    assert.equal(await attr(browser, "run-node-worker-publish", "title"), "Run by worker w-ops-1 (dept ops)");
     await (await byTestId(browser, "dag-node-gather")).click();
     const worker = await byTestId(browser, "step-worker");
     assert.equal(await worker.getText(), "w-research-1 (dept research)");
@@ -262,6 +276,10 @@ describe("Workers", () => {
 
   it("turns a stopped worker silent, then says when the server is gone", async () => {
     const { browser } = app;
+    if ((await (await byTestId(browser, "page-title")).getText()) !== "Workers") {
+      await (await byTestId(browser, "nav-workers")).click();
+      await waitForPage(browser, "Workers", "after clicking nav-workers");
+    }
     await stop(workers.get("w-ops-1"));
     await browser.waitUntil(async () => (await attr(browser, "worker-w-ops-1", "data-live")) === "false", {
       timeout: 15_000,

@@ -186,7 +186,7 @@ export function NatsCard({ enabled }: { enabled: boolean }) {
                 <Check size={15} aria-hidden /> Saved to settings.json
               </span>
             ) : (
-              <span className="muted">{saved ? `Runs from the app go through ${saved}.` : "Runs use the local engine."}</span>
+              <span className="muted">{saved ? `Squad server: ${saved}` : "No squad: runs use the local engine."}</span>
             )}
           </div>
           <button
