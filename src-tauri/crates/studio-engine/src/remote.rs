@@ -86,9 +86,12 @@ pub enum StepOutcome {
         output: Option<Value>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         usage: Option<Spend>,
-        /// Stopped from outside (cancelled, lost with its worker), not a failure of its own.
+        /// Stopped from outside (cancelled, timed out), not a failure of its own.
         #[serde(default)]
         interrupted: bool,
+        /// Its worker was lost mid-run and it is not idempotent: not run again, not retried.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        lost: bool,
     },
 }
 
@@ -100,6 +103,19 @@ impl StepOutcome {
             output: None,
             usage: None,
             interrupted: false,
+            lost: false,
+        }
+    }
+
+    /// The step's worker was lost and it must not run twice; `message` starts with
+    /// `interrupted:` and says so.
+    pub fn lost(message: impl Into<String>) -> Self {
+        Self::Failed {
+            message: message.into(),
+            output: None,
+            usage: None,
+            interrupted: false,
+            lost: true,
         }
     }
 
@@ -110,6 +126,7 @@ impl StepOutcome {
             output: None,
             usage: None,
             interrupted: true,
+            lost: false,
         }
     }
 
@@ -130,6 +147,7 @@ impl StepOutcome {
                 output: f.output,
                 usage: f.usage,
                 interrupted: f.kind == FailureKind::Interrupted,
+                lost: f.kind == FailureKind::Lost,
             },
         }
     }
@@ -152,12 +170,15 @@ impl StepOutcome {
                 output,
                 usage,
                 interrupted,
+                lost,
             } => {
                 let mut f = Failure::new(message);
                 f.output = output;
                 f.usage = usage;
                 if interrupted {
                     f.kind = FailureKind::Interrupted;
+                } else if lost {
+                    f.kind = FailureKind::Lost;
                 }
                 Err(f)
             }
@@ -171,8 +192,13 @@ pub enum DispatchNote {
     /// No live worker can take it yet: the step is `blocked` (a `mission.blocked` event says
     /// why) until one connects or the run's timeout ends it.
     WaitingForWorker { reason: String },
-    /// A worker took it (a `mission.progress` event with `detail.worker`).
-    Started { worker_id: String, dept: String },
+    /// A worker took it (a `mission.progress` event with `detail.worker`); `delivery` counts
+    /// the broker's deliveries of the job (2 and more: the job moved to another worker).
+    Started {
+        worker_id: String,
+        dept: String,
+        delivery: u64,
+    },
 }
 
 /// Reports [`DispatchNote`]s to the run that dispatched the step.

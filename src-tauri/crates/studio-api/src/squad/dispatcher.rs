@@ -124,9 +124,15 @@ impl Inner {
                         .and_then(serde_json::Value::as_str)
                         .unwrap_or_default()
                         .to_string();
+                    let delivery = event
+                        .payload
+                        .get("delivery")
+                        .and_then(serde_json::Value::as_u64)
+                        .unwrap_or(1);
                     p.notes.send(DispatchNote::Started {
                         worker_id: event.worker_id,
                         dept,
+                        delivery,
                     });
                 }
             }

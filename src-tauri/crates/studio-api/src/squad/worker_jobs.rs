@@ -131,8 +131,7 @@ impl JobRunner {
                         step_id: job.step_id.clone(),
                         why: why.clone(),
                     });
-                    self.finish(&delivery, &key, StepOutcome::interrupted(why))
-                        .await;
+                    self.finish(&delivery, &key, StepOutcome::lost(why)).await;
                     return;
                 }
                 Err(e) => {
@@ -153,7 +152,7 @@ impl JobRunner {
             &job,
             kinds::STARTED,
             format!("{key}:started:{}:{}", self.worker_id, delivery.delivered),
-            json!({"dept": self.dept}),
+            json!({"dept": self.dept, "delivery": delivery.delivered}),
         )
         .await;
         let outcome = match serde_json::from_value::<RemoteStepRequest>(job.payload.clone()) {

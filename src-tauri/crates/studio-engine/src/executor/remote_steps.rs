@@ -104,18 +104,29 @@ impl Run<'_> {
                     Vec::new(),
                 );
             }
-            DispatchNote::Started { worker_id, dept } => {
+            DispatchNote::Started {
+                worker_id,
+                dept,
+                delivery,
+            } => {
                 self.slots[idx].status = StepStatus::Running;
                 let summary = format!(
                     "step `{step_id}` attempt {attempt} runs on worker `{worker_id}` (department {dept})"
                 );
                 self.emitter.event.detail = Some(json!({
-                    "worker": {"worker_id": worker_id, "dept": dept, "attempt": attempt}
+                    "worker": {
+                        "worker_id": worker_id,
+                        "dept": dept,
+                        "attempt": attempt,
+                        "delivery": delivery,
+                    }
                 }));
+                // One event per delivery: a job taken over by another worker is recorded too.
+                let phase = format!("worker.started.{delivery}");
                 self.emitter.emit(
                     EventType::Progress,
                     Some((&step_id, attempt)),
-                    "worker.started",
+                    &phase,
                     RunStatus::Running,
                     Some(StepStatus::Running),
                     summary,

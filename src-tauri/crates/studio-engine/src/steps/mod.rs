@@ -254,6 +254,9 @@ pub(crate) enum FailureKind {
     Error,
     /// The attempt was stopped from outside (timeout or cancellation); the executor words it.
     Interrupted,
+    /// The worker that ran it was lost, and the step is not idempotent: it fails as
+    /// `interrupted`, without a retry (it might have had its effect); resuming runs it again.
+    Lost,
 }
 
 /// Why an attempt did not succeed.
