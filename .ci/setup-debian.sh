@@ -35,7 +35,8 @@ if [ "$want_test" = 1 ]; then
   # The FTP step tests (tests/ftp_steps.rs) start a private FTP/FTPS server on a loopback port
   # (pyftpdlib, under Debian's /usr/bin/python3) with a certificate made by `openssl`.
   packages+=(python3-pyftpdlib python3-openssl openssl)
-  # The squad tests (studio-squad tests/jetstream.rs) start a private `nats-server -js` on a
+  # The squad tests (studio-squad tests/jetstream.rs, studio-api tests/squad_status.rs, the
+  # e2e tests/e2e/workers.test.mjs) start a private `nats-server -js` on a
   # loopback port with its store in a temporary folder.
   packages+=(nats-server)
 fi

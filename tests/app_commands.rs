@@ -463,3 +463,41 @@ fn forecast_and_resume_commands_reach_the_api() {
     let err = invoke(&app, "resume_preview", json!({"runId": "no-such-run"})).unwrap_err();
     assert_eq!(err["code"], "not_found");
 }
+
+#[test]
+fn nats_url_check_and_squad_status_commands_reach_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_data_dir(dir.path());
+    // No URL: the Workers page's empty state.
+    let status = invoke(&app, "squad_status", json!({})).expect("squad_status succeeds");
+    assert_eq!(status["url"], Value::Null);
+
+    let err = invoke(&app, "set_nats_url", json!({"url": "127.0.0.1:4222"}))
+        .expect_err("a URL without nats:// is refused");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+
+    // A port nobody listens on: saved, then reported as refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let saved = invoke(&app, "set_nats_url", json!({"url": url})).expect("set_nats_url succeeds");
+    assert_eq!(saved["natsUrl"], json!(url));
+    let check = invoke(&app, "check_nats", json!({"url": null})).expect("check_nats answers");
+    assert_eq!(check["ok"], false);
+    assert!(
+        check["message"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused"),
+        "{check}"
+    );
+    let status = invoke(&app, "squad_status", json!({})).expect("squad_status answers");
+    assert_eq!(status["reachable"], false);
+    assert_eq!(status["error"], check["message"]);
+
+    let cleared = invoke(&app, "set_nats_url", json!({"url": ""})).expect("a blank URL clears");
+    assert_eq!(cleared.get("natsUrl"), None);
+}

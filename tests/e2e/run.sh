@@ -6,11 +6,16 @@ cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 
 export E2E_APP="${E2E_APP:-$root/target/debug/mission-studio}"
+# The `mission` CLI, for tests that start its workers beside the app.
+export E2E_MISSION="${E2E_MISSION:-$root/target/debug/mission}"
 export E2E_OUT="$root/target/e2e"
 [ -x "$E2E_APP" ] || { echo "error: $E2E_APP is missing; build it with 'make app'" >&2; exit 1; }
 command -v xvfb-run >/dev/null || { echo "error: xvfb-run is missing; run .ci/setup-debian.sh --test" >&2; exit 1; }
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v tauri-driver >/dev/null || { echo "error: tauri-driver is missing; run .ci/setup-debian.sh --test" >&2; exit 1; }
+# Debian installs nats-server (the squad tests' broker) in /usr/sbin, not on a user's PATH.
+export PATH="$PATH:/usr/sbin"
+command -v nats-server >/dev/null || { echo "error: nats-server is missing; run .ci/setup-debian.sh --test" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 mkdir -p "$E2E_OUT"

@@ -7,7 +7,7 @@ pub mod library;
 pub mod oversight;
 pub mod runs;
 
-use studio_api::{ApiError, Diagnostics, Settings, StudioApi, Theme};
+use studio_api::{ApiError, Diagnostics, NatsCheck, Settings, SquadStatus, StudioApi, Theme};
 use tauri::State;
 
 /// Version and folders, for the About / diagnostics view.
@@ -41,4 +41,26 @@ pub fn set_default_provider(
 #[tauri::command]
 pub fn set_simulate_llm(api: State<'_, StudioApi>, on: bool) -> Result<Settings, ApiError> {
     api.set_simulate_llm(on)
+}
+
+/// Sets (or clears, with `None` or blank) the NATS URL of a squad; none: the local engine.
+#[tauri::command]
+pub fn set_nats_url(api: State<'_, StudioApi>, url: Option<String>) -> Result<Settings, ApiError> {
+    api.set_nats_url(url.as_deref())
+}
+
+/// "Check connection": the server's version and JetStream, or why it cannot be reached. Checks
+/// `url` when given, else the URL of the settings.
+#[tauri::command]
+pub async fn check_nats(
+    api: State<'_, StudioApi>,
+    url: Option<String>,
+) -> Result<NatsCheck, ApiError> {
+    api.check_nats(url.as_deref()).await
+}
+
+/// The Workers page: the workers at the NATS URL of the settings, by department.
+#[tauri::command]
+pub async fn squad_status(api: State<'_, StudioApi>) -> Result<SquadStatus, ApiError> {
+    api.squad_status().await
 }

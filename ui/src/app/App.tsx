@@ -9,6 +9,7 @@ import { LibraryPage } from "../pages/LibraryPage";
 import { ReviewPage } from "../pages/review/ReviewPage";
 import { RunsPage } from "../pages/RunsPage";
 import { SettingsPage } from "../pages/SettingsPage";
+import { WorkersPage } from "../pages/workers/WorkersPage";
 import { ABOUT_ITEM, NAV_ITEMS } from "./nav";
 
 /** Ctrl/Cmd + digit opens the page with that shortcut. */
@@ -42,6 +43,7 @@ export function App() {
           <Route path="/history/*" element={<HistoryPage />} />
           <Route path="/audit" element={<AuditPage />} />
           <Route path="/review" element={<ReviewPage />} />
+          <Route path="/workers" element={<WorkersPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/about" element={<AboutPage />} />
           <Route path="*" element={<Navigate to="/library" replace />} />

@@ -36,7 +36,8 @@ describe("the Audit and Review pages in the navigation", () => {
       "history:3",
       "audit:4",
       "review:5",
-      "settings:6",
+      "workers:6",
+      "settings:7",
     ]);
   });
 

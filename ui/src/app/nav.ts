@@ -1,4 +1,4 @@
-import { BookOpen, ClipboardCheck, History, Info, Play, ScrollText, Settings, type LucideIcon } from "lucide-react";
+import { BookOpen, ClipboardCheck, History, Info, Play, ScrollText, Server, Settings, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
   id: string;
@@ -16,7 +16,8 @@ export const NAV_ITEMS: NavItem[] = [
   { id: "history", path: "/history", label: "History", description: "Every run, its cost and its evidence", icon: History, shortcut: "3" },
   { id: "audit", path: "/audit", label: "Audit", description: "Every decision of the perimeter gate, with filters", icon: ScrollText, shortcut: "4" },
   { id: "review", path: "/review", label: "Review", description: "Failure patterns to look at, and resolve", icon: ClipboardCheck, shortcut: "5" },
-  { id: "settings", path: "/settings", label: "Settings", description: "Hard caps, providers, appearance", icon: Settings, shortcut: "6" },
+  { id: "workers", path: "/workers", label: "Workers", description: "Department workers connected over NATS, live", icon: Server, shortcut: "6" },
+  { id: "settings", path: "/settings", label: "Settings", description: "Hard caps, providers, squad, appearance", icon: Settings, shortcut: "7" },
 ];
 
 export const ABOUT_ITEM: NavItem = {

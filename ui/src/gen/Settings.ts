@@ -10,4 +10,8 @@ defaultProvider?: string,
 /**
  * Answer every model call with the simulated provider (the runs say so).
  */
-simulateLlm: boolean, };
+simulateLlm: boolean, 
+/**
+ * The NATS server of a squad (`nats://` or `tls://`); `None`: runs use the local engine.
+ */
+natsUrl?: string, };

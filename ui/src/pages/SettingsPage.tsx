@@ -5,6 +5,7 @@ import { PageHeader } from "../components/PageHeader";
 import { inDesktopApp, ipc, type Diagnostics, type Theme } from "../ipc";
 import { useTheme } from "../theme/useTheme";
 import { CapsCard } from "./settings/CapsCard";
+import { NatsCard } from "./settings/NatsCard";
 import { ProvidersCard } from "./settings/ProvidersCard";
 import { useScrollSpy } from "./settings/scrollSpy";
 import "./settings/settings.css";
@@ -18,6 +19,7 @@ const THEMES: { value: Theme; label: string; icon: typeof Sun; hint: string }[] 
 const SECTIONS = [
   { id: "settings-caps", label: "Hard caps" },
   { id: "settings-providers", label: "LLM providers" },
+  { id: "settings-squad", label: "Squad (NATS)" },
   { id: "settings-data", label: "Data folder" },
   { id: "settings-appearance", label: "Appearance" },
 ];
@@ -44,13 +46,13 @@ export function SettingsPage() {
     ? [
         { name: "perimeter.yaml", what: "Global hard caps" },
         { name: "providers.json", what: "LLM providers (and keys kept in the file)" },
-        { name: "settings.json", what: "Theme and window" },
+        { name: "settings.json", what: "Theme, default provider, NATS URL" },
       ]
     : [];
 
   return (
     <div className="page st-page" data-testid="page-settings">
-      <PageHeader title="Settings" subtitle="Global hard caps, LLM providers, the data folder and appearance." />
+      <PageHeader title="Settings" subtitle="Global hard caps, LLM providers, the squad, the data folder and appearance." />
 
       <div className="st-layout">
         <nav className="st-toc" aria-label="Settings sections" ref={toc}>
@@ -74,6 +76,7 @@ export function SettingsPage() {
         <div className="st-sections">
           <CapsCard enabled={desktop} />
           <ProvidersCard enabled={desktop} />
+          <NatsCard enabled={desktop} />
 
           <section className="card st-card" id="settings-data" aria-labelledby="data-title">
             <header className="st-card-head">

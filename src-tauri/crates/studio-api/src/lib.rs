@@ -29,6 +29,7 @@ pub mod resume;
 pub mod runs;
 pub mod settings;
 pub mod squad;
+pub mod squad_status;
 pub mod ts_bindings;
 
 pub use dto::{Diagnostics, StepTypeDto};
@@ -48,6 +49,7 @@ pub use live::{LiveNotice, LiveRuns, RunSource};
 pub use paths::{AppPaths, DATA_DIR_ENV, TEMPLATES_DIR_ENV};
 pub use runs::{ResumePlan, RunOutcome};
 pub use settings::{Settings, Theme};
+pub use squad_status::{NatsCheck, SquadStatus};
 pub use studio_store::{ApprovalRow, RunFilter, RunSummary, StepRow};
 
 use std::sync::{Arc, Mutex};
@@ -141,6 +143,22 @@ impl StudioApi {
         Ok(settings)
     }
 
+    /// Sets (or clears, with `None` or blank) the NATS URL of a squad and returns the saved
+    /// settings. A URL must start with `nats://` or `tls://` and parse.
+    pub fn set_nats_url(&self, url: Option<&str>) -> Result<Settings, ApiError> {
+        let url = url
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(squad_status::validate_nats_url)
+            .transpose()?;
+        let _guard = self.settings_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let path = self.paths.settings_path();
+        let mut settings = Settings::load(&path)?;
+        settings.nats_url = url;
+        settings.save(&path)?;
+        Ok(settings)
+    }
+
     /// What validation needs to know of this installation: the configured providers.
     pub fn validate_options(&self, inputs: Vec<String>) -> studio_core::ValidateOptions {
         studio_core::ValidateOptions {
@@ -216,5 +234,23 @@ mod tests {
         api.set_theme(Theme::Light).unwrap();
         let again = StudioApi::open(AppPaths::at(dir.path())).unwrap();
         assert_eq!(again.settings().unwrap().theme, Theme::Light);
+    }
+
+    #[test]
+    fn the_nats_url_is_validated_persisted_and_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = StudioApi::open(AppPaths::at(dir.path())).unwrap();
+        assert_eq!(api.nats_url().unwrap(), None);
+        let err = api.set_nats_url(Some("localhost:4222")).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert!(err.message.contains("nats://"), "{}", err.message);
+        api.set_nats_url(Some(" nats://127.0.0.1:4222 ")).unwrap();
+        let again = StudioApi::open(AppPaths::at(dir.path())).unwrap();
+        assert_eq!(
+            again.nats_url().unwrap().as_deref(),
+            Some("nats://127.0.0.1:4222")
+        );
+        again.set_nats_url(Some("  ")).unwrap();
+        assert_eq!(api.nats_url().unwrap(), None);
     }
 }

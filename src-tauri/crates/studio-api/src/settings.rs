@@ -30,6 +30,10 @@ pub struct Settings {
     pub default_provider: Option<String>,
     /// Answer every model call with the simulated provider (the runs say so).
     pub simulate_llm: bool,
+    /// The NATS server of a squad (`nats://` or `tls://`); `None`: runs use the local engine.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_url: Option<String>,
 }
 
 impl Settings {

@@ -17,6 +17,12 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::DiagnosticItem>(&cfg, &mut out);
     add::<crate::Settings>(&cfg, &mut out);
     add::<crate::Theme>(&cfg, &mut out);
+    // Squads: the NATS check and the Workers page.
+    add::<crate::squad_status::NatsCheck>(&cfg, &mut out);
+    add::<crate::squad_status::SquadStatus>(&cfg, &mut out);
+    add::<crate::squad_status::DeptWorkersDto>(&cfg, &mut out);
+    add::<crate::squad_status::WorkerStatusDto>(&cfg, &mut out);
+    add::<crate::squad_status::WorkerJobDto>(&cfg, &mut out);
     // History and the evidence inspector.
     add::<crate::RunListQuery>(&cfg, &mut out);
     add::<crate::RunSortKey>(&cfg, &mut out);

@@ -12,6 +12,7 @@ pub use async_nats;
 pub mod connection;
 pub mod error;
 pub mod messages;
+pub mod roster;
 pub mod run_events;
 pub mod setup;
 pub mod started;

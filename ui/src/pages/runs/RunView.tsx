@@ -2,7 +2,7 @@
 // counts by status, budget gauges, approvals and who answered them, the event log, a Cancel
 // button while the run goes on — and once it ended, how and why, with links to its result and
 // evidence — and a drawer with a step's details.
-import { ArrowLeft, CircleStop, FlaskConical, History as HistoryIcon, ListTree, X } from "lucide-react";
+import { ArrowLeft, CircleStop, FlaskConical, History as HistoryIcon, ListTree, Server, X } from "lucide-react";
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { SIMULATED_WHY } from "../../components/SimulatedTag";
 import { Link } from "react-router";
@@ -15,6 +15,7 @@ import { ApprovalCard } from "./ApprovalCard";
 import { formatClock, formatDuration, formatUsd } from "./format";
 import { Gauges } from "./Gauges";
 import { RunDecisions, RunOutcome } from "./RunOutcome";
+import { workerLabel } from "./stepWorker";
 import {
   countParts,
   isFinalStep,
@@ -84,6 +85,12 @@ const RunNodeBody = memo(function RunNodeBody({ data }: { data: RunNodeData }) {
             <span className="run-node-time">{formatDuration(s.finishedAt - s.startedAt)}</span>
           ) : null}
           {meta.length > 0 ? <span className="run-node-extra">{meta.join(" · ")}</span> : null}
+          {s.worker && !data.large ? (
+            <span className="run-node-worker" title={`Run by worker ${workerLabel(s.worker)}`} data-testid={`run-node-worker-${s.id}`}>
+              <Server size={10} aria-hidden />
+              <span className="run-node-worker-id">{s.worker.workerId}</span>
+            </span>
+          ) : null}
         </span>
       </span>
       <span
@@ -249,6 +256,17 @@ function StepDrawer({
           <dd>
             <span className={`status-pill status-${status ?? "pending"}`}>{status ?? "pending"}</span>
           </dd>
+          {step?.worker ? (
+            <>
+              <dt>Worker</dt>
+              <dd data-testid="step-worker">
+                <span className="drawer-worker" title={`The squad worker that ran attempt ${step.worker.attempt ?? "?"}`}>
+                  <Server size={12} aria-hidden /> <span className="mono">{step.worker.workerId}</span>
+                  {step.worker.dept ? <span className="muted"> (dept {step.worker.dept})</span> : null}
+                </span>
+              </dd>
+            </>
+          ) : null}
           <dt>Attempts</dt>
           <dd>{Math.max(step?.attempts ?? 0, d?.attempts ?? 0)}</dd>
           <dt>Started</dt>

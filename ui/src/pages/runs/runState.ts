@@ -4,6 +4,7 @@
 // large graph do not re-render.
 import type { RunEventDto, RunStepDto, UsageDto } from "../../ipc";
 import { agentRecord, type AgentRecord } from "./agentTimeline";
+import { workerOf, type StepWorker } from "./stepWorker";
 
 export type StepStatus = RunStepDto["status"];
 export type RunStatus = RunEventDto["status"];
@@ -20,6 +21,8 @@ export interface StepState {
   costUsd: number;
   /** Epoch ms at which the engine emitted the step's latest status. */
   changedAt: number | null;
+  /** The squad worker that runs (or ran) the step, when it was dispatched over NATS. */
+  worker?: StepWorker;
 }
 
 export interface LogEntry {
@@ -141,6 +144,14 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
         next.finishedAt = null;
       }
       steps[e.stepId] = next;
+    }
+    const worker = e.stepId !== null ? workerOf(e) : null;
+    if (worker && e.stepId !== null) {
+      if (!copied) {
+        steps = { ...steps };
+        copied = true;
+      }
+      steps[e.stepId] = { ...(steps[e.stepId] ?? blankStep(e.stepId)), worker };
     }
     const record = e.stepId !== null ? agentRecord(e) : null;
     if (record && e.stepId !== null) {

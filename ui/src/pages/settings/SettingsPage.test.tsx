@@ -1,5 +1,6 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import { MemoryRouter } from "react-router";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Settings } from "../../ipc";
 import type { LlmProvider, LlmProviderInput, PerimeterDto } from "../../ipc/library";
@@ -68,10 +69,32 @@ function setup(providers: LlmProvider[] = []) {
       list = list.filter((x) => x.id !== a.id);
       return list;
     },
+    set_nats_url: (a) => {
+      settingsCalls.push({ natsUrl: a.url });
+      const next: Settings = { ...settings };
+      delete next.natsUrl;
+      if (a.url) next.natsUrl = a.url as string;
+      settings = next;
+      return settings;
+    },
+    check_nats: (a) =>
+      a.url === "nats://127.0.0.1:4222"
+        ? { url: a.url, ok: true, serverVersion: "2.9.10", serverName: "NDX", jetstream: true, latencyMs: 3, message: "connected" }
+        : {
+            url: a.url,
+            ok: false,
+            serverVersion: null,
+            serverName: null,
+            jetstream: false,
+            latencyMs: 1,
+            message: `cannot reach NATS at ${String(a.url)}: connection refused; start nats-server -js or fix the URL`,
+          },
   });
   render(
     <ThemeProvider>
-      <SettingsPage />
+      <MemoryRouter>
+        <SettingsPage />
+      </MemoryRouter>
     </ThemeProvider>,
   );
   return { savedCaps, savedProviders, settingsCalls };
@@ -225,5 +248,34 @@ describe("SettingsPage", () => {
     await user.click(screen.getByTestId("simulate-llm"));
     await waitFor(() => expect(settingsCalls).toContainEqual({ simulateLlm: true }));
     expect(screen.getByTestId("simulate-llm")).toBeChecked();
+  });
+});
+
+describe("the squad's NATS URL", () => {
+  it("refuses a URL without its scheme, saves one, and checks the connection", async () => {
+    const user = userEvent.setup();
+    const { settingsCalls } = setup();
+    const input = await screen.findByTestId("nats-url");
+    await waitFor(() => expect(input).toBeEnabled());
+    await user.type(input, "127.0.0.1:4222");
+    expect(screen.getByText(/Start with nats:\/\/ or tls:\/\//)).toBeInTheDocument();
+    expect(screen.getByTestId("nats-save")).toBeDisabled();
+    expect(screen.getByTestId("nats-check")).toBeDisabled();
+
+    await user.clear(input);
+    await user.type(input, "nats://127.0.0.1:4222");
+    await user.click(screen.getByTestId("nats-save"));
+    await waitFor(() => expect(settingsCalls).toContainEqual({ natsUrl: "nats://127.0.0.1:4222" }));
+    expect(await screen.findByTestId("nats-saved")).toHaveTextContent("Saved");
+
+    await user.click(screen.getByTestId("nats-check"));
+    const ok = await screen.findByTestId("nats-check-result");
+    await waitFor(() => expect(ok).toHaveAttribute("data-state", "ok"));
+    expect(screen.getByTestId("nats-check-version")).toHaveTextContent("2.9.10");
+
+    await user.clear(input);
+    await user.type(input, "nats://127.0.0.1:1");
+    await user.click(screen.getByTestId("nats-check"));
+    expect(await screen.findByTestId("nats-check-message")).toHaveTextContent("connection refused");
   });
 });
