@@ -8,6 +8,7 @@
 //! engine; nothing here widens what a mission may do.
 
 pub mod connection;
+pub mod envelope_wire;
 pub mod error;
 pub mod messages;
 pub mod setup;
@@ -16,6 +17,7 @@ pub mod subjects;
 pub mod worker_pool;
 
 pub use connection::connect;
+pub use envelope_wire::{DispatchConsumer, DispatchDelivery, EnvelopeWire, EnvelopeWireConfig};
 pub use error::SquadError;
 pub use messages::{EventEnvelope, JobEnvelope, Published};
 pub use setup::{Squad, SquadConfig};
