@@ -56,20 +56,37 @@ pub async fn cancel(url: &str, mission_id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Every event of `mission_id` from the first, then live (the stream ends with the broker).
-pub async fn follow(
-    url: &str,
-    mission_id: &str,
-) -> Result<impl Stream<Item = WireEvent>, ApiError> {
+/// A mission's events, from the first, then live.
+pub struct Follower {
+    stream: std::pin::Pin<Box<dyn Stream<Item = WireEvent> + Send>>,
+    // The connection lives as long as the follower.
+    _wire: studio_squad::EnvelopeWire,
+}
+
+impl Follower {
+    /// The next event; `None` when the broker ended the stream.
+    pub async fn next(&mut self) -> Option<WireEvent> {
+        self.stream.next().await
+    }
+}
+
+/// Follows every event of `mission_id`, from the first one, then live.
+pub async fn follow(url: &str, mission_id: &str) -> Result<Follower, ApiError> {
     let wire = connect_wire(url, &EnvelopeWireConfig::default()).await?;
     let stream = wire
         .follow_events(mission_id)
         .await
         .map_err(|e| ApiError::new(ErrorCode::Io, e.to_string()))?;
-    // The connection lives as long as the stream.
-    Ok(stream.filter_map(move |bytes| {
-        let _keep = &wire;
-        let event = serde_json::from_slice::<WireEvent>(&bytes).ok();
-        async move { event }
-    }))
+    let events =
+        stream.filter_map(|bytes| async move { serde_json::from_slice::<WireEvent>(&bytes).ok() });
+    Ok(Follower {
+        stream: Box::pin(events),
+        _wire: wire,
+    })
+}
+
+/// Checks that `mission_id` can be cancelled (one subject token), before connecting.
+pub fn check_mission_id(mission_id: &str) -> Result<(), ApiError> {
+    studio_squad::envelope_wire::validate_mission_id(mission_id)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidInput, e.to_string()))
 }

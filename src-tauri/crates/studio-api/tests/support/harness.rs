@@ -7,7 +7,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use serde_json::Value;
 use studio_api::envelope::{client, CallbackPolicy, EnvelopeWorkerConfig, Log, WireEvent};
 use studio_api::{AppPaths, StudioApi};
@@ -81,8 +80,7 @@ impl Harness {
 
     /// The mission's events up to its final one (or until `limit`).
     pub async fn events_until_final(&self, mission_id: &str, limit: Duration) -> Vec<WireEvent> {
-        let stream = client::follow(&self.server.url, mission_id).await.unwrap();
-        let mut stream = Box::pin(stream);
+        let mut stream = client::follow(&self.server.url, mission_id).await.unwrap();
         let mut out = Vec::new();
         let deadline = Instant::now() + limit;
         loop {
@@ -111,8 +109,7 @@ impl Harness {
         limit: Duration,
         pred: impl Fn(&WireEvent) -> bool,
     ) -> Vec<WireEvent> {
-        let stream = client::follow(&self.server.url, mission_id).await.unwrap();
-        let mut stream = Box::pin(stream);
+        let mut stream = client::follow(&self.server.url, mission_id).await.unwrap();
         let mut out = Vec::new();
         let deadline = Instant::now() + limit;
         loop {
