@@ -344,3 +344,41 @@ async fn a_bad_payload_fails_clearly_and_the_worker_goes_on() {
         .await;
     assert_eq!(events.last().unwrap().event_type, event::COMPLETED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_budget_caps_the_mission_and_a_milestone_cadence_reports_steps() {
+    let mut h = Harness::new("vp-budget");
+    h.start_worker();
+    let sent = h
+        .dispatch(&json!({
+            "mission_id": "m-budget-1",
+            "vp_id": "vp-budget",
+            "objective": "Write a long essay",
+            "budget": {"max_runtime_minutes": 5, "max_llm_calls": 3, "max_cost_usd": 0.0000001},
+            "report_cadence": "milestone",
+            "heartbeat_interval_seconds": 0
+        }))
+        .await;
+    let events = h
+        .events_until_final(&sent.mission_id, Duration::from_secs(15))
+        .await;
+    let last = events.last().unwrap();
+    assert_eq!(last.event_type, event::FAILED, "{last:#?}");
+    let reason = last.reason.as_deref().unwrap_or("");
+    assert!(reason.contains("budget_exceeded"), "{reason}");
+    assert!(last.next_action.as_deref().unwrap().contains("budget"));
+    // `milestone`: the run's start and each finished step, no heartbeats.
+    let progress: Vec<&str> = events
+        .iter()
+        .filter(|e| e.event_type == event::PROGRESS)
+        .map(|e| e.summary.as_str())
+        .collect();
+    assert!(
+        progress.iter().any(|s| s.starts_with("run ")),
+        "{progress:?}"
+    );
+    assert!(
+        progress.iter().all(|s| !s.starts_with("heartbeat")),
+        "{progress:?}"
+    );
+}

@@ -86,8 +86,7 @@ impl CallbackQueue {
                     log(&format!(
                         "warning: mission {mission_id}: the callback's token variable `{name}` \
                          (callback.auth_ref) is not set in this worker's environment; its events \
-                         are published on NATS but not posted to {}",
-                        target.status_url
+                         are published on NATS but not posted to the callback"
                     ));
                     return None;
                 }

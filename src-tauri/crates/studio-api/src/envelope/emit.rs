@@ -26,6 +26,8 @@ pub(crate) struct Tracker {
     pub steps_done: usize,
     pub current_step: Option<String>,
     pub status: String,
+    /// When the last event was queued (a `milestone` cadence heartbeats only after a silence).
+    pub last_sent: Option<std::time::Instant>,
 }
 
 pub(crate) type SharedTracker = Arc<Mutex<Tracker>>;
@@ -34,6 +36,7 @@ pub(crate) type SharedTracker = Arc<Mutex<Tracker>>;
 #[derive(Clone)]
 pub(crate) struct Emitter {
     tx: mpsc::UnboundedSender<WireEvent>,
+    tracker: SharedTracker,
     pub ids: Identity,
     pub session: String,
     pub worker_id: String,
@@ -49,6 +52,7 @@ impl Emitter {
         session: String,
         worker_id: String,
         callback: Option<CallbackQueue>,
+        tracker: SharedTracker,
         log: Log,
     ) -> (Self, EmitterTask) {
         let (tx, mut rx) = mpsc::unbounded_channel::<WireEvent>();
@@ -70,6 +74,7 @@ impl Emitter {
         (
             Self {
                 tx,
+                tracker,
                 ids,
                 session,
                 worker_id,
@@ -100,6 +105,12 @@ impl Emitter {
 
     /// Queues an event; never waits.
     pub(crate) fn send(&self, e: WireEvent) {
+        if let Ok(mut t) = self.tracker.lock() {
+            t.last_sent = Some(std::time::Instant::now());
+            if !e.is_final() {
+                t.status = e.status.clone();
+            }
+        }
         let _ = self.tx.send(e);
     }
 }

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
+use studio_core::import::envelope::ReportCadence;
 use studio_engine::{CancellationToken, RunOptions};
 use studio_squad::EnvelopeWire;
 
@@ -55,12 +56,18 @@ pub(crate) async fn run_dispatch(ctx: MissionContext, dispatch: Dispatch) {
         .callback
         .as_ref()
         .and_then(|t| CallbackQueue::start(t, ctx.callback, &ids.mission_id, Arc::clone(&ctx.log)));
+    let tracker: SharedTracker = Arc::new(Mutex::new(Tracker {
+        steps_total: dispatch.mission.steps.len(),
+        status: "queued".into(),
+        ..Tracker::default()
+    }));
     let (emitter, task) = Emitter::start(
         ctx.wire.clone(),
         ids.clone(),
         session_id.clone(),
         ctx.worker_id.clone(),
         callback,
+        Arc::clone(&tracker),
         Arc::clone(&ctx.log),
     );
     let objective = dispatch.mission.objective.clone().unwrap_or_default();
@@ -79,14 +86,10 @@ pub(crate) async fn run_dispatch(ctx: MissionContext, dispatch: Dispatch) {
     }
     let cancel = CancellationToken::new();
     let watcher = watch_cancel(&ctx, &ids.mission_id, cancel.clone()).await;
-    let tracker: SharedTracker = Arc::new(Mutex::new(Tracker {
-        steps_total: dispatch.mission.steps.len(),
-        status: "queued".into(),
-        ..Tracker::default()
-    }));
+    let cadence = dispatch.cadence;
     let heartbeat = dispatch
         .heartbeat
-        .map(|every| spawn_heartbeat(emitter.clone(), Arc::clone(&tracker), every));
+        .map(|every| spawn_heartbeat(emitter.clone(), Arc::clone(&tracker), every, cadence));
 
     let ending = match wait_for_window(&emitter, &dispatch, &cancel).await {
         Err(ending) => ending,
@@ -159,17 +162,24 @@ async fn watch_cancel(
     }
 }
 
+/// A `mission.progress` heartbeat every `every`. With the `milestone` cadence, only after a
+/// whole interval without any event (the milestones already say the mission is alive).
 fn spawn_heartbeat(
     emitter: Emitter,
     tracker: SharedTracker,
     every: Duration,
+    cadence: ReportCadence,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut n = 0u64;
         loop {
             tokio::time::sleep(every).await;
-            n += 1;
             let t = tracker.lock().map(|t| t.clone()).unwrap_or_default();
+            let quiet = t.last_sent.is_none_or(|at| at.elapsed() >= every);
+            if cadence == ReportCadence::Milestone && !quiet {
+                continue;
+            }
+            n += 1;
             let doing = match &t.current_step {
                 Some(step) if t.status == "running" => format!(", at step `{step}`"),
                 _ => String::new(),
