@@ -313,6 +313,21 @@ async fn a_repeated_dispatch_is_one_mission() {
         "{}",
         h.log_text()
     );
+
+    // The same mission id under another key is refused, not run a second time.
+    let mut reuse = payload.clone();
+    reuse["mission_id"] = json!(first.mission_id);
+    reuse["idempotency_key"] = json!("another-key");
+    h.dispatch(&reuse).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !h
+        .log_text()
+        .contains("already accepted for another dispatch")
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", h.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs_of(&h, &first.mission_id).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -5,6 +5,8 @@
 //! removed from the queue, never retried. A good one is recorded as accepted (create-only key
 //! of its idempotency key) before it is acked: a repeat, inside or after the broker's duplicate
 //! window, finds the key and runs nothing (its events are already on the mission's subject).
+//! A mission id is accepted once too: a dispatch that reuses one under another key is refused
+//! (logged), since its events would mix with the first mission's.
 //! Then the mission runs in its own task, up to `concurrency` at once.
 
 use std::sync::Arc;
@@ -151,6 +153,21 @@ impl StudioApi {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;
                 }
+            }
+            // A mission id is run once: another dispatch reusing it (with another key) would
+            // mix its events with the first one's.
+            let mission_key = format!("mission-id/{}", dispatch.ids.mission_id);
+            if let Ok(Some(_)) = wire
+                .mark_accepted(&mission_key, &dispatch.ids.idempotency_key)
+                .await
+            {
+                log(&format!(
+                    "warning: refused a dispatch (idempotency_key {}): mission id {} was already \
+                     accepted for another dispatch; give each mission its own mission_id",
+                    dispatch.ids.idempotency_key, dispatch.ids.mission_id
+                ));
+                let _ = delivery.ack().await;
+                continue;
             }
             if let Err(e) = delivery.ack().await {
                 log(&format!("warning: {e}"));
