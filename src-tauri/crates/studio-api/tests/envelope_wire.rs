@@ -205,7 +205,7 @@ async fn cancel_stops_a_running_mission() {
         .save_llm_provider(&studio_api::providers::LlmProviderInput {
             id: "slow".into(),
             kind: None,
-            base_url: model,
+            base_url: model.url.clone(),
             model: "slow-1".into(),
             api_key: None,
             key_storage: studio_api::providers::KeyStorage::None,
@@ -241,6 +241,16 @@ async fn cancel_stops_a_running_mission() {
     let runs = runs_of(&h, "m-cancel-1");
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status.as_str(), "cancelled");
+    // The model call in flight was abandoned, not waited for.
+    assert_eq!(*model.started.lock().unwrap(), 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while *model.abandoned.lock().unwrap() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the model request was not dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // `interval`: no step milestones, heartbeats only.
     assert!(events
         .iter()

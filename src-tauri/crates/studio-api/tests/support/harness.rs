@@ -230,15 +230,46 @@ impl Receiver {
 
 /// A model endpoint that holds every request for `hold` before answering: an `llm` step
 /// using it runs that long.
-pub async fn slow_model(hold: Duration) -> String {
-    let app = axum::Router::new().fallback(move || async move {
-        tokio::time::sleep(hold).await;
-        axum::http::StatusCode::SERVICE_UNAVAILABLE
+pub struct SlowModel {
+    pub url: String,
+    /// Requests that came in.
+    pub started: Arc<Mutex<u32>>,
+    /// Requests whose caller went away before the answer (the handler was dropped).
+    pub abandoned: Arc<Mutex<u32>>,
+}
+
+struct Abandoned(Arc<Mutex<u32>>, bool);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if !self.1 {
+            *self.0.lock().unwrap() += 1;
+        }
+    }
+}
+
+pub async fn slow_model(hold: Duration) -> SlowModel {
+    let started: Arc<Mutex<u32>> = Arc::default();
+    let abandoned: Arc<Mutex<u32>> = Arc::default();
+    let (s, a) = (Arc::clone(&started), Arc::clone(&abandoned));
+    let app = axum::Router::new().fallback(move || {
+        let (s, a) = (Arc::clone(&s), Arc::clone(&a));
+        async move {
+            *s.lock().unwrap() += 1;
+            let mut guard = Abandoned(a, false);
+            tokio::time::sleep(hold).await;
+            guard.1 = true;
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    url
+    SlowModel {
+        url,
+        started,
+        abandoned,
+    }
 }
