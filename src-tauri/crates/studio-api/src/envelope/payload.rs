@@ -184,8 +184,13 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<Dispatch, PayloadError> {
     };
     let payload = Value::Object(top);
     let text = serde_json::to_string(&payload).unwrap_or_default();
-    let loaded = studio_core::load_str(&text, &format!("{origin}.json"))
-        .map_err(|e| err("payload", e.to_string()))?;
+    // Read as JSON whatever the origin is called (a file, a subject).
+    let name = if origin.ends_with(".json") {
+        origin.to_string()
+    } else {
+        format!("{origin}.json")
+    };
+    let loaded = studio_core::load_str(&text, &name).map_err(|e| err("payload", e.to_string()))?;
     let mut warnings = Vec::new();
     let diagnostics = studio_core::validate(&loaded);
     for d in &diagnostics {
