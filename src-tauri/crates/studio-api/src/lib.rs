@@ -11,6 +11,7 @@ pub mod check;
 pub mod decisions;
 pub mod dto;
 mod dto_check;
+pub mod envelope;
 pub mod error;
 pub mod evidence;
 pub mod forecast;

@@ -102,7 +102,21 @@ impl StudioApi {
         options: RunOptions,
         downstream: impl EventSink + 'static,
     ) -> Result<RunOutcome, ApiError> {
-        self.execute(mission, options, downstream, None, None).await
+        self.execute(mission, options, downstream, None, None, None)
+            .await
+    }
+
+    /// [`StudioApi::run_recorded`] with the run's workspace seeded from a copy of `seed` (a VP
+    /// session's workspace: each mission of the session starts from what the earlier ones left).
+    pub async fn run_recorded_seeded(
+        &self,
+        mission: &Mission,
+        options: RunOptions,
+        downstream: impl EventSink + 'static,
+        seed: &std::path::Path,
+    ) -> Result<RunOutcome, ApiError> {
+        self.execute(mission, options, downstream, None, None, Some(seed))
+            .await
     }
 
     /// [`StudioApi::run_recorded`] of a mission read from `file`: the file's path and SHA-256
@@ -114,8 +128,15 @@ impl StudioApi {
         options: RunOptions,
         downstream: impl EventSink + 'static,
     ) -> Result<RunOutcome, ApiError> {
-        self.execute(mission, options, downstream, None, mission_file_ref(file))
-            .await
+        self.execute(
+            mission,
+            options,
+            downstream,
+            None,
+            mission_file_ref(file),
+            None,
+        )
+        .await
     }
 
     /// Prepares `mission resume RUN_ID`: unknown run → `NotFound`; a run still running in a
@@ -211,7 +232,7 @@ impl StudioApi {
             );
         }
         let file = plan.mission_file.clone();
-        self.execute(&plan.mission, options, downstream, Some(plan), file)
+        self.execute(&plan.mission, options, downstream, Some(plan), file, None)
             .await
     }
 
@@ -222,6 +243,7 @@ impl StudioApi {
         downstream: impl EventSink + 'static,
         resume: Option<&ResumePlan>,
         mission_file: Option<MissionFileRef>,
+        seed: Option<&std::path::Path>,
     ) -> Result<RunOutcome, ApiError> {
         // Recovery runs before this run is recorded.
         self.recover_interrupted_runs()?;
@@ -249,6 +271,9 @@ impl StudioApi {
                 folder.seed_workspace(ws).map_err(pack_err)?;
             }
             folder.set_resumed_from(&plan.from_run).map_err(pack_err)?;
+        }
+        if let Some(seed) = seed.filter(|s| s.is_dir()) {
+            folder.seed_workspace(seed).map_err(pack_err)?;
         }
         options.workspace = folder.workspace();
         let approvals = crate::audit::prepare_run(&mut folder, mission, &mut options)?;

@@ -10,6 +10,7 @@
 pub use async_nats;
 
 pub mod connection;
+pub mod envelope_wire;
 pub mod error;
 pub mod messages;
 pub mod roster;
@@ -20,6 +21,7 @@ pub mod subjects;
 pub mod worker_pool;
 
 pub use connection::connect;
+pub use envelope_wire::{DispatchConsumer, DispatchDelivery, EnvelopeWire, EnvelopeWireConfig};
 pub use error::SquadError;
 pub use messages::{EventEnvelope, JobEnvelope, Published};
 pub use run_events::RunEvents;

@@ -118,7 +118,12 @@ impl Squad {
 /// one value per key, rollups allowed, direct gets). It is made here rather than with the
 /// client's bucket creation because that one first asks for the account's limits in a form a
 /// 2.9 server (Debian 12's) does not send.
-async fn bucket(js: &Context, name: &str, max_age: Duration, what: &str) -> Result<kv::Store> {
+pub(crate) async fn bucket(
+    js: &Context,
+    name: &str,
+    max_age: Duration,
+    what: &str,
+) -> Result<kv::Store> {
     let action = format!("create the {what} bucket");
     let config = stream::Config {
         name: format!("KV_{name}"),

@@ -1,0 +1,4 @@
+//! What the envelope wire tests share.
+
+pub mod harness;
+pub mod nats;

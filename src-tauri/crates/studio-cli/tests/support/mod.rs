@@ -1,0 +1,3 @@
+//! What the envelope CLI tests share.
+
+pub mod nats;
