@@ -13,7 +13,7 @@
 //!
 //! `cargo bench -p studio-api --bench squad`
 
-#[path = "squad_nats.rs"]
+#[path = "../tests/support/nats.rs"]
 mod nats;
 
 use std::sync::Arc;

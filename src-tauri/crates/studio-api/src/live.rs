@@ -556,6 +556,12 @@ impl LiveRuns {
         }
         // The Settings switch: every model call of runs started from the app is simulated.
         governance.simulate_llm = self.api.settings()?.simulate_llm;
+        // Settings name a NATS server: the steps run on the departments' workers.
+        let nats = self.api.nats_url()?;
+        if nats.is_some() {
+            crate::squad::check_departments(&mission)
+                .map_err(|m| ApiError::new(ErrorCode::InvalidInput, m))?;
+        }
         let cancel = CancellationToken::new();
         let mut options = RunOptions::new(PathBuf::new()).with_cancel(cancel.clone());
         // A resume starts from the earlier run's inputs; inputs given now override them.
@@ -614,7 +620,7 @@ impl LiveRuns {
         };
         std::thread::Builder::new()
             .name(format!("run-{}", &run_id[..8.min(run_id.len())]))
-            .spawn(move || this.drive(run, options, sink, resume, origin))
+            .spawn(move || this.drive(run, options, sink, resume, origin, nats))
             .map_err(|e| {
                 ApiError::new(ErrorCode::Internal, format!("cannot start the run: {e}"))
             })?;
@@ -629,6 +635,7 @@ impl LiveRuns {
         sink: LiveSink,
         resume: Option<ResumePlan>,
         origin: Option<PathBuf>,
+        nats: Option<String>,
     ) {
         let outcome = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -638,6 +645,21 @@ impl LiveRuns {
             .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
             .and_then(|rt| {
                 rt.block_on(async {
+                    let mut options = options;
+                    if let Some(url) = &nats {
+                        let dispatcher =
+                            crate::squad::SquadDispatcher::connect(url, &options.run_id)
+                                .await
+                                .map_err(|e| {
+                                    ApiError::new(
+                                        ErrorCode::Io,
+                                        format!(
+                                    "{e} (the NATS URL is set in Settings; clear it to run here)"
+                                ),
+                                    )
+                                })?;
+                        options.dispatcher = Some(Arc::new(dispatcher));
+                    }
                     match &resume {
                         Some(plan) => self.api.resume_recorded(plan, options, sink).await,
                         None => match origin.as_deref().filter(|p| p.is_file()) {

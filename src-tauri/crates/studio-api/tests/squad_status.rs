@@ -2,6 +2,7 @@
 //! started here: heartbeats of two workers in two departments appear with their jobs, a worker
 //! that stops beating turns not live, and a closed port is reported as such, quickly.
 
+#[path = "support/nats.rs"]
 mod support_nats;
 
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! checks the run's final state in SQLite and in its event stream: one final event, gapless
 //! seq, one row per step.
 
-#[path = "squad/nats.rs"]
+#[path = "support/nats.rs"]
 mod nats;
 
 use nats::NatsServer;

@@ -39,6 +39,7 @@ impl NatsServer {
     pub fn start_on(dir: &Path, port: u16) -> Self {
         let program = find_on_path("nats-server")
             .unwrap_or_else(|| panic!("nats-server is not installed: {SETUP_HINT}"));
+        std::fs::create_dir_all(dir).expect("the server's folder");
         let store = dir.join("jetstream");
         let log = dir.join("nats-server.log");
         let child = Command::new(program)
