@@ -33,6 +33,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 mod remote_steps;
+mod state_edits;
 
 /// Default bound on running steps when the mission sets none.
 pub const DEFAULT_MAX_CONCURRENT_STEPS: usize = 8;
@@ -68,6 +69,9 @@ pub struct RunOptions {
     /// Hands the run's steps to a squad's workers instead of running them here (`--nats`);
     /// `None` runs every step in this process. See [`crate::remote`].
     pub dispatcher: Option<Arc<dyn crate::remote::StepDispatcher>>,
+    /// Where a person's edits of the typed state arrive while the run waits for an approval
+    /// (see [`crate::state_desk`]); `None`: nobody edits.
+    pub state_desk: Option<Arc<crate::state_desk::StateDesk>>,
 }
 
 /// A step output taken over from an earlier run.
@@ -92,6 +96,7 @@ impl RunOptions {
             governance: Governance::default(),
             knowledge_store: None,
             dispatcher: None,
+            state_desk: None,
         }
     }
 
@@ -389,6 +394,8 @@ struct Run<'a> {
     shared: Arc<Shared>,
     /// Hands steps to a squad's workers (see [`crate::remote`]).
     dispatcher: Option<Arc<dyn crate::remote::StepDispatcher>>,
+    /// A person's edits of the typed state (see [`crate::state_desk`]).
+    state_desk: Option<Arc<crate::state_desk::StateDesk>>,
     gate: Arc<Gate>,
     governance: Governance,
     /// Steps that reused the output of an earlier run, and that run's id.
@@ -530,6 +537,7 @@ impl<'a> Run<'a> {
             reuse: options.reuse,
             shared: Arc::new(Shared::with_setup(workspace, setup)),
             dispatcher: options.dispatcher,
+            state_desk: options.state_desk,
             gate: Arc::clone(&gate),
             governance,
             reused_from: BTreeMap::new(),
@@ -583,6 +591,7 @@ impl<'a> Run<'a> {
         let user_cancel = self.user_cancel.clone();
         let cancelled = user_cancel.cancelled();
         tokio::pin!(cancelled);
+        let desk = self.state_desk.clone();
 
         loop {
             if self.stop.is_none() && self.user_cancel.is_cancelled() {
@@ -625,6 +634,11 @@ impl<'a> Run<'a> {
                 }
                 _ = &mut cancelled, if self.stop.is_none() => {
                     self.halt(Stop::Cancelled, "cancelled by the operator".into());
+                }
+                _ = state_edits::arrive(desk.as_deref()) => {
+                    for edit in desk.iter().flat_map(|d| d.take()) {
+                        self.edit_state(edit);
+                    }
                 }
                 _ = &mut sleep, if deadline.is_some() && self.stop.is_none() && !waiting => {
                     let reason = self.timeout_reason();
@@ -1033,6 +1047,9 @@ impl<'a> Run<'a> {
         let reason =
             (fails_run && self.reason.is_none()).then(|| summary.clone().unwrap_or_default());
         self.record_step(idx);
+        if status == StepStatus::Success && !self.mission.steps[idx].state.is_empty() {
+            self.emitter.event.detail = Some(self.state_written(idx));
+        }
         match summary {
             Some(summary) => self.emitter.emit_at(
                 now,

@@ -635,6 +635,12 @@ impl Gate {
         })
     }
 
+    /// Records a row that is not a decision of the checks (a person's edit of the state),
+    /// stamped now, in every sink of the run.
+    pub(crate) fn record_audit(&self, row: &AuditRecord) {
+        self.record(row.clone());
+    }
+
     fn record(&self, mut row: AuditRecord) {
         row.at = crate::timefmt::rfc3339(crate::timefmt::now());
         for sink in &self.audit {

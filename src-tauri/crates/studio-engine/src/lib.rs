@@ -28,6 +28,7 @@ pub mod remote;
 mod result;
 pub mod sandbox;
 mod state;
+pub mod state_desk;
 mod steps;
 mod timefmt;
 pub mod tools;
