@@ -17,6 +17,7 @@ const APP_COMMANDS: &[&str] = &[
     "list_live_runs",
     "pending_approvals",
     "answer_approval",
+    "edit_state",
     "run_view",
     "step_detail",
     "list_runs",

@@ -32,6 +32,7 @@ pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri
             commands::runs::list_live_runs,
             commands::runs::pending_approvals,
             commands::runs::answer_approval,
+            commands::runs::edit_state,
             commands::runs::run_view,
             commands::runs::step_detail,
             commands::history::list_runs,

@@ -219,6 +219,18 @@ pub fn answer_approval(
     live.answer_approval(&run_id, &step_id, approve, note)
 }
 
+/// Sets a typed state field while the run waits for an approval (checked against its type).
+#[tauri::command]
+pub async fn edit_state(
+    live: State<'_, LiveRuns>,
+    run_id: String,
+    field: String,
+    value: serde_json::Value,
+) -> Result<(), ApiError> {
+    let live = live.inner().clone();
+    live.edit_state(&run_id, &field, value).await
+}
+
 /// A run's graph and its state now.
 #[tauri::command]
 pub async fn run_view(live: State<'_, LiveRuns>, run_id: String) -> Result<RunViewDto, ApiError> {

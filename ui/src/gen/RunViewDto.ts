@@ -2,6 +2,7 @@
 import type { ApprovalDecisionDto } from "./ApprovalDecisionDto";
 import type { BudgetCapsDto } from "./BudgetCapsDto";
 import type { RunStepDto } from "./RunStepDto";
+import type { StateFieldDto } from "./StateFieldDto";
 import type { UsageDto } from "./UsageDto";
 
 /**
@@ -20,4 +21,8 @@ simulateLlm: boolean,
 /**
  * The approval requests answered so far: by whom, and their notes.
  */
-approvals: Array<ApprovalDecisionDto>, };
+approvals: Array<ApprovalDecisionDto>, 
+/**
+ * The mission's typed state fields (`state_schema`); their values come with the events.
+ */
+stateFields: Array<StateFieldDto>, };

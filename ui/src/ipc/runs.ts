@@ -8,11 +8,12 @@ import type { LiveRunDto } from "../gen/LiveRunDto";
 import type { RunEventDto } from "../gen/RunEventDto";
 import type { RunStepDto } from "../gen/RunStepDto";
 import type { RunViewDto } from "../gen/RunViewDto";
+import type { StateFieldDto } from "../gen/StateFieldDto";
 import type { StepDetailDto } from "../gen/StepDetailDto";
 import type { UsageDto } from "../gen/UsageDto";
 import { call } from "./index";
 
-export type { ApprovalDto, BudgetCapsDto, LiveRunDto, RunEventDto, RunStepDto, RunViewDto, StepDetailDto, UsageDto };
+export type { ApprovalDto, BudgetCapsDto, LiveRunDto, RunEventDto, RunStepDto, RunViewDto, StateFieldDto, StepDetailDto, UsageDto };
 
 /** What to run: a mission file or a template of the library. */
 export type StartRunRequest = { path: string } | { templateId: string };
@@ -35,6 +36,9 @@ export const runsIpc = {
   answerApproval: (runId: string, stepId: string, approve: boolean, note?: string) =>
     call<unknown>("answer_approval", { runId, stepId, approve, note: note ?? null }).then(() => undefined),
   runView: (runId: string) => call<RunViewDto>("run_view", { runId }),
+  /** Sets a typed state field while the run waits for an approval (checked against its type). */
+  editState: (runId: string, field: string, value: unknown) =>
+    call<unknown>("edit_state", { runId, field, value }).then(() => undefined),
   stepDetail: (runId: string, stepId: string) => call<StepDetailDto>("step_detail", { runId, stepId }),
   /** Calls `cb` with the number waiting whenever it changes; returns the unsubscribe function. */
   onApprovalsChanged: async (cb: (pending: number) => void): Promise<() => void> =>

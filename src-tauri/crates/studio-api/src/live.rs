@@ -11,6 +11,9 @@
 //! event missed by the subscription is in the replay: no gap and no duplicate. A finished run is
 //! replayed only; a run recorded by another process (the CLI) is followed by polling the history.
 
+mod state;
+pub use state::StateFieldDto;
+
 use crate::decisions::ApprovalDecisionDto;
 use crate::{ApiError, ErrorCode, ResumePlan, StudioApi};
 use serde::Serialize;
@@ -250,6 +253,8 @@ pub struct RunViewDto {
     pub simulate_llm: bool,
     /// The approval requests answered so far: by whom, and their notes.
     pub approvals: Vec<ApprovalDecisionDto>,
+    /// The mission's typed state fields (`state_schema`); their values come with the events.
+    pub state_fields: Vec<state::StateFieldDto>,
 }
 
 /// One step in full, for the step drawer.
@@ -346,6 +351,8 @@ struct LiveRun {
     previews: Mutex<HashMap<String, Value>>,
     /// The answers given in the window, in order.
     decisions: Mutex<Vec<ApprovalDecisionDto>>,
+    /// Where a person's edits of the typed state go while the run waits for an approval.
+    desk: Arc<studio_engine::state_desk::StateDesk>,
 }
 
 #[derive(Default)]
@@ -590,7 +597,9 @@ impl LiveRuns {
             pending: Mutex::new(BTreeMap::new()),
             previews: Mutex::new(HashMap::new()),
             decisions: Mutex::new(Vec::new()),
+            desk: studio_engine::state_desk::StateDesk::new(),
         });
+        options.state_desk = Some(Arc::clone(&run.desk));
         governance.approver = Arc::new(LiveApprover {
             runs: self.clone(),
             run: Arc::downgrade(&run),
@@ -846,6 +855,7 @@ impl LiveRuns {
                 ),
                 evidence_dir: sum.evidence_dir,
                 approvals,
+                state_fields: state::fields(&mission),
             },
             None => {
                 let d = live_dto.expect("a live run when the history has none");
@@ -864,6 +874,7 @@ impl LiveRuns {
                     evidence_dir: None,
                     simulate_llm: live.as_ref().is_some_and(|r| r.simulate_llm),
                     approvals,
+                    state_fields: state::fields(&mission),
                 }
             }
         })

@@ -57,6 +57,7 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::live::BudgetCapsDto>(&cfg, &mut out);
     add::<crate::live::RunStepDto>(&cfg, &mut out);
     add::<crate::live::RunViewDto>(&cfg, &mut out);
+    add::<crate::live::StateFieldDto>(&cfg, &mut out);
     add::<crate::live::StepDetailDto>(&cfg, &mut out);
     add::<crate::decisions::ApprovalDecisionDto>(&cfg, &mut out);
     // The library, the perimeter configurator and the settings.

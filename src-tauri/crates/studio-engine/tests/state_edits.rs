@@ -89,8 +89,15 @@ async fn a_state_field_edited_while_waiting_for_approval_is_used_by_the_next_ste
     assert_eq!(&*written[0].0, "use");
     assert_eq!(written[0].1, json!({"reviewer": "Ada (checked)"}));
     let rows = audit.rows();
-    let row = rows.iter().find(|r| r.tool == "state_edit").expect("an audit row");
-    assert!(row.reason.contains("`reviewer` set to \"Ada\" by tester"), "{}", row.reason);
+    let row = rows
+        .iter()
+        .find(|r| r.tool == "state_edit")
+        .expect("an audit row");
+    assert!(
+        row.reason.contains("`reviewer` set to \"Ada\" by tester"),
+        "{}",
+        row.reason
+    );
     assert!(!row.at.is_empty());
 }
 
@@ -118,7 +125,10 @@ async fn an_edit_while_nothing_waits_for_approval_is_refused() {
     let result = run_mission(&mission, options, &mut sink).await.unwrap();
     let answer = edit.await.unwrap();
     assert!(
-        answer.as_ref().unwrap_err().contains("not waiting for an approval"),
+        answer
+            .as_ref()
+            .unwrap_err()
+            .contains("not waiting for an approval"),
         "{answer:?}"
     );
     assert_eq!(result.state["n"], json!(1));

@@ -16,6 +16,7 @@ import { formatClock, formatDuration, formatUsd } from "./format";
 import { Gauges } from "./Gauges";
 import { RunDecisions, RunOutcome } from "./RunOutcome";
 import { workerLabel } from "./stepWorker";
+import { PlanPanel, StatePanel } from "./StatePlanPanels";
 import {
   countParts,
   isFinalStep,
@@ -623,6 +624,11 @@ export function RunView({ runId }: { runId: string }) {
               onClose={() => setSelected(null)}
             />
           ) : (
+            <>
+            {view && state ? <PlanPanel steps={view.steps} states={state.steps} /> : null}
+            {view && state ? (
+              <StatePanel runId={runId} fields={view.stateFields} values={state.stateValues} editable={mine.length > 0 && !final} />
+            ) : null}
             <section className="side-panel">
               <header className="side-head">
                 <ListTree size={14} aria-hidden /> Events
@@ -636,6 +642,7 @@ export function RunView({ runId }: { runId: string }) {
                 {...(large && !final ? { shown: LOG_LIVE_TAIL } : {})}
               />
             </section>
+            </>
           )}
         </div>
       </div>

@@ -5,9 +5,11 @@
 import type { RunEventDto, RunStepDto, UsageDto } from "../../ipc";
 import { agentRecord, type AgentRecord } from "./agentTimeline";
 import { workerOf, type StepWorker } from "./stepWorker";
+import { applyStateEvent, type StateValues } from "./stateValues";
 
 export type StepStatus = RunStepDto["status"];
 export type RunStatus = RunEventDto["status"];
+
 
 export interface StepState {
   id: string;
@@ -53,6 +55,8 @@ export interface RunState {
   lastEventAt?: number | null;
   /** Each agent step's turns and calls as its events reported them, in order. */
   agents?: Record<string, AgentRecord[]>;
+  /** Typed state values as steps wrote them and people edited them (see `stateValues`). */
+  stateValues?: StateValues;
 }
 
 export const LOG_LIMIT = 400;
@@ -113,6 +117,7 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
   let { lastSeq, status, usage, final, outcome, startedAt, finishedAt } = state;
   let lastEventAt = state.lastEventAt ?? null;
   let agents = state.agents ?? {};
+  let stateValues = state.stateValues ?? {};
   const newLog: LogEntry[] = [];
   for (const e of fresh) {
     if (e.seq <= lastSeq) continue; // a duplicate within the batch
@@ -157,6 +162,7 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
     if (record && e.stepId !== null) {
       agents = { ...agents, [e.stepId]: [...(agents[e.stepId] ?? []), record] };
     }
+    stateValues = applyStateEvent(stateValues, e);
     if (isFinalEvent(e.eventType)) {
       final = true;
       outcome = e.summary;
@@ -186,6 +192,7 @@ export function applyEvents(state: RunState, events: readonly RunEventDto[]): Ru
     finishedAt,
     lastEventAt,
     agents,
+    stateValues,
   };
 }
 

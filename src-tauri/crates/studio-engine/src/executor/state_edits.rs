@@ -33,7 +33,12 @@ impl Run<'_> {
             ));
             return;
         }
-        let previous = self.state.values().get(&field).cloned().unwrap_or(Value::Null);
+        let previous = self
+            .state
+            .values()
+            .get(&field)
+            .cloned()
+            .unwrap_or(Value::Null);
         if let Err(message) = self.state.write(vec![(field.clone(), value.clone())]) {
             let _ = reply.send(Err(message));
             return;
