@@ -12,6 +12,7 @@ export function PlanPanel({ steps, states }: { steps: readonly RunStepDto[]; sta
     <section className="side-panel plan-panel" data-testid="run-plan">
       <header className="side-head">
         <ClipboardList size={14} aria-hidden /> Plan
+        <span className="muted side-count">{steps.length} steps</span>
       </header>
       <ol className="plan-list mono">
         {steps.map((s) => {
