@@ -165,4 +165,40 @@ describe("Editor", () => {
     console.log(`the run from the editor ended ${await view.getAttribute("data-run-status")}`);
     await screenshot(browser, "editor-07-run");
   });
+
+  it("compares the text with the original template", async () => {
+    const { browser } = app;
+    await (await byTestId(browser, "nav-editor")).click();
+    await byTestId(browser, "editor-page");
+    await (await byTestId(browser, "editor-compare")).click();
+    const select = await byTestId(browser, "compare-template");
+    await browser.waitUntil(async () => (await select.$$("option")).length > 1, { timeout: 10_000 });
+    await select.selectByAttribute("value", TEMPLATE);
+    const diff = await byTestId(browser, "compare-diff", 10_000);
+    const text = await diff.getText();
+    assert.match(text, /0 added, 0 removed, 1 changed/);
+    assert.match(text, /reqs/);
+    assert.match(text, /depends_on/);
+    await screenshot(browser, "editor-08-compare");
+    await browser.keys(["Escape"]);
+  });
+
+  it("generates a mission from a plan", async () => {
+    const { browser } = app;
+    await (await byTestId(browser, "editor-generate")).click();
+    await (await byTestId(browser, "generate-name")).click();
+    for (const ch of "Weekly Report") await browser.keys(ch);
+    await (await byTestId(browser, "generate-plan")).click();
+    for (const ch of "fetch,parse|score,report") await browser.keys(ch);
+    await screenshot(browser, "editor-09-generate-form");
+    await (await byTestId(browser, "generate-submit")).click();
+    await browser.waitUntil(async () => (await (await byTestId(browser, "editor-dag")).getAttribute("data-steps")) === "fetch,parse,score,report", {
+      timeout: 5000,
+      timeoutMsg: "the generated mission's DAG never showed",
+    });
+    const edges = (await (await byTestId(browser, "editor-dag")).getAttribute("data-edges")).split(",").sort();
+    assert.deepEqual(edges, ["fetch>parse", "fetch>score", "parse>report", "score>report"]);
+    await browser.waitUntil(async () => (await errorsShown(browser)) === 0, { timeout: 5000 });
+    await screenshot(browser, "editor-10-generated");
+  });
 });

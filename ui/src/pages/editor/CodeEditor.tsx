@@ -99,6 +99,9 @@ export const CodeEditor = forwardRef<
           syntaxHighlighting(highlight),
           lintGutter(),
           theme,
+          EditorView.lineWrapping,
+          // Room below the cursor's line when typing at the bottom of the view.
+          EditorView.scrollMargins.of(() => ({ top: 8, bottom: 48 })),
           EditorView.contentAttributes.of({ "aria-label": ariaLabel, "data-testid": "editor-text" }),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) onChangeRef.current(u.state.doc.toString());

@@ -346,7 +346,7 @@ function PreviewDag({ preview }: { preview: EditorPreview | null }) {
   if (!dag.nodes.length) return <div className="editor-dag-empty">No steps yet.</div>;
   return (
     <div data-testid="editor-dag" data-steps={dag.nodes.map((n) => n.id).join(",")} data-edges={dag.edges.map((e) => `${e.source}>${e.target}`).join(",")}>
-      <DagView nodes={dag.nodes} edges={dag.edges} direction="TB" height={320} minFitZoom={0.5} controls testId="editor-dag-view" />
+      <DagView nodes={dag.nodes} edges={dag.edges} direction="TB" height={380} minFitZoom={0.25} controls testId="editor-dag-view" />
     </div>
   );
 }
