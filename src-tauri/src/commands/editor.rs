@@ -85,9 +85,15 @@ pub async fn run_mission_text<R: Runtime>(
     }
     let origin = path.as_deref().unwrap_or(studio_api::editor::EDITOR_ORIGIN);
     let mission = studio_api::editor::parse_mission(&text, origin)?;
+    // A text without a file finds registry tools as the bundled library's templates do.
+    let origin = path.map(PathBuf::from).or_else(|| {
+        api.paths()
+            .builtin_templates_dir()
+            .map(|d| d.join(studio_api::editor::EDITOR_ORIGIN))
+    });
     let source = RunSource::Mission {
         mission: Box::new(mission),
-        origin: path.map(PathBuf::from),
+        origin,
     };
     let live = live.inner().clone();
     tauri::async_runtime::spawn_blocking(move || live.start(source, Default::default()))

@@ -100,9 +100,13 @@ impl StudioApi {
             });
         };
         let mission = &loaded.mission;
-        let origin = file_name
-            .map(PathBuf::from)
-            .unwrap_or_else(|| self.paths().user_templates_dir().join(EDITOR_ORIGIN));
+        // A text without a file finds registry tools as the bundled library's templates do.
+        let origin = file_name.map(PathBuf::from).unwrap_or_else(|| {
+            self.paths()
+                .builtin_templates_dir()
+                .unwrap_or_else(|| self.paths().user_templates_dir())
+                .join(EDITOR_ORIGIN)
+        });
         let approvals = self
             .step_approvals(mission, &origin, &PerimeterDto::default())
             .unwrap_or_default();
