@@ -55,6 +55,13 @@ const APP_COMMANDS: &[&str] = &[
     "audit_rows",
     "review_flags",
     "resolve_review_flag",
+    "check_mission_text",
+    "mission_preview",
+    "generate_mission",
+    "diff_missions",
+    "save_mission_text",
+    "read_mission_file",
+    "run_mission_text",
 ];
 
 fn main() {

@@ -501,3 +501,62 @@ fn nats_url_check_and_squad_status_commands_reach_the_api() {
     let cleared = invoke(&app, "set_nats_url", json!({"url": ""})).expect("a blank URL clears");
     assert_eq!(cleared.get("natsUrl"), None);
 }
+
+#[test]
+fn editor_commands_check_generate_diff_save_and_read_through_ipc() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_data_dir(dir.path());
+    let text = invoke(
+        &app,
+        "generate_mission",
+        json!({"name": "Weekly Report", "plan": "fetch,parse|score,report"}),
+    )
+    .expect("generate_mission succeeds");
+    let text = text.as_str().expect("a text").to_string();
+
+    let report = invoke(&app, "check_mission_text", json!({"text": text}))
+        .expect("check_mission_text succeeds");
+    assert_eq!(report["valid"], json!(true), "{report}");
+    let broken = text.replace("depends_on: [fetch]", "depends_on: [fetc]");
+    let report = invoke(
+        &app,
+        "check_mission_text",
+        json!({"text": broken, "fileName": null}),
+    )
+    .unwrap();
+    // Both steps of the parallel group depended on `fetch`.
+    assert_eq!(report["errors"], json!(2), "{report}");
+    let item = &report["items"][0];
+    assert_eq!(item["code"], json!("unknown_dependency"));
+    assert!(item["line"].as_u64().unwrap() > 1 && item["column"].as_u64().unwrap() > 1);
+    assert!(item["help"].as_str().unwrap().contains("fetch"), "{item}");
+
+    let preview = invoke(&app, "mission_preview", json!({"text": text})).unwrap();
+    assert_eq!(preview["steps"].as_array().unwrap().len(), 4);
+
+    let diff = invoke(
+        &app,
+        "diff_missions",
+        json!({"aText": text, "bText": broken}),
+    )
+    .unwrap();
+    assert_eq!(
+        diff["changed"][0]["fields"][0]["field"],
+        json!("depends_on")
+    );
+
+    let err = invoke(&app, "save_mission_text", json!({"text": broken})).expect_err("refused");
+    assert!(err.to_string().contains("not saved"), "{err}");
+    let saved = invoke(&app, "save_mission_text", json!({"text": text})).unwrap();
+    assert_eq!(saved["inLibrary"], json!(true));
+    let path = saved["path"].as_str().unwrap();
+    assert!(path.ends_with("templates/weekly-report.yaml"), "{path}");
+    let listed = invoke(&app, "list_templates", json!({})).unwrap();
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["id"] == json!("weekly-report")));
+    let read = invoke(&app, "read_mission_file", json!({"path": path})).unwrap();
+    assert_eq!(read, json!(text));
+}

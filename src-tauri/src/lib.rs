@@ -70,6 +70,13 @@ pub fn with_api<R: Runtime>(builder: tauri::Builder<R>, api: StudioApi) -> tauri
             commands::oversight::audit_rows,
             commands::oversight::review_flags,
             commands::oversight::resolve_review_flag,
+            commands::editor::check_mission_text,
+            commands::editor::mission_preview,
+            commands::editor::generate_mission,
+            commands::editor::diff_missions,
+            commands::editor::save_mission_text,
+            commands::editor::read_mission_file,
+            commands::editor::run_mission_text,
         ])
 }
 
@@ -99,6 +106,7 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .on_page_load(move |webview, payload| {
             // Painted without compositing, every frame of an animation or a transition is painted

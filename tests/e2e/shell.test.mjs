@@ -39,6 +39,7 @@ describe("Mission Studio window", () => {
     const pages = [
       ["runs", "Runs"],
       ["history", "History"],
+      ["editor", "Editor"],
       ["settings", "Settings"],
       ["library", "Library"],
     ];

@@ -1,6 +1,7 @@
 //! Tauri commands: each converts its arguments, calls one `studio_api` function and maps the
 //! error to `{code, message}`.
 
+pub mod editor;
 pub mod history;
 pub mod launch;
 pub mod library;

@@ -4,12 +4,15 @@ import { CommandPalette } from "../components/palette/CommandPalette";
 import { Sidebar } from "../components/Sidebar";
 import { AboutPage } from "../pages/AboutPage";
 import { AuditPage } from "../pages/audit/AuditPage";
+import { EditorPage } from "../pages/editor/EditorPage";
 import { HistoryPage } from "../pages/HistoryPage";
 import { LibraryPage } from "../pages/LibraryPage";
 import { ReviewPage } from "../pages/review/ReviewPage";
 import { RunsPage } from "../pages/RunsPage";
 import { SettingsPage } from "../pages/SettingsPage";
 import { WorkersPage } from "../pages/workers/WorkersPage";
+import { onFilesDropped } from "../ipc/editor";
+import { isMissionFile } from "../pages/editor/logic";
 import { ABOUT_ITEM, NAV_ITEMS } from "./nav";
 
 /** Ctrl/Cmd + digit opens the page with that shortcut. */
@@ -29,8 +32,22 @@ function useNavShortcuts() {
   }, [navigate]);
 }
 
+/** A mission file dropped on the window opens in the Editor. */
+function useFileDrop() {
+  const navigate = useNavigate();
+  useEffect(
+    () =>
+      onFilesDropped((paths) => {
+        const file = paths.find(isMissionFile);
+        if (file) navigate(`/editor?file=${encodeURIComponent(file)}`);
+      }),
+    [navigate],
+  );
+}
+
 export function App() {
   useNavShortcuts();
+  useFileDrop();
   const location = useLocation();
   return (
     <div className="app-shell">
@@ -44,6 +61,7 @@ export function App() {
           <Route path="/audit" element={<AuditPage />} />
           <Route path="/review" element={<ReviewPage />} />
           <Route path="/workers" element={<WorkersPage />} />
+          <Route path="/editor" element={<EditorPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/about" element={<AboutPage />} />
           <Route path="*" element={<Navigate to="/library" replace />} />

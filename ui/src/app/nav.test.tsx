@@ -37,7 +37,8 @@ describe("the Audit and Review pages in the navigation", () => {
       "audit:4",
       "review:5",
       "workers:6",
-      "settings:7",
+      "editor:7",
+      "settings:8",
     ]);
   });
 

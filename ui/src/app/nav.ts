@@ -1,4 +1,4 @@
-import { BookOpen, ClipboardCheck, History, Info, Play, ScrollText, Server, Settings, type LucideIcon } from "lucide-react";
+import { BookOpen, ClipboardCheck, FilePen, History, Info, Play, ScrollText, Server, Settings, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
   id: string;
@@ -17,7 +17,8 @@ export const NAV_ITEMS: NavItem[] = [
   { id: "audit", path: "/audit", label: "Audit", description: "Every decision of the perimeter gate, with filters", icon: ScrollText, shortcut: "4" },
   { id: "review", path: "/review", label: "Review", description: "Failure patterns to look at, and resolve", icon: ClipboardCheck, shortcut: "5" },
   { id: "workers", path: "/workers", label: "Workers", description: "Department workers connected over NATS, live", icon: Server, shortcut: "6" },
-  { id: "settings", path: "/settings", label: "Settings", description: "Hard caps, providers, squad, appearance", icon: Settings, shortcut: "7" },
+  { id: "editor", path: "/editor", label: "Editor", description: "Write a mission, checked as you type", icon: FilePen, shortcut: "7" },
+  { id: "settings", path: "/settings", label: "Settings", description: "Hard caps, providers, squad, appearance", icon: Settings, shortcut: "8" },
 ];
 
 export const ABOUT_ITEM: NavItem = {

@@ -11,10 +11,12 @@ pub mod check;
 pub mod decisions;
 pub mod dto;
 mod dto_check;
+pub mod editor;
 pub mod envelope;
 pub mod error;
 pub mod evidence;
 pub mod forecast;
+pub mod generate;
 pub mod history;
 pub mod history_dto;
 pub mod history_search;
@@ -22,6 +24,7 @@ pub mod library;
 pub mod library_app;
 pub mod library_dto;
 pub mod live;
+pub mod mission_diff;
 pub mod oversight;
 pub mod paths;
 pub mod provider_check;
@@ -35,10 +38,12 @@ pub mod ts_bindings;
 
 pub use dto::{Diagnostics, StepTypeDto};
 pub use dto_check::{DiagnosticItem, MissionReport};
+pub use editor::{EditorPreview, SavedMission};
 pub use error::{ApiError, ErrorCode};
 pub use evidence::{
     EvidenceEntry, EvidenceEntryKind, EvidenceFile, EvidenceFileKind, EvidenceTree, EvidenceWatch,
 };
+pub use generate::generate_mission;
 pub use history::{RecoveryReport, RunDetails, RunDiff, StepDiff, StepSide};
 pub use history_dto::{
     MissionFacet, ResumeStarted, RunCompare, RunDetail, RunList, RunListItem, RunListQuery,
@@ -47,6 +52,7 @@ pub use history_dto::{
 pub use history_search::{HistorySearch, MatchLine, MatchPart, RunMatchItem, SearchedRun};
 pub use library::{IndexReport, SortKey, TemplateDetail, TemplateQuery, TemplateSummary};
 pub use live::{LiveNotice, LiveRuns, RunSource};
+pub use mission_diff::{diff_missions, FieldChange, MissionDiff, StepChange};
 pub use paths::{AppPaths, DATA_DIR_ENV, TEMPLATES_DIR_ENV};
 pub use runs::{ResumePlan, RunOutcome};
 pub use settings::{Settings, Theme};

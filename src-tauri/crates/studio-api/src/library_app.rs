@@ -79,11 +79,21 @@ impl StudioApi {
         operator: &PerimeterDto,
     ) -> Result<Vec<StepApprovalPreview>, ApiError> {
         let (summary, loaded) = self.template_registry()?.load(template_id)?;
-        let mission = &loaded.mission;
+        self.step_approvals(&loaded.mission, &summary.path, operator)
+    }
+
+    /// [`Self::approval_preview`] of a mission loaded from `origin` (its tools are found from
+    /// there).
+    pub(crate) fn step_approvals(
+        &self,
+        mission: &studio_core::Mission,
+        origin: &std::path::Path,
+        operator: &PerimeterDto,
+    ) -> Result<Vec<StepApprovalPreview>, ApiError> {
         let global = self.global_perimeter()?;
         let template = mission.perimeter.clone().unwrap_or_default();
         let effective = merge(&global, &template, &Perimeter::from(operator));
-        let tools = ToolRegistry::load_dirs(&self.tool_dirs(&summary.path)).unwrap_or_default();
+        let tools = ToolRegistry::load_dirs(&self.tool_dirs(origin)).unwrap_or_default();
         Ok(mission
             .steps
             .iter()

@@ -15,6 +15,12 @@ pub fn bindings() -> Vec<(PathBuf, String)> {
     add::<crate::StepTypeDto>(&cfg, &mut out);
     add::<crate::MissionReport>(&cfg, &mut out);
     add::<crate::DiagnosticItem>(&cfg, &mut out);
+    // The Editor page.
+    add::<crate::EditorPreview>(&cfg, &mut out);
+    add::<crate::SavedMission>(&cfg, &mut out);
+    add::<crate::MissionDiff>(&cfg, &mut out);
+    add::<crate::StepChange>(&cfg, &mut out);
+    add::<crate::FieldChange>(&cfg, &mut out);
     add::<crate::Settings>(&cfg, &mut out);
     add::<crate::Theme>(&cfg, &mut out);
     // Squads: the NATS check and the Workers page.

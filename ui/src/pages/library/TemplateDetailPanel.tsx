@@ -1,6 +1,7 @@
 import { InfoTip } from "../../components/firstrun/InfoTip";
 import { roiText } from "../../components/firstrun/glossary";
-import { Copy, History, Rocket, X } from "lucide-react";
+import { Copy, FilePen, History, Rocket, X } from "lucide-react";
+import { useNavigate } from "react-router";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { DagView, type DagNodeData } from "../../components/dag";
 import { library, type TemplateDetail, type TemplateRun, type TemplateSummary } from "../../ipc/library";
@@ -52,6 +53,7 @@ export function TemplateDetailPanel({
   const [error, setError] = useState<string | null>(null);
   const [runs, setRuns] = useState<TemplateRun[] | null>(null);
   const panelRef = useRef<HTMLElement>(null);
+  const navigate = useNavigate();
   const logicHash = summary?.logicHash;
 
   useEffect(() => {
@@ -140,6 +142,16 @@ export function TemplateDetailPanel({
               disabled={!t}
             >
               <Rocket size={14} aria-hidden /> Quick Deploy
+            </button>
+            <button
+              type="button"
+              className="btn"
+              data-testid="edit-copy"
+              title="Open a copy of this template in the Editor"
+              onClick={() => navigate(`/editor?template=${encodeURIComponent(id)}`)}
+              disabled={!t}
+            >
+              <FilePen size={14} aria-hidden /> Edit a copy
             </button>
             <button type="button" className="icon-button" aria-label="Close" onClick={onClose} data-testid="detail-close">
               <X size={15} aria-hidden />
