@@ -12,17 +12,18 @@ body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.5 system-ui,-app
 main{max-width:1080px;margin:0 auto;padding:28px 24px 48px}
 h1{font-size:22px;margin:0 0 4px}
 .sub{color:var(--muted);margin:0 0 20px}
-.sides{display:grid;grid-template-columns:1fr 1fr;gap:14px;margin-bottom:18px}
+.sides{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:14px;margin-bottom:18px}
 .side{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:12px 16px}
 .side .tag{display:inline-block;font-weight:700;font-size:12px;border-radius:6px;padding:1px 8px;margin-right:8px}
 .side.a .tag{background:var(--del);color:var(--del-ink)}.side.b .tag{background:var(--add);color:var(--add-ink)}
 .side .file{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;word-break:break-all}
 .side .meta{color:var(--muted);font-size:13px;margin-top:4px}
+.side .meta code{font-size:12px;word-break:break-all}
 .summary{display:flex;gap:10px;flex-wrap:wrap;margin-bottom:22px}
 .pill{border-radius:999px;padding:4px 12px;font-weight:600;font-size:13px;border:1px solid var(--line);background:var(--card)}
 .pill.add{background:var(--add);color:var(--add-ink)}.pill.del{background:var(--del);color:var(--del-ink)}.pill.chg{background:var(--chg);color:var(--chg-ink)}
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;margin-bottom:16px;overflow:hidden}
-section h2{font-size:15px;margin:0;padding:10px 16px;border-bottom:1px solid var(--line);background:#fafbfc}
+section h2{font-size:15px;text-transform:capitalize;margin:0;padding:10px 16px;border-bottom:1px solid var(--line);background:#fafbfc}
 table{width:100%;border-collapse:collapse;table-layout:fixed}
 th,td{text-align:left;padding:7px 16px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}

@@ -89,12 +89,14 @@ pub fn open_package(path: &Path) -> Result<OpenedPackage, ApiError> {
                     format!("`{name}` is not in the manifest (added after packaging)"),
                 ))
             }
-            Some(hash) if *hash != studio_pack::sha256_hex(bytes) => return Err(refused(
-                path,
-                format!(
+            Some(hash) if *hash != studio_pack::sha256_hex(bytes) => {
+                return Err(refused(
+                    path,
+                    format!(
                     "`{name}` does not match its SHA-256 in the manifest (changed after packaging)"
                 ),
-            )),
+                ))
+            }
             Some(_) => {}
         }
     }

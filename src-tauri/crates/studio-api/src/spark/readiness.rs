@@ -250,13 +250,19 @@ pub fn check_readiness(
         }
     }
     if let (Some(bytes), Some(total)) = (resources.memory_bytes(), machine.memory_bytes) {
-        let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+        let gib = |b: u64| {
+            if b < 1 << 30 {
+                format!("{:.0} MiB", b as f64 / f64::from(1u32 << 20))
+            } else {
+                format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30))
+            }
+        };
         if bytes > total {
             r.push(
                 "memory_insufficient",
                 Level::Error,
                 format!(
-                    "asks for {:.1} GiB of memory; this machine has {:.1} GiB",
+                    "asks for {} of memory; this machine has {}",
                     gib(bytes),
                     gib(total)
                 ),
@@ -264,10 +270,7 @@ pub fn check_readiness(
                 "lower `deployment.resources.memory` or deploy on a larger machine".into(),
             );
         } else {
-            r.ok(
-                "memory",
-                format!("{:.1} GiB of {:.1} GiB", gib(bytes), gib(total)),
-            );
+            r.ok("memory", format!("{} of {}", gib(bytes), gib(total)));
         }
     }
     if let Some(policy) = &deployment.restart_policy {
