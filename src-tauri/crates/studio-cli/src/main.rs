@@ -380,10 +380,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     {
         let mut opened = Vec::new();
         let mut paths = Vec::new();
+        let mut names = Vec::new();
         for file in files {
             match cmd_mission_package::open_if_package(file) {
                 Ok((path, package)) => {
                     paths.push(path);
+                    names.push(
+                        package
+                            .is_some()
+                            .then(|| format!("{} (mission.json)", file.display())),
+                    );
                     opened.extend(package);
                 }
                 Err(code) => return Ok(ExitCode::from(code)),
@@ -399,7 +405,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         };
         let options =
             cmd_validate::CheckOptions::for_data_dir(cli.data_dir.as_deref(), inputs, *strict);
-        let code = cmd_validate::validate_files(files, *json, &options);
+        let code = cmd_validate::validate_named(files, &names, *json, &options);
         if code != 0 || !*check_deployment {
             return Ok(ExitCode::from(code));
         }

@@ -345,6 +345,11 @@ fn a_package_round_trips_through_validate_and_run_and_a_tampered_one_is_refused(
     // The package validates and runs (moved elsewhere: it carries what it needs).
     let out = env.mission(&["validate", "--strict", s(&zip_path)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("pipeline.zip (mission.json)"),
+        "reported as the package: {}",
+        text(&out)
+    );
     let out = env.mission(&["run", s(&zip_path), "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let run: Value = serde_json::from_slice(&out.stdout).unwrap();
