@@ -593,6 +593,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out.as_deref(),
             )));
         }
+        Command::Diff { run_a, run_b, .. }
+            if std::path::Path::new(run_a).is_file() != std::path::Path::new(run_b).is_file() =>
+        {
+            eprintln!("error: compare two mission files or two run ids; one of `{run_a}` and `{run_b}` is a file and the other is not");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
         Command::Diff {
             format: Some(_), ..
         }

@@ -211,6 +211,13 @@ fn diff_of_two_versions_of_one_mission_in_text_json_and_html() {
     // Runs keep their meaning: unknown run ids are still a usage error.
     let out = env.mission(&["diff", "run-a", "run-b"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = env.mission(&["diff", s(&v1), "run-b"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("two mission files or two run ids"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// A screenshot of the HTML diff next to it, when a headless Chromium is installed.
