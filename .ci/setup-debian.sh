@@ -39,6 +39,9 @@ if [ "$want_test" = 1 ]; then
   # e2e tests/e2e/workers.test.mjs) start a private `nats-server -js` on a
   # loopback port with its store in a temporary folder.
   packages+=(nats-server)
+  # The Spark tooling test (studio-cli tests/spark_tooling_cli.rs) screenshots the HTML mission
+  # diff with a headless Chromium when one is installed.
+  packages+=(chromium-headless-shell)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -32,6 +32,7 @@ pub mod providers;
 pub mod resume;
 pub mod runs;
 pub mod settings;
+pub mod spark;
 pub mod squad;
 pub mod squad_status;
 pub mod ts_bindings;

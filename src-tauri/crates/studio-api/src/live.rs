@@ -1183,7 +1183,7 @@ pub(crate) fn app_governance(
 }
 
 /// The `missions/tools/` folder of the library a mission file belongs to.
-fn library_tools_dir(mission_file: &Path) -> Option<PathBuf> {
+pub(crate) fn library_tools_dir(mission_file: &Path) -> Option<PathBuf> {
     let start = std::path::absolute(mission_file).ok()?;
     for dir in start.ancestors().skip(1) {
         if dir.file_name().is_some_and(|n| n == "missions") && dir.join("tools").is_dir() {

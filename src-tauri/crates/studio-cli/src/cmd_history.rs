@@ -43,6 +43,20 @@ pub fn show(data_dir: Option<&Path>, run_id: &str, json: bool) -> u8 {
     finish(printed)
 }
 
+/// `mission show RUN --plan`: the run's plan as Spark's `render_text`.
+pub fn show_plan(data_dir: Option<&Path>, run_id: &str) -> u8 {
+    let Some(details) = with_api(data_dir, |api| api.run_details(run_id)) else {
+        return code::FAILED;
+    };
+    let details = match details {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let (title, lines) = studio_api::spark::plan_text::plan_of_run(&details);
+    print!("{}", studio_api::spark::render_plan_text(&title, &lines));
+    0
+}
+
 /// `mission diff RUN_A RUN_B`.
 pub fn diff(data_dir: Option<&Path>, a: &str, b: &str, json: bool) -> u8 {
     let Some(diff) = with_api(data_dir, |api| api.diff_runs(a, b)) else {

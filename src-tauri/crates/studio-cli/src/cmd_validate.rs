@@ -19,8 +19,26 @@ pub const INVALID_MISSION: u8 = 3;
 /// `mission validate FILE…`: checks every file, prints all diagnostics, and returns the exit
 /// code (0 when every file is valid, [`INVALID_MISSION`] otherwise; with `--strict`, a warning
 /// makes a file invalid).
-pub fn validate_files(files: &[PathBuf], json: bool, options: &CheckOptions) -> u8 {
-    let checks: Vec<FileCheck> = files.iter().map(|f| check_file(f, options)).collect();
+///
+/// `names[i]` (when given) is reported as the name of `files[i]`: a mission package is read
+/// from its unpacked `mission.json` but reported as the package.
+pub fn validate_named(
+    files: &[PathBuf],
+    names: &[Option<String>],
+    json: bool,
+    options: &CheckOptions,
+) -> u8 {
+    let checks: Vec<FileCheck> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut check = check_file(f, options);
+            if let Some(Some(name)) = names.get(i) {
+                check.file.clone_from(name);
+            }
+            check
+        })
+        .collect();
     let all_valid = checks.iter().all(FileCheck::is_valid);
     if json {
         let doc: Vec<Value> = checks.iter().map(check_json).collect();

@@ -14,10 +14,12 @@ mod cmd_history;
 mod cmd_history_search;
 mod cmd_ingest;
 mod cmd_keyring;
+mod cmd_mission_package;
 mod cmd_new;
 mod cmd_package;
 mod cmd_review;
 mod cmd_run;
+mod cmd_spark;
 mod cmd_templates;
 mod cmd_validate;
 mod cmd_worker;
@@ -61,6 +63,14 @@ enum Command {
         /// A run input the mission will be given, so `{{NAME}}` counts as defined (repeatable).
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
+        /// Also check deployment readiness (as `mission check`): exit code 1 when a valid
+        /// file is not ready.
+        #[arg(long)]
+        check_deployment: bool,
+        /// The target of `--check-deployment` [default: the mission's `deployment.target`,
+        /// else development].
+        #[arg(long, value_name = "TARGET", value_parser = cmd_spark::parse_target, requires = "check_deployment")]
+        target: Option<studio_core::DeploymentTarget>,
     },
     /// Run a mission. With `--dry-run`, validate it and print its plan as parallel levels and
     /// the launch forecast (each cap's worst case against the perimeter).
@@ -201,17 +211,33 @@ enum Command {
         /// Print one JSON document: {run, steps, events, evidence_dir}.
         #[arg(long)]
         json: bool,
+        /// Print the run's plan as Spark's `render_text`: one line per plan step with its
+        /// status mark ([x] completed, [>] in_progress, [ ] pending, [?] blocked, [!] failed,
+        /// [-] skipped or cancelled).
+        #[arg(long, conflicts_with = "json")]
+        plan: bool,
     },
-    /// Compare two recorded runs: status, per-step status, timings and outputs, usage. Exit
-    /// code 2 when a run id is unknown.
+    /// Compare two recorded runs (status, per-step status, timings and outputs, usage; exit
+    /// code 2 when a run id is unknown), or two mission files when both arguments are files:
+    /// steps added, removed and changed (type, dependencies, each parameter), perimeter,
+    /// plan, state schema, config, deployment. Mission files: exit 0 equal, 1 different.
     Diff {
-        #[arg(value_name = "RUN_A")]
+        /// A run id, or a mission file.
+        #[arg(value_name = "RUN_A|FILE_A")]
         run_a: String,
-        #[arg(value_name = "RUN_B")]
+        /// A run id, or a mission file.
+        #[arg(value_name = "RUN_B|FILE_B")]
         run_b: String,
-        /// Print one JSON document: {a, b, steps: [{step_id, a, b, same_status, same_output}]}.
+        /// Print one JSON document (runs: {a, b, steps: [{step_id, a, b, same_status,
+        /// same_output}]}; missions: as `--format json`).
         #[arg(long)]
         json: bool,
+        /// Mission files only: text, json or html (one self-contained page) [default: text].
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<cmd_spark::DiffFormat>,
+        /// Mission files only: write the report to this file instead of stdout.
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// List the perimeter gate's decisions (one row per decision): of one run, or of every
     /// run, newest first. Read from the history, else from the evidence folders.
@@ -243,14 +269,55 @@ enum Command {
         dir: Option<PathBuf>,
     },
     /// Pack a finished run's evidence folder into one portable .tar.gz with a manifest of
-    /// every file's SHA-256. Exit code 2 when the run is unknown or has not ended.
+    /// every file's SHA-256 (exit code 2 when the run is unknown or has not ended); or, when
+    /// the argument is a mission file, pack the mission into a .zip (mission.json,
+    /// manifest.json, requirements.json, schemas/, tools/) that `validate` and `run` accept.
     Package {
-        #[arg(value_name = "RUN_ID")]
+        /// A run id, or a mission file.
+        #[arg(value_name = "RUN_ID|FILE")]
         run_id: String,
-        /// The archive to write [default: ./<evidence folder name>.tar.gz]; never overwritten.
-        #[arg(long, value_name = "FILE")]
+        /// The archive to write [default: ./<evidence folder name>.tar.gz, or ./<mission
+        /// id>.zip]; never overwritten.
+        #[arg(short = 'o', long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// Print the manifest (plus `archive`) as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Mission files only: copy the registry tools the mission calls into `tools/`.
+        #[arg(long)]
+        include_deps: bool,
+    },
+    /// Write a valid native mission whose plan and steps follow a list: `a,b,c` is a chain,
+    /// `a,b|c,d` runs groups in order with the steps of a group in parallel. Steps are `noop`
+    /// placeholders (or the nodes of a Spark GraphSpec given with --graph). An existing file
+    /// is never overwritten (exit 2). Prints the path.
+    Generate {
+        /// The mission's name (its slug names the default file).
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// The steps: names separated by `,`, parallel groups separated by `|`.
+        #[arg(long, value_name = "LIST")]
+        plan: Option<String>,
+        /// A Spark GraphSpec (nodes and edges) whose nodes become the steps.
+        #[arg(long, value_name = "FILE")]
+        graph: Option<PathBuf>,
+        /// The file to write [default: ./<name-slug>.yaml].
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Deployment readiness of a mission for a target, from its `deployment:` block and its
+    /// steps: env vars, tools, providers, caps, approval mode, resources against this
+    /// machine; each finding with why and how to fix it. Exit code 0 ready, 1 not ready,
+    /// 2 usage, 3 invalid mission.
+    Check {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// development, staging or production [default: the mission's `deployment.target`,
+        /// else development].
+        #[arg(long, value_name = "TARGET", value_parser = cmd_spark::parse_target)]
+        target: Option<studio_core::DeploymentTarget>,
+        /// Print one JSON document: {mission_id, target, ready, findings: [{check, level,
+        /// message, reason, fix}]}.
         #[arg(long)]
         json: bool,
     },
@@ -307,8 +374,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         json,
         strict,
         vars,
+        check_deployment,
+        target,
     } = &cli.command
     {
+        let mut opened = Vec::new();
+        let mut paths = Vec::new();
+        let mut names = Vec::new();
+        for file in files {
+            match cmd_mission_package::open_if_package(file) {
+                Ok((path, package)) => {
+                    paths.push(path);
+                    names.push(
+                        package
+                            .is_some()
+                            .then(|| format!("{} (mission.json)", file.display())),
+                    );
+                    opened.extend(package);
+                }
+                Err(code) => return Ok(ExitCode::from(code)),
+            }
+        }
+        let files = &paths;
         let inputs = match cmd_run::parse_vars(vars) {
             Ok(map) => map.into_keys().collect(),
             Err(message) => {
@@ -318,9 +405,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         };
         let options =
             cmd_validate::CheckOptions::for_data_dir(cli.data_dir.as_deref(), inputs, *strict);
-        return Ok(ExitCode::from(cmd_validate::validate_files(
-            files, *json, &options,
-        )));
+        let code = cmd_validate::validate_named(files, &names, *json, &options);
+        if code != 0 || !*check_deployment {
+            return Ok(ExitCode::from(code));
+        }
+        let mut ready = true;
+        for file in files {
+            match cmd_spark::readiness_of(cli.data_dir.as_deref(), file, *target) {
+                Ok(report) => {
+                    eprint!("{}", studio_api::spark::readiness::render_text(&report));
+                    ready &= report.ready;
+                }
+                Err(code) => return Ok(ExitCode::from(code)),
+            }
+        }
+        drop(opened);
+        return Ok(ExitCode::from(u8::from(!ready)));
     }
     if let Command::Keyring(command) = &cli.command {
         return Ok(ExitCode::from(cmd_keyring::keyring(command)));
@@ -384,7 +484,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(cmd_active::run(&args)));
     }
     if let Command::Run {
-        file: Some(file),
+        file: Some(given),
         template: None,
         active: None,
         dry_run,
@@ -395,8 +495,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         nats,
     } = &cli.command
     {
+        let (file, _package) = match cmd_mission_package::open_if_package(given) {
+            Ok(opened) => opened,
+            Err(code) => return Ok(ExitCode::from(code)),
+        };
         let args = cmd_run::RunArgs {
-            file: file.clone(),
+            file,
             dry_run: *dry_run,
             json: *json,
             events: events.clone(),
@@ -460,10 +564,51 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 data_dir, &filter, *json,
             )));
         }
-        Command::Show { run_id, json } => {
+        Command::Show {
+            run_id,
+            json,
+            plan: true,
+        } if !*json => {
+            return Ok(ExitCode::from(cmd_history::show_plan(data_dir, run_id)));
+        }
+        Command::Show { run_id, json, .. } => {
             return Ok(ExitCode::from(cmd_history::show(data_dir, run_id, *json)));
         }
-        Command::Diff { run_a, run_b, json } => {
+        Command::Diff {
+            run_a,
+            run_b,
+            json,
+            format,
+            out,
+        } if std::path::Path::new(run_a).is_file() && std::path::Path::new(run_b).is_file() => {
+            let format = match (format, json) {
+                (Some(f), _) => *f,
+                (None, true) => cmd_spark::DiffFormat::Json,
+                (None, false) => cmd_spark::DiffFormat::Text,
+            };
+            return Ok(ExitCode::from(cmd_spark::diff(
+                std::path::Path::new(run_a),
+                std::path::Path::new(run_b),
+                format,
+                out.as_deref(),
+            )));
+        }
+        Command::Diff { run_a, run_b, .. }
+            if std::path::Path::new(run_a).is_file() != std::path::Path::new(run_b).is_file() =>
+        {
+            eprintln!("error: compare two mission files or two run ids; one of `{run_a}` and `{run_b}` is a file and the other is not");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        Command::Diff {
+            format: Some(_), ..
+        }
+        | Command::Diff { out: Some(_), .. } => {
+            eprintln!("error: --format and -o compare mission files; both arguments must be existing files");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        Command::Diff {
+            run_a, run_b, json, ..
+        } => {
             return Ok(ExitCode::from(cmd_history::diff(
                 data_dir, run_a, run_b, *json,
             )));
@@ -510,7 +655,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dir.as_deref(),
             )));
         }
-        Command::Package { run_id, out, json } => {
+        Command::Package {
+            run_id,
+            out,
+            json,
+            include_deps,
+        } if cmd_mission_package::is_mission_file(run_id) => {
+            return Ok(ExitCode::from(cmd_mission_package::package(
+                data_dir,
+                std::path::Path::new(run_id),
+                out.as_deref(),
+                *include_deps,
+                *json,
+            )));
+        }
+        Command::Package {
+            include_deps: true, ..
+        } => {
+            eprintln!(
+                "error: --include-deps packs a mission file; the argument is not an existing file"
+            );
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+        Command::Package {
+            run_id, out, json, ..
+        } => {
             return Ok(ExitCode::from(cmd_package::package(
                 data_dir,
                 run_id,
@@ -520,6 +689,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Ingest { path, json } => {
             return Ok(ExitCode::from(cmd_ingest::ingest(data_dir, path, *json)));
+        }
+        Command::Generate {
+            name,
+            plan,
+            graph,
+            out,
+        } => {
+            return Ok(ExitCode::from(cmd_spark::generate(
+                name,
+                plan.as_deref(),
+                graph.as_deref(),
+                out.as_deref(),
+            )));
+        }
+        Command::Check { file, target, json } => {
+            return Ok(ExitCode::from(cmd_spark::check(
+                data_dir, file, *target, *json,
+            )));
         }
         _ => {}
     }
@@ -540,6 +727,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::New { .. }
         | Command::Package { .. }
         | Command::Ingest { .. }
+        | Command::Generate { .. }
+        | Command::Check { .. }
         | Command::Keyring(_)
         | Command::Worker(_)
         | Command::Dispatch(_)

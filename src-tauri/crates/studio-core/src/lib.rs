@@ -11,6 +11,7 @@
 pub mod agents;
 pub mod canonical;
 pub mod compat;
+pub mod deployment;
 pub mod diagnostic;
 pub mod graph;
 pub mod hash;
@@ -32,6 +33,7 @@ pub mod suggest;
 pub mod validate;
 pub mod variables;
 
+pub use deployment::{Deployment, DeploymentTarget, Resources};
 pub use diagnostic::{has_errors, Code, Diagnostic, Severity};
 pub use graph::{levels, topological_order, GraphError, StepGraph};
 pub use hash::{logic_hash, step_hash};

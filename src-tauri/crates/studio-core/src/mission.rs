@@ -75,6 +75,9 @@ pub struct Mission {
     /// Reasoning strategies bound to `agent` steps (Spark `strategies:`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub strategies: Vec<crate::agents::StrategyBinding>,
+    /// Where the mission is meant to be deployed (Spark `deployment:`); read by `mission check`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<crate::deployment::Deployment>,
 
     /// The steps of the DAG, in declaration order.
     pub steps: Vec<Step>,

@@ -67,7 +67,6 @@ fn a_spark_mission_spec_becomes_a_native_mission_with_notes() {
     assert_eq!(r.kind, ImportKind::Spark);
     for dropped in [
         "telemetry",
-        "deployment",
         "version",
         "graph.start",
         "graph.edges[2].condition",
@@ -80,6 +79,7 @@ fn a_spark_mission_spec_becomes_a_native_mission_with_notes() {
         "plan.steps[4]",
         "state_schema.fields.last_run.type",
         "strategies[agent1]",
+        "deployment",
     ] {
         assert!(has_note(r, NoteKind::Mapped, mapped), "{mapped}: {r:#?}");
     }

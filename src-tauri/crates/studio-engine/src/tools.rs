@@ -147,6 +147,14 @@ impl ToolRegistry {
         self.tools.get(name).map(|(t, _)| t)
     }
 
+    /// The file a tool was read from (`None` for an unknown tool or one built in code).
+    pub fn path_of(&self, name: &str) -> Option<&Path> {
+        self.tools
+            .get(name)
+            .map(|(_, p)| p.as_path())
+            .filter(|p| p.is_file())
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.tools.keys().map(String::as_str)
     }

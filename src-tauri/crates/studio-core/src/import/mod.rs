@@ -139,7 +139,8 @@ pub struct Imported {
 /// The import format of a parsed document, from its top-level keys; `None` for a mission
 /// (native or RustChain: it has `steps`).
 ///
-/// * `spark_version`, or a `graph` mapping: a Spark `MissionSpec`, or a bare `GraphSpec`;
+/// * `spark_version`, a `graph` mapping, or a `nodes` list: a Spark `MissionSpec`, or a bare
+///   `GraphSpec` (wrapped or flat);
 /// * `vp_id` with an `objective`, or a `mission_id` with a `vp_id`, `mission_type` or
 ///   `objective`: a Mission Envelope dispatch payload;
 /// * an `objective` with a `done_definition` (no `mission_id`): a mission pack's
@@ -150,7 +151,10 @@ pub fn detect(tree: &serde_json::Value) -> Option<ImportKind> {
         return None;
     }
     let has = |key: &str| top.get(key).is_some_and(|v| !v.is_null());
-    if has("spark_version") || top.get("graph").is_some_and(serde_json::Value::is_object) {
+    if has("spark_version")
+        || top.get("graph").is_some_and(serde_json::Value::is_object)
+        || top.get("nodes").is_some_and(serde_json::Value::is_array)
+    {
         return Some(ImportKind::Spark);
     }
     let envelope = (has("vp_id") && has("objective"))

@@ -15,8 +15,9 @@
 //!
 //! Dropped, each with a note: `spark_version`, `version` (the native `version` is the format's),
 //! `graph.id`, `graph.description`, `graph.start`, edge `condition`s (every step of a DAG runs),
-//! `state_schema.schema_class` and field descriptions, `strategies`, `telemetry` (events always
-//! go to `events.jsonl` and the history), `deployment` (runs are local).
+//! `state_schema.schema_class` and field descriptions, `telemetry` (events always go to
+//! `events.jsonl` and the history). `deployment` is kept (runs stay local; `mission check` reads
+//! it).
 //!
 //! The seed does not spell out `GraphSpec`; what is read here is Spark's model (`{id,
 //! description, start, nodes: [{id, type, description, config, inputs, outputs}], edges: [{id,
@@ -26,6 +27,7 @@
 //! or written flat at the top, imports like a MissionSpec named after its graph.
 
 use super::{non_blank, ImportNote, Imported};
+use crate::deployment::{Deployment, DeploymentTarget, Resources};
 use crate::mission::{
     Mission, Plan, PlanStep, SimulatedTool, Simulation, StateField, StateSchema, Step,
 };
@@ -582,27 +584,10 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
             ),
         ));
     }
-    if let Some(d) = &spec.deployment {
-        notes.push(ImportNote::dropped(
-            "deployment",
-            format!(
-                "target `{}`: missions run locally, without replicas, resources or restart \
-                 policy",
-                d.target.as_deref().unwrap_or("unset")
-            ),
-        ));
-        if let Some(Value::Object(environment)) = &d.environment {
-            let names: Vec<&str> = environment.keys().map(String::as_str).collect();
-            notes.push(ImportNote::dropped(
-                "deployment.environment",
-                format!(
-                    "{} are not set by the mission; steps read the host's variables with \
-                     `{{{{env.NAME}}}}`",
-                    names.join(", ")
-                ),
-            ));
-        }
-    }
+    let deployment = spec
+        .deployment
+        .as_ref()
+        .map(|d| convert_deployment(d, &mut notes));
     let simulation = spec.simulation.as_ref().map(|s| {
         notes.push(ImportNote::mapped("simulation", "to `simulation`"));
         Simulation {
@@ -627,6 +612,7 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
         simulation,
         plan,
         strategies,
+        deployment,
         steps,
         ..Mission::default()
     };
@@ -676,6 +662,79 @@ fn convert_strategies(
         }
     }
     kept
+}
+
+/// Spark's deployment block, kept as the native `deployment:` (read by `mission check`).
+fn convert_deployment(d: &DeploymentSpec, notes: &mut Vec<ImportNote>) -> Deployment {
+    let target = d.target.as_deref().and_then(|t| {
+        let parsed = DeploymentTarget::parse(t);
+        if parsed.is_none() {
+            notes.push(ImportNote::dropped(
+                "deployment.target",
+                format!("`{t}` is none of development, staging, production"),
+            ));
+        }
+        parsed
+    });
+    let quantity = |key: &str| {
+        d.resources.get(key).and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    let resources = (!d.resources.is_empty()).then(|| Resources {
+        cpu: quantity("cpu"),
+        memory: quantity("memory"),
+        gpu: quantity("gpu"),
+    });
+    let mut environment = BTreeMap::new();
+    match &d.environment {
+        Some(Value::Object(vars)) => {
+            for (name, value) in vars {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                environment.insert(name.clone(), text);
+            }
+        }
+        Some(other) => notes.push(ImportNote::dropped(
+            "deployment.environment",
+            format!("`{other}` is a label, not environment variables"),
+        )),
+        None => {}
+    }
+    let extras: Vec<&str> = [
+        ("deployment.runtime", d.runtime.is_some()),
+        ("deployment.entrypoint", d.entrypoint.is_some()),
+        ("deployment.health_check", d.health_check.is_some()),
+        ("deployment.scaling", d.scaling.is_some()),
+        ("deployment.metadata", d.metadata.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, present)| *present)
+    .map(|(k, _)| k)
+    .collect();
+    if !extras.is_empty() {
+        notes.push(ImportNote::dropped(
+            extras.join(", "),
+            "runs are local; `mission check` reads target, replicas, resources, restart policy and environment",
+        ));
+    }
+    notes.push(ImportNote::mapped(
+        "deployment",
+        "to `deployment` (runs stay local; `mission check --target` reads it)",
+    ));
+    Deployment {
+        target,
+        replicas: d.replicas,
+        resources,
+        health_check_interval: d.health_check_interval,
+        restart_policy: d.restart_policy.clone(),
+        environment,
+    }
 }
 
 fn push_unique(list: &mut Vec<String>, item: &str) {
