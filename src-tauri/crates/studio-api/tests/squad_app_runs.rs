@@ -35,6 +35,28 @@ async fn an_app_run_dispatches_its_steps_to_the_workers_when_settings_name_nats(
         stop.clone(),
         |_| {},
     ));
+    // The worker is up (its first heartbeat) before the runs: this test is about dispatch, not
+    // about waiting for a worker (the CLI tests cover that).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if worker.is_finished() {
+            panic!("the worker stopped: {:?}", worker.await);
+        }
+        let status = studio_api::squad_status::squad_status(&server.url).await;
+        let live = status
+            .departments
+            .iter()
+            .flat_map(|d| d.workers.iter())
+            .any(|w| w.worker_id == "app-ops-1" && w.live);
+        if live {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker never heartbeat: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let runs = LiveRuns::new(api.clone());
 
     let homeless = dir.path().join("homeless.yaml");
