@@ -31,6 +31,7 @@ pub mod runs;
 pub mod settings;
 pub mod squad;
 pub mod squad_status;
+pub mod telemetry;
 pub mod ts_bindings;
 
 pub use dto::{Diagnostics, StepTypeDto};
