@@ -35,6 +35,7 @@ pub mod settings;
 pub mod spark;
 pub mod squad;
 pub mod squad_status;
+pub mod telemetry;
 pub mod ts_bindings;
 
 pub use dto::{Diagnostics, StepTypeDto};

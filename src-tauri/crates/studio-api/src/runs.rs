@@ -17,6 +17,36 @@ pub struct RunOutcome {
     pub evidence_dir: PathBuf,
     /// Set when the history could not record the whole run (the evidence folder still has it).
     pub history_error: Option<String>,
+    /// What became of the run's trace, when its mission's `telemetry` asks for more than the
+    /// history (`memory`, `otlp`).
+    pub telemetry: Option<crate::telemetry::TelemetryReport>,
+}
+
+/// The store's sink, then the telemetry's: the telemetry sees each event as it is emitted.
+struct WithTelemetry<'a>(
+    &'a mut dyn EventSink,
+    &'a mut crate::telemetry::TelemetrySink,
+);
+
+impl EventSink for WithTelemetry<'_> {
+    fn emit(&mut self, event: &studio_engine::Event) -> Result<(), studio_engine::SinkError> {
+        let stored = self.0.emit(event);
+        self.1.emit(event)?;
+        stored
+    }
+    fn step_finished(
+        &mut self,
+        record: &studio_engine::StepRecord<'_>,
+    ) -> Result<(), studio_engine::SinkError> {
+        let stored = self.0.step_finished(record);
+        self.1.step_finished(record)?;
+        stored
+    }
+    fn flush(&mut self) -> Result<(), studio_engine::SinkError> {
+        let stored = self.0.flush();
+        self.1.flush()?;
+        stored
+    }
 }
 
 /// What `mission resume RUN` runs: the earlier run's mission and inputs, and the outputs of the
@@ -308,9 +338,24 @@ impl StudioApi {
             record,
             FanOutSink::new().with(events).with(downstream),
         )?;
-        let ran = studio_engine::run_mission(mission, options, &mut sink).await;
+        let mut telemetry =
+            crate::telemetry::RunTelemetry::start(mission, &options.run_id, &options.trace_id);
+        let ran = match &mut telemetry {
+            Some(t) => {
+                let mut both = WithTelemetry(&mut sink, &mut t.sink);
+                studio_engine::run_mission(mission, options, &mut both).await
+            }
+            None => studio_engine::run_mission(mission, options, &mut sink).await,
+        };
         let mut history_error = sink.failure();
         drop(sink); // waits for the writer: everything is committed and passed on
+        let telemetry = match telemetry {
+            Some(t) => Some(t.finish().await),
+            None => None,
+        };
+        if let Some(report) = &telemetry {
+            folder.set_telemetry(report.meta());
+        }
         if ran.is_ok() {
             if let Err(e) = crate::audit::record_run(self, &audit_path, &approvals) {
                 history_error.get_or_insert(format!("audit rows not recorded: {}", e.message));
@@ -323,6 +368,7 @@ impl StudioApi {
                     result,
                     evidence_dir: folder.root().to_path_buf(),
                     history_error,
+                    telemetry,
                 })
             }
             Err(e) => {

@@ -448,6 +448,9 @@ pub(crate) fn launch(
     if let Err(e) = printed {
         eprintln!("error: cannot write the result: {e}");
     }
+    if let Some(warning) = outcome.telemetry.as_ref().and_then(|t| t.warning()) {
+        eprintln!("warning: {warning}");
+    }
     if let Some(message) = &outcome.history_error {
         eprintln!("error: the run was not fully recorded in the history: {message}");
         return code::FAILED;

@@ -55,7 +55,7 @@ fn the_import_examples_validate_and_print_their_notes() {
             "{stderr}"
         );
     }
-    assert!(stderr.contains("  - dropped `telemetry`"), "{stderr}");
+    assert!(stderr.contains("  - mapped `telemetry`"), "{stderr}");
     assert!(stderr.contains("  - dropped `broker, model`"), "{stderr}");
 
     let out = mission(

@@ -42,7 +42,7 @@ pub use load::{load_file, load_str, Limits, LoadError, LoadedMission};
 pub use mission::{
     slug, Approval, ApprovalMode, Budget, InputDecl, Mission, MissionConfig, NetworkRules,
     Perimeter, Plan, PlanStep, Risk, Sandbox, SimulatedTool, Simulation, StateField, StateSchema,
-    Step, StepApproval, ToolRules,
+    Step, StepApproval, Telemetry, TelemetryBackend, ToolRules,
 };
 pub use normalize::{EffectiveConfig, MissionLogic, NormalizedStep};
 pub use perimeter::{

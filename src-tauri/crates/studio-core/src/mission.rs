@@ -72,6 +72,9 @@ pub struct Mission {
     /// The steps as a checklist; derived from `steps` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
+    /// Where the run's traces go besides the history (Spark `telemetry:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<Telemetry>,
     /// Reasoning strategies bound to `agent` steps (Spark `strategies:`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub strategies: Vec<crate::agents::StrategyBinding>,
@@ -336,6 +339,82 @@ pub struct SimulatedTool {
     pub name: String,
     #[serde(default)]
     pub static_response: Value,
+}
+
+/// Observability of the mission's runs (Spark `telemetry:`).
+///
+/// Every run is recorded in the history and its evidence folder whatever the backend: those
+/// are what resume, audit and ROI read. The backend says what happens to the run's trace
+/// (one span for the run, one per step attempt) beyond them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Telemetry {
+    /// Whether the backend is used (default true: writing the block asks for it).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub backend: TelemetryBackend,
+    /// The OTLP/HTTP collector's base URL (`http://host:4318`); spans are posted to
+    /// `{endpoint}/v1/traces`. Required for `otlp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Share of runs whose trace is exported, in [0, 1] (default 1). Decided per run from its
+    /// trace id, so a run is exported whole or not at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling_rate: Option<f64>,
+    /// Spans held while waiting for export (default 512, ≥ 1); beyond that new spans are
+    /// dropped and counted, never waited for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer_size: Option<u64>,
+    /// Seconds between exports of the held spans (default 5, > 0); a full batch goes at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_interval: Option<f64>,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            backend: TelemetryBackend::default(),
+            endpoint: None,
+            sampling_rate: None,
+            buffer_size: None,
+            export_interval: None,
+        }
+    }
+}
+
+impl Telemetry {
+    pub const DEFAULT_BUFFER_SIZE: u64 = 512;
+    pub const DEFAULT_EXPORT_INTERVAL_S: f64 = 5.0;
+
+    /// The backend that applies: `sqlite` (the history only) when the block is disabled.
+    pub fn effective_backend(&self) -> TelemetryBackend {
+        if self.enabled {
+            self.backend
+        } else {
+            TelemetryBackend::Sqlite
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// What happens to a run's trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TelemetryBackend {
+    /// The trace is built in memory while the run lasts, handed to the host with the run's
+    /// outcome, and kept nowhere after it (the history and the evidence folder still record
+    /// the run, its steps and events).
+    Memory,
+    /// The history database (what every run gets): nothing more.
+    #[default]
+    Sqlite,
+    /// The trace is also exported over OTLP/HTTP to `endpoint`.
+    Otlp,
 }
 
 /// The Spark plan: the steps as a checklist. Derived from `steps` when absent.

@@ -66,7 +66,6 @@ fn a_spark_mission_spec_becomes_a_native_mission_with_notes() {
     let r = report(&loaded);
     assert_eq!(r.kind, ImportKind::Spark);
     for dropped in [
-        "telemetry",
         "version",
         "graph.start",
         "graph.edges[2].condition",
@@ -80,12 +79,16 @@ fn a_spark_mission_spec_becomes_a_native_mission_with_notes() {
         "state_schema.fields.last_run.type",
         "strategies[agent1]",
         "deployment",
+        "telemetry",
     ] {
         assert!(has_note(r, NoteKind::Mapped, mapped), "{mapped}: {r:#?}");
     }
     let constraints = m.constraints.as_deref().unwrap();
     assert!(constraints.starts_with("## Import notes\nConverted from a Spark MissionSpec"));
-    assert!(constraints.contains("- dropped `telemetry`: backend `sqlite`"));
+    let telemetry = m.telemetry.as_ref().unwrap();
+    assert!(telemetry.enabled);
+    assert_eq!(telemetry.backend, studio_core::TelemetryBackend::Sqlite);
+    assert_eq!(telemetry.sampling_rate, Some(1.0));
     assert!(loaded
         .source
         .name

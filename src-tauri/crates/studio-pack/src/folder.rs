@@ -108,6 +108,7 @@ impl EvidenceFolder {
             reused_steps: BTreeMap::new(),
             mission_file: None,
             operator_perimeter: None,
+            telemetry: None,
         };
         atomic::write_json(&root.join("meta.json"), &meta)?;
         Ok(Self { root, meta })
@@ -150,6 +151,12 @@ impl EvidenceFolder {
         self.meta.mission_file = mission_file;
         self.meta.operator_perimeter = operator_perimeter;
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
+    /// Records what became of the run's trace (written with the rest of `meta.json` by
+    /// [`EvidenceFolder::finish`]).
+    pub fn set_telemetry(&mut self, report: Value) {
+        self.meta.telemetry = Some(report);
     }
 
     /// Where the gate's decisions go (`evidence/audit.jsonl`).

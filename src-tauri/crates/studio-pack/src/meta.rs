@@ -65,6 +65,11 @@ pub struct Meta {
     /// what a resume starts from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator_perimeter: Option<Value>,
+    /// What became of the run's trace when its mission asks for telemetry beyond the history:
+    /// backend, whether it was sampled, spans built, exported and dropped, the first export
+    /// error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<Value>,
 }
 
 /// A mission file as a run read it.

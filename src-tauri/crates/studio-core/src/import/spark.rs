@@ -12,12 +12,12 @@
 //! | `plan.steps[]`                 | `plan`; a plan step without a node becomes a `noop` step; its `depends_on` joins the step's |
 //! | `state_schema.fields`          | `state_schema.fields` (types mapped: `str` → `string`, `dict` → `object`, `datetime` → `string`, …) |
 //! | `simulation`                   | `simulation`                                             |
+//! | `telemetry`                    | `telemetry` (`postgresql` → `sqlite`; `db_path`, `topics`, `metadata` dropped) |
 //!
 //! Dropped, each with a note: `spark_version`, `version` (the native `version` is the format's),
 //! `graph.id`, `graph.description`, `graph.start`, edge `condition`s (every step of a DAG runs),
-//! `state_schema.schema_class` and field descriptions, `telemetry` (events always go to
-//! `events.jsonl` and the history). `deployment` is kept (runs stay local; `mission check` reads
-//! it).
+//! `state_schema.schema_class` and field descriptions. `deployment` is kept (runs stay local;
+//! `mission check` reads it) and `telemetry` too (see `convert_telemetry`).
 //!
 //! The seed does not spell out `GraphSpec`; what is read here is Spark's model (`{id,
 //! description, start, nodes: [{id, type, description, config, inputs, outputs}], edges: [{id,
@@ -29,7 +29,8 @@
 use super::{non_blank, ImportNote, Imported};
 use crate::deployment::{Deployment, DeploymentTarget, Resources};
 use crate::mission::{
-    Mission, Plan, PlanStep, SimulatedTool, Simulation, StateField, StateSchema, Step,
+    Mission, Plan, PlanStep, SimulatedTool, Simulation, StateField, StateSchema, Step, Telemetry,
+    TelemetryBackend,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -574,16 +575,10 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
         .as_ref()
         .map(|schema| convert_state(schema, &mut notes));
     let strategies = convert_strategies(&spec.strategies, &mut notes);
-    if let Some(t) = &spec.telemetry {
-        notes.push(ImportNote::dropped(
-            "telemetry",
-            format!(
-                "backend `{}`: every run's events go to its `events.jsonl` and the history \
-                 database",
-                t.backend.as_deref().unwrap_or("default")
-            ),
-        ));
-    }
+    let telemetry = spec
+        .telemetry
+        .as_ref()
+        .and_then(|t| convert_telemetry(t, &mut notes));
     let deployment = spec
         .deployment
         .as_ref()
@@ -611,12 +606,63 @@ pub fn convert(spec: &SparkMissionSpec) -> Imported {
         state_schema,
         simulation,
         plan,
+        telemetry,
         strategies,
         deployment,
         steps,
         ..Mission::default()
     };
     Imported { mission, notes }
+}
+
+/// Spark's `telemetry:` as the native block: `memory`, `sqlite` and `otlp` keep their backend
+/// (with endpoint, sampling rate, buffer and interval); `postgresql` becomes `sqlite` (the
+/// history); `db_path`, `topics` and `metadata` are dropped.
+fn convert_telemetry(t: &TelemetrySpec, notes: &mut Vec<ImportNote>) -> Option<Telemetry> {
+    let backend = match t.backend.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("sqlite") => TelemetryBackend::Sqlite,
+        Some("memory") => TelemetryBackend::Memory,
+        Some("otlp") => TelemetryBackend::Otlp,
+        Some(other) => {
+            notes.push(ImportNote::dropped(
+                "telemetry.backend",
+                format!("`{other}`: runs are recorded in the history database (`sqlite`)"),
+            ));
+            TelemetryBackend::Sqlite
+        }
+    };
+    for (field, set) in [
+        ("telemetry.db_path", t.db_path.is_some()),
+        ("telemetry.topics", t.topics.is_some()),
+        ("telemetry.metadata", t.metadata.is_some()),
+    ] {
+        if set {
+            notes.push(ImportNote::dropped(
+                field,
+                "the history database lives in the data folder; every event is recorded",
+            ));
+        }
+    }
+    notes.push(ImportNote::mapped(
+        "telemetry",
+        format!(
+            "to `telemetry` (backend `{}`{})",
+            match backend {
+                TelemetryBackend::Memory => "memory",
+                TelemetryBackend::Sqlite => "sqlite",
+                TelemetryBackend::Otlp => "otlp",
+            },
+            if t.enabled { "" } else { ", disabled" }
+        ),
+    ));
+    Some(Telemetry {
+        enabled: t.enabled,
+        backend,
+        endpoint: non_blank(t.endpoint.as_deref()),
+        sampling_rate: t.sampling_rate,
+        buffer_size: t.buffer_size,
+        export_interval: t.export_interval,
+    })
 }
 
 /// Spark's strategy bindings, kept as the native `strategies:` (DESIGN §5.2): `react` and

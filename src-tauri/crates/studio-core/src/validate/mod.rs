@@ -46,6 +46,7 @@ pub fn validate_with(loaded: &LoadedMission, options: &ValidateOptions) -> Vec<D
     settings::check_perimeter(&mut checker);
     settings::check_state(&mut checker);
     settings::check_simulation(&mut checker);
+    settings::check_telemetry(&mut checker);
     settings::check_agent_bindings(&mut checker);
     settings::check_plan(&mut checker);
     settings::check_inputs(&mut checker);

@@ -2,7 +2,7 @@
 
 use super::{list, step_path, Checker};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::mission::ApprovalMode;
+use crate::mission::{ApprovalMode, TelemetryBackend};
 use crate::spans::{child_index, child_key, Part};
 use crate::state::{canonical_type, value_fits, STATE_TYPES};
 use crate::step_types::{step_type, STEP_TYPES};
@@ -407,6 +407,89 @@ pub(super) fn check_simulation(c: &mut Checker<'_>) {
                 Part::Value,
             );
         }
+    }
+}
+
+/// `telemetry`: an OTLP backend needs an http(s) endpoint; the rate, buffer and interval must
+/// make sense.
+pub(super) fn check_telemetry(c: &mut Checker<'_>) {
+    let Some(t) = &c.mission.telemetry else {
+        return;
+    };
+    let otlp = t.backend == TelemetryBackend::Otlp;
+    match t.endpoint.as_deref().map(str::trim) {
+        None | Some("") if otlp => c.push(
+            Diagnostic::error(
+                Code::InvalidConfig,
+                "telemetry.backend",
+                "the `otlp` backend needs an `endpoint` to send spans to",
+            )
+            .with_help("add `endpoint: http://127.0.0.1:4318` (the collector's OTLP/HTTP address)"),
+            Part::Value,
+        ),
+        Some(url) if !url.is_empty() => {
+            let scheme_ok = ["http://", "https://"]
+                .iter()
+                .any(|s| url.len() > s.len() && url[..s.len()].eq_ignore_ascii_case(s));
+            if !scheme_ok || url.contains(char::is_whitespace) {
+                c.push(
+                    Diagnostic::error(
+                        Code::InvalidConfig,
+                        "telemetry.endpoint",
+                        format!("`{url}` is not an http(s) URL"),
+                    )
+                    .with_help(
+                        "give the collector's OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318`; \
+                         spans go to `{endpoint}/v1/traces`",
+                    ),
+                    Part::Value,
+                );
+            } else if !otlp {
+                c.push(
+                    Diagnostic::warning(
+                        Code::InvalidConfig,
+                        "telemetry.endpoint",
+                        "the endpoint is only used by the `otlp` backend",
+                    )
+                    .with_help("set `backend: otlp`, or remove `endpoint`"),
+                    Part::Key,
+                );
+            }
+        }
+        _ => {}
+    }
+    if let Some(rate) = t.sampling_rate.filter(|r| !(0.0..=1.0).contains(r)) {
+        c.push(
+            Diagnostic::error(
+                Code::InvalidConfig,
+                "telemetry.sampling_rate",
+                format!("a sampling rate of {rate} is outside [0, 1]"),
+            )
+            .with_help("0 exports no run, 1 exports every run, 0.1 about one run in ten"),
+            Part::Value,
+        );
+    }
+    if t.buffer_size == Some(0) {
+        c.push(
+            Diagnostic::error(
+                Code::InvalidConfig,
+                "telemetry.buffer_size",
+                "a buffer of 0 spans would drop every span",
+            )
+            .with_help("give at least 1 (default 512)"),
+            Part::Value,
+        );
+    }
+    if let Some(s) = t.export_interval.filter(|s| !s.is_finite() || *s <= 0.0) {
+        c.push(
+            Diagnostic::error(
+                Code::InvalidConfig,
+                "telemetry.export_interval",
+                format!("an export interval of {s} seconds is not positive"),
+            )
+            .with_help("give the seconds between exports, e.g. 5 (fractions allowed: 0.5)"),
+            Part::Value,
+        );
     }
 }
 

@@ -453,3 +453,44 @@ fn agent_scripts_and_strategies_must_name_agent_steps() {
         warn[1]
     );
 }
+
+#[test]
+fn telemetry_settings_are_checked_where_they_are_written() {
+    let diags = check(
+        "name: t\ntelemetry:\n  backend: otlp\n  endpoint: ftp://collector\n  sampling_rate: 1.5\n  buffer_size: 0\n  export_interval: 0\nsteps:\n  - id: a\n    step_type: noop\n",
+    );
+    let found = only(&diags, Code::InvalidConfig);
+    let fields: Vec<&str> = found.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "telemetry.endpoint",
+            "telemetry.sampling_rate",
+            "telemetry.buffer_size",
+            "telemetry.export_interval"
+        ],
+        "{diags:#?}"
+    );
+    assert!(found.iter().all(|d| d.severity == Severity::Error));
+    assert_eq!(at(found[0]), (4, 13));
+    assert_eq!(at(found[1]), (5, 18));
+
+    let missing =
+        check("name: t\ntelemetry: {backend: otlp}\nsteps:\n  - id: a\n    step_type: noop\n");
+    let d = one(&missing, Code::InvalidConfig);
+    assert_eq!(d.field, "telemetry.backend");
+    assert!(d.message.contains("endpoint"), "{d:?}");
+
+    let fine = check(
+        "name: t\ntelemetry: {backend: otlp, endpoint: 'http://127.0.0.1:4318', sampling_rate: 0}\nsteps:\n  - id: a\n    step_type: noop\n",
+    );
+    assert!(fine.is_empty(), "{fine:#?}");
+    let unused = check(
+        "name: t\ntelemetry: {backend: memory, endpoint: 'https://c.example'}\nsteps:\n  - id: a\n    step_type: noop\n",
+    );
+    assert!(!has_errors(&unused), "{unused:#?}");
+    assert_eq!(
+        one(&unused, Code::InvalidConfig).severity,
+        Severity::Warning
+    );
+}
