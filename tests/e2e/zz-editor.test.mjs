@@ -1,3 +1,5 @@
+// Runs last (hence its name): it saves a template into the shared data folder's library and
+// runs it, and earlier files count the library's cards and the history's runs.
 // The Editor driven for real: a library template's copy, an unknown dependency reported at its
 // line as one types, the fix and the DAG following it, the save into the library, the copy in
 // the Library, and a run of it; screenshots at each stage; keystroke-to-diagnostic latency.
