@@ -1,7 +1,8 @@
 //! The run's side of dispatching steps to a squad's workers (see [`crate::remote`]): what a
 //! dispatched step carries, and the events of a step a dispatcher holds.
 
-use super::{Msg, RemoteJob, Run};
+use super::job::RemoteJob;
+use super::{Msg, Run};
 use crate::events::EventType;
 use crate::governance::Prepared;
 use crate::remote::RemoteStepRequest;
