@@ -48,6 +48,7 @@ test: setup-test ui lint test-rust test-ui test-e2e
 lint:
 	cargo fmt --all --check
 	bash .ci/check-core-deps.sh
+	bash .ci/check-file-sizes.sh
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npm run typecheck && npm run lint
 

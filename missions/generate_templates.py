@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Generates the mission template library: missions/templates/<sector>/<slug>.yaml.
 
+Long on purpose: most of its lines are the table of templates, one entry each; the code that
+writes them is a few hundred lines at the top.
+
 The YAML files under missions/templates/ are GENERATED from the table in this script (the
 `T(...)` entries below, one per template): edit the table, not the YAML, then re-run
 

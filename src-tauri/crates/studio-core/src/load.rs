@@ -4,6 +4,8 @@
 //! refuses hostile files fast: a size cap, a nesting cap, a cap on the events that aliases may
 //! replay (alias bombs) and a cap on steps. JSON goes through `serde_json`, whose recursion
 //! limit refuses deep nesting. Unknown fields are errors, reported with their line and column.
+//!
+//! Over 800 lines only with its unit tests (the code itself is about 700).
 
 use crate::compat::PathAliases;
 use crate::diagnostic::{Code, Diagnostic};

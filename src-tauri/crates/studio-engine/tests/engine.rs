@@ -1,5 +1,7 @@
 //! The engine on tiny graphs, with real processes, files and a local HTTP server: one test per
 //! rule of DESIGN §4, plus the security rules.
+//!
+//! Longer than 800 lines on purpose: one test per rule of DESIGN §4, sharing the builders below.
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

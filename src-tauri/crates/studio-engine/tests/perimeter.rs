@@ -1,5 +1,8 @@
 //! The perimeter end to end (DESIGN §6): sector isolation, budgets, approvals, the read-only
 //! sandbox, LLM steps against a local OpenAI-compatible server, and secrets.
+//!
+//! Longer than 800 lines on purpose: every rule of the perimeter is tested here against the same
+//! mission builders, approvers and local model server, which split files would each repeat.
 
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};

@@ -4,6 +4,9 @@
 //! the real service would (path, method, headers, body shape: a violation is answered with HTTP
 //! 418 and the reason, which fails the test that caused it), records it, and answers from a
 //! script. The scenarios run once per format.
+//!
+//! Longer than 800 lines on purpose: the scenarios run once per wire format against servers that
+//! share one checker; split, each file would repeat it.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};

@@ -25,6 +25,9 @@
 //! task, tools}`) and its documents' spellings (`name`, `start_node`, `initial_state`, edges'
 //! `from`/`to` or `from_id`/`to_id`). A bare GraphSpec (no `mission_id`), wrapped in `graph`
 //! or written flat at the top, imports like a MissionSpec named after its graph.
+//!
+//! Longer than 800 lines on purpose: one format's whole mapping, field by field, reads best in one
+//! place beside the table above.
 
 use super::{non_blank, ImportNote, Imported};
 use crate::deployment::{Deployment, DeploymentTarget, Resources};
