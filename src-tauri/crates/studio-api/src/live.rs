@@ -11,8 +11,15 @@
 //! event missed by the subscription is in the replay: no gap and no duplicate. A finished run is
 //! replayed only; a run recorded by another process (the CLI) is followed by polling the history.
 
+mod dto;
+mod follow;
+mod sink;
 mod state;
+mod view;
+pub use dto::*;
+use sink::{LiveApprover, LiveSink};
 pub use state::StateFieldDto;
+use view::*;
 
 use crate::decisions::ApprovalDecisionDto;
 use crate::{ApiError, ErrorCode, ResumePlan, StudioApi};
@@ -42,290 +49,6 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// Finished runs kept in the registry (the most recent ones).
 const KEEP_FINISHED: usize = 50;
 
-/// One run event as the window receives it (Mission Envelope v1, camelCase).
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "RunEventDto.ts")]
-pub struct RunEventDto {
-    /// `mission.accepted`, `mission.progress`, `mission.blocked`, `mission.artifact`, or one of
-    /// the final `mission.completed | failed | cancelled | timed_out`.
-    pub event_type: String,
-    pub mission_id: String,
-    pub run_id: String,
-    pub seq: u64,
-    /// What happened to the step: `started`, `retry`, `finished`, `skipped`, `blocked`,
-    /// `artifact`; `accepted` / `final` for run events.
-    pub phase: String,
-    pub step_id: Option<String>,
-    pub attempt: Option<u32>,
-    #[ts(
-        type = "\"queued\" | \"running\" | \"blocked\" | \"completed\" | \"failed\" | \"cancelled\" | \"timed_out\""
-    )]
-    pub status: String,
-    #[ts(
-        type = "\"pending\" | \"running\" | \"blocked\" | \"success\" | \"failed\" | \"skipped\" | \"cancelled\" | null"
-    )]
-    pub step_status: Option<String>,
-    pub summary: String,
-    pub artifact_refs: Vec<String>,
-    pub usage: UsageDto,
-    /// RFC 3339, milliseconds.
-    pub emitted_at: String,
-    /// The structured record behind the summary, where there is one: an agent's turn or tool
-    /// call (`{agent: {iteration, call?, tool?, decision?, input?, output?, error?,
-    /// cost_usd?}}`), a chain's call (`{chain: {...}}`).
-    #[ts(type = "Record<string, any> | null")]
-    pub detail: Option<serde_json::Value>,
-}
-
-/// What a run has consumed so far.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "UsageDto.ts")]
-pub struct UsageDto {
-    /// The time that counts against the runtime caps (waits for approval left out).
-    pub runtime_ms: u64,
-    pub llm_calls: u64,
-    pub tokens: u64,
-    pub cost_usd: f64,
-    /// Time spent waiting only for a person's approval (not counted against the caps).
-    pub approval_wait_ms: u64,
-}
-
-impl From<Usage> for UsageDto {
-    fn from(u: Usage) -> Self {
-        Self {
-            runtime_ms: u.runtime_ms,
-            llm_calls: u.llm_calls,
-            tokens: u.tokens,
-            cost_usd: u.cost_usd,
-            approval_wait_ms: u.approval_wait_ms,
-        }
-    }
-}
-
-impl From<&Event> for RunEventDto {
-    fn from(e: &Event) -> Self {
-        let phase = e
-            .idempotency_key
-            .rsplit_once('/')
-            .map(|(_, p)| p.to_string())
-            .unwrap_or_default();
-        Self {
-            event_type: e.event_type.as_str().to_string(),
-            mission_id: e.mission_id.to_string(),
-            run_id: e.run_id.to_string(),
-            seq: e.seq,
-            phase,
-            step_id: e.step_id.as_deref().map(str::to_string),
-            attempt: e.attempt,
-            status: e.status.as_str().to_string(),
-            step_status: e.step_status.map(|s| s.as_str().to_string()),
-            summary: e.summary.clone(),
-            artifact_refs: e.artifact_refs.clone(),
-            usage: e.usage.into(),
-            emitted_at: e.emitted_at.clone(),
-            detail: e.detail.clone(),
-        }
-    }
-}
-
-/// An approval request waiting for the operator: exactly what will run.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "ApprovalDto.ts")]
-pub struct ApprovalDto {
-    pub run_id: String,
-    pub mission_id: String,
-    pub mission_name: String,
-    pub step_id: String,
-    pub step_type: String,
-    pub tool: String,
-    pub tool_sector: String,
-    /// `none`, `workspace` or `external`.
-    pub side_effects: String,
-    /// The attempt's worst case (what the budget reserved), USD.
-    pub estimated_cost_usd: f64,
-    /// The rule that asked for approval.
-    pub why: String,
-    /// The resolved parameters (program and args, HTTP request, prompt…), secrets masked.
-    #[ts(type = "unknown")]
-    pub preview: Value,
-    pub step_hash: String,
-    pub requested_at: String,
-}
-
-/// A run this app started, as the Runs page lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "LiveRunDto.ts")]
-pub struct LiveRunDto {
-    pub run_id: String,
-    pub mission_id: String,
-    pub mission_name: String,
-    #[ts(
-        type = "\"queued\" | \"running\" | \"blocked\" | \"completed\" | \"failed\" | \"cancelled\" | \"timed_out\""
-    )]
-    pub status: String,
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    pub step_count: u32,
-    pub pending_approvals: u32,
-    pub last_seq: u64,
-    pub usage: UsageDto,
-    /// Why the run could not start, when it could not.
-    pub error: Option<String>,
-}
-
-/// Budget caps of a run (the effective perimeter); `null` = no cap.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "BudgetCapsDto.ts")]
-pub struct BudgetCapsDto {
-    pub max_cost_usd: Option<f64>,
-    pub max_tokens: Option<u64>,
-    pub max_llm_calls: Option<u64>,
-    pub max_steps: Option<u64>,
-    pub max_runtime_minutes: Option<f64>,
-}
-
-impl From<&Budget> for BudgetCapsDto {
-    fn from(b: &Budget) -> Self {
-        Self {
-            max_cost_usd: b.max_cost_usd,
-            max_tokens: b.max_tokens,
-            max_llm_calls: b.max_llm_calls,
-            max_steps: b.max_steps,
-            max_runtime_minutes: b.max_runtime_minutes,
-        }
-    }
-}
-
-/// One step of a run's graph, with what is known of it now.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "RunStepDto.ts")]
-pub struct RunStepDto {
-    pub id: String,
-    pub name: Option<String>,
-    pub step_type: String,
-    pub depends_on: Vec<String>,
-    #[ts(
-        type = "\"pending\" | \"running\" | \"blocked\" | \"success\" | \"failed\" | \"skipped\" | \"cancelled\""
-    )]
-    pub status: String,
-    pub attempts: u32,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-    pub duration_ms: u64,
-    pub timeout_seconds: Option<u64>,
-    pub continue_on_error: bool,
-    /// Why the step's answer is not real: `simulation` (the mission's `simulation` block
-    /// answers it, nothing runs) or `model` (the built-in simulated provider answered its
-    /// model call). Absent for a step that really ran.
-    #[ts(type = "\"simulation\" | \"model\" | null")]
-    pub simulated: Option<String>,
-}
-
-/// A run's graph and state: what the run view opens with.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "RunViewDto.ts")]
-pub struct RunViewDto {
-    pub run_id: String,
-    pub mission_id: String,
-    pub mission_name: String,
-    #[ts(
-        type = "\"queued\" | \"running\" | \"blocked\" | \"completed\" | \"failed\" | \"cancelled\" | \"timed_out\""
-    )]
-    pub status: String,
-    pub reason: Option<String>,
-    pub started_at: String,
-    pub finished_at: Option<String>,
-    /// Started by this app and still followed live.
-    pub live: bool,
-    pub steps: Vec<RunStepDto>,
-    pub caps: BudgetCapsDto,
-    pub usage: UsageDto,
-    pub evidence_dir: Option<String>,
-    /// Every model call of the run was answered by the simulated provider (`--simulate-llm`,
-    /// the Settings switch).
-    pub simulate_llm: bool,
-    /// The approval requests answered so far: by whom, and their notes.
-    pub approvals: Vec<ApprovalDecisionDto>,
-    /// The mission's typed state fields (`state_schema`); their values come with the events.
-    pub state_fields: Vec<state::StateFieldDto>,
-}
-
-/// One step in full, for the step drawer.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "StepDetailDto.ts")]
-pub struct StepDetailDto {
-    pub step: RunStepDto,
-    pub description: Option<String>,
-    /// The parameters as the mission declares them (`{{…}}` references unresolved).
-    #[ts(type = "unknown")]
-    pub parameters: Value,
-    /// The parameters as resolved for the attempt, when the step asked for approval.
-    #[ts(type = "unknown")]
-    pub resolved_parameters: Option<Value>,
-    #[ts(type = "unknown")]
-    pub output: Option<Value>,
-    pub error: Option<String>,
-    pub reused_from: Option<String>,
-}
-
-/// What to run.
-#[derive(Debug, Clone)]
-pub enum RunSource {
-    /// A mission file (YAML or JSON), validated first.
-    File(PathBuf),
-    /// A template of the library, by id.
-    Template(String),
-    /// A mission already loaded; `origin` (its file, when it has one) finds the library's tools.
-    Mission {
-        mission: Box<Mission>,
-        origin: Option<PathBuf>,
-    },
-    /// "Resume from failure" of an earlier run, by id: a new run linked to it that reuses the
-    /// outputs of the steps that succeeded, under the same perimeter as any run of the app.
-    Resume(String),
-    /// A resume with the Resume dialog's choices: the operator perimeter (the earlier run's
-    /// when none is given) and the recorded mission or the mission file as it is now (see
-    /// [`crate::resume`]).
-    ResumeWith {
-        run_id: String,
-        options: crate::resume::ResumeOptions,
-    },
-    /// An active mission: its template's mission (with the template's own perimeter), run
-    /// under the active mission's perimeter as the operator's.
-    Active {
-        mission: Box<Mission>,
-        origin: Option<PathBuf>,
-        operator: Perimeter,
-    },
-}
-
-/// What the host hears about (to emit window events and desktop notifications).
-#[derive(Debug, Clone, PartialEq)]
-pub enum LiveNotice {
-    /// The number of approval requests waiting, across runs, changed.
-    ApprovalsChanged { pending: usize },
-    /// A step of a run waits for approval.
-    Blocked {
-        run_id: String,
-        mission_name: String,
-        step_id: String,
-    },
-    /// A run ended (or could not start).
-    Ended {
-        run_id: String,
-        mission_name: String,
-        status: String,
-    },
-}
-
 type Listener = Arc<dyn Fn(LiveNotice) + Send + Sync>;
 
 struct Pending {
@@ -353,6 +76,10 @@ struct LiveRun {
     decisions: Mutex<Vec<ApprovalDecisionDto>>,
     /// Where a person's edits of the typed state go while the run waits for an approval.
     desk: Arc<studio_engine::state_desk::StateDesk>,
+    /// The final event of a run that ended before its first event (the squad's NATS server
+    /// could not be reached, the run could not be set up): nothing reached the history, so
+    /// followers get this one, and see the run end with its reason.
+    refusal: Mutex<Option<Event>>,
 }
 
 #[derive(Default)]
@@ -387,6 +114,41 @@ impl LiveRun {
 
     fn is_running(&self) -> bool {
         self.tx.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// Ends a run that never emitted an event with one `mission.failed` event that says why,
+    /// kept for followers that attach later.
+    fn refuse(&self, trace_id: &str, reason: &str) {
+        let event = Event {
+            event_type: studio_engine::EventType::final_for(RunStatus::Failed),
+            mission_id: Arc::from(self.mission.mission_id().as_str()),
+            run_id: Arc::from(self.run_id.as_str()),
+            trace_id: Arc::from(trace_id),
+            seq: 1,
+            idempotency_key: format!("{}:-:0:mission.failed/refused", self.run_id),
+            step_id: None,
+            attempt: None,
+            status: RunStatus::Failed,
+            step_status: None,
+            summary: format!("the run could not start: {reason}"),
+            artifact_refs: Vec::new(),
+            usage: Usage::default(),
+            emitted_at: now(),
+            detail: None,
+        };
+        self.last_seq.store(1, Ordering::Release);
+        if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = tx.send(event.clone());
+        }
+        *self.refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(event);
+    }
+
+    /// The final event of a run that could not start (see [`LiveRun::refuse`]).
+    fn refusal(&self) -> Option<Event> {
+        self.refusal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn subscribe(&self) -> Option<broadcast::Receiver<Event>> {
@@ -598,6 +360,7 @@ impl LiveRuns {
             previews: Mutex::new(HashMap::new()),
             decisions: Mutex::new(Vec::new()),
             desk: studio_engine::state_desk::StateDesk::new(),
+            refusal: Mutex::new(None),
         });
         options.state_desk = Some(Arc::clone(&run.desk));
         governance.approver = Arc::new(LiveApprover {
@@ -646,6 +409,7 @@ impl LiveRuns {
         origin: Option<PathBuf>,
         nats: Option<String>,
     ) {
+        let trace_id = options.trace_id.clone();
         let outcome = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("run-worker")
@@ -682,6 +446,11 @@ impl LiveRuns {
                     }
                 })
             });
+        if let Err(e) = &outcome {
+            if run.last_seq.load(Ordering::Acquire) == 0 {
+                run.refuse(&trace_id, &e.message);
+            }
+        }
         // Followers stop after the last event; then the run reads as finished.
         *run.tx.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let status = {
@@ -796,240 +565,6 @@ impl LiveRuns {
         run.cancel.cancel();
         Ok(())
     }
-
-    /// The run's graph and its state now: from the registry for a live run, else from the
-    /// history.
-    pub fn run_view(&self, run_id: &str) -> Result<RunViewDto, ApiError> {
-        let live = self.find(run_id);
-        let (summary, rows) = match self
-            .api
-            .with_store(|s| Ok((s.run(run_id)?, s.steps(run_id)?)))
-        {
-            Ok(found) => (Some(found.0), found.1),
-            Err(e) if e.code == ErrorCode::NotFound && live.is_some() => (None, Vec::new()),
-            Err(e) => return Err(e),
-        };
-        let (mission, caps) = match &live {
-            Some(run) => (Arc::clone(&run.mission), run.caps.clone()),
-            None => {
-                let source = self.api.with_store(|s| Ok(s.resume_source(run_id)?))?;
-                let mission: Mission = serde_json::from_value(source.mission).map_err(|e| {
-                    ApiError::new(
-                        ErrorCode::Internal,
-                        format!("the stored mission of run {run_id} cannot be read: {e}"),
-                    )
-                })?;
-                let caps = summary
-                    .as_ref()
-                    .and_then(|s| s.evidence_dir.as_deref())
-                    .map(caps_from_meta)
-                    .unwrap_or_default();
-                (Arc::new(mission), caps)
-            }
-        };
-        let by_id: HashMap<&str, &studio_store::StepRow> =
-            rows.iter().map(|r| (r.step_id.as_str(), r)).collect();
-        let steps = mission
-            .steps
-            .iter()
-            .map(|s| step_dto(&mission, s, by_id.get(s.id.as_str()).copied()))
-            .collect();
-        let live_dto = live.as_ref().map(|r| r.dto());
-        let approvals = self.decisions(run_id, live.as_deref());
-        Ok(match summary {
-            Some(sum) => RunViewDto {
-                run_id: sum.run_id,
-                mission_id: sum.mission_id,
-                mission_name: sum.mission_name,
-                status: sum.status.as_str().to_string(),
-                reason: sum.reason,
-                started_at: sum.started_at,
-                finished_at: sum.finished_at,
-                live: live.as_ref().is_some_and(|r| r.is_running()),
-                steps,
-                caps,
-                usage: sum.usage.into(),
-                simulate_llm: live.as_ref().map_or_else(
-                    || meta_says_simulated(sum.evidence_dir.as_deref()),
-                    |r| r.simulate_llm,
-                ),
-                evidence_dir: sum.evidence_dir,
-                approvals,
-                state_fields: state::fields(&mission),
-            },
-            None => {
-                let d = live_dto.expect("a live run when the history has none");
-                RunViewDto {
-                    run_id: d.run_id,
-                    mission_id: d.mission_id,
-                    mission_name: d.mission_name,
-                    status: d.status,
-                    reason: d.error,
-                    started_at: d.started_at,
-                    finished_at: d.finished_at,
-                    live: live.as_ref().is_some_and(|r| r.is_running()),
-                    steps,
-                    caps,
-                    usage: d.usage,
-                    evidence_dir: None,
-                    simulate_llm: live.as_ref().is_some_and(|r| r.simulate_llm),
-                    approvals,
-                    state_fields: state::fields(&mission),
-                }
-            }
-        })
-    }
-
-    /// The approval answers of a run: those recorded in the history, else those given in this
-    /// window while it runs.
-    fn decisions(&self, run_id: &str, live: Option<&LiveRun>) -> Vec<ApprovalDecisionDto> {
-        let stored = self.api.approvals(run_id).unwrap_or_default();
-        if !stored.is_empty() {
-            return stored.iter().map(Into::into).collect();
-        }
-        live.map(|r| {
-            r.decisions
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone()
-        })
-        .unwrap_or_default()
-    }
-
-    /// One step in full (the step drawer).
-    pub fn step_detail(&self, run_id: &str, step_id: &str) -> Result<StepDetailDto, ApiError> {
-        let live = self.find(run_id);
-        let row = self
-            .api
-            .with_store(|s| Ok(s.steps(run_id)?))
-            .unwrap_or_default()
-            .into_iter()
-            .find(|r| r.step_id == step_id);
-        let mission = match &live {
-            Some(run) => Arc::clone(&run.mission),
-            None => {
-                let source = self.api.with_store(|s| Ok(s.resume_source(run_id)?))?;
-                Arc::new(serde_json::from_value(source.mission).map_err(|e| {
-                    ApiError::new(ErrorCode::Internal, format!("stored mission: {e}"))
-                })?)
-            }
-        };
-        let step = mission
-            .steps
-            .iter()
-            .find(|s| s.id == step_id)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("run {run_id} has no step `{step_id}`"),
-                )
-            })?;
-        let resolved = match &live {
-            Some(run) => run
-                .previews
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(step_id)
-                .cloned(),
-            None => None,
-        };
-        Ok(StepDetailDto {
-            step: step_dto(&mission, step, row.as_ref()),
-            description: step.description.clone(),
-            parameters: step.parameters.clone(),
-            resolved_parameters: resolved,
-            output: row.as_ref().and_then(|r| r.output.clone()),
-            error: row.as_ref().and_then(|r| r.error.clone()),
-            reused_from: row.and_then(|r| r.reused_from),
-        })
-    }
-
-    /// `attach_run(run_id, after_seq)`: hands `deliver` every event of the run with
-    /// `seq > after_seq`, in order, without gaps or duplicates: first the history's, then the
-    /// live ones, until the final event (or until `deliver` returns false: the window is gone).
-    /// A finished run is replayed only. Unknown run: `NotFound`.
-    pub async fn follow(
-        &self,
-        run_id: &str,
-        after_seq: u64,
-        mut deliver: impl FnMut(&Event) -> bool + Send,
-    ) -> Result<(), ApiError> {
-        let live = self.find(run_id);
-        // Subscribe before reading the history, so nothing falls between the two.
-        let mut rx = live.as_ref().and_then(|r| r.subscribe());
-        if live.is_none() {
-            // Not ours: the history must know it.
-            self.api.with_store(|s| Ok(s.run(run_id).map(|_| ())?))?;
-        }
-        let mut last = after_seq;
-        let replay = |last: &mut u64, deliver: &mut dyn FnMut(&Event) -> bool| {
-            let events = self.api.with_store(|s| Ok(s.events(run_id, *last)?))?;
-            let mut ended = false;
-            for e in &events {
-                if e.seq <= *last {
-                    continue;
-                }
-                *last = e.seq;
-                ended |= e.event_type.is_final();
-                if !deliver(e) {
-                    return Ok::<_, ApiError>(Some(true));
-                }
-            }
-            Ok(Some(ended).filter(|e| *e))
-        };
-        if replay(&mut last, &mut deliver)?.is_some() {
-            return Ok(());
-        }
-        match rx.as_mut() {
-            Some(rx) => loop {
-                match rx.recv().await {
-                    Ok(e) => {
-                        if e.seq <= last {
-                            continue;
-                        }
-                        if e.seq > last + 1 {
-                            // Should not happen (the broadcast carries every committed event);
-                            // fill from the history rather than skip.
-                            if replay(&mut last, &mut deliver)?.is_some() {
-                                return Ok(());
-                            }
-                            if e.seq <= last {
-                                continue;
-                            }
-                        }
-                        last = e.seq;
-                        if !deliver(&e) || e.event_type.is_final() {
-                            return Ok(());
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        // Too slow for the broadcast: catch up from the history.
-                        if replay(&mut last, &mut deliver)?.is_some() {
-                            return Ok(());
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Closed) => {
-                        // The run ended: whatever was committed last is in the history.
-                        replay(&mut last, &mut deliver)?;
-                        return Ok(());
-                    }
-                }
-            },
-            None => {
-                // A finished run of ours, or a run of another process: poll until it ends.
-                loop {
-                    let status = self.api.with_store(|s| Ok(s.run(run_id)?.status))?;
-                    if replay(&mut last, &mut deliver)?.is_some() || status.is_final() {
-                        return Ok(());
-                    }
-                    if live.as_ref().is_some_and(|r| !r.is_running()) {
-                        return Ok(());
-                    }
-                    tokio::time::sleep(POLL_INTERVAL).await;
-                }
-            }
-        }
-    }
 }
 
 fn unknown_live(run_id: &str) -> ApiError {
@@ -1043,60 +578,6 @@ fn now() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
-}
-
-fn step_dto(
-    mission: &Mission,
-    step: &studio_core::Step,
-    row: Option<&studio_store::StepRow>,
-) -> RunStepDto {
-    RunStepDto {
-        simulated: simulated_answer(mission, step, row.and_then(|r| r.output.as_ref()))
-            .map(str::to_string),
-        id: step.id.clone(),
-        name: step.name.clone(),
-        step_type: step.step_type.clone(),
-        depends_on: step.depends_on.clone(),
-        status: row
-            .map(|r| r.status.as_str())
-            .unwrap_or("pending")
-            .to_string(),
-        attempts: row.map_or(0, |r| r.attempts),
-        started_at: row.and_then(|r| r.started_at.clone()),
-        finished_at: row.and_then(|r| r.finished_at.clone()),
-        duration_ms: row.map_or(0, |r| r.duration_ms),
-        timeout_seconds: step.timeout_seconds,
-        continue_on_error: step.continue_on_error.unwrap_or(false),
-    }
-}
-
-/// Why a step's answer is simulated (see [`RunStepDto::simulated`]), from the mission as run
-/// and the step's recorded output.
-pub(crate) fn simulated_answer(
-    mission: &Mission,
-    step: &studio_core::Step,
-    output: Option<&Value>,
-) -> Option<&'static str> {
-    if mission.simulated_tool(step).is_some() {
-        return Some("simulation");
-    }
-    let by_model = output
-        .and_then(|o| o.get("simulated"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    (matches!(step.step_type.as_str(), "llm" | "agent" | "chain") && by_model).then_some("model")
-}
-
-/// The caps recorded in a run's `meta.json` (its effective perimeter).
-fn caps_from_meta(evidence_dir: &str) -> BudgetCapsDto {
-    let path = Path::new(evidence_dir).join("meta.json");
-    let budget = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v.get("perimeter")?.get("budget").cloned())
-        .and_then(|b| serde_json::from_value::<Budget>(b).ok())
-        .unwrap_or_default();
-    BudgetCapsDto::from(&budget)
 }
 
 /// Refuses a mission whose diagnostics hold an error, with the full report (pointing into
@@ -1134,18 +615,6 @@ impl LiveRuns {
             .map(|l| l.mission)
             .ok_or_else(|| ApiError::invalid_mission(report))
     }
-}
-
-/// Whether a recorded run simulated every model call, as its `meta.json` says.
-fn meta_says_simulated(evidence_dir: Option<&str>) -> bool {
-    let Some(dir) = evidence_dir else {
-        return false;
-    };
-    std::fs::read_to_string(Path::new(dir).join("meta.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-        .and_then(|meta| meta.get("simulate_llm").and_then(Value::as_bool))
-        .unwrap_or(false)
 }
 
 /// The governance of a run started from the app: the global caps of
@@ -1194,126 +663,4 @@ pub(crate) fn library_tools_dir(mission_file: &Path) -> Option<PathBuf> {
         }
     }
     None
-}
-
-/// Receives the events the history committed and broadcasts them to the followers.
-struct LiveSink {
-    run: Arc<LiveRun>,
-    runs: LiveRuns,
-}
-
-impl EventSink for LiveSink {
-    fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
-        {
-            let mut state = self.run.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.status = Some(event.status);
-            state.usage = event.usage;
-        }
-        self.run.last_seq.store(event.seq, Ordering::Release);
-        if let Some(tx) = self
-            .run
-            .tx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
-            // No follower is not an error.
-            let _ = tx.send(event.clone());
-        }
-        if event.event_type == studio_engine::EventType::Blocked {
-            self.runs.notify(LiveNotice::Blocked {
-                run_id: self.run.run_id.clone(),
-                mission_name: self.run.mission.name.clone(),
-                step_id: event.step_id.as_deref().unwrap_or_default().to_string(),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// Keeps each approval request of a run until the window answers it.
-struct LiveApprover {
-    runs: LiveRuns,
-    run: std::sync::Weak<LiveRun>,
-}
-
-impl Approver for LiveApprover {
-    fn decide(&self, request: ApprovalRequest) -> DecisionFuture {
-        let (reply, answer) = oneshot::channel();
-        let copy = request.clone();
-        let Some(run) = self.run.upgrade() else {
-            return Box::pin(async move {
-                ApprovalDecision::unavailable(&copy, "the run is no longer followed")
-            });
-        };
-        let dto = ApprovalDto {
-            run_id: request.run_id.clone(),
-            mission_id: request.mission_id.clone(),
-            mission_name: run.mission.name.clone(),
-            step_id: request.step_id.clone(),
-            step_type: request.step_type.clone(),
-            tool: request.tool.clone(),
-            tool_sector: request.tool_sector.clone(),
-            side_effects: request.side_effects.clone(),
-            estimated_cost_usd: request.estimated_cost_usd,
-            why: request.why.clone(),
-            preview: request.preview.clone(),
-            step_hash: request.step_hash.clone(),
-            requested_at: now(),
-        };
-        run.previews
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(request.step_id.clone(), request.preview.clone());
-        let step_id = request.step_id.clone();
-        run.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                step_id.clone(),
-                Pending {
-                    dto,
-                    request,
-                    reply,
-                },
-            );
-        self.runs.approvals_changed();
-        let runs = self.runs.clone();
-        let weak = self.run.clone();
-        Box::pin(async move {
-            // If the run stops waiting (cancelled), the guard withdraws the request.
-            let _guard = Withdraw {
-                runs,
-                run: weak,
-                step_id,
-            };
-            answer.await.unwrap_or_else(|_| {
-                ApprovalDecision::unavailable(&copy, "the approval request was dropped")
-            })
-        })
-    }
-}
-
-/// Removes a request nobody answered once its run stops waiting for it.
-struct Withdraw {
-    runs: LiveRuns,
-    run: std::sync::Weak<LiveRun>,
-    step_id: String,
-}
-
-impl Drop for Withdraw {
-    fn drop(&mut self) {
-        let Some(run) = self.run.upgrade() else {
-            return;
-        };
-        let removed = run
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.step_id)
-            .is_some();
-        if removed {
-            self.runs.approvals_changed();
-        }
-    }
 }

@@ -132,3 +132,75 @@ async fn an_app_run_dispatches_its_steps_to_the_workers_when_settings_name_nats(
     let report = worker.await.unwrap().unwrap();
     assert_eq!(report.jobs_run, 2);
 }
+
+/// Settings name a NATS server that does not answer: the run cannot start, and says so. A
+/// window that follows it (before or after the end) gets exactly one final event with the
+/// reason, and the run view reads `failed`, never a run that waits forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_run_whose_nats_server_does_not_answer_ends_failed_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = StudioApi::open(AppPaths::at(dir.path().join("data"))).unwrap();
+    // A port nothing listens on: taken from the system, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("nats://127.0.0.1:{port}");
+    api.set_nats_url(Some(&url)).unwrap();
+    let runs = LiveRuns::new(api.clone());
+    let file = dir.path().join("ops.yaml");
+    std::fs::write(
+        &file,
+        "version: \"1.0\"\nname: Ops Alone\nrequired_depts: [ops]\nsteps:\n  - {id: a, step_type: noop}\n",
+    )
+    .unwrap();
+    let run_id = runs
+        .start(RunSource::File(file), Default::default())
+        .unwrap();
+    let follow_all = |runs: LiveRuns, run_id: String| async move {
+        let seen = Arc::new(Mutex::new(Vec::<Event>::new()));
+        let sink = Arc::clone(&seen);
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            runs.follow(&run_id, 0, move |e| {
+                sink.lock().unwrap().push(e.clone());
+                true
+            }),
+        )
+        .await
+        .expect("the follower ends: the run ended")
+        .expect("follow succeeds");
+        let events = seen.lock().unwrap().clone();
+        events
+    };
+    // Attached while the run starts.
+    let early = follow_all(runs.clone(), run_id.clone()).await;
+    // Attached once it ended (a window opened later).
+    let late = follow_all(runs.clone(), run_id.clone()).await;
+    for events in [&early, &late] {
+        assert_eq!(events.len(), 1, "{events:?}");
+        let end = &events[0];
+        assert_eq!(end.seq, 1);
+        assert_eq!(end.event_type.as_str(), "mission.failed");
+        assert_eq!(end.status.as_str(), "failed");
+        assert!(
+            end.summary.contains(&url) && end.summary.contains("Settings"),
+            "the reason names the server and where it is set: {}",
+            end.summary
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !runs
+        .list()
+        .iter()
+        .any(|r| r.run_id == run_id && r.finished_at.is_some())
+    {
+        assert!(Instant::now() < deadline, "the run's thread ends");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let view = runs.run_view(&run_id).unwrap();
+    assert_eq!(view.status, "failed");
+    assert!(!view.live);
+    assert!(view.reason.unwrap_or_default().contains(&url));
+}
