@@ -12,6 +12,7 @@ mod active;
 mod audit;
 mod batch;
 mod connection;
+mod crash_point;
 mod error;
 mod event_row;
 mod history_query;
@@ -34,6 +35,7 @@ pub use batch::{
     BatchClaim, BatchJob, FinishedRun, FlagChange, ReviewFlag, TemplateFigures, BATCH_OWNER_GONE,
 };
 pub use connection::{Store, BUSY_TIMEOUT};
+pub use crash_point::CRASH_AFTER_EVENT_ENV;
 pub use error::StoreError;
 pub use history_query::{HistoryFacets, HistoryQuery, HistoryRow, HistorySortKey};
 pub use ingest::{IngestError, IngestRun, Ingested};

@@ -1,3 +1,4 @@
-//! What the envelope CLI tests share.
+//! What the CLI tests share.
 
+pub mod history;
 pub mod nats;
