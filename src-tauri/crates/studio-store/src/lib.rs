@@ -15,6 +15,7 @@ mod connection;
 mod crash_point;
 mod error;
 mod event_row;
+mod feed;
 mod history_query;
 mod ingest;
 mod match_line;
@@ -37,6 +38,7 @@ pub use batch::{
 pub use connection::{Store, BUSY_TIMEOUT};
 pub use crash_point::CRASH_AFTER_EVENT_ENV;
 pub use error::StoreError;
+pub use feed::EventStamp;
 pub use history_query::{HistoryFacets, HistoryQuery, HistoryRow, HistorySortKey};
 pub use ingest::{IngestError, IngestRun, Ingested};
 pub use migrations::SCHEMA_VERSION;
