@@ -3,7 +3,9 @@
 //! of it, then missions that write outputs run until one fails. Checks: the failure says
 //! `disk full`; the database passes `integrity_check`; no evidence file is half-written (no
 //! temporary file of an atomic write left, every JSON file and every `events.jsonl` line
-//! parses); once the filler is deleted the next run completes and the history is consistent.
+//! parses). Then rounds that fill the disk to the last byte and free a little, so runs stop at
+//! other writes (the history, a step's file, the evidence), with the same checks. Once the
+//! filler is deleted the next run completes and the history is consistent.
 
 #![cfg(unix)]
 
@@ -29,6 +31,32 @@ outputs: [blob.txt]
 const TMPFS_SIZE: &str = "24m";
 const FILLER_BYTES: usize = 18 * 1024 * 1024;
 const MAX_RUNS: usize = 60;
+
+/// How much is left free in each round after filling the disk to the last byte.
+const FREED_PER_ROUND: [u64; 8] = [
+    4 << 10,
+    32 << 10,
+    96 << 10,
+    192 << 10,
+    320 << 10,
+    480 << 10,
+    640 << 10,
+    900 << 10,
+];
+
+/// Grows `filler` until the device is full, then cuts `free` bytes off it.
+fn fill_up(filler: &Path, free: u64) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(filler)
+        .unwrap();
+    let chunk = vec![0x5a_u8; 4096];
+    while file.write_all(&chunk).is_ok() {}
+    let len = file.metadata().unwrap().len();
+    file.set_len(len.saturating_sub(free)).unwrap();
+}
 
 /// Half-written evidence: temporary files left, JSON files or JSONL lines that do not parse.
 fn half_written(runs_dir: &Path) -> Vec<String> {
@@ -137,6 +165,43 @@ fn a_full_disk_fails_the_run_clearly_and_leaves_nothing_half_written() {
         "half-written evidence:\n{}",
         problems.join("\n")
     );
+
+    // The disk full at other moments: filled to the last byte, then a little freed, so the
+    // run stops at different writes (the history, a step's file, the evidence).
+    let mut said_by_round = Vec::new();
+    for free in FREED_PER_ROUND {
+        fill_up(&filler, free);
+        let out = run();
+        if out.status.code() == Some(0) {
+            said_by_round.push(format!("{free} B free: completed"));
+            continue;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let said = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
+        let error = stderr
+            .lines()
+            .rev()
+            .find(|l| l.contains("error") || l.contains("failed"))
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            said.to_lowercase().contains("disk full"),
+            "{free} B free: the failure says `disk full`: {said}"
+        );
+        said_by_round.push(format!("{free} B free: {error}"));
+        let integrity = Store::open(database(tmpfs.path()))
+            .expect("the database opens on the full disk")
+            .integrity_check()
+            .unwrap();
+        assert_eq!(integrity, ["ok"], "{free} B free");
+        let problems = half_written(&tmpfs.path().join("runs"));
+        assert!(
+            problems.is_empty(),
+            "{free} B free:\n{}",
+            problems.join("\n")
+        );
+    }
+    eprintln!("rounds:\n{}", said_by_round.join("\n"));
 
     // Space freed: the next run completes, and the history is consistent.
     std::fs::remove_file(&filler).unwrap();
