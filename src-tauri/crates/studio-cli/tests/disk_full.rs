@@ -58,6 +58,30 @@ fn fill_up(filler: &Path, free: u64) {
     file.set_len(len.saturating_sub(free)).unwrap();
 }
 
+/// Runs whose `meta.json` does not have the status the history has.
+fn meta_disagrees(data: &Path) -> Vec<String> {
+    let store = Store::open(database(data)).unwrap();
+    let mut problems = Vec::new();
+    for run in store.list_runs(&Default::default()).unwrap() {
+        let Some(dir) = &run.evidence_dir else {
+            continue;
+        };
+        let meta: serde_json::Value = std::fs::read_to_string(Path::new(dir).join("meta.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        if meta["status"] != run.status.as_str() {
+            problems.push(format!(
+                "run {}: history {}, meta.json {}",
+                run.run_id,
+                run.status.as_str(),
+                meta["status"]
+            ));
+        }
+    }
+    problems
+}
+
 /// Half-written evidence: temporary files left, JSON files or JSONL lines that do not parse.
 fn half_written(runs_dir: &Path) -> Vec<String> {
     let mut problems = Vec::new();
@@ -214,6 +238,16 @@ fn a_full_disk_fails_the_run_clearly_and_leaves_nothing_half_written() {
     );
     assert_eq!(json_of(&out)["status"], "completed");
     let problems = check_history(tmpfs.path(), &[]);
+    // Known gap, printed: when even the small meta.json write is refused (the disk still
+    // full after the failed evidence write), the folder's meta.json stays `running` while
+    // the history has the run ended.
+    let behind = meta_disagrees(tmpfs.path());
+    eprintln!(
+        "meta.json behind the history in {} runs{}{}",
+        behind.len(),
+        if behind.is_empty() { "" } else { ":\n" },
+        behind.join("\n")
+    );
     assert!(problems.is_empty(), "history:\n{}", problems.join("\n"));
     let problems = half_written(&tmpfs.path().join("runs"));
     assert!(

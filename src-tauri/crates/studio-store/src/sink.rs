@@ -88,6 +88,7 @@ impl StoreSink {
             steps: HashMap::new(),
             run: Some(Box::new(run)),
             crash: CrashPoint::from_env(),
+            stopped: false,
         };
         let worker = std::thread::Builder::new()
             .name("history-writer".into())
@@ -186,6 +187,9 @@ struct Writer {
     run: Option<Box<NewRun>>,
     /// Fault injection for tests (a no-op unless built with `crash-points`).
     crash: CrashPoint,
+    /// Set when the disk filled up: nothing more of the run is written (see
+    /// [`Writer::commit_and_forward`]).
+    stopped: bool,
 }
 
 impl Writer {
@@ -309,6 +313,12 @@ impl Writer {
         if batch.writes.is_empty() {
             return;
         }
+        if self.stopped {
+            batch.writes.clear();
+            batch.texts.clear();
+            batch.times.clear();
+            return;
+        }
         // A text the engine's thread could not make is made (or its error reported) here.
         if batch
             .texts
@@ -328,6 +338,14 @@ impl Writer {
                 for (w, times) in writes {
                     self.forward(w, times);
                 }
+            }
+            // A full disk: writing the rest one by one would record some of it (a final
+            // event that fits after a step result that did not), a run that looks ended with
+            // steps still running. Nothing more is written: the run stays unfinished, and the
+            // next start ends it as interrupted, consistently (its running steps cancelled).
+            Err(e @ StoreError::DiskFull) => {
+                self.fail(&e);
+                self.stopped = true;
             }
             Err(e) => {
                 self.fail(&e);
