@@ -54,6 +54,7 @@ lint:
 
 test-rust:
 	cargo test --workspace --locked
+	cargo test -p studio-cli --features crash-points --test crash_every_event --locked
 
 test-ui:
 	cd ui && npm test

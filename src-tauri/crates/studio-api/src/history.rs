@@ -64,9 +64,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         let code = match &e {
             StoreError::UnknownRun(_) => ErrorCode::NotFound,
-            StoreError::TooNew { .. } | StoreError::Setting { .. } | StoreError::Open { .. } => {
-                ErrorCode::Io
-            }
+            StoreError::TooNew { .. }
+            | StoreError::Setting { .. }
+            | StoreError::Open { .. }
+            | StoreError::DiskFull
+            | StoreError::Busy { .. } => ErrorCode::Io,
             _ => ErrorCode::Internal,
         };
         ApiError::new(code, e.to_string())

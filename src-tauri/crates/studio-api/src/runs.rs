@@ -363,7 +363,10 @@ impl StudioApi {
         }
         match ran {
             Ok(result) => {
-                folder.finish(mission, &result).map_err(pack_err)?;
+                if let Err(e) = folder.finish(mission, &result) {
+                    let _ = folder.finish_incomplete(&result, &e.to_string());
+                    return Err(pack_err(e));
+                }
                 Ok(RunOutcome {
                     result,
                     evidence_dir: folder.root().to_path_buf(),

@@ -15,14 +15,14 @@
 
 #![cfg(unix)]
 
+mod support;
+
 use serde_json::Value;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use studio_core::{RunStatus, StepStatus};
-use studio_engine::Event;
 use studio_store::Store;
+use support::history::{check_history, evidence_dir, json_of, mission, reported_events};
 
 const STAGES: usize = 6;
 const NOOPS_PER_STAGE: usize = 4;
@@ -69,111 +69,9 @@ fn mission_yaml() -> String {
     )
 }
 
-fn mission(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mission"));
-    cmd.env_remove("MISSION_STUDIO_DATA_DIR")
-        .arg("--data-dir")
-        .arg(data);
-    cmd
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is JSON ({e}); stdout: {} stderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
 fn report_of(result: &Value) -> String {
-    let dir = PathBuf::from(result["evidence_dir"].as_str().expect("evidence_dir"));
-    std::fs::read_to_string(dir.join("outputs/report.txt")).expect("outputs/report.txt")
-}
-
-/// Events the child wrote to its `--events` file (a line cut by the kill is ignored).
-fn reported_events(path: &Path) -> Vec<Event> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// The checks that hold after any kill, for every run in the database. Returns problems.
-fn check_history(data: &Path, reported: &[Event]) -> Vec<String> {
-    let mut problems = Vec::new();
-    let store = Store::open(data.join("mission-studio.db")).expect("the database opens");
-    let integrity = store.integrity_check().unwrap();
-    if integrity != ["ok"] {
-        problems.push(format!("integrity_check: {integrity:?}"));
-    }
-    let runs = store.list_runs(&Default::default()).unwrap();
-    for run in &runs {
-        if !run.status.is_final() {
-            problems.push(format!("run {} left {}", run.run_id, run.status.as_str()));
-        }
-        let events = store.events(&run.run_id, 0).unwrap();
-        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
-        if seqs != (1..=events.len() as u64).collect::<Vec<_>>() {
-            problems.push(format!("run {}: seq not gapless: {seqs:?}", run.run_id));
-        }
-        let finals = events.iter().filter(|e| e.event_type.is_final()).count();
-        if finals != 1 || !events.last().is_some_and(|e| e.event_type.is_final()) {
-            problems.push(format!(
-                "run {}: {finals} final events (the last must be the one)",
-                run.run_id
-            ));
-        }
-    }
-    // What the child reported was committed, and is still there.
-    for e in reported {
-        let stored = store.events(&e.run_id, e.seq - 1).unwrap();
-        if stored.first().map(|s| &s.idempotency_key) != Some(&e.idempotency_key) {
-            problems.push(format!(
-                "reported event {} (seq {}) is not in the database",
-                e.idempotency_key, e.seq
-            ));
-        }
-    }
-    let mut reported_steps: BTreeMap<(String, String), StepStatus> = BTreeMap::new();
-    for e in reported {
-        if let (Some(step), Some(status)) = (&e.step_id, e.step_status) {
-            if status.is_final() {
-                reported_steps.insert((e.run_id.to_string(), step.to_string()), status);
-            }
-        }
-    }
-    for ((run_id, step_id), status) in &reported_steps {
-        let rows = store.steps(run_id).unwrap();
-        match rows.iter().find(|r| &r.step_id == step_id) {
-            Some(row) if row.status == *status => {}
-            Some(row) => problems.push(format!(
-                "step {step_id} was reported {} but is stored {}",
-                status.as_str(),
-                row.status.as_str()
-            )),
-            None => problems.push(format!("reported step {step_id} has no row")),
-        }
-    }
-    // Recovery removed the temporary files of interrupted atomic writes.
-    for run in &runs {
-        let Some(dir) = &run.evidence_dir else {
-            continue;
-        };
-        for sub in [".", "outputs", "evidence", "evidence/raw"] {
-            for entry in std::fs::read_dir(Path::new(dir).join(sub))
-                .into_iter()
-                .flatten()
-            {
-                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-                if name.contains(".tmp-") {
-                    problems.push(format!("temporary file left: {dir}/{sub}/{name}"));
-                }
-            }
-        }
-    }
-    problems
+    std::fs::read_to_string(evidence_dir(result).join("outputs/report.txt"))
+        .expect("outputs/report.txt")
 }
 
 /// A low-discrepancy sequence in [0, 1): kills spread evenly over the run, never twice at the

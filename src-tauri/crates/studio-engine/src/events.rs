@@ -1,7 +1,7 @@
 //! Run events (DESIGN §7, Mission Envelope v1 names) and the sinks that receive them.
 
 use serde::{Deserialize, Serialize};
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use studio_core::{RunStatus, StepStatus};
@@ -117,11 +117,30 @@ pub enum SinkError {
         #[source]
         source: std::io::Error,
     },
+    /// The device holding the file is full; the file keeps only whole lines.
+    #[error("disk full: cannot write events to {path}: no space left on its device")]
+    DiskFull { path: PathBuf },
     #[error("the event receiver is gone")]
     Closed,
     /// A sink that records history could not store what it was given.
     #[error("cannot record the run: {0}")]
     Store(String),
+}
+
+impl SinkError {
+    /// An I/O error writing `path`; a full device is [`SinkError::DiskFull`].
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            Self::DiskFull {
+                path: path.to_path_buf(),
+            }
+        } else {
+            Self::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
 }
 
 /// The full result of a step that just reached a final status, handed to
@@ -202,7 +221,11 @@ impl EventSink for NullSink {
 #[derive(Debug)]
 pub struct JsonlFileSink {
     path: PathBuf,
-    file: std::io::BufWriter<std::fs::File>,
+    file: std::fs::File,
+    /// The length of the file's whole lines: a line that could not be written in full (a
+    /// full disk) is cut off again, so the file never holds half a line.
+    len: u64,
+    line: Vec<u8>,
 }
 
 impl JsonlFileSink {
@@ -215,7 +238,9 @@ impl JsonlFileSink {
         })?;
         Ok(Self {
             path,
-            file: std::io::BufWriter::new(file),
+            file,
+            len: 0,
+            line: Vec::with_capacity(512),
         })
     }
 
@@ -230,9 +255,18 @@ impl JsonlFileSink {
                 path: path.clone(),
                 source,
             })?;
+        let len = file
+            .metadata()
+            .map_err(|source| SinkError::Io {
+                path: path.clone(),
+                source,
+            })?
+            .len();
         Ok(Self {
             path,
-            file: std::io::BufWriter::new(file),
+            file,
+            len,
+            line: Vec::with_capacity(512),
         })
     }
 
@@ -242,22 +276,31 @@ impl JsonlFileSink {
 }
 
 impl EventSink for JsonlFileSink {
+    /// Writes the event's line whole (one `write_all`, so a reader can follow the run), or
+    /// cuts the file back to its last whole line.
     fn emit(&mut self, event: &Event) -> Result<(), SinkError> {
-        let io = |source| SinkError::Io {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, event).map_err(|e| SinkError::Io {
             path: self.path.clone(),
-            source,
-        };
-        serde_json::to_writer(&mut self.file, event).map_err(|e| io(e.into()))?;
-        self.file.write_all(b"\n").map_err(io)?;
-        // Each line reaches the file as it happens, so a reader can follow the run.
-        self.file.flush().map_err(io)
+            source: e.into(),
+        })?;
+        self.line.push(b'\n');
+        match self.file.write_all(&self.line) {
+            Ok(()) => {
+                self.len += self.line.len() as u64;
+                Ok(())
+            }
+            Err(source) => {
+                // Cut the partial line off and write the next line where it began.
+                let _ = self.file.set_len(self.len);
+                let _ = self.file.seek(std::io::SeekFrom::Start(self.len));
+                Err(SinkError::io(&self.path, source))
+            }
+        }
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {
-        self.file.flush().map_err(|source| SinkError::Io {
-            path: self.path.clone(),
-            source,
-        })
+        Ok(())
     }
 }
 

@@ -8,6 +8,12 @@ pub enum PackError {
         #[source]
         source: std::io::Error,
     },
+    /// The device holding the evidence folder is full; the write left the old file (or none).
+    #[error(
+        "disk full: cannot write {path}: no space left on the device holding the data folder \
+         (free some space and run again)"
+    )]
+    DiskFull { path: PathBuf },
     #[error("cannot serialise {what}: {message}")]
     Serialise { what: &'static str, message: String },
     #[error(transparent)]
@@ -15,7 +21,11 @@ pub enum PackError {
 }
 
 impl PackError {
+    /// An I/O error on `path`; a full device (ENOSPC) is [`PackError::DiskFull`].
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            return Self::DiskFull { path: path.into() };
+        }
         Self::Io {
             path: path.into(),
             source,

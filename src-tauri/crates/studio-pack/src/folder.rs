@@ -185,6 +185,20 @@ impl EvidenceFolder {
         atomic::write_json(&self.root.join("meta.json"), &self.meta)
     }
 
+    /// Records in `meta.json` that the run ended (the result's status and end) although its
+    /// folder could not be completed (`why`, e.g. a full disk), so the folder never stays
+    /// `running` while the history has the run ended. Best effort: on a disk still full this
+    /// small write may fail too.
+    pub fn finish_incomplete(&mut self, result: &RunResult, why: &str) -> Result<(), PackError> {
+        self.meta.status = result.status;
+        self.meta.reason = Some(match &result.reason {
+            Some(reason) => format!("{reason}; evidence incomplete: {why}"),
+            None => format!("evidence incomplete: {why}"),
+        });
+        self.meta.finished_at = Some(rfc3339(result.finished_at));
+        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+    }
+
     /// Completes the folder from the run's result: declared outputs, `answer.md`, the evidence
     /// files, and the final `meta.json`.
     pub fn finish(&mut self, mission: &Mission, result: &RunResult) -> Result<(), PackError> {

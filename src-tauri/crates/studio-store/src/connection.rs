@@ -31,9 +31,14 @@ impl Store {
     /// * `foreign_keys=ON`, `busy_timeout` = [`BUSY_TIMEOUT`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let open_err = |source| StoreError::Open {
-            path: path.clone(),
-            source,
+        let open_err = |source: rusqlite::Error| {
+            if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+                return StoreError::DiskFull;
+            }
+            StoreError::Open {
+                path: path.clone(),
+                source,
+            }
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
@@ -64,12 +69,7 @@ impl Store {
         // close checkpoints and removes it.
         conn.pragma_update(None, "journal_size_limit", 32 * 1024 * 1024)
             .map_err(open_err)?;
-        migrations()
-            .to_latest(&mut conn)
-            .map_err(|e| StoreError::Migration {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        migrate(&mut conn, &path)?;
         let store = Self { conn, path };
         store.verify_settings()?;
         Ok(store)
@@ -134,6 +134,39 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Applies pending migrations, one process at a time. `rusqlite_migration` reads the version
+/// before its (deferred) transaction, so two processes opening a new file together (the app
+/// and a CLI, 4 CLIs) would both apply migration 1 and one would fail ("table already
+/// exists"). A lock file beside the database (`<db>.migrate-lock`, `flock`: released when the
+/// process dies) serialises them; the version is read again once the lock is held.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let migration_err = |message: String| StoreError::Migration {
+        path: path.to_path_buf(),
+        message,
+    };
+    let version: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|e| migration_err(e.to_string()))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".migrate-lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| migration_err(format!("cannot open the migration lock: {e}")))?;
+    lock.lock()
+        .map_err(|e| migration_err(format!("cannot take the migration lock: {e}")))?;
+    let migrated = migrations()
+        .to_latest(conn)
+        .map_err(|e| migration_err(e.to_string()));
+    let _ = lock.unlock();
+    migrated
 }
 
 /// An older build must not touch a database a newer one migrated: it would not know the new

@@ -37,7 +37,18 @@ pub enum StoreError {
         got: String,
     },
     #[error("history database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// SQLITE_FULL: the device holding the database is full. The transaction was rolled back;
+    /// the file is intact.
+    #[error(
+        "disk full: the history database cannot grow (no space left on the device holding the \
+         data folder); free some space and run again"
+    )]
+    DiskFull,
+    /// SQLITE_BUSY that outlasted the busy timeout and the retries: another process held the
+    /// database's write lock the whole time.
+    #[error("the history database stayed locked by another process for {waited_ms} ms; try again")]
+    Busy { waited_ms: u64 },
     /// The same idempotency key arrived with a different payload.
     #[error("event `{key}` is already recorded with a different payload")]
     IdempotencyConflict { key: String },
@@ -53,6 +64,15 @@ pub enum StoreError {
     Corrupt { what: &'static str, message: String },
     #[error("the history writer stopped: {0}")]
     WriterStopped(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Self::DiskFull,
+            _ => Self::Sqlite(e),
+        }
+    }
 }
 
 impl StoreError {

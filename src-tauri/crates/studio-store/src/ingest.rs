@@ -50,7 +50,7 @@ pub enum IngestError {
 
 impl From<rusqlite::Error> for IngestError {
     fn from(e: rusqlite::Error) -> Self {
-        Self::Store(StoreError::Sqlite(e))
+        Self::Store(e.into())
     }
 }
 

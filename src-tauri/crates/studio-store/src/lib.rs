@@ -12,8 +12,10 @@ mod active;
 mod audit;
 mod batch;
 mod connection;
+mod crash_point;
 mod error;
 mod event_row;
+mod feed;
 mod history_query;
 mod ingest;
 mod match_line;
@@ -34,7 +36,9 @@ pub use batch::{
     BatchClaim, BatchJob, FinishedRun, FlagChange, ReviewFlag, TemplateFigures, BATCH_OWNER_GONE,
 };
 pub use connection::{Store, BUSY_TIMEOUT};
+pub use crash_point::CRASH_AFTER_EVENT_ENV;
 pub use error::StoreError;
+pub use feed::EventStamp;
 pub use history_query::{HistoryFacets, HistoryQuery, HistoryRow, HistorySortKey};
 pub use ingest::{IngestError, IngestRun, Ingested};
 pub use migrations::SCHEMA_VERSION;

@@ -8,6 +8,7 @@
 //! (called by the engine after the final event) returns only when everything is committed and
 //! delivered — the run's result is returned after that.
 
+use crate::crash_point::CrashPoint;
 use crate::model::{rfc3339, NewRun, StepRow};
 use crate::write::Write;
 use crate::{Store, StoreError};
@@ -86,6 +87,8 @@ impl StoreSink {
             run_id: run_id.clone(),
             steps: HashMap::new(),
             run: Some(Box::new(run)),
+            crash: CrashPoint::from_env(),
+            stopped: false,
         };
         let worker = std::thread::Builder::new()
             .name("history-writer".into())
@@ -182,12 +185,18 @@ struct Writer {
     steps: HashMap<String, (u32, String)>,
     /// The run row, until its `mission.accepted` event arrives.
     run: Option<Box<NewRun>>,
+    /// Fault injection for tests (a no-op unless built with `crash-points`).
+    crash: CrashPoint,
+    /// Set when the disk filled up: nothing more of the run is written (see
+    /// [`Writer::commit_and_forward`]).
+    stopped: bool,
 }
 
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Msg>) {
         let mut batch = Batch::default();
         let mut flushes = Vec::new();
+        let max_batch = if self.crash.armed() { 1 } else { MAX_BATCH };
         while let Ok(first) = rx.recv() {
             let mut next = Some(first);
             while let Some(msg) = next.take() {
@@ -207,7 +216,7 @@ impl Writer {
                     }
                     Msg::Flush(ack) => flushes.push(ack),
                 }
-                if batch.writes.len() < MAX_BATCH {
+                if batch.writes.len() < max_batch {
                     next = rx.try_recv().ok();
                 }
             }
@@ -304,6 +313,12 @@ impl Writer {
         if batch.writes.is_empty() {
             return;
         }
+        if self.stopped {
+            batch.writes.clear();
+            batch.texts.clear();
+            batch.times.clear();
+            return;
+        }
         // A text the engine's thread could not make is made (or its error reported) here.
         if batch
             .texts
@@ -314,20 +329,33 @@ impl Writer {
             batch.texts.clear();
         }
         let applied = self.store.apply_encoded(&batch.writes, &batch.texts);
+        let committed_events = batch.writes.iter().filter(|w| is_event(w)).count();
         let texts = std::mem::take(&mut batch.texts);
         let writes = batch.writes.drain(..).zip(batch.times.drain(..));
         match applied {
             Ok(_) => {
+                self.crash.committed(committed_events);
                 for (w, times) in writes {
                     self.forward(w, times);
                 }
+            }
+            // A full disk: writing the rest one by one would record some of it (a final
+            // event that fits after a step result that did not), a run that looks ended with
+            // steps still running. Nothing more is written: the run stays unfinished, and the
+            // next start ends it as interrupted, consistently (its running steps cancelled).
+            Err(e @ StoreError::DiskFull) => {
+                self.fail(&e);
+                self.stopped = true;
             }
             Err(e) => {
                 self.fail(&e);
                 for (i, (w, times)) in writes.enumerate() {
                     let text = texts.get(i).map(std::slice::from_ref).unwrap_or_default();
                     match self.store.apply_encoded(std::slice::from_ref(&w), text) {
-                        Ok(_) => self.forward(w, times),
+                        Ok(_) => {
+                            self.crash.committed(usize::from(is_event(&w)));
+                            self.forward(w, times)
+                        }
                         Err(e) => self.fail(&e),
                     }
                 }
@@ -359,6 +387,11 @@ impl Writer {
             tracing::warn!("a sink after the history failed: {e}");
         }
     }
+}
+
+/// Whether a write inserts an event.
+fn is_event(write: &Write) -> bool {
+    matches!(write, Write::Accept(..) | Write::Event(_))
 }
 
 /// A step's start and end as the engine reported them (passed on as they came, not parsed

@@ -1,3 +1,6 @@
-//! What the envelope CLI tests share.
+//! What the CLI tests share.
 
+pub mod children;
+pub mod history;
 pub mod nats;
+pub mod tmpfs;

@@ -80,7 +80,12 @@ pub(crate) fn check(path: &str) -> Result<PathBuf, Failure> {
 /// Words an I/O error, calling an escape by its name.
 pub(crate) fn io_failure(action: &str, path: &Path, e: io::Error) -> Failure {
     let text = e.to_string();
-    if text.contains("outside of the filesystem") {
+    if e.kind() == io::ErrorKind::StorageFull {
+        Failure::new(format!(
+            "disk full: cannot {action} `{}`: no space left on the device holding the workspace",
+            path.display()
+        ))
+    } else if text.contains("outside of the filesystem") {
         Failure::new(format!(
             "path `{}` is refused: it leads outside the run's workspace (through a symlink)",
             path.display()
