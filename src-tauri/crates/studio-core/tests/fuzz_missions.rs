@@ -1,0 +1,100 @@
+//! Hostile input at scale for the mission loader: documents generated from a model of every
+//! format it reads (native and RustChain-shaped missions, Spark MissionSpec and GraphSpec,
+//! Mission Envelope payloads, mission packs), written as YAML (with YAML's traps) and as JSON,
+//! and byte-level mutations of the repository's real mission files.
+//!
+//! For every input: no panic, an answer within a second, a refusal that says where (line and
+//! column or field path), and an accepted mission that validates with located diagnostics and
+//! round-trips through JSON. `MISSION_FUZZ_CASES=N` sets the inputs per target (see
+//! `fuzz_support`). Past failures live in `tests/fuzz_corpus/mission/` and replay below.
+
+mod fuzz_support;
+
+use fuzz_support::guard::{check_accepted, check_load, located_refusal, timed};
+use fuzz_support::model::{any_document, envelope, mission, pack, spark};
+use fuzz_support::mutate::mutated_seed;
+use fuzz_support::yaml::{to_yaml, Traps};
+use fuzz_support::run_target;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use serde_json::Value;
+use std::path::Path;
+
+fn yaml_and_json(doc: &Value, seed: u64, name: &str) -> Result<(), TestCaseError> {
+    let traps = if seed % 3 == 0 { Traps::Some } else { Traps::None };
+    check_load(&to_yaml(doc, seed, traps), &format!("{name}.yaml"))?;
+    let json = if seed % 2 == 0 {
+        serde_json::to_string_pretty(doc).unwrap()
+    } else {
+        serde_json::to_string(doc).unwrap()
+    };
+    // Without an extension the content decides the format.
+    let origin = if seed % 5 == 0 { name.to_string() } else { format!("{name}.json") };
+    check_load(&json, &origin)?;
+    Ok(())
+}
+
+#[test]
+fn generated_native_and_rustchain_missions_load_or_are_refused_with_a_location() {
+    run_target("native missions (YAML and JSON)", 9_000, (mission(), any::<u64>()), |(doc, seed)| {
+        yaml_and_json(&doc, seed, "mission")
+    });
+}
+
+#[test]
+fn generated_spark_envelope_and_pack_documents_load_or_are_refused_with_a_location() {
+    let imports = prop_oneof![spark(), envelope(), pack()];
+    run_target("imported formats (YAML and JSON)", 7_000, (imports, any::<u64>()), |(doc, seed)| {
+        yaml_and_json(&doc, seed, "import")
+    });
+}
+
+#[test]
+fn yaml_traps_in_any_document_never_panic_or_hang() {
+    run_target("YAML with anchors, merges, duplicates, tags", 5_000, (any_document(), any::<u64>()), |(doc, seed)| {
+        check_load(&to_yaml(&doc, seed, Traps::Some), "trapped.yaml").map(drop)
+    });
+}
+
+#[test]
+fn mutated_mission_files_load_or_are_refused_with_a_location() {
+    run_target("mutated mission files", 12_000, mutated_seed(), |(name, bytes)| {
+        check_bytes(&name, &bytes)
+    });
+}
+
+/// A file's bytes through the loader: text through `load_str`, anything else through
+/// `load_file` (which must refuse non-UTF-8 with a location).
+fn check_bytes(name: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => check_load(text, name).map(drop),
+        Err(_) => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let shown = String::from_utf8_lossy(bytes);
+            match timed("load_file", &shown, || studio_core::load_file(&path))? {
+                Err(err) => located_refusal(&err, &shown),
+                Ok(loaded) => check_accepted(&loaded, &shown),
+            }
+        }
+    }
+}
+
+#[test]
+fn every_mission_in_the_corpus_of_past_failures_keeps_the_properties() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_corpus/mission");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "the corpus in {} is empty", dir.display());
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        if let Err(e) = check_bytes(&name, &bytes) {
+            panic!("{name}: {e}");
+        }
+    }
+}
