@@ -507,6 +507,11 @@ impl Failure {
         self
     }
 
+    /// The message and the byte offset it points at, for readers of other documents.
+    pub(crate) fn parts(self) -> (String, Option<usize>) {
+        (self.message, self.offset)
+    }
+
     pub(crate) fn into_error(self, source: SourceFile) -> LoadError {
         let location = self
             .offset
