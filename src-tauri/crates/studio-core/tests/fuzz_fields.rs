@@ -52,7 +52,7 @@ fn check_perimeter(text: &str) -> Result<(), TestCaseError> {
 #[test]
 fn generated_perimeter_files_are_read_or_refused_with_a_location() {
     let input = (perimeter_file(), any::<u64>(), prop::collection::vec(mutation(), 0..3));
-    run_target("perimeter files", 8_000, input, |(doc, seed, edits)| {
+    run_target("perimeter files", 12_000, input, |(doc, seed, edits)| {
         let mut bytes = if seed % 3 == 0 {
             serde_json::to_string(&doc).unwrap().into_bytes()
         } else {
@@ -78,7 +78,7 @@ fn step_with_parameters() -> impl Strategy<Value = (String, serde_json::Value)> 
 #[test]
 fn generated_step_parameters_are_checked_with_located_problems() {
     let input = (step_with_parameters(), step_id(), any::<bool>());
-    run_target("step parameters", 8_000, input, |((ty, params), id, yaml)| {
+    run_target("step parameters", 6_000, input, |((ty, params), id, yaml)| {
         let spec = params_of(&ty).expect("drawn from the table");
         let problems = timed("check_parameters", &params.to_string(), || check_parameters(spec, &params))?;
         for p in &problems {
@@ -147,7 +147,7 @@ fn template() -> impl Strategy<Value = String> {
 #[test]
 fn generated_variable_references_are_read_or_reported_with_their_field() {
     let input = (template(), template(), any::<bool>());
-    run_target("variable references", 10_000, input, |(a, b, in_state)| {
+    run_target("variable references", 8_000, input, |(a, b, in_state)| {
         check_template(&a)?;
         check_template(&b)?;
         let mut step = json!({"id": "b", "step_type": "create_file", "depends_on": ["a"],

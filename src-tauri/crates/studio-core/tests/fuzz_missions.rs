@@ -36,7 +36,7 @@ fn yaml_and_json(doc: &Value, seed: u64, name: &str) -> Result<(), TestCaseError
 
 #[test]
 fn generated_native_and_rustchain_missions_load_or_are_refused_with_a_location() {
-    run_target("native missions (YAML and JSON)", 9_000, (mission(), any::<u64>()), |(doc, seed)| {
+    run_target("native missions (YAML and JSON)", 4_000, (mission(), any::<u64>()), |(doc, seed)| {
         yaml_and_json(&doc, seed, "mission")
     });
 }
@@ -44,14 +44,14 @@ fn generated_native_and_rustchain_missions_load_or_are_refused_with_a_location()
 #[test]
 fn generated_spark_envelope_and_pack_documents_load_or_are_refused_with_a_location() {
     let imports = prop_oneof![spark(), envelope(), pack()];
-    run_target("imported formats (YAML and JSON)", 7_000, (imports, any::<u64>()), |(doc, seed)| {
+    run_target("imported formats (YAML and JSON)", 4_000, (imports, any::<u64>()), |(doc, seed)| {
         yaml_and_json(&doc, seed, "import")
     });
 }
 
 #[test]
 fn yaml_traps_in_any_document_never_panic_or_hang() {
-    run_target("YAML with anchors, merges, duplicates, tags", 5_000, (any_document(), any::<u64>()), |(doc, seed)| {
+    run_target("YAML with anchors, merges, duplicates, tags", 3_000, (any_document(), any::<u64>()), |(doc, seed)| {
         check_load(&to_yaml(&doc, seed, Traps::Some), "trapped.yaml").map(drop)
     });
 }
@@ -79,6 +79,57 @@ fn check_bytes(name: &str, bytes: &[u8]) -> Result<(), TestCaseError> {
             }
         }
     }
+}
+
+/// What a pack folder holds beside `mission.yaml` under one name.
+#[derive(Debug, Clone)]
+enum Beside {
+    Nothing,
+    Text(String),
+    Bytes(Vec<u8>),
+    Folder,
+}
+
+fn beside() -> impl Strategy<Value = Beside> {
+    prop_oneof![
+        2 => Just(Beside::Nothing),
+        4 => fuzz_support::values::text().prop_map(Beside::Text),
+        1 => prop::collection::vec(any::<u8>(), 0..64).prop_map(Beside::Bytes),
+        1 => Just(Beside::Folder),
+    ]
+}
+
+fn place(dir: &Path, name: &str, what: &Beside) {
+    let path = dir.join(name);
+    match what {
+        Beside::Nothing => {}
+        Beside::Text(t) => std::fs::write(path, t).unwrap(),
+        Beside::Bytes(b) => std::fs::write(path, b).unwrap(),
+        Beside::Folder => std::fs::create_dir(path).unwrap(),
+    }
+}
+
+#[test]
+fn generated_mission_pack_folders_load_or_are_refused_with_a_location() {
+    let input = (pack(), any::<u64>(), beside(), beside());
+    run_target("mission pack folders", 1_500, input, |(doc, seed, context, constraints)| {
+        let dir = tempfile::tempdir().unwrap();
+        let pack_dir = dir.path().join("20251231-1200__demo__pack-run");
+        std::fs::create_dir(&pack_dir).unwrap();
+        let text = if seed % 4 == 0 {
+            serde_json::to_string(&doc).unwrap()
+        } else {
+            to_yaml(&doc, seed, if seed % 4 == 1 { Traps::Some } else { Traps::None })
+        };
+        std::fs::write(pack_dir.join("mission.yaml"), &text).unwrap();
+        place(&pack_dir, "context.md", &context);
+        place(&pack_dir, "constraints.md", &constraints);
+        let target = if seed % 2 == 0 { pack_dir.clone() } else { pack_dir.join("mission.yaml") };
+        match timed("load_file (pack folder)", &text, || studio_core::load_file(&target))? {
+            Err(err) => located_refusal(&err, &text),
+            Ok(loaded) => check_accepted(&loaded, &text),
+        }
+    });
 }
 
 #[test]
