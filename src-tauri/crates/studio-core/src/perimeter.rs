@@ -17,9 +17,9 @@
 //! [`EnvelopeGovernance`]); [`parse_perimeter`] reads any of the three forms.
 
 use crate::mission::{Approval, ApprovalMode, Budget, NetworkRules, Perimeter, Sandbox, ToolRules};
-use serde::{Deserialize, Serialize};
 use crate::source::{Location, SourceFormat};
 use crate::spans::{Part, SpanIndex};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -578,13 +578,19 @@ impl From<&EnvelopeGovernance> for Perimeter {
 /// the document itself) and, when it came from a text, where in the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PerimeterError {
-    #[error("the perimeter is not valid YAML or JSON{}: {message}", at(location, field))]
+    #[error(
+        "the perimeter is not valid YAML or JSON{}: {message}",
+        at(location, field)
+    )]
     Syntax {
         field: String,
         message: String,
         location: Option<Location>,
     },
-    #[error("the perimeter does not match the native, mission-pack or envelope form{}: {message}", at(location, field))]
+    #[error(
+        "the perimeter does not match the native, mission-pack or envelope form{}: {message}",
+        at(location, field)
+    )]
     Shape {
         field: String,
         message: String,
@@ -685,8 +691,7 @@ fn parse_located(text: &str) -> Result<Perimeter, PerimeterError> {
         PerimeterError::Syntax {
             field: String::new(),
             message,
-            location: offset
-                .map(|o| Location::at_offset(text, o + (text.len() - body.len()), 1)),
+            location: offset.map(|o| Location::at_offset(text, o + (text.len() - body.len()), 1)),
         }
     })?;
     let (value, prefix) = match value {
@@ -811,9 +816,12 @@ pub fn check(perimeter: &Perimeter) -> Result<(), PerimeterError> {
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir));
         if !path.is_absolute() || parent_step {
-            return Err(PerimeterError::value(format!("roots[{i}]"), format!(
+            return Err(PerimeterError::value(
+                format!("roots[{i}]"),
+                format!(
                 "`roots` entry `{root}` must be an absolute path without `..` (e.g. /srv/repos/app)"
-            )));
+            ),
+            ));
         }
     }
     Ok(())
@@ -1020,15 +1028,29 @@ mod tests {
         assert_eq!(e.field(), "perimeter.budget.max_cost_usd");
         assert_eq!(e.location().map(|l| (l.line, l.column)), Some((3, 19)));
         assert!(e.to_string().contains("line 3, column 19"), "{e}");
-        let e = parse_perimeter("network:\n  allowed_hosts: [ok.example, \"http://x\"]\n").unwrap_err();
+        let e =
+            parse_perimeter("network:\n  allowed_hosts: [ok.example, \"http://x\"]\n").unwrap_err();
         assert_eq!(e.field(), "network.allowed_hosts[1]");
         assert_eq!(e.location().map(|l| l.line), Some(2));
         let e = parse_perimeter("budget: {max_tokens: many}").unwrap_err();
         assert_eq!(e.field(), "budget.max_tokens", "{e}");
         let e = parse_perimeter("7").unwrap_err();
-        assert_eq!(e.location().map(|l| (l.line, l.column)), Some((1, 1)), "{e}");
+        assert_eq!(
+            e.location().map(|l| (l.line, l.column)),
+            Some((1, 1)),
+            "{e}"
+        );
         let e = parse_perimeter("budget: {max_steps: 1}\n  bad: [").unwrap_err();
-        assert!(matches!(e, PerimeterError::Syntax { location: Some(_), .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                PerimeterError::Syntax {
+                    location: Some(_),
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -25,15 +25,23 @@ fn fail(message: String) -> TestCaseError {
 /// `parse_perimeter` answers within the limit; a refusal names a field or a position inside
 /// the text; an accepted perimeter passes `check` and merges and renders.
 fn check_perimeter(text: &str) -> Result<(), TestCaseError> {
-    match timed("parse_perimeter", text, || studio_core::parse_perimeter(text))? {
+    match timed("parse_perimeter", text, || {
+        studio_core::parse_perimeter(text)
+    })? {
         Err(e) => {
             let _ = e.to_string();
             if e.field().is_empty() && e.location().is_none() {
-                return Err(fail(format!("an unlocated perimeter error: {e:?}\non:\n{}", preview(text))));
+                return Err(fail(format!(
+                    "an unlocated perimeter error: {e:?}\non:\n{}",
+                    preview(text)
+                )));
             }
             if let Some(l) = e.location() {
                 if l.line == 0 || l.column == 0 || l.offset > text.len() {
-                    return Err(fail(format!("a location outside the text: {e:?}\non:\n{}", preview(text))));
+                    return Err(fail(format!(
+                        "a location outside the text: {e:?}\non:\n{}",
+                        preview(text)
+                    )));
                 }
             }
             Ok(())
@@ -51,12 +59,20 @@ fn check_perimeter(text: &str) -> Result<(), TestCaseError> {
 
 #[test]
 fn generated_perimeter_files_are_read_or_refused_with_a_location() {
-    let input = (perimeter_file(), any::<u64>(), prop::collection::vec(mutation(), 0..3));
+    let input = (
+        perimeter_file(),
+        any::<u64>(),
+        prop::collection::vec(mutation(), 0..3),
+    );
     run_target("perimeter files", 12_000, input, |(doc, seed, edits)| {
         let mut bytes = if seed % 3 == 0 {
             serde_json::to_string(&doc).unwrap().into_bytes()
         } else {
-            let traps = if seed % 3 == 1 { Traps::Some } else { Traps::None };
+            let traps = if seed % 3 == 1 {
+                Traps::Some
+            } else {
+                Traps::None
+            };
             to_yaml(&doc, seed, traps).into_bytes()
         };
         for e in &edits {
@@ -78,32 +94,44 @@ fn step_with_parameters() -> impl Strategy<Value = (String, serde_json::Value)> 
 #[test]
 fn generated_step_parameters_are_checked_with_located_problems() {
     let input = (step_with_parameters(), step_id(), any::<bool>());
-    run_target("step parameters", 6_000, input, |((ty, params), id, yaml)| {
-        let spec = params_of(&ty).expect("drawn from the table");
-        let problems = timed("check_parameters", &params.to_string(), || check_parameters(spec, &params))?;
-        for p in &problems {
-            let named = p.param.is_empty()
-                || params.get(&p.param).is_some()
-                || spec.param(&p.param).is_some()
-                || p.kind == ProblemKind::Conflict;
-            if !named || p.message.is_empty() {
-                return Err(fail(format!("a problem about no parameter: {p:?} in {params}")));
+    run_target(
+        "step parameters",
+        6_000,
+        input,
+        |((ty, params), id, yaml)| {
+            let spec = params_of(&ty).expect("drawn from the table");
+            let problems = timed("check_parameters", &params.to_string(), || {
+                check_parameters(spec, &params)
+            })?;
+            for p in &problems {
+                let named = p.param.is_empty()
+                    || params.get(&p.param).is_some()
+                    || spec.param(&p.param).is_some()
+                    || p.kind == ProblemKind::Conflict;
+                if !named || p.message.is_empty() {
+                    return Err(fail(format!(
+                        "a problem about no parameter: {p:?} in {params}"
+                    )));
+                }
             }
-        }
-        let mission = json!({
-            "name": "params",
-            "steps": [
-                {"id": id, "step_type": ty, "parameters": params},
-                {"id": "after", "step_type": "noop", "depends_on": [id]},
-            ]
-        });
-        if yaml {
-            check_load(&to_yaml(&mission, params.to_string().len() as u64, Traps::None), "params.yaml")?;
-        } else {
-            check_load(&mission.to_string(), "params.json")?;
-        }
-        Ok(())
-    });
+            let mission = json!({
+                "name": "params",
+                "steps": [
+                    {"id": id, "step_type": ty, "parameters": params},
+                    {"id": "after", "step_type": "noop", "depends_on": [id]},
+                ]
+            });
+            if yaml {
+                check_load(
+                    &to_yaml(&mission, params.to_string().len() as u64, Traps::None),
+                    "params.yaml",
+                )?;
+            } else {
+                check_load(&mission.to_string(), "params.json")?;
+            }
+            Ok(())
+        },
+    );
 }
 
 /// The variable syntax readers never slice outside the text, and agree with each other.
@@ -113,7 +141,9 @@ fn check_template(t: &str) -> Result<(), TestCaseError> {
         let mut last = 0;
         for o in &occurrences {
             if o.start < last || o.end > t.len() || o.start >= o.end {
-                return Err(fail(format!("occurrences out of order or bounds: {occurrences:?} in {t:?}")));
+                return Err(fail(format!(
+                    "occurrences out of order or bounds: {occurrences:?} in {t:?}"
+                )));
             }
             last = o.end;
             let _ = variables::parse_reference(o.inner);
@@ -127,11 +157,15 @@ fn check_template(t: &str) -> Result<(), TestCaseError> {
             })
             .collect();
         if rebuilt != t {
-            return Err(fail(format!("the parts do not rebuild the text: {rebuilt:?} vs {t:?}")));
+            return Err(fail(format!(
+                "the parts do not rebuild the text: {rebuilt:?} vs {t:?}"
+            )));
         }
         if let Some(o) = variables::single_reference(t) {
             if o.start != 0 || o.end != t.len() {
-                return Err(fail(format!("a single reference that is not the whole text: {o:?} in {t:?}")));
+                return Err(fail(format!(
+                    "a single reference that is not the whole text: {o:?} in {t:?}"
+                )));
             }
         }
         let _ = variables::has_unclosed_braces(t);
@@ -166,13 +200,19 @@ fn generated_variable_references_are_read_or_reported_with_their_field() {
 }
 
 fn corpus(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_corpus")
+        .join(target);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "the corpus in {} is empty", dir.display());
+    assert!(
+        !files.is_empty(),
+        "the corpus in {} is empty",
+        dir.display()
+    );
     files
 }
 

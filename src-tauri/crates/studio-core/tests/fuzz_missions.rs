@@ -13,15 +13,19 @@ mod fuzz_support;
 use fuzz_support::guard::{check_accepted, check_load, located_refusal, timed};
 use fuzz_support::model::{any_document, envelope, mission, pack, spark};
 use fuzz_support::mutate::mutated_seed;
-use fuzz_support::yaml::{to_yaml, Traps};
 use fuzz_support::run_target;
+use fuzz_support::yaml::{to_yaml, Traps};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::Value;
 use std::path::Path;
 
 fn yaml_and_json(doc: &Value, seed: u64, name: &str) -> Result<(), TestCaseError> {
-    let traps = if seed % 3 == 0 { Traps::Some } else { Traps::None };
+    let traps = if seed % 3 == 0 {
+        Traps::Some
+    } else {
+        Traps::None
+    };
     check_load(&to_yaml(doc, seed, traps), &format!("{name}.yaml"))?;
     let json = if seed % 2 == 0 {
         serde_json::to_string_pretty(doc).unwrap()
@@ -29,38 +33,54 @@ fn yaml_and_json(doc: &Value, seed: u64, name: &str) -> Result<(), TestCaseError
         serde_json::to_string(doc).unwrap()
     };
     // Without an extension the content decides the format.
-    let origin = if seed % 5 == 0 { name.to_string() } else { format!("{name}.json") };
+    let origin = if seed % 5 == 0 {
+        name.to_string()
+    } else {
+        format!("{name}.json")
+    };
     check_load(&json, &origin)?;
     Ok(())
 }
 
 #[test]
 fn generated_native_and_rustchain_missions_load_or_are_refused_with_a_location() {
-    run_target("native missions (YAML and JSON)", 4_000, (mission(), any::<u64>()), |(doc, seed)| {
-        yaml_and_json(&doc, seed, "mission")
-    });
+    run_target(
+        "native missions (YAML and JSON)",
+        4_000,
+        (mission(), any::<u64>()),
+        |(doc, seed)| yaml_and_json(&doc, seed, "mission"),
+    );
 }
 
 #[test]
 fn generated_spark_envelope_and_pack_documents_load_or_are_refused_with_a_location() {
     let imports = prop_oneof![spark(), envelope(), pack()];
-    run_target("imported formats (YAML and JSON)", 4_000, (imports, any::<u64>()), |(doc, seed)| {
-        yaml_and_json(&doc, seed, "import")
-    });
+    run_target(
+        "imported formats (YAML and JSON)",
+        4_000,
+        (imports, any::<u64>()),
+        |(doc, seed)| yaml_and_json(&doc, seed, "import"),
+    );
 }
 
 #[test]
 fn yaml_traps_in_any_document_never_panic_or_hang() {
-    run_target("YAML with anchors, merges, duplicates, tags", 3_000, (any_document(), any::<u64>()), |(doc, seed)| {
-        check_load(&to_yaml(&doc, seed, Traps::Some), "trapped.yaml").map(drop)
-    });
+    run_target(
+        "YAML with anchors, merges, duplicates, tags",
+        3_000,
+        (any_document(), any::<u64>()),
+        |(doc, seed)| check_load(&to_yaml(&doc, seed, Traps::Some), "trapped.yaml").map(drop),
+    );
 }
 
 #[test]
 fn mutated_mission_files_load_or_are_refused_with_a_location() {
-    run_target("mutated mission files", 12_000, mutated_seed(), |(name, bytes)| {
-        check_bytes(&name, &bytes)
-    });
+    run_target(
+        "mutated mission files",
+        12_000,
+        mutated_seed(),
+        |(name, bytes)| check_bytes(&name, &bytes),
+    );
 }
 
 /// A file's bytes through the loader: text through `load_str`, anything else through
@@ -112,24 +132,43 @@ fn place(dir: &Path, name: &str, what: &Beside) {
 #[test]
 fn generated_mission_pack_folders_load_or_are_refused_with_a_location() {
     let input = (pack(), any::<u64>(), beside(), beside());
-    run_target("mission pack folders", 1_500, input, |(doc, seed, context, constraints)| {
-        let dir = tempfile::tempdir().unwrap();
-        let pack_dir = dir.path().join("20251231-1200__demo__pack-run");
-        std::fs::create_dir(&pack_dir).unwrap();
-        let text = if seed % 4 == 0 {
-            serde_json::to_string(&doc).unwrap()
-        } else {
-            to_yaml(&doc, seed, if seed % 4 == 1 { Traps::Some } else { Traps::None })
-        };
-        std::fs::write(pack_dir.join("mission.yaml"), &text).unwrap();
-        place(&pack_dir, "context.md", &context);
-        place(&pack_dir, "constraints.md", &constraints);
-        let target = if seed % 2 == 0 { pack_dir.clone() } else { pack_dir.join("mission.yaml") };
-        match timed("load_file (pack folder)", &text, || studio_core::load_file(&target))? {
-            Err(err) => located_refusal(&err, &text),
-            Ok(loaded) => check_accepted(&loaded, &text),
-        }
-    });
+    run_target(
+        "mission pack folders",
+        1_500,
+        input,
+        |(doc, seed, context, constraints)| {
+            let dir = tempfile::tempdir().unwrap();
+            let pack_dir = dir.path().join("20251231-1200__demo__pack-run");
+            std::fs::create_dir(&pack_dir).unwrap();
+            let text = if seed % 4 == 0 {
+                serde_json::to_string(&doc).unwrap()
+            } else {
+                to_yaml(
+                    &doc,
+                    seed,
+                    if seed % 4 == 1 {
+                        Traps::Some
+                    } else {
+                        Traps::None
+                    },
+                )
+            };
+            std::fs::write(pack_dir.join("mission.yaml"), &text).unwrap();
+            place(&pack_dir, "context.md", &context);
+            place(&pack_dir, "constraints.md", &constraints);
+            let target = if seed % 2 == 0 {
+                pack_dir.clone()
+            } else {
+                pack_dir.join("mission.yaml")
+            };
+            match timed("load_file (pack folder)", &text, || {
+                studio_core::load_file(&target)
+            })? {
+                Err(err) => located_refusal(&err, &text),
+                Ok(loaded) => check_accepted(&loaded, &text),
+            }
+        },
+    );
 }
 
 #[test]
@@ -140,7 +179,11 @@ fn every_mission_in_the_corpus_of_past_failures_keeps_the_properties() {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "the corpus in {} is empty", dir.display());
+    assert!(
+        !files.is_empty(),
+        "the corpus in {} is empty",
+        dir.display()
+    );
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let bytes = std::fs::read(&path).unwrap();

@@ -25,12 +25,18 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-fn timed<T>(what: &str, input: &dyn std::fmt::Debug, f: impl FnOnce() -> T) -> Result<(T, Duration), TestCaseError> {
+fn timed<T>(
+    what: &str,
+    input: &dyn std::fmt::Debug,
+    f: impl FnOnce() -> T,
+) -> Result<(T, Duration), TestCaseError> {
     let started = Instant::now();
     let out = f();
     let took = started.elapsed();
     if took > LIMIT {
-        return Err(TestCaseError::fail(format!("{what} took {took:?} on {input:?}")));
+        return Err(TestCaseError::fail(format!(
+            "{what} took {took:?} on {input:?}"
+        )));
     }
     Ok((out, took))
 }
@@ -54,7 +60,10 @@ fn tree(dir: &Path) -> Vec<PathBuf> {
 
 /// Reads and unpacks one archive's bytes inside a fresh folder and checks the properties;
 /// returns the slowest call.
-fn check_archive(bytes: &[u8], input: &dyn std::fmt::Debug) -> Result<(Duration, bool), TestCaseError> {
+fn check_archive(
+    bytes: &[u8],
+    input: &dyn std::fmt::Debug,
+) -> Result<(Duration, bool), TestCaseError> {
     let home = tempfile::tempdir().unwrap();
     let archive_path = home.path().join("run.tar.gz");
     std::fs::write(&archive_path, bytes).unwrap();
@@ -77,7 +86,10 @@ fn check_archive(bytes: &[u8], input: &dyn std::fmt::Debug) -> Result<(Duration,
                     let on_disk = std::fs::read(folder.join(&f.path))
                         .map_err(|e| fail(format!("`{}` was not written: {e}", f.path)))?;
                     if sha256_hex(&on_disk) != f.sha256 {
-                        return Err(fail(format!("`{}` on disk differs from the manifest", f.path)));
+                        return Err(fail(format!(
+                            "`{}` on disk differs from the manifest",
+                            f.path
+                        )));
                     }
                 }
                 for path in tree(&runs) {
@@ -104,9 +116,14 @@ fn check_archive(bytes: &[u8], input: &dyn std::fmt::Debug) -> Result<(Duration,
         .into_iter()
         .filter(|p| !p.starts_with("runs"))
         .collect();
-    let before: Vec<PathBuf> = before.into_iter().filter(|p| !p.starts_with("runs")).collect();
+    let before: Vec<PathBuf> = before
+        .into_iter()
+        .filter(|p| !p.starts_with("runs"))
+        .collect();
     if after != before || std::fs::read(home.path().join("sentinel.txt")).unwrap() != b"untouched" {
-        return Err(fail(format!("something was written outside the runs folder: {after:?}")));
+        return Err(fail(format!(
+            "something was written outside the runs folder: {after:?}"
+        )));
     }
     Ok((slowest, unpacked_one))
 }
@@ -143,9 +160,16 @@ fn hostile_run_packages_are_refused_with_an_error_and_never_write_outside_the_ru
 #[test]
 fn every_package_in_the_corpus_of_past_failures_keeps_the_properties() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_corpus/ingest");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    assert!(!files.is_empty(), "the corpus in {} is empty", dir.display());
+    assert!(
+        !files.is_empty(),
+        "the corpus in {} is empty",
+        dir.display()
+    );
     for path in files {
         let bytes = std::fs::read(&path).unwrap();
         if let Err(e) = check_archive(&bytes, &path.display()) {

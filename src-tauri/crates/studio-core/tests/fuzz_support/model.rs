@@ -127,73 +127,100 @@ fn optional<S: Strategy<Value = Value>>(s: S) -> impl Strategy<Value = Option<Va
 
 /// One step, in the native spelling or RustChain's (`config`, `dependencies`, `timeout`, ...).
 pub fn step() -> BoxedStrategy<Value> {
-    step_type().prop_flat_map(|ty| {
-        let params = parameters(&ty);
-        (
+    step_type()
+        .prop_flat_map(|ty| {
+            let params = parameters(&ty);
             (
-                Just(ty),
-                prop::option::weighted(0.95, step_id()),
-                params,
-                optional(depends_on()),
-                any::<bool>(),
-            ),
-            (
-                optional(text().prop_map(Value::String)),
-                optional(prop_oneof![number(), scalar()]),
-                optional(prop_oneof![any::<bool>().prop_map(Value::Bool), scalar()]),
-                optional(prop_oneof![(0u64..5).prop_map(Value::from), number(), scalar()]),
-                optional(
-                    prop::sample::select(&["required", "never", "sometimes", ""][..])
-                        .prop_map(Value::from),
+                (
+                    Just(ty),
+                    prop::option::weighted(0.95, step_id()),
+                    params,
+                    optional(depends_on()),
+                    any::<bool>(),
                 ),
-                optional(
-                    prop::collection::btree_map(name(), reference().prop_map(Value::String), 0..3)
-                        .prop_map(|m| Value::Object(m.into_iter().collect())),
-                ),
-                prop::collection::btree_map(
-                    prop::sample::select(
-                        &["description", "parallel", "outputs", "on_failure", "shell", "dept", "idempotent", "bogus_key", "step_type"][..],
+                (
+                    optional(text().prop_map(Value::String)),
+                    optional(prop_oneof![number(), scalar()]),
+                    optional(prop_oneof![any::<bool>().prop_map(Value::Bool), scalar()]),
+                    optional(prop_oneof![
+                        (0u64..5).prop_map(Value::from),
+                        number(),
+                        scalar()
+                    ]),
+                    optional(
+                        prop::sample::select(&["required", "never", "sometimes", ""][..])
+                            .prop_map(Value::from),
                     ),
-                    any_value(),
-                    0..2,
+                    optional(
+                        prop::collection::btree_map(
+                            name(),
+                            reference().prop_map(Value::String),
+                            0..3,
+                        )
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                    ),
+                    prop::collection::btree_map(
+                        prop::sample::select(
+                            &[
+                                "description",
+                                "parallel",
+                                "outputs",
+                                "on_failure",
+                                "shell",
+                                "dept",
+                                "idempotent",
+                                "bogus_key",
+                                "step_type",
+                            ][..],
+                        ),
+                        any_value(),
+                        0..2,
+                    ),
                 ),
-            ),
-        )
-            .prop_map(
-                |((ty, id, params, deps, rustchain), (nm, timeout, coe, retries, approval, state, extra))| {
-                    let mut s = Map::new();
-                    if let Some(id) = id {
-                        s.insert("id".into(), Value::String(id));
-                    }
-                    s.insert("step_type".into(), Value::String(ty));
-                    let (params_key, deps_key, timeout_key, retries_key) = if rustchain {
-                        ("config", "dependencies", "timeout", "retry_count")
-                    } else {
-                        ("parameters", "depends_on", "timeout_seconds", "retry_attempts")
-                    };
-                    s.insert(params_key.into(), params);
-                    let fields = [
-                        (deps_key, deps),
-                        ("name", nm),
-                        (timeout_key, timeout),
-                        ("continue_on_error", coe),
-                        (retries_key, retries),
-                        ("approval", approval),
-                        ("state", state),
-                    ];
-                    for (k, v) in fields {
-                        if let Some(v) = v {
-                            s.insert(k.into(), v);
-                        }
-                    }
-                    for (k, v) in extra {
-                        s.entry(k.to_string()).or_insert(v);
-                    }
-                    Value::Object(s)
-                },
             )
-    })
-    .boxed()
+                .prop_map(
+                    |(
+                        (ty, id, params, deps, rustchain),
+                        (nm, timeout, coe, retries, approval, state, extra),
+                    )| {
+                        let mut s = Map::new();
+                        if let Some(id) = id {
+                            s.insert("id".into(), Value::String(id));
+                        }
+                        s.insert("step_type".into(), Value::String(ty));
+                        let (params_key, deps_key, timeout_key, retries_key) = if rustchain {
+                            ("config", "dependencies", "timeout", "retry_count")
+                        } else {
+                            (
+                                "parameters",
+                                "depends_on",
+                                "timeout_seconds",
+                                "retry_attempts",
+                            )
+                        };
+                        s.insert(params_key.into(), params);
+                        let fields = [
+                            (deps_key, deps),
+                            ("name", nm),
+                            (timeout_key, timeout),
+                            ("continue_on_error", coe),
+                            (retries_key, retries),
+                            ("approval", approval),
+                            ("state", state),
+                        ];
+                        for (k, v) in fields {
+                            if let Some(v) = v {
+                                s.insert(k.into(), v);
+                            }
+                        }
+                        for (k, v) in extra {
+                            s.entry(k.to_string()).or_insert(v);
+                        }
+                        Value::Object(s)
+                    },
+                )
+        })
+        .boxed()
 }
 
 fn object(pairs: Vec<(&str, Option<Value>)>) -> Value {
@@ -233,7 +260,10 @@ pub fn perimeter() -> BoxedStrategy<Value> {
         ])
     });
     let approval = (
-        optional(prop::sample::select(&["strict", "threshold", "auto", "never", ""][..]).prop_map(Value::from)),
+        optional(
+            prop::sample::select(&["strict", "threshold", "auto", "never", ""][..])
+                .prop_map(Value::from),
+        ),
         amount(),
         optional(prop::collection::vec(step_type(), 0..3).prop_map(|v| json!(v))),
     )
@@ -243,12 +273,14 @@ pub fn perimeter() -> BoxedStrategy<Value> {
         optional(prop::collection::vec(step_type(), 0..3).prop_map(|v| json!(v))),
     )
         .prop_map(|(a, f)| object(vec![("allowed", a), ("forbidden", f)]));
-    let network = prop::collection::vec(host(), 0..4)
-        .prop_map(|h| json!({"allowed_hosts": h}));
+    let network = prop::collection::vec(host(), 0..4).prop_map(|h| json!({"allowed_hosts": h}));
     (
         optional(budget),
         optional(approval),
-        optional(prop::sample::select(&["read-only", "full-access", "none", ""][..]).prop_map(Value::from)),
+        optional(
+            prop::sample::select(&["read-only", "full-access", "none", ""][..])
+                .prop_map(Value::from),
+        ),
         optional(tools),
         optional(prop::collection::vec(name(), 0..3).prop_map(|v| json!(v))),
         optional(network),
@@ -265,23 +297,41 @@ pub fn perimeter() -> BoxedStrategy<Value> {
                 ("roots", odd),
             ])
         })
-    .boxed()
+        .boxed()
 }
 
 /// A perimeter file: the native form (bare or under `perimeter:`), the mission-pack form or
 /// the envelope form.
 pub fn perimeter_file() -> BoxedStrategy<Value> {
     let amount = || optional(prop_oneof![number(), scalar()]);
-    let pack = (amount(), amount(), amount(), optional(scalar()), optional(scalar())).prop_map(
-        |(s, t, m, approval, sandbox)| {
-            let approval = approval.map(|a| if a.is_string() { a } else { json!("on-request") });
+    let pack = (
+        amount(),
+        amount(),
+        amount(),
+        optional(scalar()),
+        optional(scalar()),
+    )
+        .prop_map(|(s, t, m, approval, sandbox)| {
+            let approval = approval.map(|a| {
+                if a.is_string() {
+                    a
+                } else {
+                    json!("on-request")
+                }
+            });
             object(vec![
-                ("budget", Some(object(vec![("maxSteps", s), ("maxTokens", t), ("maxTimeMinutes", m)]))),
+                (
+                    "budget",
+                    Some(object(vec![
+                        ("maxSteps", s),
+                        ("maxTokens", t),
+                        ("maxTimeMinutes", m),
+                    ])),
+                ),
                 ("approval", approval),
                 ("sandbox", sandbox),
             ])
-        },
-    );
+        });
     let list = || optional(prop::collection::vec(step_type(), 0..3).prop_map(|v| json!(v)));
     let envelope = (list(), list(), list(), amount(), amount(), amount()).prop_map(
         |(allowed, forbidden, approval, calls, cost, minutes)| {
@@ -330,7 +380,11 @@ pub fn mission() -> BoxedStrategy<Value> {
         optional(any_value()),
     )
         .prop_map(|(timeout, fail_fast, parallel, delay, upstream, odd)| {
-            let parallel_key = if upstream { "max_parallel_steps" } else { "max_concurrent_steps" };
+            let parallel_key = if upstream {
+                "max_parallel_steps"
+            } else {
+                "max_concurrent_steps"
+            };
             object(vec![
                 ("timeout_seconds", timeout),
                 ("fail_fast", fail_fast),
@@ -339,15 +393,26 @@ pub fn mission() -> BoxedStrategy<Value> {
                 ("retry_attempts", odd),
             ])
         });
-    let edges = prop::collection::vec((step_id(), step_id()), 0..4)
-        .prop_map(|e| json!(e.into_iter().map(|(f, t)| json!({"from": f, "to": t})).collect::<Vec<_>>()));
+    let edges = prop::collection::vec((step_id(), step_id()), 0..4).prop_map(|e| {
+        json!(e
+            .into_iter()
+            .map(|(f, t)| json!({"from": f, "to": t}))
+            .collect::<Vec<_>>())
+    });
     let declared = prop::collection::vec((name(), scalar()), 0..3).prop_map(|p| {
-        json!(p.into_iter().map(|(n, d)| json!({"name": n, "type": "string", "default": d})).collect::<Vec<_>>())
+        json!(p
+            .into_iter()
+            .map(|(n, d)| json!({"name": n, "type": "string", "default": d}))
+            .collect::<Vec<_>>())
     });
     let state_schema = prop::collection::btree_map(
         name(),
         (
-            prop::sample::select(&["int", "float", "string", "bool", "list", "dict", "datetime", "blob"][..]),
+            prop::sample::select(
+                &[
+                    "int", "float", "string", "bool", "list", "dict", "datetime", "blob",
+                ][..],
+            ),
             any::<bool>(),
             optional(scalar()),
         ),
@@ -356,7 +421,16 @@ pub fn mission() -> BoxedStrategy<Value> {
     .prop_map(|fields| {
         let fields: Map<String, Value> = fields
             .into_iter()
-            .map(|(n, (t, r, d))| (n, object(vec![("type", Some(json!(t))), ("required", Some(json!(r))), ("default", d)])))
+            .map(|(n, (t, r, d))| {
+                (
+                    n,
+                    object(vec![
+                        ("type", Some(json!(t))),
+                        ("required", Some(json!(r))),
+                        ("default", d),
+                    ]),
+                )
+            })
             .collect();
         json!({ "fields": fields })
     });
@@ -375,7 +449,10 @@ pub fn mission() -> BoxedStrategy<Value> {
             optional(perimeter()),
         ),
         (
-            optional(prop::collection::btree_map(name(), scalar(), 0..3).prop_map(|m| Value::Object(m.into_iter().collect()))),
+            optional(
+                prop::collection::btree_map(name(), scalar(), 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ),
             optional(declared),
             optional(edges),
             optional(state_schema),
@@ -384,39 +461,63 @@ pub fn mission() -> BoxedStrategy<Value> {
         ),
         (
             optional(prop::collection::vec(text(), 0..3).prop_map(|v| json!(v))),
-            optional(prop::sample::select(&["low", "medium", "high", "extreme"][..]).prop_map(Value::from)),
+            optional(
+                prop::sample::select(&["low", "medium", "high", "extreme"][..])
+                    .prop_map(Value::from),
+            ),
             prop::collection::btree_map(
-                prop::sample::select(&["description", "goal", "sector", "est_roi", "value_usd", "tags", "metadata", "context", "constraints", "inputs", "telemetry", "bogus"][..]),
+                prop::sample::select(
+                    &[
+                        "description",
+                        "goal",
+                        "sector",
+                        "est_roi",
+                        "value_usd",
+                        "tags",
+                        "metadata",
+                        "context",
+                        "constraints",
+                        "inputs",
+                        "telemetry",
+                        "bogus",
+                    ][..],
+                ),
                 any_value(),
                 0..3,
             ),
         ),
     )
-        .prop_map(|((steps, nm, version, id, config, perimeter), (variables, declared, edges, state_schema, simulation, plan), (outputs, risk, extra))| {
-            let mut m = object(vec![
-                ("version", version),
-                ("id", id),
-                ("name", nm),
-                ("config", config),
-                ("perimeter", perimeter),
-                ("variables", variables),
-                ("parameters", declared),
-                ("dependencies", edges),
-                ("state_schema", state_schema),
-                ("simulation", simulation),
-                ("plan", plan),
-                ("outputs", outputs),
-                ("risk", risk),
-                ("steps", Some(steps)),
-            ]);
-            if let Value::Object(map) = &mut m {
-                for (k, v) in extra {
-                    map.entry(k.to_string()).or_insert(v);
+        .prop_map(
+            |(
+                (steps, nm, version, id, config, perimeter),
+                (variables, declared, edges, state_schema, simulation, plan),
+                (outputs, risk, extra),
+            )| {
+                let mut m = object(vec![
+                    ("version", version),
+                    ("id", id),
+                    ("name", nm),
+                    ("config", config),
+                    ("perimeter", perimeter),
+                    ("variables", variables),
+                    ("parameters", declared),
+                    ("dependencies", edges),
+                    ("state_schema", state_schema),
+                    ("simulation", simulation),
+                    ("plan", plan),
+                    ("outputs", outputs),
+                    ("risk", risk),
+                    ("steps", Some(steps)),
+                ]);
+                if let Value::Object(map) = &mut m {
+                    for (k, v) in extra {
+                        map.entry(k.to_string()).or_insert(v);
+                    }
                 }
-            }
-            m
-        })
-    .boxed()
+                m
+            },
+        )
+        .boxed()
 }
 
 /// The steps of a document as `(id, type, parameters, depends_on)`, for the import forms.
@@ -427,8 +528,18 @@ fn parts_of(steps: &Value) -> Vec<(Value, Value, Value, Value)> {
         .unwrap_or_default()
         .iter()
         .map(|s| {
-            let get = |k: &str, alt: &str| s.get(k).or_else(|| s.get(alt)).cloned().unwrap_or(Value::Null);
-            (get("id", "id"), get("step_type", "type"), get("parameters", "config"), get("depends_on", "dependencies"))
+            let get = |k: &str, alt: &str| {
+                s.get(k)
+                    .or_else(|| s.get(alt))
+                    .cloned()
+                    .unwrap_or(Value::Null)
+            };
+            (
+                get("id", "id"),
+                get("step_type", "type"),
+                get("parameters", "config"),
+                get("depends_on", "dependencies"),
+            )
         })
         .collect()
 }
@@ -479,37 +590,55 @@ pub fn envelope() -> BoxedStrategy<Value> {
         ),
         (
             optional(prop::collection::vec(text(), 0..3).prop_map(|v| json!(v))),
-            optional(prop::collection::vec(text(), 0..3).prop_map(|v| json!({"required_outputs": v}))),
+            optional(
+                prop::collection::vec(text(), 0..3).prop_map(|v| json!({"required_outputs": v})),
+            ),
             prop::collection::btree_map(
-                prop::sample::select(&["autonomy_window", "callback", "trace_id", "created_at", "heartbeat_interval_seconds", "report_cadence", "idempotency_key", "bogus"][..]),
+                prop::sample::select(
+                    &[
+                        "autonomy_window",
+                        "callback",
+                        "trace_id",
+                        "created_at",
+                        "heartbeat_interval_seconds",
+                        "report_cadence",
+                        "idempotency_key",
+                        "bogus",
+                    ][..],
+                ),
                 any_value(),
                 0..3,
             ),
         ),
     )
-        .prop_map(|((mission_id, vp_id, mission_type, objective, governance), (criteria, artifacts, extra))| {
-            let (constraints, budget) = match governance {
-                Some(Value::Object(mut g)) => (g.remove("constraints"), g.remove("budget")),
-                _ => (None, None),
-            };
-            let mut e = object(vec![
-                ("mission_id", Some(mission_id)),
-                ("vp_id", vp_id),
-                ("mission_type", mission_type),
-                ("objective", objective),
-                ("constraints", constraints),
-                ("budget", budget),
-                ("success_criteria", criteria),
-                ("artifact_policy", artifacts),
-            ]);
-            if let Value::Object(map) = &mut e {
-                for (k, v) in extra {
-                    map.entry(k.to_string()).or_insert(v);
+        .prop_map(
+            |(
+                (mission_id, vp_id, mission_type, objective, governance),
+                (criteria, artifacts, extra),
+            )| {
+                let (constraints, budget) = match governance {
+                    Some(Value::Object(mut g)) => (g.remove("constraints"), g.remove("budget")),
+                    _ => (None, None),
+                };
+                let mut e = object(vec![
+                    ("mission_id", Some(mission_id)),
+                    ("vp_id", vp_id),
+                    ("mission_type", mission_type),
+                    ("objective", objective),
+                    ("constraints", constraints),
+                    ("budget", budget),
+                    ("success_criteria", criteria),
+                    ("artifact_policy", artifacts),
+                ]);
+                if let Value::Object(map) = &mut e {
+                    for (k, v) in extra {
+                        map.entry(k.to_string()).or_insert(v);
+                    }
                 }
-            }
-            e
-        })
-    .boxed()
+                e
+            },
+        )
+        .boxed()
 }
 
 /// A mission pack's `mission.yaml`.
@@ -521,7 +650,16 @@ pub fn pack() -> BoxedStrategy<Value> {
         optional(perimeter_file()),
         optional(prop::collection::vec(text(), 0..3).prop_map(|v| json!(v))),
         prop::collection::btree_map(
-            prop::sample::select(&["broker", "model", "created_at", "context", "constraints", "bogus"][..]),
+            prop::sample::select(
+                &[
+                    "broker",
+                    "model",
+                    "created_at",
+                    "context",
+                    "constraints",
+                    "bogus",
+                ][..],
+            ),
             any_value(),
             0..3,
         ),
@@ -547,7 +685,7 @@ pub fn pack() -> BoxedStrategy<Value> {
             }
             p
         })
-    .boxed()
+        .boxed()
 }
 
 /// Any document the loader reads: native, RustChain-shaped or one of the imported formats.

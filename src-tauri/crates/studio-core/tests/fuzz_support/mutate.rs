@@ -50,10 +50,45 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Text that means something to YAML, JSON or the template syntax.
 const TOKENS: &[&str] = &[
-    "{{", "}}", "&a ", "*a", "<<: *a\n", ": ", "\n  - ", "\n- ", "\t", "\u{0}", "\"", "'", "[",
-    "]", "{", "}", ",", "!!binary ", "!!int ", "---\n", "...\n", "\u{feff}", "#", "|\n", ">-\n",
-    "? ", "\\u0000", "\\", "1e999", "-", "null", "~", "depends_on: [a, a, zz]\n",
-    "steps: []\n", "\n  ", "\r\n", "%TAG ! tag:x,2000:\n", "💥", "\u{202e}",
+    "{{",
+    "}}",
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    ": ",
+    "\n  - ",
+    "\n- ",
+    "\t",
+    "\u{0}",
+    "\"",
+    "'",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "!!binary ",
+    "!!int ",
+    "---\n",
+    "...\n",
+    "\u{feff}",
+    "#",
+    "|\n",
+    ">-\n",
+    "? ",
+    "\\u0000",
+    "\\",
+    "1e999",
+    "-",
+    "null",
+    "~",
+    "depends_on: [a, a, zz]\n",
+    "steps: []\n",
+    "\n  ",
+    "\r\n",
+    "%TAG ! tag:x,2000:\n",
+    "💥",
+    "\u{202e}",
 ];
 
 /// One edit of a byte string.
@@ -131,10 +166,7 @@ pub fn mutation() -> BoxedStrategy<Mutation> {
 
 /// A seed with 1 to 8 edits: its name and the edited bytes.
 pub fn mutated_seed() -> BoxedStrategy<(String, Vec<u8>)> {
-    (
-        0..seeds().len(),
-        prop::collection::vec(mutation(), 1..8),
-    )
+    (0..seeds().len(), prop::collection::vec(mutation(), 1..8))
         .prop_map(|(i, edits)| {
             let seed = &seeds()[i];
             let mut bytes = seed.bytes.clone();
@@ -143,5 +175,5 @@ pub fn mutated_seed() -> BoxedStrategy<(String, Vec<u8>)> {
             }
             (seed.name.clone(), bytes)
         })
-    .boxed()
+        .boxed()
 }

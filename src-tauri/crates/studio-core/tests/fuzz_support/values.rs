@@ -114,18 +114,47 @@ pub fn name() -> BoxedStrategy<String> {
 /// A `{{…}}` reference as authors write it, or almost.
 pub fn reference() -> BoxedStrategy<String> {
     let head = prop_oneof![
-        prop::sample::select(&[
-            "env", "context", "config", "state", "mission", "run", "steps", "timestamp", "a",
-            "b", "fetch", "write", "",
-        ][..])
+        prop::sample::select(
+            &[
+                "env",
+                "context",
+                "config",
+                "state",
+                "mission",
+                "run",
+                "steps",
+                "timestamp",
+                "a",
+                "b",
+                "fetch",
+                "write",
+                "",
+            ][..]
+        )
         .prop_map(String::from),
         name(),
     ];
     let segment = prop_oneof![
-        prop::sample::select(&[
-            "output", "id", "value", "json", "0", "[0]", "[", "]", "", " ", "items[1]", "x.y",
-            "workspace", "started_at", "PATH", "HOME",
-        ][..])
+        prop::sample::select(
+            &[
+                "output",
+                "id",
+                "value",
+                "json",
+                "0",
+                "[0]",
+                "[",
+                "]",
+                "",
+                " ",
+                "items[1]",
+                "x.y",
+                "workspace",
+                "started_at",
+                "PATH",
+                "HOME",
+            ][..]
+        )
         .prop_map(String::from),
         name(),
     ];
@@ -145,7 +174,7 @@ pub fn reference() -> BoxedStrategy<String> {
             }
             format!("{before}{open}{inner}{close}{after}")
         })
-    .boxed()
+        .boxed()
 }
 
 /// Any string a hostile author could write.
@@ -206,14 +235,15 @@ pub fn scalar() -> BoxedStrategy<Value> {
 
 /// Any value, nested a few levels.
 pub fn value() -> BoxedStrategy<Value> {
-    scalar().prop_recursive(4, 24, 5, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-            prop::collection::btree_map(name(), inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
-        ]
-    })
-    .boxed()
+    scalar()
+        .prop_recursive(4, 24, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(name(), inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+        .boxed()
 }
 
 /// A value nested `depth` levels deep, alternating lists and mappings (around the loader's

@@ -150,7 +150,8 @@ impl Writer {
                 self.indent(indent + 2);
                 self.out.push_str(&format!("<<: *{name}\n"));
             } else {
-                self.out.push_str(&format!("again{}: *{name}\n", self.anchors));
+                self.out
+                    .push_str(&format!("again{}: *{name}\n", self.anchors));
             }
         } else if collection {
             self.out.push_str(":\n");
@@ -179,8 +180,11 @@ impl Writer {
                 .push_str(["!!str ", "!!int ", "!custom ", "!!binary "][self.dice.below(4)]);
         }
         match v {
-            Value::String(s) if s.contains('\n') && !s.starts_with([' ', '\t']) && self.dice.one_in(2) => {
-                self.out.push_str(if s.ends_with('\n') { "|\n" } else { "|-\n" });
+            Value::String(s)
+                if s.contains('\n') && !s.starts_with([' ', '\t']) && self.dice.one_in(2) =>
+            {
+                self.out
+                    .push_str(if s.ends_with('\n') { "|\n" } else { "|-\n" });
                 for line in s.lines() {
                     self.indent(indent);
                     self.out.push_str(line);

@@ -154,13 +154,31 @@ fn entry(folder: String, clean: bool) -> impl Strategy<Value = Entry> {
         prop::bool::weighted(0.03),
         listed,
     )
-        .prop_map(move |(name, kind, link, data, declared, bad_checksum, listed)| {
-            if clean {
-                Entry { name, kind: b'0', link: String::new(), data, declared: None, bad_checksum: false, listed: Listed::Right }
-            } else {
-                Entry { name, kind, link: link.into(), data, declared, bad_checksum, listed }
-            }
-        })
+        .prop_map(
+            move |(name, kind, link, data, declared, bad_checksum, listed)| {
+                if clean {
+                    Entry {
+                        name,
+                        kind: b'0',
+                        link: String::new(),
+                        data,
+                        declared: None,
+                        bad_checksum: false,
+                        listed: Listed::Right,
+                    }
+                } else {
+                    Entry {
+                        name,
+                        kind,
+                        link: link.into(),
+                        data,
+                        declared,
+                        bad_checksum,
+                        listed,
+                    }
+                }
+            },
+        )
 }
 
 /// An archive: a third clean (only the names may be hostile), the rest with every fault.
@@ -202,14 +220,16 @@ pub fn archive() -> impl Strategy<Value = Archive> {
             manifest,
             tail,
         )
-            .prop_map(|(folder, entries, manifest, (end_blocks, truncate_tar, wrapping))| Archive {
-                folder,
-                entries,
-                manifest,
-                end_blocks,
-                truncate_tar,
-                wrapping,
-            })
+            .prop_map(
+                |(folder, entries, manifest, (end_blocks, truncate_tar, wrapping))| Archive {
+                    folder,
+                    entries,
+                    manifest,
+                    end_blocks,
+                    truncate_tar,
+                    wrapping,
+                },
+            )
     })
 }
 
@@ -223,7 +243,11 @@ impl Archive {
             .filter_map(|e| e.name.strip_prefix(&prefix).map(|rel| (rel, e)))
             .map(|(rel, e)| {
                 let size = e.data.len() as u64 + u64::from(e.listed == Listed::WrongSize);
-                let sha = if e.listed == Listed::WrongHash { sha256_hex(b"other") } else { sha256_hex(&e.data) };
+                let sha = if e.listed == Listed::WrongHash {
+                    sha256_hex(b"other")
+                } else {
+                    sha256_hex(&e.data)
+                };
                 json!({"path": rel, "size": size, "sha256": sha})
             })
             .collect();
@@ -300,7 +324,9 @@ fn append(tar: &mut Vec<u8>, e: &Entry) {
     let mut h = [0u8; BLOCK];
     let name = e.name.as_bytes();
     let (prefix, base) = match e.name.rfind('/') {
-        Some(i) if name.len() > 100 && i <= 155 && name.len() - i - 1 <= 100 => (&name[..i], &name[i + 1..]),
+        Some(i) if name.len() > 100 && i <= 155 && name.len() - i - 1 <= 100 => {
+            (&name[..i], &name[i + 1..])
+        }
         _ => (&name[..0], &name[..name.len().min(100)]),
     };
     h[..base.len()].copy_from_slice(base);
@@ -320,9 +346,16 @@ fn append(tar: &mut Vec<u8>, e: &Entry) {
     octal(&mut h[148..155], sum + u64::from(e.bad_checksum));
     h[155] = b' ';
     tar.extend_from_slice(&h);
-    let data = if e.kind == b'0' || e.kind == 0 { &e.data[..] } else { &[][..] };
+    let data = if e.kind == b'0' || e.kind == 0 {
+        &e.data[..]
+    } else {
+        &[][..]
+    };
     tar.extend_from_slice(data);
-    tar.extend(std::iter::repeat_n(0u8, (BLOCK - data.len() % BLOCK) % BLOCK));
+    tar.extend(std::iter::repeat_n(
+        0u8,
+        (BLOCK - data.len() % BLOCK) % BLOCK,
+    ));
 }
 
 fn octal(field: &mut [u8], value: u64) {
