@@ -412,7 +412,7 @@ pub(crate) fn typed_from_tree<T: serde::de::DeserializeOwned + schemars::JsonSch
             let location = spans.locate(&path, Part::Value);
             let d = located(
                 Diagnostic::error(Code::Syntax, path, message).with_help(help),
-                &source,
+                source,
                 location,
             );
             return Err(invalid(source.clone(), d));

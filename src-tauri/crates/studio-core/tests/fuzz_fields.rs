@@ -65,7 +65,7 @@ fn generated_perimeter_files_are_read_or_refused_with_a_location() {
         prop::collection::vec(mutation(), 0..3),
     );
     run_target("perimeter files", 12_000, input, |(doc, seed, edits)| {
-        let mut bytes = if seed % 3 == 0 {
+        let mut bytes = if seed.is_multiple_of(3) {
             serde_json::to_string(&doc).unwrap().into_bytes()
         } else {
             let traps = if seed % 3 == 1 {

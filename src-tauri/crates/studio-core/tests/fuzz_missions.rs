@@ -21,19 +21,19 @@ use serde_json::Value;
 use std::path::Path;
 
 fn yaml_and_json(doc: &Value, seed: u64, name: &str) -> Result<(), TestCaseError> {
-    let traps = if seed % 3 == 0 {
+    let traps = if seed.is_multiple_of(3) {
         Traps::Some
     } else {
         Traps::None
     };
     check_load(&to_yaml(doc, seed, traps), &format!("{name}.yaml"))?;
-    let json = if seed % 2 == 0 {
+    let json = if seed.is_multiple_of(2) {
         serde_json::to_string_pretty(doc).unwrap()
     } else {
         serde_json::to_string(doc).unwrap()
     };
     // Without an extension the content decides the format.
-    let origin = if seed % 5 == 0 {
+    let origin = if seed.is_multiple_of(5) {
         name.to_string()
     } else {
         format!("{name}.json")
@@ -140,7 +140,7 @@ fn generated_mission_pack_folders_load_or_are_refused_with_a_location() {
             let dir = tempfile::tempdir().unwrap();
             let pack_dir = dir.path().join("20251231-1200__demo__pack-run");
             std::fs::create_dir(&pack_dir).unwrap();
-            let text = if seed % 4 == 0 {
+            let text = if seed.is_multiple_of(4) {
                 serde_json::to_string(&doc).unwrap()
             } else {
                 to_yaml(
@@ -156,7 +156,7 @@ fn generated_mission_pack_folders_load_or_are_refused_with_a_location() {
             std::fs::write(pack_dir.join("mission.yaml"), &text).unwrap();
             place(&pack_dir, "context.md", &context);
             place(&pack_dir, "constraints.md", &constraints);
-            let target = if seed % 2 == 0 {
+            let target = if seed.is_multiple_of(2) {
                 pack_dir.clone()
             } else {
                 pack_dir.join("mission.yaml")

@@ -48,7 +48,7 @@ pub fn run_target<S: Strategy>(
     let mut runner = TestRunner::new(config);
     guard::reset_slowest();
     let started = Instant::now();
-    let result = runner.run(&strategy, |input| check(input));
+    let result = runner.run(&strategy, check);
     let wall = started.elapsed();
     eprintln!(
         "fuzz {target}: {cases} inputs in {:.1} s, slowest input {:.1} ms",

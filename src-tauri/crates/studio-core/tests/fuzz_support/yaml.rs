@@ -24,7 +24,7 @@ impl Dice {
 
     /// True about one time in `n`.
     pub fn one_in(&mut self, n: u64) -> bool {
-        self.next() % n.max(1) == 0
+        self.next().is_multiple_of(n.max(1))
     }
 
     pub fn below(&mut self, n: usize) -> usize {
