@@ -545,7 +545,7 @@ impl From<&EnvelopeGovernance> for Perimeter {
     /// `approval_required` tools need approval in every mode but `auto`, so it maps to
     /// threshold mode without an amount (only the listed tools).
     fn from(env: &EnvelopeGovernance) -> Self {
-        let positive_f = |v: Option<f64>| v.filter(|v| *v > 0.0);
+        let positive_f = |v: Option<f64>| v.filter(|v| *v > 0.0 && v.is_finite());
         let c = &env.constraints;
         Perimeter {
             budget: Some(Budget {
