@@ -248,13 +248,14 @@ pub(crate) fn read_text(path: &Path, limits: &Limits) -> Result<Text, LoadError>
             let at = err.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let location = Location::at_offset(&text, at, 1);
+            let source = SourceFile { name, text };
             let diagnostic = located(
                 Diagnostic::error(Code::Syntax, "", "the file is not UTF-8 text")
                     .with_help("save the mission as UTF-8"),
-                &name,
+                &source,
                 Some(location),
             );
-            return Err(invalid(SourceFile { name, text }, diagnostic));
+            return Err(invalid(source, diagnostic));
         }
     };
     Ok(Text::Read(text))
@@ -339,7 +340,7 @@ fn load_mission_tree(
         Ok(upgrade) => upgrade,
         Err(d) => {
             let location = SpanIndex::build(&source.text).locate(&d.field, Part::Key);
-            let d = located(*d, &source.name, location);
+            let d = located(*d, &source, location);
             return Err(invalid(source, d));
         }
     };
@@ -356,7 +357,7 @@ fn load_mission_tree(
                 SpanIndex::build(&source.text).locate(&upgrade.aliases.written(&path), Part::Value);
             let d = located(
                 Diagnostic::error(Code::Syntax, path, message).with_help(help),
-                &source.name,
+                &source,
                 location,
             );
             return Err(invalid(source, d));
@@ -413,7 +414,7 @@ pub(crate) fn typed_from_tree<T: serde::de::DeserializeOwned + schemars::JsonSch
             let location = spans.locate(&path, Part::Value);
             let d = located(
                 Diagnostic::error(Code::Syntax, path, message).with_help(help),
-                &source.name,
+                source,
                 location,
             );
             return Err(invalid(source.clone(), d));
@@ -485,7 +486,7 @@ pub(crate) fn check_step_limit(
                 ),
             )
             .with_help("split the mission into smaller ones"),
-            &loaded.source.name,
+            &loaded.source,
             location,
         );
         return Err(invalid(loaded.source, diagnostic));
@@ -508,6 +509,11 @@ impl Failure {
         self
     }
 
+    /// The message and the byte offset it points at, for readers of other documents.
+    pub(crate) fn parts(self) -> (String, Option<usize>) {
+        (self.message, self.offset)
+    }
+
     pub(crate) fn into_error(self, source: SourceFile) -> LoadError {
         let location = self
             .offset
@@ -523,7 +529,7 @@ impl Failure {
             .unwrap_or_default();
         let diagnostic = located(
             Diagnostic::error(Code::Syntax, field, self.message).with_help(self.help),
-            &source.name,
+            &source,
             location,
         );
         invalid(source, diagnostic)
@@ -534,10 +540,27 @@ fn invalid(source: SourceFile, diagnostic: Diagnostic) -> LoadError {
     LoadError::Invalid(Box::new(InvalidSource { source, diagnostic }))
 }
 
-fn located(mut d: Diagnostic, file: &str, location: Option<Location>) -> Diagnostic {
-    d.file = file.to_string();
-    d.location = location;
+/// Ties a diagnostic to its file. A problem that no field of the text can carry (an empty
+/// document, a document that is not a mapping) points at where the document starts: the root
+/// is the nearest parent of every field.
+fn located(mut d: Diagnostic, source: &SourceFile, location: Option<Location>) -> Diagnostic {
+    d.file = source.name.clone();
+    d.location = location.or_else(|| Some(document_start(&source.text)));
     d
+}
+
+/// Where a document's content starts: after a byte order mark, blank lines and comments.
+fn document_start(text: &str) -> Location {
+    let mut offset = text.len() - text.trim_start_matches('\u{feff}').len();
+    for line in text[offset..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            offset += line.len() - trimmed.len();
+            return Location::at_offset(text, offset, 0);
+        }
+        offset += line.len();
+    }
+    Location::at_offset(text, 0, 0)
 }
 
 fn yaml_options(limits: &Limits) -> serde_saphyr::Options {

@@ -406,14 +406,17 @@ fn safe_name(name: &str) -> bool {
         && name.len() <= 255
 }
 
-/// A relative `/`-separated path of plain names.
+/// A relative `/`-separated path of plain names. `.` segments are refused too: `a/./b` would
+/// name the same file as `a/b` and slip past the check for files that appear twice.
 fn safe_relative(path: &str) -> bool {
     !path.is_empty()
         && !path.contains(['\\', '\0'])
         && Path::new(path)
             .components()
             .all(|c| matches!(c, Component::Normal(_)))
-        && path.split('/').all(|part| !part.is_empty() && part != "..")
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != ".." && part != ".")
 }
 
 /// The part of POSIX ustar this needs: regular files (and skipped directory entries), names up
@@ -569,10 +572,14 @@ mod ustar {
                     if out.len() >= max_entries {
                         return Err(ReadError::Invalid(format!("more than {max_entries} files")));
                     }
-                    let mut data = vec![0u8; size as usize];
-                    input.read_exact(&mut data).map_err(|_| {
-                        ReadError::Invalid("the archive ends inside a file (truncated?)".into())
-                    })?;
+                    // Grows with what is really there: a header may declare gigabytes.
+                    let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
+                    let read = (&mut *input).take(size).read_to_end(&mut data);
+                    if read.is_err() || (data.len() as u64) < size {
+                        return Err(ReadError::Invalid(
+                            "the archive ends inside a file (truncated?)".into(),
+                        ));
+                    }
                     skip_padding(input, size)?;
                     out.push((name, data));
                 }
@@ -609,6 +616,8 @@ mod tests {
         assert!(!safe_relative("../x"));
         assert!(!safe_relative("/etc/passwd"));
         assert!(!safe_relative("a//b"));
+        assert!(!safe_relative("a/./b"), "the same file as a/b");
+        assert!(!safe_relative("a/."));
     }
 
     #[test]

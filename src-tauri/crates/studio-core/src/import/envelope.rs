@@ -485,10 +485,10 @@ fn perimeter(p: &DispatchPayload, notes: &mut Vec<ImportNote>) -> Option<Perimet
         }
         match b.max_cost_usd {
             Some(0.0) => zero.push("max_cost_usd"),
-            v => budget.max_cost_usd = v,
+            v => budget.max_cost_usd = v.filter(|c| c.is_finite()),
         }
         if budget.max_runtime_minutes.is_none() {
-            if let Some(minutes) = b.max_minutes.filter(|m| *m > 0.0) {
+            if let Some(minutes) = b.max_minutes.filter(|m| *m > 0.0 && m.is_finite()) {
                 budget.max_runtime_minutes = Some(minutes);
                 notes.push(ImportNote::mapped(
                     "budget.max_minutes",

@@ -217,7 +217,8 @@ pub(crate) fn finish(
     origin: String,
     limits: &Limits,
 ) -> Result<LoadedMission, LoadError> {
-    let Imported { mut mission, notes } = imported;
+    let Imported { mission, mut notes } = imported;
+    let mut mission = as_native_reads_it(mission, &mut notes);
     let report = ImportReport {
         kind,
         origin: origin.clone(),
@@ -231,6 +232,27 @@ pub(crate) fn finish(
     let mut loaded = LoadedMission::from_mission(mission, format!("{origin} (converted)"));
     loaded.import = Some(report);
     load::check_step_limit(loaded, limits)
+}
+
+/// The converted mission as the native loader reads its JSON form: spellings a converter
+/// passed through (a Spark node of type `tool` with flat config keys, `{answer}` in file
+/// contents) take their native shape, with the loader's notes. Without this, an imported
+/// mission saved in the native format would load back as a different mission.
+fn as_native_reads_it(mission: Mission, notes: &mut Vec<ImportNote>) -> Mission {
+    let Ok(mut tree) = serde_json::to_value(&mission) else {
+        return mission;
+    };
+    let name = mission.name.clone();
+    match crate::compat::upgrade(&mut tree, &name) {
+        Ok(upgrade) if !upgrade.notes.is_empty() => match serde_json::from_value(tree) {
+            Ok(native) => {
+                notes.extend(upgrade.notes);
+                native
+            }
+            Err(_) => mission,
+        },
+        _ => mission,
+    }
 }
 
 /// A step of a converted mission.

@@ -262,10 +262,18 @@ pub fn convert(
             "`maxSteps`, `maxTokens`, `maxTimeMinutes` to `perimeter.budget.max_steps`, \
              `max_tokens`, `max_runtime_minutes`",
         ));
+        // `.inf` (or `.nan`) is no cap; kept, it would vanish from the mission's JSON form.
+        let minutes = b.max_time_minutes.filter(|m| m.is_finite());
+        if minutes != b.max_time_minutes {
+            notes.push(ImportNote::dropped(
+                "budget.maxTimeMinutes",
+                "it is not a finite number of minutes, so the run has no runtime cap from the pack",
+            ));
+        }
         perimeter.budget = Some(Budget {
             max_steps: b.max_steps,
             max_tokens: b.max_tokens,
-            max_runtime_minutes: b.max_time_minutes,
+            max_runtime_minutes: minutes,
             ..Budget::default()
         });
     }
