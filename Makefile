@@ -49,6 +49,7 @@ lint:
 	cargo fmt --all --check
 	bash .ci/check-core-deps.sh
 	bash .ci/check-file-sizes.sh
+	cargo deny --locked check licenses bans sources
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npm run typecheck && npm run lint
 

@@ -89,6 +89,20 @@ if [ "$want_test" = 1 ]; then
   fi
 fi
 
+# --- cargo-deny (licenses, duplicate versions and sources of the Rust dependencies) ----------
+# Built with light optimisation and no link-time optimisation: it checks a lock file once per
+# run, and its own release profile (fat LTO, one codegen unit) would add minutes to a cold CI.
+if [ "$want_test" = 1 ]; then
+  if ! command -v cargo-deny >/dev/null && [ ! -x "$HOME/.cargo/bin/cargo-deny" ]; then
+    say "installing cargo-deny 0.20.2"
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_STRIP=false \
+      cargo install cargo-deny --locked --version 0.20.2 --quiet
+  else
+    say "cargo-deny: present"
+  fi
+fi
+
 # --- npm packages ----------------------------------------------------------------------------
 # `npm install` (not `npm ci`): it honours the lock file and copes with platform-only packages.
 npm_install() {

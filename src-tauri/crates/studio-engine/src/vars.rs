@@ -366,6 +366,9 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
