@@ -203,39 +203,30 @@ fn cleanup(folder: &Path, source: &Path) {
     }
 }
 
-/// The history record of an evidence folder: meta.json, mission.yaml, evidence/raw/*.json,
-/// events.jsonl.
+/// The history record of an evidence folder: meta.json, mission.yaml, the step records
+/// (`evidence/raw/*.json` and `evidence/raw/steps.jsonl`), events.jsonl.
 fn record_of(folder: &Path) -> Result<IngestRun, String> {
     let meta: Meta = studio_pack::read_meta(folder).map_err(|e| e.to_string())?;
     let loaded = studio_core::load_file(&folder.join("mission.yaml")).map_err(|e| e.to_string())?;
     let mission = loaded.mission;
     let mut steps = Vec::new();
-    let raw_dir = folder.join("evidence/raw");
-    if raw_dir.is_dir() {
-        for entry in std::fs::read_dir(&raw_dir).map_err(|e| e.to_string())? {
-            let path = entry.map_err(|e| e.to_string())?.path();
-            if path.extension().is_none_or(|x| x != "json") {
-                continue;
-            }
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let doc: Value =
-                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            let step_id = doc["step_id"].as_str().unwrap_or_default().to_string();
-            let result: StepResult = serde_json::from_value(doc["result"].clone())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            let position = mission
-                .steps
-                .iter()
-                .position(|s| s.id == step_id)
-                .ok_or_else(|| {
-                    format!(
-                        "{}: step `{step_id}` is not in mission.yaml",
-                        path.display()
-                    )
-                })?;
-            steps.push(step_row(step_id, position as u32, result));
-        }
+    let records = studio_pack::read_records(folder).map_err(|e| e.to_string())?;
+    let positions: std::collections::HashMap<&str, usize> = mission
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    for record in records {
+        let source = || format!("{}: {}", folder.display(), record.source);
+        let doc = record.doc;
+        let step_id = doc["step_id"].as_str().unwrap_or_default().to_string();
+        let result: StepResult = serde_json::from_value(doc["result"].clone())
+            .map_err(|e| format!("{}: {e}", source()))?;
+        let position = *positions
+            .get(step_id.as_str())
+            .ok_or_else(|| format!("{}: step `{step_id}` is not in mission.yaml", source()))?;
+        steps.push(step_row(step_id, position as u32, result));
     }
     steps.sort_by_key(|s| s.position);
     let mut events = Vec::new();

@@ -14,6 +14,18 @@ pub enum PackError {
          (free some space and run again)"
     )]
     DiskFull { path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid JSON: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("cannot serialise {what}: {message}")]
     Serialise { what: &'static str, message: String },
     #[error(transparent)]
@@ -27,6 +39,20 @@ impl PackError {
             return Self::DiskFull { path: path.into() };
         }
         Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Read {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn parse(path: impl Into<PathBuf>, source: serde_json::Error) -> Self {
+        Self::Parse {
             path: path.into(),
             source,
         }

@@ -130,19 +130,22 @@ impl EvidenceFolder {
         &self.meta
     }
 
-    /// Marks the run as a resume of `run_id` (recorded in `meta.json`).
+    /// Marks the run as a resume of `run_id` (in `meta.json` from its next write:
+    /// [`EvidenceFolder::set_launch`], made before the run starts).
     pub fn set_resumed_from(&mut self, run_id: &str) -> Result<(), PackError> {
         self.meta.resumed_from = Some(run_id.to_string());
-        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+        Ok(())
     }
 
-    /// Records that every model call of the run is simulated (`--simulate-llm`).
+    /// Records that every model call of the run is simulated (`--simulate-llm`; in
+    /// `meta.json` from its next write).
     pub fn set_simulate_llm(&mut self, on: bool) -> Result<(), PackError> {
         self.meta.simulate_llm = on;
-        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+        Ok(())
     }
 
-    /// Records the mission file the run was read from and the operator's own perimeter.
+    /// Records the mission file the run was read from and the operator's own perimeter, and
+    /// writes `meta.json` with everything set so far (the hosts call it last before the run).
     pub fn set_launch(
         &mut self,
         mission_file: Option<crate::meta::MissionFileRef>,
@@ -164,11 +167,11 @@ impl EvidenceFolder {
         self.root.join("evidence").join("audit.jsonl")
     }
 
-    /// Records the run's perimeter and sandbox in `meta.json`.
+    /// Records the run's perimeter and sandbox (in `meta.json` from its next write).
     pub fn set_governance(&mut self, perimeter: Value, sandbox: Value) -> Result<(), PackError> {
         self.meta.perimeter = Some(perimeter);
         self.meta.sandbox = Some(sandbox);
-        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+        Ok(())
     }
 
     /// Copies an earlier run's workspace into this one (files and folders; symlinks are not
@@ -182,7 +185,7 @@ impl EvidenceFolder {
         self.meta.status = RunStatus::Failed;
         self.meta.reason = Some(reason.to_string());
         self.meta.finished_at = Some(rfc3339(Utc::now()));
-        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+        atomic::write_json_synced(&self.root.join("meta.json"), &self.meta)
     }
 
     /// Records in `meta.json` that the run ended (the result's status and end) although its
@@ -242,33 +245,7 @@ impl EvidenceFolder {
             render::links_txt(result).as_bytes(),
         )?;
         let mut evidence_files = vec!["steps.md".to_string(), "links.txt".to_string()];
-        for (i, step) in mission.steps.iter().enumerate() {
-            let Some(r) = result.step_results.get(&step.id) else {
-                continue;
-            };
-            let name = format!("raw/{}.json", raw_name(&step.id, i));
-            let mut doc = serde_json::json!({"step_id": step.id, "result": r});
-            if let Some(from) = &r.reused_from {
-                doc["reused_from"] = serde_json::json!(from);
-            }
-            atomic::write_json(&evidence.join(&name), &doc)?;
-            evidence_files.push(name);
-            // An agent's tool calls, one file each: `raw/<step>/<n>.json` (DESIGN §5.2).
-            if let Some(calls) = r.output.get("calls").and_then(|c| c.as_array()) {
-                if &*r.step_type == "agent" {
-                    let folder = format!("raw/{}", raw_name(&step.id, i));
-                    let dir = evidence.join(&folder);
-                    std::fs::create_dir_all(&dir).map_err(|e| PackError::io(&dir, e))?;
-                    for call in calls {
-                        let n = call.get("n").and_then(|n| n.as_u64()).unwrap_or(0);
-                        let name = format!("{folder}/{n}.json");
-                        let doc = serde_json::json!({"step_id": step.id, "call": call});
-                        atomic::write_json(&evidence.join(&name), &doc)?;
-                        evidence_files.push(name);
-                    }
-                }
-            }
-        }
+        evidence_files.extend(crate::raw::write_records(&evidence, mission, result)?);
         self.meta.status = result.status;
         self.meta.reason = result.reason.clone();
         self.meta.finished_at = Some(rfc3339(result.finished_at));
@@ -288,7 +265,8 @@ impl EvidenceFolder {
             .iter()
             .filter_map(|(id, r)| r.reused_from.clone().map(|from| (id.to_string(), from)))
             .collect();
-        atomic::write_json(&self.root.join("meta.json"), &self.meta)
+        // The one synced write of the folder: its final record (see `atomic`).
+        atomic::write_json_synced(&self.root.join("meta.json"), &self.meta)
     }
 
     /// The providers and models the model steps (`llm`, `agent`, `chain`) used, and which
@@ -367,25 +345,6 @@ fn create_unique(runs_dir: &Path, base: &str) -> Result<PathBuf, PackError> {
     unreachable!("the loop returns")
 }
 
-/// A file name for a step's raw result: the id where it is a safe name, else a cleaned form.
-fn raw_name(step_id: &str, index: usize) -> String {
-    let clean: String = step_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if clean == step_id && !clean.starts_with('.') {
-        clean
-    } else {
-        format!("{:03}-{}", index + 1, clean.trim_start_matches('.'))
-    }
-}
-
 fn list_files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -432,12 +391,5 @@ mod tests {
             folder_name(&m, at),
             "20251231-1200__intelligence__keyword-analysis"
         );
-    }
-
-    #[test]
-    fn raw_names_are_safe_file_names() {
-        assert_eq!(raw_name("extract", 0), "extract");
-        assert_eq!(raw_name("../x", 4), "005-_x");
-        assert_eq!(raw_name("a/b", 1), "002-a_b");
     }
 }

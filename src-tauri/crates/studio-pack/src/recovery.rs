@@ -63,7 +63,7 @@ pub fn mark_interrupted(folder: &Path, reason: &str, finished_at: &str) -> Resul
     meta.status = RunStatus::Failed;
     meta.reason = Some(reason.to_string());
     meta.finished_at = Some(finished_at.to_string());
-    atomic::write_json(&path, &meta)
+    atomic::write_json_synced(&path, &meta)
 }
 
 #[cfg(test)]

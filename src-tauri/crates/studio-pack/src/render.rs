@@ -164,7 +164,10 @@ pub(crate) fn steps_md(m: &Mission, r: &RunResult) -> String {
             let _ = writeln!(out, "- Error: {}", one_line(error));
         }
         if s.status == StepStatus::Success {
-            let _ = writeln!(out, "- Result: {}", result_line(s));
+            let result = result_line(s);
+            if !result.is_empty() {
+                let _ = writeln!(out, "- Result: {result}");
+            }
         }
     }
     let _ = writeln!(out, "\n## Summary");

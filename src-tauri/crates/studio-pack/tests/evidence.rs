@@ -184,3 +184,73 @@ async fn links_of_http_steps_are_listed() {
         "{steps}"
     );
 }
+
+#[tokio::test]
+async fn steps_that_produced_nothing_share_one_record_file_and_every_record_reads_back() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut steps: Vec<Value> = (0..50)
+        .map(|i| json!({"id": format!("n{i}"), "step_type": "noop"}))
+        .collect();
+    steps.push(
+        json!({"id": "write", "step_type": "create_file", "depends_on": ["n0"],
+        "parameters": {"path": "a.txt", "content": "a"}}),
+    );
+    steps.push(json!({"id": "big", "step_type": "noop",
+        "parameters": {"text": "x".repeat(2000)}}));
+    let m = mission(json!({"name": "Many", "steps": steps}));
+    let (result, root) = run_with_evidence(
+        &m,
+        "h",
+        runs.path(),
+        RunOptions::new("x"),
+        studio_engine::NullSink,
+    )
+    .await
+    .unwrap();
+    assert_eq!(result.status, RunStatus::Completed, "{:?}", result.reason);
+    assert!(root.join("evidence/raw/write.json").is_file());
+    assert!(
+        root.join("evidence/raw/big.json").is_file(),
+        "a large output keeps its own file"
+    );
+    assert!(!root.join("evidence/raw/n0.json").exists());
+    let lines = std::fs::read_to_string(root.join("evidence/raw/steps.jsonl")).unwrap();
+    assert_eq!(
+        lines.lines().count(),
+        51,
+        "a header, then one row per step that produced nothing"
+    );
+    let raw_files = std::fs::read_dir(root.join("evidence/raw"))
+        .unwrap()
+        .count();
+    assert_eq!(raw_files, 3, "write.json, big.json and steps.jsonl");
+
+    let meta: Meta = serde_json::from_value(read_json(&root.join("meta.json"))).unwrap();
+    assert!(meta.evidence.contains(&"raw/steps.jsonl".to_string()));
+    assert!(!meta.evidence.contains(&"raw/n0.json".to_string()));
+
+    let records = studio_pack::read_records(&root).unwrap();
+    let mut ids: Vec<&str> = records
+        .iter()
+        .map(|r| r.doc["step_id"].as_str().unwrap())
+        .collect();
+    ids.sort();
+    let mut expected: Vec<String> = m.steps.iter().map(|s| s.id.clone()).collect();
+    expected.sort();
+    assert_eq!(ids, expected, "every step's record reads back once");
+    let n7 = records.iter().find(|r| r.doc["step_id"] == "n7").unwrap();
+    assert_eq!(n7.doc["result"]["status"], "success");
+    assert!(
+        n7.source.starts_with("raw/steps.jsonl line "),
+        "{}",
+        n7.source
+    );
+    assert!(
+        std::fs::read_dir(&root).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(".tmp-")),
+        "no temporary file is left"
+    );
+}
