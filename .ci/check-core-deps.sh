@@ -17,3 +17,15 @@ if [ -n "$bad" ]; then
   exit 1
 fi
 echo "core crates: no tauri/WebKit/GTK in their dependency tree (checked: ${names[*]})"
+
+# The CLI reaches the engine, the history and the evidence only through studio-api: among the
+# workspace's crates, its (non-dev) dependencies name studio-api alone.
+direct=$(cargo tree -p studio-cli -e normal --depth 1 --prefix none --locked 2>/dev/null |
+  grep -E '^studio-' | grep -vE '^studio-(cli|api) ' | sort -u || true)
+if [ -n "$direct" ]; then
+  echo "error: studio-cli depends directly on:" >&2
+  echo "$direct" >&2
+  echo "Reach them through studio-api (it re-exports what its callers need)." >&2
+  exit 1
+fi
+echo "studio-cli: reaches the core crates only through studio-api"

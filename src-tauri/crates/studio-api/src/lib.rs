@@ -60,6 +60,10 @@ pub use runs::{ResumePlan, RunOutcome};
 pub use settings::{Settings, Theme};
 pub use squad_status::{NatsCheck, SquadStatus};
 pub use studio_store::{ApprovalRow, RunFilter, RunSummary, StepRow};
+/// The crates under this API (the mission format, the engine, the evidence folder, the history),
+/// for the types its callers see in its signatures. The CLI names no other crate of the
+/// workspace: it reaches them through here (`.ci/check-core-deps.sh` checks it).
+pub use {studio_core, studio_engine, studio_pack, studio_store};
 
 use std::sync::{Arc, Mutex};
 

@@ -19,7 +19,7 @@ mod view;
 pub use dto::*;
 use sink::{LiveApprover, LiveSink};
 pub use state::StateFieldDto;
-use view::*;
+pub(crate) use view::simulated_answer;
 
 use crate::decisions::ApprovalDecisionDto;
 use crate::{ApiError, ErrorCode, ResumePlan, StudioApi};

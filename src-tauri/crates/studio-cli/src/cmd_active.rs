@@ -75,7 +75,7 @@ pub fn deploy(data_dir: Option<&Path>, args: &DeployArgs) -> u8 {
                     return code::USAGE;
                 }
             };
-            match studio_core::parse_perimeter(&text) {
+            match studio_api::studio_core::parse_perimeter(&text) {
                 Ok(p) => p,
                 Err(e) => {
                     eprintln!("error: {}: {e}", path.display());
@@ -83,7 +83,7 @@ pub fn deploy(data_dir: Option<&Path>, args: &DeployArgs) -> u8 {
                 }
             }
         }
-        None => studio_core::Perimeter::default(),
+        None => studio_api::studio_core::Perimeter::default(),
     };
     let api = match cmd_run::open_api(data_dir) {
         Ok(api) => api,

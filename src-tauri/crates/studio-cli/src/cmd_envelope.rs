@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use studio_api::envelope::{self, client, event, EnvelopeWorkerConfig, Log, WireEvent};
-use studio_engine::CancellationToken;
+use studio_api::studio_engine::CancellationToken;
 
 /// `mission dispatch` flags.
 #[derive(Debug, Clone, Args)]

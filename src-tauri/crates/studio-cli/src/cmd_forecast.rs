@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use studio_api::forecast::global_hint;
+use studio_api::studio_core::perimeter::GLOBAL_CAPS_FILE;
+use studio_api::studio_core::{Mission, Perimeter};
+use studio_api::studio_engine::budget::micros_to_usd;
+use studio_api::studio_engine::forecast::{Cap, Forecast, Level, Severity, Verdict};
 use studio_api::{AppPaths, StudioApi};
-use studio_core::perimeter::GLOBAL_CAPS_FILE;
-use studio_core::{Mission, Perimeter};
-use studio_engine::budget::micros_to_usd;
-use studio_engine::forecast::{Cap, Forecast, Level, Severity, Verdict};
 
 /// What a forecast is made of besides the mission.
 pub struct ForecastInput<'a> {

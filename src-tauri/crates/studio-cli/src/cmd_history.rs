@@ -5,8 +5,8 @@
 use crate::cmd_run::{code, open_api};
 use std::io::Write;
 use std::path::Path;
+use studio_api::studio_core::RunStatus;
 use studio_api::{ErrorCode, RunDetails, RunDiff, RunFilter, RunSummary, StepSide, StudioApi};
-use studio_core::RunStatus;
 
 /// `mission history`.
 pub fn history(data_dir: Option<&Path>, filter: &RunFilter, json: bool) -> u8 {

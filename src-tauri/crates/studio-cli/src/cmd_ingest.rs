@@ -11,10 +11,10 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use studio_core::StepStatus;
-use studio_engine::{Event, StepResult};
-use studio_pack::{Meta, Package, PackageError};
-use studio_store::{IngestError, IngestRun, RunSummary, StepRow, Store, StoreError};
+use studio_api::studio_core::StepStatus;
+use studio_api::studio_engine::{Event, StepResult};
+use studio_api::studio_pack::{Meta, Package, PackageError};
+use studio_api::studio_store::{IngestError, IngestRun, RunSummary, StepRow, Store, StoreError};
 
 const USAGE: u8 = 2;
 
@@ -96,7 +96,7 @@ fn run(data_dir: Option<&Path>, path: &Path) -> Result<Done, Failure> {
     let package = if path.is_dir() {
         from_folder(path)?
     } else if path.is_file() {
-        studio_pack::read_package(path)?
+        studio_api::studio_pack::read_package(path)?
     } else {
         return Err(Failure::Usage(format!(
             "{}: no such file or folder",
@@ -159,13 +159,13 @@ fn from_folder(dir: &Path) -> Result<Package, Failure> {
             dir.display()
         )));
     }
-    let manifest = studio_pack::manifest_of(dir)?;
+    let manifest = studio_api::studio_pack::manifest_of(dir)?;
     let mut files = Vec::with_capacity(manifest.files.len());
     for f in &manifest.files {
         let file = dir.join(&f.path);
         let bytes =
             std::fs::read(&file).map_err(|e| Failure::Other(format!("{}: {e}", file.display())))?;
-        if studio_pack::sha256_hex(&bytes) != f.sha256 {
+        if studio_api::studio_pack::sha256_hex(&bytes) != f.sha256 {
             return Err(Failure::Usage(format!(
                 "{} changed while it was read",
                 file.display()
@@ -189,7 +189,7 @@ fn unpack_or_reuse(package: &Package, source: &Path, runs_dir: &Path) -> Result<
             return Ok(here);
         }
     }
-    Ok(studio_pack::unpack(package, runs_dir)?)
+    Ok(studio_api::studio_pack::unpack(package, runs_dir)?)
 }
 
 /// Removes a folder this command wrote (never the source folder itself).
@@ -206,11 +206,12 @@ fn cleanup(folder: &Path, source: &Path) {
 /// The history record of an evidence folder: meta.json, mission.yaml, the step records
 /// (`evidence/raw/*.json` and `evidence/raw/steps.jsonl`), events.jsonl.
 fn record_of(folder: &Path) -> Result<IngestRun, String> {
-    let meta: Meta = studio_pack::read_meta(folder).map_err(|e| e.to_string())?;
-    let loaded = studio_core::load_file(&folder.join("mission.yaml")).map_err(|e| e.to_string())?;
+    let meta: Meta = studio_api::studio_pack::read_meta(folder).map_err(|e| e.to_string())?;
+    let loaded = studio_api::studio_core::load_file(&folder.join("mission.yaml"))
+        .map_err(|e| e.to_string())?;
     let mission = loaded.mission;
     let mut steps = Vec::new();
-    let records = studio_pack::read_records(folder).map_err(|e| e.to_string())?;
+    let records = studio_api::studio_pack::read_records(folder).map_err(|e| e.to_string())?;
     let positions: std::collections::HashMap<&str, usize> = mission
         .steps
         .iter()

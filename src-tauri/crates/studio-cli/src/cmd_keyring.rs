@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 use std::io::Read;
-use studio_engine::os_keyring;
+use studio_api::studio_engine::os_keyring;
 
 #[derive(Debug, Subcommand)]
 pub enum KeyringCommand {

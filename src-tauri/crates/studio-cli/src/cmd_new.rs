@@ -10,7 +10,7 @@ const USAGE: u8 = 2;
 
 /// The text of a new mission named `name`.
 pub fn scaffold(name: &str, sector: Option<&str>) -> String {
-    let slug = studio_core::slug(name);
+    let slug = studio_api::studio_core::slug(name);
     let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
     let sector_line = match sector {
         Some(s) => format!("sector: {}\n", quoted(s)),
@@ -70,7 +70,7 @@ pub fn new_mission(name: &str, sector: Option<&str>, dir: Option<&Path>) -> u8 {
         eprintln!("error: cannot create {}: {e}", dir.display());
         return 1;
     }
-    let path = dir.join(format!("{}.yaml", studio_core::slug(name)));
+    let path = dir.join(format!("{}.yaml", studio_api::studio_core::slug(name)));
     let text = scaffold(name, sector);
     let file = std::fs::OpenOptions::new()
         .write(true)
@@ -118,10 +118,10 @@ mod tests {
             ("quotes \" and: colons # hash", None),
         ] {
             let text = scaffold(name, sector);
-            let loaded = studio_core::load_str(&text, "new.yaml").unwrap();
+            let loaded = studio_api::studio_core::load_str(&text, "new.yaml").unwrap();
             assert_eq!(loaded.mission.name, name);
             assert_eq!(loaded.mission.sector.as_deref(), sector);
-            let diags = studio_core::validate(&loaded);
+            let diags = studio_api::studio_core::validate(&loaded);
             assert!(diags.is_empty(), "{diags:#?}");
         }
     }

@@ -4,7 +4,7 @@
 //! stdout, or with `--json` the manifest plus `archive`.
 
 use std::path::{Path, PathBuf};
-use studio_store::{Store, StoreError};
+use studio_api::studio_store::{Store, StoreError};
 
 const USAGE: u8 = 2;
 
@@ -54,7 +54,7 @@ pub fn package(data_dir: Option<&Path>, run_id: &str, out: Option<&Path>, json: 
         );
         return USAGE;
     }
-    match studio_pack::package_run(&folder, &out) {
+    match studio_api::studio_pack::package_run(&folder, &out) {
         Ok(manifest) => {
             if json {
                 let mut doc = serde_json::to_value(&manifest).unwrap_or_default();
@@ -72,7 +72,7 @@ pub fn package(data_dir: Option<&Path>, run_id: &str, out: Option<&Path>, json: 
             }
             0
         }
-        Err(e @ studio_pack::PackageError::Unfinished { .. }) => {
+        Err(e @ studio_api::studio_pack::PackageError::Unfinished { .. }) => {
             eprintln!("error: {e}");
             USAGE
         }

@@ -26,13 +26,13 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use studio_api::{ErrorCode, ResumePlan, StudioApi};
-use studio_core::Mission;
-use studio_core::RunStatus;
-use studio_engine::{
+use studio_api::studio_core::Mission;
+use studio_api::studio_core::RunStatus;
+use studio_api::studio_engine::{
     CancellationToken, Event, EventSink, EventType, FanOutSink, JsonlFileSink, RunOptions,
     RunResult, SinkError,
 };
+use studio_api::{ErrorCode, ResumePlan, StudioApi};
 
 /// Exit codes of `mission run`.
 pub mod code {
@@ -119,8 +119,8 @@ pub fn run(args: &RunArgs) -> u8 {
 /// A dry run's output: the plan, then the launch forecast (with `json`, one document with
 /// `forecast`). Returns 5 when a cap cannot hold, 0 otherwise.
 pub(crate) fn print_plan_and_forecast(
-    loaded: &studio_core::LoadedMission,
-    forecast: &studio_engine::forecast::Forecast,
+    loaded: &studio_api::studio_core::LoadedMission,
+    forecast: &studio_api::studio_engine::forecast::Forecast,
     json: bool,
 ) -> u8 {
     let mut plan = Vec::new();
@@ -480,7 +480,7 @@ fn print_reuse(out: &mut dyn Write, plan: &ResumePlan) {
 
 fn print_resume_plan(
     plan: &ResumePlan,
-    forecast: &studio_engine::forecast::Forecast,
+    forecast: &studio_api::studio_engine::forecast::Forecast,
     json: bool,
 ) -> u8 {
     let reused: Vec<&String> = plan.reuse.keys().collect();
@@ -653,7 +653,7 @@ impl EventSink for Progress {
                 bar.enable_steady_tick(std::time::Duration::from_millis(120));
                 if finished_step {
                     bar.inc(1);
-                    if event.step_status != Some(studio_core::StepStatus::Success) {
+                    if event.step_status != Some(studio_api::studio_core::StepStatus::Success) {
                         bar.println(&event.summary);
                     }
                 } else if let Some(step) = &event.step_id {

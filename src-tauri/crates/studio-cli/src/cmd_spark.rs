@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use studio_api::spark::{self, diff_html, mission_diff, readiness};
-use studio_core::DeploymentTarget;
+use studio_api::studio_core::DeploymentTarget;
 
 const USAGE: u8 = 2;
 const INVALID: u8 = 3;
@@ -41,7 +41,7 @@ pub fn generate(name: &str, plan: Option<&str>, graph: Option<&Path>, out: Optio
         }
     };
     let out = out.map_or_else(
-        || PathBuf::from(format!("{}.yaml", studio_core::slug(name))),
+        || PathBuf::from(format!("{}.yaml", studio_api::studio_core::slug(name))),
         Path::to_path_buf,
     );
     if out.exists() {
@@ -70,8 +70,8 @@ pub fn generate(name: &str, plan: Option<&str>, graph: Option<&Path>, out: Optio
     }
 }
 
-fn load(path: &Path) -> Result<studio_core::Mission, u8> {
-    match studio_core::load_file(path) {
+fn load(path: &Path) -> Result<studio_api::studio_core::Mission, u8> {
+    match studio_api::studio_core::load_file(path) {
         Ok(l) => Ok(l.mission),
         Err(e) => {
             eprintln!("error: {}: {}", path.display(), e.diagnostic().message);

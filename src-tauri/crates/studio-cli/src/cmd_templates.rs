@@ -155,9 +155,10 @@ fn suggest(api: &StudioApi, id: &str) {
         return;
     };
     let snapshot = registry.snapshot();
-    if let Some(close) =
-        studio_core::suggest::did_you_mean(id, snapshot.summaries().map(|s| s.id.as_str()))
-    {
+    if let Some(close) = studio_api::studio_core::suggest::did_you_mean(
+        id,
+        snapshot.summaries().map(|s| s.id.as_str()),
+    ) {
         eprintln!("did you mean `{close}`?");
     }
 }

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use studio_core::{levels, logic_hash, LoadedMission, Severity};
+use studio_api::studio_core::{levels, logic_hash, LoadedMission, Severity};
 
 pub use studio_api::check::{
     check_file, diagnostic_json, render_diagnostics, CheckOptions, FileCheck, ReportStyle,
@@ -89,7 +89,7 @@ pub fn load_and_validate(path: &Path, options: &CheckOptions) -> Result<LoadedMi
 /// Why a plan could not be written.
 #[derive(Debug)]
 pub enum PlanError {
-    Graph(studio_core::GraphError),
+    Graph(studio_api::studio_core::GraphError),
     Io(std::io::Error),
 }
 
@@ -163,7 +163,7 @@ pub fn write_plan(
 
 /// Steps a simulation override answers: `simulation.enabled` and a tool named like the step's
 /// type, its id, or the registry tool it calls.
-pub fn simulated_steps(mission: &studio_core::Mission) -> Vec<&str> {
+pub fn simulated_steps(mission: &studio_api::studio_core::Mission) -> Vec<&str> {
     let Some(sim) = mission.simulation.as_ref().filter(|s| s.enabled) else {
         return Vec::new();
     };

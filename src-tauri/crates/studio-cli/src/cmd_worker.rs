@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use studio_api::squad::worker::WorkerLog;
 use studio_api::squad::{run_worker, WorkerOptions};
+use studio_api::studio_engine::remote::WorkerSetup;
+use studio_api::studio_engine::CancellationToken;
 use studio_api::StudioApi;
-use studio_engine::remote::WorkerSetup;
-use studio_engine::CancellationToken;
 
 /// `mission worker` flags.
 #[derive(Debug, Clone, Args)]

@@ -33,7 +33,7 @@ mod exit {
 #[derive(Debug, Parser)]
 #[command(
     name = "mission",
-    version = studio_core::VERSION,
+    version = studio_api::studio_core::VERSION,
     about = "Run AI and automation missions under control: validate, run, inspect the evidence.",
     long_about = None,
 )]
@@ -70,7 +70,7 @@ enum Command {
         /// The target of `--check-deployment` [default: the mission's `deployment.target`,
         /// else development].
         #[arg(long, value_name = "TARGET", value_parser = cmd_spark::parse_target, requires = "check_deployment")]
-        target: Option<studio_core::DeploymentTarget>,
+        target: Option<studio_api::studio_core::DeploymentTarget>,
     },
     /// Run a mission. With `--dry-run`, validate it and print its plan as parallel levels and
     /// the launch forecast (each cap's worst case against the perimeter).
@@ -186,7 +186,7 @@ enum Command {
         search: Option<String>,
         /// Only runs with this status (completed, failed, cancelled, timed_out, running, ...).
         #[arg(long, value_name = "STATUS", value_parser = cmd_history::parse_status)]
-        status: Option<studio_core::RunStatus>,
+        status: Option<studio_api::studio_core::RunStatus>,
         /// Only runs of this mission id.
         #[arg(long = "mission", value_name = "ID")]
         mission: Option<String>,
@@ -315,7 +315,7 @@ enum Command {
         /// development, staging or production [default: the mission's `deployment.target`,
         /// else development].
         #[arg(long, value_name = "TARGET", value_parser = cmd_spark::parse_target)]
-        target: Option<studio_core::DeploymentTarget>,
+        target: Option<studio_api::studio_core::DeploymentTarget>,
         /// Print one JSON document: {mission_id, target, ready, findings: [{check, level,
         /// message, reason, fix}]}.
         #[arg(long)]

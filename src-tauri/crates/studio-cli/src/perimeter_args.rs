@@ -10,16 +10,16 @@ use clap::{Args, ValueEnum};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use studio_core::{
+use studio_api::studio_core::{
     merge_perimeters, parse_perimeter, Approval, ApprovalMode, Budget, Perimeter, Sandbox,
     ToolRules,
 };
-use studio_engine::approval::{
+use studio_api::studio_engine::approval::{
     ApprovalDecision, ApprovalRequest, ApproveAll, Approver, DecisionFuture, DenyAll, NoApprover,
 };
-use studio_engine::pricing::{PriceTable, PRICE_FILE};
-use studio_engine::tools::ToolRegistry;
-use studio_engine::Governance;
+use studio_api::studio_engine::pricing::{PriceTable, PRICE_FILE};
+use studio_api::studio_engine::tools::ToolRegistry;
+use studio_api::studio_engine::Governance;
 
 /// How `mission run` answers approval requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -147,7 +147,7 @@ impl PerimeterArgs {
             None => Perimeter::default(),
         };
         let flags = self.flags();
-        studio_core::perimeter::check(&flags).map_err(|e| e.to_string())?;
+        studio_api::studio_core::perimeter::check(&flags).map_err(|e| e.to_string())?;
         let mut merged = merge_perimeters(&file, &Perimeter::default(), &flags).to_perimeter();
         let mut connected = file.connected_sectors.clone();
         for s in &flags.connected_sectors {
@@ -167,7 +167,7 @@ impl PerimeterArgs {
         if let Some(network) = &mut merged.network {
             network.trusted_host_keys = keys;
         } else if !keys.is_empty() {
-            merged.network = Some(studio_core::NetworkRules {
+            merged.network = Some(studio_api::studio_core::NetworkRules {
                 allowed_hosts: Vec::new(),
                 trusted_host_keys: keys,
             });
@@ -182,7 +182,7 @@ impl PerimeterArgs {
             return self.operator_perimeter();
         }
         let flags = self.flags();
-        studio_core::perimeter::check(&flags).map_err(|e| e.to_string())?;
+        studio_api::studio_core::perimeter::check(&flags).map_err(|e| e.to_string())?;
         Ok(flags)
     }
 

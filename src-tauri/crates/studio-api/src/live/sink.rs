@@ -5,8 +5,8 @@ use super::*;
 
 /// Receives the events the history committed and broadcasts them to the followers.
 pub(super) struct LiveSink {
-    run: Arc<LiveRun>,
-    runs: LiveRuns,
+    pub(super) run: Arc<LiveRun>,
+    pub(super) runs: LiveRuns,
 }
 
 impl EventSink for LiveSink {
@@ -40,8 +40,8 @@ impl EventSink for LiveSink {
 
 /// Keeps each approval request of a run until the window answers it.
 pub(super) struct LiveApprover {
-    runs: LiveRuns,
-    run: std::sync::Weak<LiveRun>,
+    pub(super) runs: LiveRuns,
+    pub(super) run: std::sync::Weak<LiveRun>,
 }
 
 impl Approver for LiveApprover {
@@ -102,7 +102,7 @@ impl Approver for LiveApprover {
 }
 
 /// Removes a request nobody answered once its run stops waiting for it.
-pub(super) struct Withdraw {
+struct Withdraw {
     runs: LiveRuns,
     run: std::sync::Weak<LiveRun>,
     step_id: String,
