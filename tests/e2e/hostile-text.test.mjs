@@ -1,7 +1,8 @@
-// Hostile text in the window: a template and a run whose name, goal, step names, outputs, error
-// and evidence hold HTML, script and `javascript:` links. Every view shows them as text: no
-// script runs (a marker global stays unset), no element is injected, and the text itself is on
-// screen. Its own data folder, so other files' libraries and histories stay as they were.
+// Hostile text in the window: a template and a run whose name, goal, context, step names,
+// outputs, error and evidence hold HTML, script and `javascript:` links. Every view shows them as
+// text: no script runs (a marker global stays unset), no element is injected, and the text
+// itself is on screen. Its own data folder, so other files' libraries and histories stay as they
+// were.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +23,7 @@ id: ${ID}
 name: "Hostile ${IMG} name"
 sector: Intelligence
 goal: "Goal with ${SCRIPT} and [a link](javascript:window.__pwned=3) and **bold**"
-description: |
+context: |
   Described with ${IMG} and [click me](javascript:window.__pwned=4).
 
   <iframe src="javascript:window.__pwned=5"></iframe>
@@ -111,9 +112,16 @@ describe("Hostile text", () => {
     for (const ch of "Hostile") await browser.keys(ch);
     await (await byTestId(browser, `template-card-${ID}`)).click();
     await byTestId(browser, "template-detail");
+    // The context is Markdown (loaded with the template's detail): its raw HTML is dropped,
+    // its link is inert text.
+    await browser.waitUntil(async () => (await pageText(browser)).includes("Described with"), {
+      timeout: 10_000,
+      timeoutMsg: "the template's context is not shown",
+    });
     const text = await pageText(browser);
     assert.ok(text.includes(`Hostile ${IMG} name`), "the name is shown as written");
-    assert.match(text, /Described with <img src=x onerror=window.__pwned=1>/);
+    assert.ok(text.includes(`Goal with ${SCRIPT} and`), "the goal is shown as written");
+    assert.match(text, /click me/);
     await assertInert(browser, "the Library");
     await screenshot(browser, "hostile-01-library");
   });
