@@ -22,6 +22,7 @@ const MISSION = `version: "1.0"
 id: ${ID}
 name: "Hostile ${IMG} name"
 sector: Intelligence
+required_depts: [research]
 goal: "Goal with ${SCRIPT} and [a link](javascript:window.__pwned=3) and **bold**"
 context: |
   Described with ${IMG} and [click me](javascript:window.__pwned=4).
@@ -128,7 +129,11 @@ describe("Hostile text", () => {
 
   it("shows the run's name, reason, step names, outputs and error as text in History", async () => {
     const { browser } = app;
-    await (await shown(browser, "nav-history")).click();
+    // The template's detail is still open over the page: go by the address, as a link does.
+    await browser.keys(["Escape"]);
+    await browser.execute(() => {
+      location.hash = "#/history";
+    });
     const row = await shown(browser, `run-row-${runId}`);
     assert.ok((await row.getText()).includes(`Hostile ${IMG} name`));
     await (await row.$(".hx-mission-name")).click();
