@@ -84,28 +84,8 @@ async fn an_app_run_dispatches_its_steps_to_the_workers_when_settings_name_nats(
     let run_id = runs
         .start(RunSource::File(file), Default::default())
         .unwrap();
-    let seen = Arc::new(Mutex::new(Vec::<Event>::new()));
-    let sink = Arc::clone(&seen);
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        runs.follow(&run_id, 0, move |e| {
-            sink.lock().unwrap().push(e.clone());
-            true
-        }),
-    )
-    .await
-    .expect("the run ends within a minute")
-    .expect("follow succeeds");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !runs
-        .list()
-        .iter()
-        .any(|r| r.run_id == run_id && r.finished_at.is_some())
-    {
-        assert!(Instant::now() < deadline, "the run's thread ends");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let events = seen.lock().unwrap().clone();
+    let events = follow_all(&runs, &run_id).await;
+    wait_for_the_end(&runs, &run_id).await;
     let last = events.last().unwrap();
     assert_eq!(last.status.as_str(), "completed", "{}", last.summary);
     let workers: Vec<(String, String)> = events
@@ -158,26 +138,10 @@ async fn an_app_run_whose_nats_server_does_not_answer_ends_failed_with_the_reaso
     let run_id = runs
         .start(RunSource::File(file), Default::default())
         .unwrap();
-    let follow_all = |runs: LiveRuns, run_id: String| async move {
-        let seen = Arc::new(Mutex::new(Vec::<Event>::new()));
-        let sink = Arc::clone(&seen);
-        tokio::time::timeout(
-            Duration::from_secs(60),
-            runs.follow(&run_id, 0, move |e| {
-                sink.lock().unwrap().push(e.clone());
-                true
-            }),
-        )
-        .await
-        .expect("the follower ends: the run ended")
-        .expect("follow succeeds");
-        let events = seen.lock().unwrap().clone();
-        events
-    };
     // Attached while the run starts.
-    let early = follow_all(runs.clone(), run_id.clone()).await;
+    let early = follow_all(&runs, &run_id).await;
     // Attached once it ended (a window opened later).
-    let late = follow_all(runs.clone(), run_id.clone()).await;
+    let late = follow_all(&runs, &run_id).await;
     for events in [&early, &late] {
         assert_eq!(events.len(), 1, "{events:?}");
         let end = &events[0];
@@ -190,6 +154,33 @@ async fn an_app_run_whose_nats_server_does_not_answer_ends_failed_with_the_reaso
             end.summary
         );
     }
+    wait_for_the_end(&runs, &run_id).await;
+    let view = runs.run_view(&run_id).unwrap();
+    assert_eq!(view.status, "failed");
+    assert!(!view.live);
+    assert!(view.reason.unwrap_or_default().contains(&url));
+}
+
+/// Every event of the run, followed from the first until the final one (within a minute).
+async fn follow_all(runs: &LiveRuns, run_id: &str) -> Vec<Event> {
+    let seen = Arc::new(Mutex::new(Vec::<Event>::new()));
+    let sink = Arc::clone(&seen);
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        runs.follow(run_id, 0, move |e| {
+            sink.lock().unwrap().push(e.clone());
+            true
+        }),
+    )
+    .await
+    .expect("the follower ends: the run ended within a minute")
+    .expect("follow succeeds");
+    let events = seen.lock().unwrap().clone();
+    events
+}
+
+/// Waits until the run's thread has ended (the registry lists it as finished).
+async fn wait_for_the_end(runs: &LiveRuns, run_id: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !runs
         .list()
@@ -199,8 +190,4 @@ async fn an_app_run_whose_nats_server_does_not_answer_ends_failed_with_the_reaso
         assert!(Instant::now() < deadline, "the run's thread ends");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let view = runs.run_view(&run_id).unwrap();
-    assert_eq!(view.status, "failed");
-    assert!(!view.live);
-    assert!(view.reason.unwrap_or_default().contains(&url));
 }
